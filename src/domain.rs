@@ -1,0 +1,23 @@
+//! The hub's vocabulary and rules, with no I/O: the taxonomy of the Global Compact for Migration,
+//! the records (actors, needs, offers, partnerships, matches) and the validation every field goes
+//! through. Nothing here imports another module of this crate.
+
+pub mod actor;
+pub mod engagement;
+pub mod geography;
+pub mod need;
+pub mod offer;
+pub mod partnership;
+pub mod taxonomy;
+pub mod validation;
+
+pub use actor::{Actor, ActorProfile};
+pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Party, ScoreComponent};
+pub use need::{Need, NeedSpec, NeedStatus};
+pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
+pub use partnership::{Partnership, PartnershipSpec};
+pub use taxonomy::{ActorKind, DateWindow, Level, Modality, Objective, PartnershipKind, ResourceType, Urgency};
+pub use validation::{Violation, Violations};
+
+/// Milliseconds since the Unix epoch: how records carry their timestamps.
+pub type UnixMillis = i64;

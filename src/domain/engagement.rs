@@ -1,0 +1,189 @@
+//! Matches: an engagement between a need and an offer, from proposal to outcome, with the
+//! explanation of why the pair fits. The state machine of a match lives here, once.
+
+use serde::{Deserialize, Serialize};
+
+use super::UnixMillis;
+
+/// Where a match is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MatchStatus {
+    Proposed,
+    AcceptedByRequester,
+    AcceptedByProvider,
+    /// Both accepted; one unit of the offer's capacity is reserved.
+    Confirmed,
+    Declined,
+    Completed,
+    Cancelled,
+    Expired,
+}
+
+impl MatchStatus {
+    /// True while the parties are still answering the proposal.
+    pub fn awaits_answer(self) -> bool {
+        matches!(
+            self,
+            MatchStatus::Proposed | MatchStatus::AcceptedByRequester | MatchStatus::AcceptedByProvider
+        )
+    }
+
+    /// The status in words, for messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            MatchStatus::Proposed => "proposed",
+            MatchStatus::AcceptedByRequester => "accepted by the requester",
+            MatchStatus::AcceptedByProvider => "accepted by the provider",
+            MatchStatus::Confirmed => "confirmed",
+            MatchStatus::Declined => "declined",
+            MatchStatus::Completed => "completed",
+            MatchStatus::Cancelled => "cancelled",
+            MatchStatus::Expired => "expired",
+        }
+    }
+}
+
+/// Which side of a match an actor is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Party {
+    Requester,
+    Provider,
+}
+
+/// One party's answer to a proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchResponse {
+    pub actor_id: String,
+    pub accept: bool,
+    pub reason: String,
+    pub responded_at: UnixMillis,
+}
+
+/// One scored aspect of a need-offer pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreComponent {
+    /// theme_coverage, modality_coverage, geography, language, level, partnership_proximity.
+    pub name: String,
+    /// In [0, 1].
+    pub value: f64,
+    /// The component's weight in the score.
+    pub weight: f64,
+    /// What the value means, in words.
+    pub detail: String,
+}
+
+/// Why a pair scored as it did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// One line in words.
+    pub summary: String,
+    pub components: Vec<ScoreComponent>,
+}
+
+/// A match between a need and an offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    pub id: String,
+    pub need_id: String,
+    pub offer_id: String,
+    /// Copied from the need so a party's matches are found without loading the need.
+    pub requester_id: String,
+    /// Copied from the offer, likewise.
+    pub provider_id: String,
+    /// The fit when proposed, in [0, 1].
+    pub score: f64,
+    pub explanation: Explanation,
+    pub status: MatchStatus,
+    pub responses: Vec<MatchResponse>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+impl Match {
+    /// Which party `actor_id` is, if it is one.
+    pub fn party(&self, actor_id: &str) -> Option<Party> {
+        if actor_id == self.requester_id {
+            Some(Party::Requester)
+        } else if actor_id == self.provider_id {
+            Some(Party::Provider)
+        } else {
+            None
+        }
+    }
+
+    /// The status after `party` answers, or why the answer is refused. A confirmation still
+    /// needs the offer's capacity, which the caller reserves in the same write.
+    pub fn status_after_answer(&self, party: Party, accept: bool) -> Result<MatchStatus, String> {
+        use MatchStatus::*;
+        let already = match (self.status, party) {
+            (AcceptedByRequester, Party::Requester) | (AcceptedByProvider, Party::Provider) => true,
+            (status, _) if !status.awaits_answer() => {
+                return Err(format!(
+                    "match {} is {}; it takes no more answers",
+                    self.id,
+                    status.word()
+                ));
+            }
+            _ => false,
+        };
+        if already {
+            return Err(format!(
+                "match {} is already {}; waiting for the other party",
+                self.id,
+                self.status.word()
+            ));
+        }
+        Ok(match (accept, self.status, party) {
+            (false, _, _) => Declined,
+            (true, Proposed, Party::Requester) => AcceptedByRequester,
+            (true, Proposed, Party::Provider) => AcceptedByProvider,
+            (true, _, _) => Confirmed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proposed() -> Match {
+        Match {
+            id: "match-1".into(),
+            need_id: "need-1".into(),
+            offer_id: "offer-1".into(),
+            requester_id: "actor-1".into(),
+            provider_id: "actor-2".into(),
+            score: 0.5,
+            explanation: Explanation::default(),
+            status: MatchStatus::Proposed,
+            responses: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn both_acceptances_confirm_in_either_order() {
+        let mut m = proposed();
+        m.status = m.status_after_answer(Party::Provider, true).unwrap();
+        assert_eq!(m.status, MatchStatus::AcceptedByProvider);
+        assert!(m.status_after_answer(Party::Provider, true).is_err());
+        assert_eq!(
+            m.status_after_answer(Party::Requester, true),
+            Ok(MatchStatus::Confirmed)
+        );
+        assert_eq!(
+            m.status_after_answer(Party::Requester, false),
+            Ok(MatchStatus::Declined)
+        );
+    }
+
+    #[test]
+    fn closed_matches_take_no_answers() {
+        let mut m = proposed();
+        m.status = MatchStatus::Declined;
+        let refusal = m.status_after_answer(Party::Requester, true).unwrap_err();
+        assert!(refusal.contains("declined"), "{refusal}");
+        assert_eq!(m.party("actor-3"), None);
+    }
+}

@@ -1,0 +1,109 @@
+//! Needs: the primary record of the hub. A need says what capacity a requester lacks, where, and
+//! how soon; offers are matched to it, not the other way round.
+
+use serde::{Deserialize, Serialize};
+
+use super::UnixMillis;
+use super::taxonomy::{DateWindow, Level, Modality, Objective, Urgency};
+use super::validation::{MAX_DESCRIPTION_CHARS, MAX_SHORT_LIST, MAX_TITLE_CHARS, Violations};
+
+/// Where a need is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NeedStatus {
+    /// Waiting for a provider.
+    Open,
+    /// At least one match is confirmed.
+    Matched,
+    InProgress,
+    Fulfilled,
+    Withdrawn,
+    Expired,
+}
+
+impl NeedStatus {
+    /// True when no match may be made for the need any more.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            NeedStatus::Fulfilled | NeedStatus::Withdrawn | NeedStatus::Expired
+        )
+    }
+
+    /// The status in words, for messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            NeedStatus::Open => "open",
+            NeedStatus::Matched => "matched",
+            NeedStatus::InProgress => "in progress",
+            NeedStatus::Fulfilled => "fulfilled",
+            NeedStatus::Withdrawn => "withdrawn",
+            NeedStatus::Expired => "expired",
+        }
+    }
+}
+
+/// What the requester asks for; everything the requester may edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedSpec {
+    pub title: String,
+    pub description: String,
+    /// GCM objectives, at least one.
+    pub themes: Vec<Objective>,
+    /// Ways the capacity may be delivered, at least one.
+    pub modalities: Vec<Modality>,
+    pub level: Level,
+    /// Where help is delivered (ISO alpha-3), at least one.
+    pub countries: Vec<String>,
+    /// Working languages (ISO 639-1); empty means any.
+    pub languages: Vec<String>,
+    /// What the requester can contribute or needs financed, in whole US dollars.
+    pub budget_usd: Option<i64>,
+    pub urgency: Urgency,
+    pub window: DateWindow,
+}
+
+impl NeedSpec {
+    /// Checks every field's rule.
+    pub fn validate(&self) -> Result<(), Violations> {
+        let mut violations = Violations::default();
+        violations.text("title", &self.title, MAX_TITLE_CHARS, true);
+        violations.text("description", &self.description, MAX_DESCRIPTION_CHARS, false);
+        violations.check(
+            !self.themes.is_empty(),
+            "themes",
+            "name at least one GCM objective (1-23)",
+        );
+        violations.distinct("themes", &self.themes);
+        violations.check(!self.modalities.is_empty(), "modalities", "name at least one modality");
+        violations.distinct("modalities", &self.modalities);
+        violations.check(
+            !self.countries.is_empty(),
+            "countries",
+            "name at least one country where help is delivered",
+        );
+        violations.countries("countries", &self.countries);
+        violations.distinct("countries", &self.countries);
+        violations.languages("languages", &self.languages);
+        violations.list_len("modalities", &self.modalities, MAX_SHORT_LIST);
+        if let Some(budget) = self.budget_usd {
+            violations.check(
+                budget > 0,
+                "budget_usd",
+                format!("{budget} must be a positive number of US dollars"),
+            );
+        }
+        violations.into_result()
+    }
+}
+
+/// A submitted need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Need {
+    pub id: String,
+    /// The actor who needs the capacity.
+    pub requester_id: String,
+    pub spec: NeedSpec,
+    pub status: NeedStatus,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}

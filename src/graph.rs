@@ -1,0 +1,271 @@
+//! The partnership graph: actors as nodes, partnerships as trust-weighted edges, in a petgraph
+//! `StableGraph` (indices survive removals). Node indices are never stored: the graph is rebuilt
+//! from the store's partnerships at start, and actor ids map to nodes here.
+//!
+//! Trust along a path is the product of its edges' trusts. Paths are bounded to three hops, so a
+//! query never walks the whole graph: the best trust to every node within two hops of the source
+//! is computed once ([`PartnershipGraph::proximity_from`]), and a path to any target is then that
+//! reach plus at most one edge into the target. This is exact for the bounded problem, because
+//! every trust is at most 1 and a walk that repeats a node is never better than its simple path.
+
+use std::collections::HashMap;
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
+use petgraph::visit::EdgeRef;
+
+use crate::domain::{Partnership, PartnershipKind};
+
+/// Longest path, in hops, that proximity considers.
+pub const MAX_HOPS: usize = 3;
+
+/// One partnership as an edge.
+#[derive(Debug, Clone)]
+struct Link {
+    partnership_id: String,
+    kind: PartnershipKind,
+    trust: f64,
+}
+
+/// Who works with whom.
+#[derive(Debug, Default)]
+pub struct PartnershipGraph {
+    graph: StableUnGraph<String, Link>,
+    nodes: HashMap<String, NodeIndex>,
+    edges: HashMap<String, EdgeIndex>,
+}
+
+/// One step along a trust path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    pub from: String,
+    pub to: String,
+    pub partnership_id: String,
+    pub kind: PartnershipKind,
+    pub trust: f64,
+}
+
+/// A path between two actors, source first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustPath {
+    pub hops: Vec<Hop>,
+}
+
+impl TrustPath {
+    /// The product of the hops' trusts.
+    pub fn trust(&self) -> f64 {
+        self.hops.iter().map(|hop| hop.trust).product()
+    }
+
+    /// The actors between the two ends, in order.
+    pub fn intermediaries(&self) -> impl Iterator<Item = &str> {
+        self.hops.iter().skip(1).map(|hop| hop.from.as_str())
+    }
+}
+
+impl PartnershipGraph {
+    /// An empty graph.
+    pub fn new() -> PartnershipGraph {
+        PartnershipGraph::default()
+    }
+
+    fn node(&mut self, actor_id: &str) -> NodeIndex {
+        if let Some(&node) = self.nodes.get(actor_id) {
+            return node;
+        }
+        let node = self.graph.add_node(actor_id.to_string());
+        self.nodes.insert(actor_id.to_string(), node);
+        node
+    }
+
+    /// Adds a partnership's edge (and its actors' nodes when new).
+    pub fn add_partnership(&mut self, partnership: &Partnership) {
+        let a = self.node(&partnership.spec.actor_a);
+        let b = self.node(&partnership.spec.actor_b);
+        let link = Link {
+            partnership_id: partnership.id.clone(),
+            kind: partnership.spec.kind,
+            trust: partnership.spec.trust,
+        };
+        let edge = self.graph.add_edge(a, b, link);
+        self.edges.insert(partnership.id.clone(), edge);
+    }
+
+    /// Removes a partnership's edge; actors stay.
+    pub fn remove_partnership(&mut self, partnership_id: &str) {
+        if let Some(edge) = self.edges.remove(partnership_id) {
+            self.graph.remove_edge(edge);
+        }
+    }
+
+    /// Number of partnerships in the graph.
+    pub fn partnership_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// The best trust from `actor_id` to every actor within two hops, ready for path queries.
+    pub fn proximity_from(&self, actor_id: &str) -> Proximity<'_> {
+        let mut proximity = Proximity {
+            graph: self,
+            source: self.nodes.get(actor_id).copied(),
+            one_hop: HashMap::new(),
+            two_hop: HashMap::new(),
+        };
+        if let Some(source) = proximity.source {
+            proximity.explore(source);
+        }
+        proximity
+    }
+
+    fn hop(&self, from: NodeIndex, edge: EdgeIndex) -> Option<Hop> {
+        let (a, b) = self.graph.edge_endpoints(edge)?;
+        let to = if a == from { b } else { a };
+        let link = self.graph.edge_weight(edge)?;
+        Some(Hop {
+            from: self.graph[from].clone(),
+            to: self.graph[to].clone(),
+            partnership_id: link.partnership_id.clone(),
+            kind: link.kind,
+            trust: link.trust,
+        })
+    }
+}
+
+/// Best trusts from one source within two hops; a path to a target adds at most one edge.
+#[derive(Debug)]
+pub struct Proximity<'g> {
+    graph: &'g PartnershipGraph,
+    source: Option<NodeIndex>,
+    /// Best direct edge to each neighbour.
+    one_hop: HashMap<NodeIndex, (f64, EdgeIndex)>,
+    /// Best two-hop reach: trust, the neighbour it goes through, the second edge.
+    two_hop: HashMap<NodeIndex, (f64, NodeIndex, EdgeIndex)>,
+}
+
+impl Proximity<'_> {
+    fn explore(&mut self, source: NodeIndex) {
+        let graph = &self.graph.graph;
+        for edge in graph.edges(source) {
+            let trust = edge.weight().trust;
+            let best = self.one_hop.entry(edge.target()).or_insert((0.0, edge.id()));
+            if trust > best.0 {
+                *best = (trust, edge.id());
+            }
+        }
+        for (&middle, &(first, _)) in &self.one_hop {
+            for edge in graph.edges(middle).filter(|e| e.target() != source) {
+                let trust = first * edge.weight().trust;
+                let best = self.two_hop.entry(edge.target()).or_insert((0.0, middle, edge.id()));
+                if trust > best.0 {
+                    *best = (trust, middle, edge.id());
+                }
+            }
+        }
+    }
+
+    /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
+    pub fn trust_path(&self, actor_id: &str) -> Option<TrustPath> {
+        let source = self.source?;
+        let target = *self.graph.nodes.get(actor_id)?;
+        if target == source {
+            return None;
+        }
+        let mut best: Option<(f64, Vec<(NodeIndex, EdgeIndex)>)> = None;
+        let mut consider = |trust: f64, steps: Vec<(NodeIndex, EdgeIndex)>| {
+            if best.as_ref().is_none_or(|(known, _)| trust > *known) {
+                best = Some((trust, steps));
+            }
+        };
+        if let Some(&(trust, edge)) = self.one_hop.get(&target) {
+            consider(trust, vec![(source, edge)]);
+        }
+        if let Some(&(trust, middle, edge)) = self.two_hop.get(&target) {
+            consider(trust, vec![(source, self.one_hop[&middle].1), (middle, edge)]);
+        }
+        for edge in self.graph.graph.edges(target).filter(|e| e.target() != source) {
+            let last = edge.weight().trust;
+            let before = edge.target();
+            if let Some(&(trust, first_edge)) = self.one_hop.get(&before) {
+                consider(trust * last, vec![(source, first_edge), (before, edge.id())]);
+            }
+            if let Some(&(trust, middle, second_edge)) =
+                self.two_hop.get(&before).filter(|(_, middle, _)| *middle != target)
+            {
+                let steps = vec![
+                    (source, self.one_hop[&middle].1),
+                    (middle, second_edge),
+                    (before, edge.id()),
+                ];
+                consider(trust * last, steps);
+            }
+        }
+        let (_, steps) = best?;
+        let hops = steps
+            .into_iter()
+            .map(|(from, edge)| self.graph.hop(from, edge))
+            .collect::<Option<Vec<_>>>()?;
+        Some(TrustPath { hops })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PartnershipSpec;
+
+    fn graph(links: &[(&str, &str, f64)]) -> PartnershipGraph {
+        let mut graph = PartnershipGraph::new();
+        for (i, (a, b, trust)) in links.iter().enumerate() {
+            graph.add_partnership(&Partnership {
+                id: format!("partnership-{i}"),
+                spec: PartnershipSpec {
+                    actor_a: a.to_string(),
+                    actor_b: b.to_string(),
+                    kind: PartnershipKind::JointProgramme,
+                    trust: *trust,
+                    since: None,
+                    note: String::new(),
+                },
+                created_at: 0,
+            });
+        }
+        graph
+    }
+
+    fn path_actors(path: &TrustPath) -> Vec<&str> {
+        let mut actors = vec![path.hops[0].from.as_str()];
+        actors.extend(path.hops.iter().map(|hop| hop.to.as_str()));
+        actors
+    }
+
+    #[test]
+    fn prefers_a_higher_trust_three_hop_path() {
+        let graph = graph(&[
+            ("s", "t", 0.2),
+            ("s", "m", 0.5),
+            ("m", "t", 0.5),
+            ("s", "x", 0.9),
+            ("x", "y", 0.9),
+            ("y", "t", 0.9),
+        ]);
+        let path = graph.proximity_from("s").trust_path("t").unwrap();
+        assert_eq!(path_actors(&path), ["s", "x", "y", "t"]);
+        assert!((path.trust() - 0.729).abs() < 1e-12);
+    }
+
+    #[test]
+    fn never_returns_more_than_three_hops() {
+        let graph = graph(&[("a", "b", 1.0), ("b", "c", 1.0), ("c", "d", 1.0), ("d", "e", 1.0)]);
+        let proximity = graph.proximity_from("a");
+        assert_eq!(proximity.trust_path("d").map(|p| p.hops.len()), Some(3));
+        assert_eq!(proximity.trust_path("e"), None);
+    }
+
+    #[test]
+    fn removed_partnerships_no_longer_carry_trust() {
+        let mut graph = graph(&[("a", "b", 0.8)]);
+        assert!(graph.proximity_from("a").trust_path("b").is_some());
+        graph.remove_partnership("partnership-0");
+        assert_eq!(graph.proximity_from("a").trust_path("b"), None);
+        assert_eq!(graph.proximity_from("unknown").trust_path("b"), None);
+    }
+}

@@ -1,0 +1,177 @@
+//! The application core: one method per use case, over the store, the partnership graph and the
+//! matching rules. The gRPC layer, the demo loader and the tests all call it, so every rule holds
+//! whichever way a request arrives.
+//!
+//! Writes are serialised by one async lock around read-modify-write (so two confirmations can
+//! never both take an offer's last unit), applied as one sled transaction, and acknowledged only
+//! after a group-commit flush that runs outside the lock.
+
+mod actors;
+mod matches;
+mod needs;
+mod offers;
+mod partnerships;
+
+use std::path::Path;
+use std::sync::RwLock;
+
+use crate::domain::{UnixMillis, Violations};
+use crate::graph::PartnershipGraph;
+use crate::matching::ScoreWeights;
+use crate::store::{Record, Store, StoreConfig, StoreError, WriteSet};
+
+pub use crate::store::{Page, PageRequest};
+pub use actors::ActorFilter;
+pub use matches::{MatchCandidate, MatchFilter};
+pub use needs::NeedFilter;
+pub use offers::OfferFilter;
+
+/// Default number of records in a List page.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// Largest List page.
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The request broke field rules.
+    #[error("{0}")]
+    Invalid(#[from] Violations),
+    /// A referenced record does not exist.
+    #[error("{field}: {kind} '{id}' not found")]
+    NotFound {
+        field: &'static str,
+        kind: &'static str,
+        id: String,
+    },
+    /// The record already exists.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The records' states forbid the change.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Settings of the core.
+#[derive(Debug, Clone, Default)]
+pub struct HubSettings {
+    pub store: StoreConfig,
+    pub weights: ScoreWeights,
+}
+
+/// The connection hub.
+pub struct Hub {
+    store: Store,
+    graph: RwLock<PartnershipGraph>,
+    writer: tokio::sync::Mutex<()>,
+    weights: ScoreWeights,
+}
+
+impl Hub {
+    /// Opens the store in `data_dir` and rebuilds the partnership graph from it.
+    pub fn open(data_dir: &Path, settings: HubSettings) -> Result<Hub, HubError> {
+        let store = Store::open(data_dir, &settings.store)?;
+        let mut graph = PartnershipGraph::new();
+        for partnership in store.all::<crate::domain::Partnership>() {
+            graph.add_partnership(&partnership?);
+        }
+        tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
+        Ok(Hub {
+            store,
+            graph: RwLock::new(graph),
+            writer: tokio::sync::Mutex::new(()),
+            weights: settings.weights,
+        })
+    }
+
+    /// True when the store holds no actor yet (the demo world loads only then).
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty::<crate::domain::Actor>()
+    }
+
+    /// Flushes the store (at shutdown).
+    pub fn flush(&self) -> Result<(), HubError> {
+        Ok(self.store.flush()?)
+    }
+
+    fn now() -> UnixMillis {
+        chrono::Utc::now().timestamp_millis()
+    }
+
+    /// Runs a read-modify-write under the writer lock, applies its writes atomically, runs
+    /// `applied` (in-memory follow-ups such as graph edges) still under the lock, then waits for
+    /// durability outside it.
+    async fn write<T>(
+        &self,
+        change: impl FnOnce(&Store) -> Result<(WriteSet, T), HubError>,
+        applied: impl FnOnce(&T),
+    ) -> Result<T, HubError> {
+        let (ticket, value) = {
+            let _guard = self.writer.lock().await;
+            let (writes, value) = change(&self.store)?;
+            let ticket = self.store.apply(writes)?;
+            applied(&value);
+            (ticket, value)
+        };
+        self.store.durable(ticket).await?;
+        Ok(value)
+    }
+
+    /// The record of kind `R` named in `field`, or NOT_FOUND.
+    fn load<R: Record>(&self, field: &'static str, id: &str) -> Result<R, HubError> {
+        self.store.get::<R>(id)?.ok_or_else(|| HubError::NotFound {
+            field,
+            kind: R::ID_PREFIX,
+            id: id.to_string(),
+        })
+    }
+
+    /// The record an earlier create with this idempotency key made, if any.
+    fn replay<R: Record>(&self, scope: &str, request_id: &str) -> Result<Option<R>, HubError> {
+        if request_id.is_empty() {
+            return Ok(None);
+        }
+        match self.store.request_outcome(scope, request_id)? {
+            Some(id) => Ok(self.store.get::<R>(&id)?),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Checks a page size against its cap, defaulting 0.
+pub fn page_request(page_size: i32, after: Option<String>) -> Result<PageRequest, Violations> {
+    let limit = match usize::try_from(page_size) {
+        Ok(0) => DEFAULT_PAGE_SIZE,
+        Ok(size) if size <= MAX_PAGE_SIZE => size,
+        _ => {
+            return Err(Violations::single(
+                "page_size",
+                format!("{page_size} must be between 0 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+    };
+    Ok(PageRequest { after, limit })
+}
+
+impl Hub {
+    /// A page of `R` records from `scan` that pass `keep`; the page token must come from an
+    /// earlier page of the same kind.
+    fn list<R: Record>(
+        &self,
+        scan: crate::store::Scan<'_>,
+        page: &PageRequest,
+        keep: impl Fn(&R) -> bool,
+    ) -> Result<Page<R>, HubError> {
+        if let Some(after) = &page.after {
+            if crate::store::records::id_key::<R>(after).is_none() {
+                return Err(
+                    Violations::single("page_token", "is not a token from a previous page of this list").into(),
+                );
+            }
+        }
+        Ok(self.store.page(scan, page, keep)?)
+    }
+}

@@ -1,0 +1,339 @@
+//! Finding, proposing and answering matches. Confirmation reserves one unit of the offer's
+//! capacity in the same write that confirms, under the writer lock, so an offer is never
+//! over-booked however many confirmations race.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{Hub, HubError, Page, PageRequest};
+use crate::domain::validation::MAX_NOTE_CHARS;
+use crate::domain::{
+    Actor, Explanation, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus, Violations,
+};
+use crate::graph::{Proximity, TrustPath};
+use crate::matching::{self, TrustLink};
+use crate::store::{Scan, Store, TreeName, WriteSet};
+
+/// Default and largest number of candidates FindMatches returns.
+pub const DEFAULT_CANDIDATES: usize = 10;
+/// Largest number of candidates FindMatches returns.
+pub const MAX_CANDIDATES: usize = 100;
+
+/// A ranked offer for a need.
+#[derive(Debug, Clone)]
+pub struct MatchCandidate {
+    pub offer: Offer,
+    pub provider: Actor,
+    /// In [0, 1].
+    pub score: f64,
+    pub explanation: Explanation,
+}
+
+/// Filters of ListMatches; `None` does not filter.
+#[derive(Debug, Clone, Default)]
+pub struct MatchFilter {
+    pub need_id: Option<String>,
+    pub offer_id: Option<String>,
+    /// Matches where this actor is requester or provider.
+    pub actor_id: Option<String>,
+    pub status: Option<MatchStatus>,
+}
+
+impl MatchFilter {
+    fn keeps(&self, record: &Match) -> bool {
+        self.need_id.as_ref().is_none_or(|id| &record.need_id == id)
+            && self.offer_id.as_ref().is_none_or(|id| &record.offer_id == id)
+            && self.actor_id.as_ref().is_none_or(|id| record.party(id).is_some())
+            && self.status.is_none_or(|status| record.status == status)
+    }
+}
+
+/// Actors read once per request, for providers and the names along trust paths.
+struct ActorCache<'a> {
+    store: &'a Store,
+    actors: HashMap<String, Option<Actor>>,
+}
+
+impl ActorCache<'_> {
+    fn get(&mut self, id: &str) -> Result<Option<&Actor>, HubError> {
+        if !self.actors.contains_key(id) {
+            let actor = self.store.get::<Actor>(id)?;
+            self.actors.insert(id.to_string(), actor);
+        }
+        Ok(self.actors.get(id).and_then(Option::as_ref))
+    }
+
+    fn name(&mut self, id: &str) -> Result<String, HubError> {
+        Ok(self
+            .get(id)?
+            .map_or_else(|| id.to_string(), |actor| actor.profile.name.clone()))
+    }
+
+    /// The path in words: "partner of your partner IOM (trust 0.8 x 0.9)".
+    fn describe(&mut self, path: &TrustPath) -> Result<TrustLink, HubError> {
+        let trusts: Vec<String> = path.hops.iter().map(|hop| format!("{:.2}", hop.trust)).collect();
+        let names = path
+            .intermediaries()
+            .map(|id| self.name(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let words = match names.as_slice() {
+            [] => format!(
+                "direct partner ({}, trust {})",
+                path.hops[0].kind.code().replace('_', " "),
+                trusts[0]
+            ),
+            [broker] => format!("partner of your partner {broker} (trust {})", trusts.join(" x ")),
+            brokers => format!(
+                "three steps away through {} (trust {})",
+                brokers.join(" and "),
+                trusts.join(" x ")
+            ),
+        };
+        Ok(TrustLink {
+            trust: path.trust(),
+            words,
+        })
+    }
+}
+
+impl Hub {
+    /// Ranked offers for a need, best first; ties break by offer id so results are stable.
+    pub fn find_matches(&self, need_id: &str, limit: u32) -> Result<Vec<MatchCandidate>, HubError> {
+        let limit = match usize::try_from(limit) {
+            Ok(0) => DEFAULT_CANDIDATES,
+            Ok(limit) if limit <= MAX_CANDIDATES => limit,
+            _ => {
+                return Err(
+                    Violations::single("limit", format!("{limit} must be between 0 and {MAX_CANDIDATES}")).into(),
+                );
+            }
+        };
+        let need: Need = self.load("need_id", need_id)?;
+        if need.status.is_closed() {
+            return Err(HubError::FailedPrecondition(format!(
+                "need {need_id} is {}; it is no longer matched",
+                need.status.word()
+            )));
+        }
+        let mut offer_numbers = BTreeSet::new();
+        for theme in &need.spec.themes {
+            for number in self.store.ids_in_index(TreeName::OffersByTheme, &theme.to_string()) {
+                offer_numbers.insert(number?);
+            }
+        }
+        let graph = self.graph();
+        let proximity = graph.proximity_from(&need.requester_id);
+        let mut actors = ActorCache {
+            store: &self.store,
+            actors: HashMap::new(),
+        };
+        let mut candidates = Vec::new();
+        for number in offer_numbers {
+            let Some(offer) = self.store.get_by_number::<Offer>(number)? else {
+                continue;
+            };
+            if matching::check_pair(&need, &offer).is_ok() {
+                candidates.push(self.candidate(&need, offer, &proximity, &mut actors)?);
+            }
+        }
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        candidates.truncate(limit);
+        Ok(candidates)
+    }
+
+    fn candidate(
+        &self,
+        need: &Need,
+        offer: Offer,
+        proximity: &Proximity<'_>,
+        actors: &mut ActorCache<'_>,
+    ) -> Result<MatchCandidate, HubError> {
+        let trust = proximity
+            .trust_path(&offer.provider_id)
+            .map(|path| actors.describe(&path))
+            .transpose()?;
+        let provider = actors
+            .get(&offer.provider_id)?
+            .cloned()
+            .ok_or_else(|| HubError::NotFound {
+                field: "provider_id",
+                kind: "actor",
+                id: offer.provider_id.clone(),
+            })?;
+        let fit = matching::score_pair(need, &offer, &provider.profile.languages, trust.as_ref(), &self.weights);
+        Ok(MatchCandidate {
+            offer,
+            provider,
+            score: fit.score,
+            explanation: fit.explanation,
+        })
+    }
+
+    /// Proposes a need-offer pair that passes every hard filter; both parties then respond.
+    pub async fn propose_match(&self, need_id: &str, offer_id: &str, request_id: &str) -> Result<Match, HubError> {
+        let change = |store: &Store| {
+            if let Some(existing) = self.replay::<Match>("ProposeMatch", request_id)? {
+                return Ok((WriteSet::default(), existing));
+            }
+            let need: Need = self.load("need_id", need_id)?;
+            let offer: Offer = self.load("offer_id", offer_id)?;
+            if need.status.is_closed() {
+                return Err(HubError::FailedPrecondition(format!(
+                    "need {need_id} is {}; it cannot be matched",
+                    need.status.word()
+                )));
+            }
+            matching::check_pair(&need, &offer).map_err(|refusal| HubError::FailedPrecondition(refusal.0))?;
+            if let Some(live) = self.live_match(store, &need.id, &offer.id)? {
+                return Err(HubError::AlreadyExists(format!(
+                    "match {} already pairs need {need_id} with offer {offer_id}",
+                    live.id
+                )));
+            }
+            let graph = self.graph();
+            let proximity = graph.proximity_from(&need.requester_id);
+            let mut actors = ActorCache {
+                store,
+                actors: HashMap::new(),
+            };
+            let fit = self.candidate(&need, offer, &proximity, &mut actors)?;
+            let now = Hub::now();
+            let record = Match {
+                id: store.next_id("match")?,
+                need_id: need.id.clone(),
+                offer_id: fit.offer.id.clone(),
+                requester_id: need.requester_id.clone(),
+                provider_id: fit.offer.provider_id.clone(),
+                score: fit.score,
+                explanation: fit.explanation,
+                status: MatchStatus::Proposed,
+                responses: Vec::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            let mut writes = WriteSet::default();
+            writes.put(None, &record)?;
+            if !request_id.is_empty() {
+                writes.remember_request("ProposeMatch", request_id, &record.id);
+            }
+            Ok((writes, record))
+        };
+        self.write(change, |_| {}).await
+    }
+
+    fn live_match(&self, store: &Store, need_id: &str, offer_id: &str) -> Result<Option<Match>, HubError> {
+        for number in store.ids_in_index(TreeName::MatchesByNeed, need_id) {
+            let Some(existing) = store.get_by_number::<Match>(number?)? else {
+                continue;
+            };
+            let live = existing.status.awaits_answer() || existing.status == MatchStatus::Confirmed;
+            if existing.offer_id == offer_id && live {
+                return Ok(Some(existing));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records one party's answer. When both have accepted, the match is confirmed and one unit
+    /// of the offer's capacity is reserved in the same write; without capacity it is refused.
+    pub async fn respond_to_match(
+        &self,
+        match_id: &str,
+        actor_id: &str,
+        accept: bool,
+        reason: &str,
+    ) -> Result<Match, HubError> {
+        let mut violations = Violations::default();
+        violations.text("reason", reason, MAX_NOTE_CHARS, false);
+        violations.into_result()?;
+        let change = |store: &Store| {
+            let old: Match = self.load("match_id", match_id)?;
+            let party = old.party(actor_id).ok_or_else(|| {
+                Violations::single(
+                    "actor_id",
+                    format!("{actor_id} is neither the requester nor the provider of match {match_id}"),
+                )
+            })?;
+            let status = old
+                .status_after_answer(party, accept)
+                .map_err(HubError::FailedPrecondition)?;
+            let now = Hub::now();
+            let mut record = Match {
+                status,
+                updated_at: now,
+                ..old.clone()
+            };
+            record.responses.push(MatchResponse {
+                actor_id: actor_id.to_string(),
+                accept,
+                reason: reason.to_string(),
+                responded_at: now,
+            });
+            let mut writes = WriteSet::default();
+            if status == MatchStatus::Confirmed {
+                self.reserve_capacity(store, &record, &mut writes, now)?;
+            }
+            writes.put(Some(&old), &record)?;
+            Ok((writes, record))
+        };
+        self.write(change, |_| {}).await
+    }
+
+    fn reserve_capacity(&self, store: &Store, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
+        let old_offer: Offer = self.load("offer_id", &record.offer_id)?;
+        if !old_offer.is_available() {
+            return Err(HubError::FailedPrecondition(format!(
+                "offer {} is {} with no capacity to take on match {}",
+                old_offer.id,
+                old_offer.status.word(),
+                record.id
+            )));
+        }
+        let mut offer = Offer {
+            remaining_capacity: old_offer.remaining_capacity - 1,
+            updated_at: now,
+            ..old_offer.clone()
+        };
+        if offer.remaining_capacity == 0 {
+            offer.status = OfferStatus::Exhausted;
+        }
+        writes.put(Some(&old_offer), &offer)?;
+        let old_need: Need = store.get(&record.need_id)?.ok_or_else(|| HubError::NotFound {
+            field: "need_id",
+            kind: "need",
+            id: record.need_id.clone(),
+        })?;
+        if old_need.status == NeedStatus::Open {
+            writes.put(
+                Some(&old_need),
+                &Need {
+                    status: NeedStatus::Matched,
+                    updated_at: now,
+                    ..old_need.clone()
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The match with this id.
+    pub fn get_match(&self, id: &str) -> Result<Match, HubError> {
+        self.load("id", id)
+    }
+
+    /// A page of matches.
+    pub fn list_matches(&self, filter: &MatchFilter, page: &PageRequest) -> Result<Page<Match>, HubError> {
+        let status = filter.status.map(|status| format!("{status:?}"));
+        let scan = if let Some(id) = &filter.need_id {
+            Scan::Index(TreeName::MatchesByNeed, id)
+        } else if let Some(id) = &filter.offer_id {
+            Scan::Index(TreeName::MatchesByOffer, id)
+        } else if let Some(id) = &filter.actor_id {
+            Scan::Index(TreeName::MatchesByActor, id)
+        } else if let Some(status) = &status {
+            Scan::Index(TreeName::MatchesByStatus, status)
+        } else {
+            Scan::All
+        };
+        self.list(scan, page, |record: &Match| filter.keeps(record))
+    }
+}

@@ -1,0 +1,184 @@
+//! Submitting, reading, editing and withdrawing needs.
+
+use super::{Hub, HubError, Page, PageRequest};
+use crate::domain::{Actor, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
+use crate::store::{Scan, Store, TreeName, WriteSet};
+
+/// Filters of ListNeeds; `None` does not filter.
+#[derive(Debug, Clone, Default)]
+pub struct NeedFilter {
+    pub requester_id: Option<String>,
+    pub status: Option<NeedStatus>,
+    pub theme: Option<Objective>,
+    pub country: Option<String>,
+    /// A UN M49 area slug.
+    pub area: Option<String>,
+}
+
+impl NeedFilter {
+    fn keeps(&self, need: &Need) -> bool {
+        self.requester_id.as_ref().is_none_or(|id| &need.requester_id == id)
+            && self.status.is_none_or(|status| need.status == status)
+            && self.theme.is_none_or(|theme| need.spec.themes.contains(&theme))
+            && self
+                .country
+                .as_ref()
+                .is_none_or(|country| need.spec.countries.contains(country))
+    }
+
+    fn validate(&self) -> Result<(), Violations> {
+        let mut violations = Violations::default();
+        if let Some(country) = &self.country {
+            violations.country("country", country);
+        }
+        if let Some(area) = &self.area {
+            violations.areas("region", std::slice::from_ref(area));
+        }
+        violations.into_result()
+    }
+}
+
+impl Hub {
+    /// Submits a need for `requester_id`. Empty `countries` default to the requester's country.
+    pub async fn submit_need(
+        &self,
+        requester_id: &str,
+        mut spec: NeedSpec,
+        request_id: &str,
+    ) -> Result<Need, HubError> {
+        let requester: Actor = self.load("requester_id", requester_id)?;
+        if spec.countries.is_empty() {
+            spec.countries.extend(requester.profile.country.clone());
+        }
+        spec.validate()?;
+        let change = |store: &Store| {
+            if let Some(need) = self.replay::<Need>("SubmitNeed", request_id)? {
+                return Ok((WriteSet::default(), need));
+            }
+            let now = Hub::now();
+            let need = Need {
+                id: store.next_id("need")?,
+                requester_id: requester.id.clone(),
+                spec,
+                status: NeedStatus::Open,
+                created_at: now,
+                updated_at: now,
+            };
+            let mut writes = WriteSet::default();
+            writes.put(None, &need)?;
+            if !request_id.is_empty() {
+                writes.remember_request("SubmitNeed", request_id, &need.id);
+            }
+            Ok((writes, need))
+        };
+        self.write(change, |_| {}).await
+    }
+
+    /// The need with this id.
+    pub fn get_need(&self, id: &str) -> Result<Need, HubError> {
+        self.load("id", id)
+    }
+
+    /// A page of needs.
+    pub fn list_needs(&self, filter: &NeedFilter, page: &PageRequest) -> Result<Page<Need>, HubError> {
+        filter.validate()?;
+        let theme = filter.theme.map(|theme| theme.to_string());
+        let status = filter.status.map(|status| format!("{status:?}"));
+        let scan = if let Some(id) = &filter.requester_id {
+            Scan::Index(TreeName::NeedsByRequester, id)
+        } else if let Some(country) = &filter.country {
+            Scan::Index(TreeName::NeedsByCountry, country)
+        } else if let Some(area) = &filter.area {
+            Scan::Index(TreeName::NeedsByArea, area)
+        } else if let Some(theme) = &theme {
+            Scan::Index(TreeName::NeedsByTheme, theme)
+        } else if let Some(status) = &status {
+            Scan::Index(TreeName::NeedsByStatus, status)
+        } else {
+            Scan::All
+        };
+        let in_area = |need: &Need| {
+            filter.area.as_ref().is_none_or(|area| {
+                need.spec
+                    .countries
+                    .iter()
+                    .filter_map(|c| crate::domain::geography::country(c))
+                    .any(|c| c.area_fit(area).is_some())
+            })
+        };
+        self.list(scan, page, |need: &Need| filter.keeps(need) && in_area(need))
+    }
+
+    /// Edits an open need with `edit`, which may refuse with field violations.
+    pub async fn update_need(
+        &self,
+        id: &str,
+        edit: impl FnOnce(&mut NeedSpec) -> Result<(), Violations>,
+    ) -> Result<Need, HubError> {
+        let change = |_: &Store| {
+            let old: Need = self.load("need.id", id)?;
+            if old.status != NeedStatus::Open {
+                return Err(HubError::FailedPrecondition(format!(
+                    "need {id} is {}; only open needs can be edited",
+                    old.status.word()
+                )));
+            }
+            let mut need = old.clone();
+            edit(&mut need.spec)?;
+            need.spec.validate()?;
+            need.updated_at = Hub::now();
+            let mut writes = WriteSet::default();
+            writes.put(Some(&old), &need)?;
+            Ok((writes, need))
+        };
+        self.write(change, |_| {}).await
+    }
+
+    /// Withdraws a need; its matches still awaiting an answer are cancelled.
+    pub async fn withdraw_need(&self, id: &str) -> Result<Need, HubError> {
+        let change = |store: &Store| {
+            let old: Need = self.load("id", id)?;
+            if old.status.is_closed() {
+                return Err(HubError::FailedPrecondition(format!(
+                    "need {id} is {}; it cannot be withdrawn",
+                    old.status.word()
+                )));
+            }
+            let now = Hub::now();
+            let need = Need {
+                status: NeedStatus::Withdrawn,
+                updated_at: now,
+                ..old.clone()
+            };
+            let mut writes = WriteSet::default();
+            writes.put(Some(&old), &need)?;
+            cancel_pending(store, &mut writes, TreeName::MatchesByNeed, id, now)?;
+            Ok((writes, need))
+        };
+        self.write(change, |_| {}).await
+    }
+}
+
+/// Cancels every match filed under `value` in `index` that still awaits an answer.
+pub(super) fn cancel_pending(
+    store: &Store,
+    writes: &mut WriteSet,
+    index: TreeName,
+    value: &str,
+    now: i64,
+) -> Result<(), HubError> {
+    for number in store.ids_in_index(index, value) {
+        let Some(old) = store.get_by_number::<Match>(number?)? else {
+            continue;
+        };
+        if old.status.awaits_answer() {
+            let cancelled = Match {
+                status: MatchStatus::Cancelled,
+                updated_at: now,
+                ..old.clone()
+            };
+            writes.put(Some(&old), &cancelled)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Adding, listing and removing partnerships; each change reaches the graph under the writer lock.
+
+use super::{Hub, HubError, Page, PageRequest};
+use crate::domain::{Actor, Partnership, PartnershipSpec};
+use crate::store::{Scan, Store, TreeName, WriteSet};
+
+impl Hub {
+    /// Records a partnership between two existing actors. The same two actors may be linked by
+    /// several kinds of partnership, but not twice by the same kind.
+    pub async fn add_partnership(&self, spec: PartnershipSpec, request_id: &str) -> Result<Partnership, HubError> {
+        spec.validate()?;
+        self.load::<Actor>("actor_a", &spec.actor_a)?;
+        self.load::<Actor>("actor_b", &spec.actor_b)?;
+        let change = |store: &Store| {
+            if let Some(partnership) = self.replay::<Partnership>("AddPartnership", request_id)? {
+                return Ok((WriteSet::default(), (partnership, false)));
+            }
+            if let Some(existing) = self.partnership_like(store, &spec)? {
+                return Err(HubError::AlreadyExists(format!(
+                    "{} and {} already have a {} partnership ({})",
+                    spec.actor_a, spec.actor_b, spec.kind, existing.id
+                )));
+            }
+            let partnership = Partnership {
+                id: store.next_id("partnership")?,
+                spec,
+                created_at: Hub::now(),
+            };
+            let mut writes = WriteSet::default();
+            writes.put(None, &partnership)?;
+            if !request_id.is_empty() {
+                writes.remember_request("AddPartnership", request_id, &partnership.id);
+            }
+            Ok((writes, (partnership, true)))
+        };
+        let (partnership, _) = self
+            .write(change, |(partnership, new)| {
+                if *new {
+                    self.graph_mut().add_partnership(partnership);
+                }
+            })
+            .await?;
+        Ok(partnership)
+    }
+
+    fn partnership_like(&self, store: &Store, spec: &PartnershipSpec) -> Result<Option<Partnership>, HubError> {
+        for number in store.ids_in_index(TreeName::PartnershipsByActor, &spec.actor_a) {
+            let Some(existing) = store.get_by_number::<Partnership>(number?)? else {
+                continue;
+            };
+            if existing.spec.kind == spec.kind && existing.spec.links_same_pair(spec) {
+                return Ok(Some(existing));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A page of partnerships, of one actor or of everyone.
+    pub fn list_partnerships(&self, actor_id: Option<&str>, page: &PageRequest) -> Result<Page<Partnership>, HubError> {
+        let scan = match actor_id {
+            Some(actor_id) => Scan::Index(TreeName::PartnershipsByActor, actor_id),
+            None => Scan::All,
+        };
+        self.list(scan, page, |_: &Partnership| true)
+    }
+
+    /// Removes a partnership and returns it as it was.
+    pub async fn remove_partnership(&self, id: &str) -> Result<Partnership, HubError> {
+        let change = |_: &Store| {
+            let partnership: Partnership = self.load("id", id)?;
+            let mut writes = WriteSet::default();
+            writes.delete(&partnership)?;
+            Ok((writes, partnership))
+        };
+        self.write(change, |partnership| {
+            self.graph_mut().remove_partnership(&partnership.id)
+        })
+        .await
+    }
+
+    fn graph_mut(&self) -> std::sync::RwLockWriteGuard<'_, crate::graph::PartnershipGraph> {
+        self.graph.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(super) fn graph(&self) -> std::sync::RwLockReadGuard<'_, crate::graph::PartnershipGraph> {
+        self.graph.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

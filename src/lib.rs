@@ -1,0 +1,34 @@
+//! capacity-hub: the connection hub of the Global Compact for Migration (paragraph 43). Needs and
+//! offers of capacity development are stored in sled, partnerships form a graph in petgraph, and
+//! the hub ranks and explains the best providers for every need over gRPC.
+//!
+//! Crate map (dependencies point down the list):
+//! - [`rpc`]: tonic services, one file per service; conversion and the one error mapping.
+//! - [`server`]: the router (services, health, reflection) and graceful shutdown.
+//! - [`cli`]: the `capacity-hub` command line: `serve` and the client subcommands.
+//! - [`demo`]: the 2018 workshop world that `serve --demo` loads.
+//! - [`hub`]: the application core, one method per use case.
+//! - [`matching`]: hard filters and the explained, weighted score of a need-offer pair.
+//! - [`graph`]: the partnership graph and bounded trust paths.
+//! - [`store`]: sled trees, indexes, codec, idempotency keys and group commit.
+//! - [`domain`]: the vocabulary and rules of DOMAIN.md, with no I/O.
+//! - [`proto`]: the generated gRPC messages, servers and clients.
+
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod graph;
+pub mod hub;
+pub mod matching;
+pub mod rpc;
+pub mod server;
+pub mod store;
+
+/// Messages, servers and clients generated from `proto/capacityhub/v1`.
+#[allow(clippy::all, missing_docs)]
+pub mod proto {
+    tonic::include_proto!("capacityhub.v1");
+
+    /// The encoded descriptor set, for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/capacityhub_descriptor.bin"));
+}

@@ -1,0 +1,9 @@
+//! Matching: which offers may serve a need at all (hard filters) and how well (the explained,
+//! weighted score). Pure functions over domain records; the hub feeds them candidates from the
+//! store and trust paths from the graph.
+
+pub mod filter;
+pub mod score;
+
+pub use filter::{Refusal, check_pair};
+pub use score::{PairScore, ScoreWeights, TrustLink, score_pair};

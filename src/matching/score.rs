@@ -1,0 +1,236 @@
+//! The pairwise fit of a need and an offer: a weighted sum of components in [0, 1], each
+//! reported with its weight and a sentence, and a one-line summary in words.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::geography::{self, AreaFit};
+use crate::domain::offer::GeographicFit;
+use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent};
+
+/// Weights of the score's components. They need not sum to 1: the score is divided by their sum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreWeights {
+    /// Share of the need's objectives the offer covers.
+    pub theme_coverage: f64,
+    /// Share of the need's modalities the offer delivers.
+    pub modality_coverage: f64,
+    /// How precisely the offer's coverage names the need's countries.
+    pub geography: f64,
+    /// Share of the need's languages the offer works in.
+    pub language: f64,
+    /// Whether the offer serves the need's level of governance.
+    pub level: f64,
+    /// Trust along the best partnership path between requester and provider.
+    pub partnership_proximity: f64,
+}
+
+impl Default for ScoreWeights {
+    /// Objectives and trust weigh most: the workshops found that existing partnerships are the
+    /// best predictor that a collaboration works, and that help must fit the demand.
+    fn default() -> Self {
+        ScoreWeights {
+            theme_coverage: 0.30,
+            modality_coverage: 0.15,
+            geography: 0.15,
+            language: 0.10,
+            level: 0.05,
+            partnership_proximity: 0.25,
+        }
+    }
+}
+
+/// The best partnership path from requester to provider, already put in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustLink {
+    /// Product of the path's trusts.
+    pub trust: f64,
+    /// "partner of your partner IOM (trust 0.8 x 0.9)".
+    pub words: String,
+}
+
+/// A pair's score and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairScore {
+    /// In [0, 1].
+    pub score: f64,
+    pub explanation: Explanation,
+}
+
+/// Scores an offer for a need. `provider_languages` stand in when the offer names none.
+pub fn score_pair(
+    need: &Need,
+    offer: &Offer,
+    provider_languages: &[String],
+    trust: Option<&TrustLink>,
+    weights: &ScoreWeights,
+) -> PairScore {
+    let components = vec![
+        theme_coverage(need, offer, weights.theme_coverage),
+        modality_coverage(need, offer, weights.modality_coverage),
+        geography_fit(need, offer, weights.geography),
+        language_fit(need, offer, provider_languages, weights.language),
+        level_fit(need.spec.level, &offer.spec.levels, weights.level),
+        proximity(trust, weights.partnership_proximity),
+    ];
+    let total_weight: f64 = components.iter().map(|c| c.weight).sum();
+    let weighted: f64 = components.iter().map(|c| c.value * c.weight).sum();
+    let score = if total_weight > 0.0 {
+        (weighted / total_weight).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let summary = components
+        .iter()
+        .filter(|c| c.value > 0.0)
+        .map(|c| c.detail.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    PairScore {
+        score,
+        explanation: Explanation { summary, components },
+    }
+}
+
+fn component(name: &str, value: f64, weight: f64, detail: String) -> ScoreComponent {
+    ScoreComponent {
+        name: name.to_string(),
+        value,
+        weight,
+        detail,
+    }
+}
+
+/// Share of `wanted` found in `offered`, and the shared items.
+fn coverage<T: PartialEq + Copy>(wanted: &[T], offered: &[T]) -> (f64, Vec<T>) {
+    let shared: Vec<T> = wanted.iter().copied().filter(|item| offered.contains(item)).collect();
+    let share = if wanted.is_empty() {
+        1.0
+    } else {
+        shared.len() as f64 / wanted.len() as f64
+    };
+    (share, shared)
+}
+
+/// "13", "13 and 7", "13, 7 and 21".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn theme_coverage(need: &Need, offer: &Offer, weight: f64) -> ScoreComponent {
+    let (share, shared) = coverage(&need.spec.themes, &offer.spec.themes);
+    let numbers: Vec<String> = shared.iter().map(ToString::to_string).collect();
+    let noun = if numbers.len() == 1 { "objective" } else { "objectives" };
+    component(
+        "theme_coverage",
+        share,
+        weight,
+        format!("shares {noun} {}", and_list(&numbers)),
+    )
+}
+
+fn modality_coverage(need: &Need, offer: &Offer, weight: f64) -> ScoreComponent {
+    let (share, shared) = coverage(&need.spec.modalities, &offer.spec.modalities);
+    let codes: Vec<String> = shared.iter().map(|m| m.code().replace('_', " ")).collect();
+    component(
+        "modality_coverage",
+        share,
+        weight,
+        format!("offers {}", and_list(&codes)),
+    )
+}
+
+fn geography_fit(need: &Need, offer: &Offer, weight: f64) -> ScoreComponent {
+    let best = need
+        .spec
+        .countries
+        .iter()
+        .filter_map(|country| offer.spec.coverage.fit(country).map(|fit| (fit, country)))
+        .max_by_key(|(fit, _)| *fit);
+    let Some((fit, country)) = best else {
+        return component("geography", 0.0, weight, "does not serve the need's countries".into());
+    };
+    let (value, place) = match fit {
+        GeographicFit::Country => (
+            1.0,
+            geography::country(country)
+                .map_or(country.as_str(), |c| c.name)
+                .to_string(),
+        ),
+        GeographicFit::Area(area_fit) => (area_value(area_fit), served_area(offer, country, area_fit)),
+        GeographicFit::Worldwide => (0.4, "the whole world".to_string()),
+    };
+    component("geography", value, weight, format!("serves {place}"))
+}
+
+fn area_value(fit: AreaFit) -> f64 {
+    match fit {
+        AreaFit::Intermediate => 0.85,
+        AreaFit::SubRegion => 0.7,
+        AreaFit::Region => 0.55,
+    }
+}
+
+fn served_area(offer: &Offer, country: &str, fit: AreaFit) -> String {
+    let known = geography::country(country);
+    offer
+        .spec
+        .coverage
+        .areas
+        .iter()
+        .find(|area| known.and_then(|c| c.area_fit(area)) == Some(fit))
+        .and_then(|area| geography::area_name(area))
+        .unwrap_or("the region")
+        .to_string()
+}
+
+fn language_fit(need: &Need, offer: &Offer, provider_languages: &[String], weight: f64) -> ScoreComponent {
+    let offered = if offer.spec.languages.is_empty() {
+        provider_languages
+    } else {
+        &offer.spec.languages
+    };
+    if need.spec.languages.is_empty() {
+        return component("language", 1.0, weight, "no language asked".into());
+    }
+    let shared: Vec<String> = need
+        .spec
+        .languages
+        .iter()
+        .filter(|l| offered.contains(l))
+        .cloned()
+        .collect();
+    let share = shared.len() as f64 / need.spec.languages.len() as f64;
+    let detail = if shared.is_empty() {
+        "works in none of the need's languages".into()
+    } else {
+        format!("works in {}", and_list(&shared))
+    };
+    component("language", share, weight, detail)
+}
+
+fn level_fit(level: Level, served: &[Level], weight: f64) -> ScoreComponent {
+    let distance = served.iter().map(|s| (*s as i32 - level as i32).abs()).min();
+    let (value, detail) = match distance {
+        None => (1.0, format!("serves every level, {level} included")),
+        Some(0) => (1.0, format!("works at {level} level")),
+        Some(1) => (0.5, format!("works next to {level} level")),
+        Some(_) => (0.0, format!("does not work at {level} level")),
+    };
+    component("level", value, weight, detail)
+}
+
+fn proximity(trust: Option<&TrustLink>, weight: f64) -> ScoreComponent {
+    match trust {
+        Some(link) => component("partnership_proximity", link.trust, weight, link.words.clone()),
+        None => component(
+            "partnership_proximity",
+            0.0,
+            weight,
+            "no partnership path within 3 steps".into(),
+        ),
+    }
+}

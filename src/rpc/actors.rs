@@ -1,0 +1,78 @@
+//! ActorService: registering actors and reading their public profiles.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, ContactVisibility};
+use crate::domain::Violations;
+use crate::hub::{ActorFilter, Hub, page_request};
+use crate::proto::actor_service_server::ActorService;
+use crate::proto::{
+    Actor, GetActorRequest, ListActorsRequest, ListActorsResponse, RegisterActorRequest, RegisterActorResponse,
+    UpdateActorRequest,
+};
+
+/// The ActorService implementation.
+pub struct ActorApi {
+    hub: Arc<Hub>,
+}
+
+impl ActorApi {
+    /// Serves actors from `hub`.
+    pub fn new(hub: Arc<Hub>) -> ActorApi {
+        ActorApi { hub }
+    }
+}
+
+#[tonic::async_trait]
+impl ActorService for ActorApi {
+    async fn register_actor(
+        &self,
+        request: Request<RegisterActorRequest>,
+    ) -> Result<Response<RegisterActorResponse>, Status> {
+        let (profile, request_id) = convert::register_actor(request.into_inner())?;
+        let (actor, api_token) = self.hub.register_actor(profile, &request_id).await?;
+        let actor = Some(convert::actor(&actor, ContactVisibility::Shown));
+        Ok(Response::new(RegisterActorResponse { actor, api_token }))
+    }
+
+    async fn get_actor(&self, request: Request<GetActorRequest>) -> Result<Response<Actor>, Status> {
+        let GetActorRequest { id } = request.into_inner();
+        let actor = self.hub.get_actor(&id)?;
+        Ok(Response::new(convert::actor(&actor, ContactVisibility::Hidden)))
+    }
+
+    async fn list_actors(&self, request: Request<ListActorsRequest>) -> Result<Response<ListActorsResponse>, Status> {
+        let ListActorsRequest {
+            kind,
+            country,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let filter = ActorFilter {
+            kind: convert::optional_enum("kind", kind, &mut violations),
+            country: convert::id_filter(country),
+        };
+        violations.into_result()?;
+        let page = self
+            .hub
+            .list_actors(&filter, &page_request(page_size, convert::id_filter(page_token))?)?;
+        let actors = page
+            .records
+            .iter()
+            .map(|actor| convert::actor(actor, ContactVisibility::Hidden))
+            .collect();
+        Ok(Response::new(ListActorsResponse {
+            actors,
+            next_page_token: page.next_after.unwrap_or_default(),
+        }))
+    }
+
+    async fn update_actor(&self, request: Request<UpdateActorRequest>) -> Result<Response<Actor>, Status> {
+        let (id, edit) = convert::update_actor(request.into_inner())?;
+        let actor = self.hub.update_actor(&id, edit).await?;
+        Ok(Response::new(convert::actor(&actor, ContactVisibility::Shown)))
+    }
+}

@@ -1,0 +1,785 @@
+//! Conversion between the generated proto messages and the domain records. Proto structs are
+//! destructured in full, so a field added to the proto is a compile error here rather than
+//! silently dropped. Editable fields convert one at a time, so create calls and masked updates
+//! share one mapping.
+
+use prost_types::{FieldMask, Timestamp};
+
+use crate::domain::{
+    self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
+    Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
+};
+use crate::proto;
+
+/// A proto enum and its domain counterpart.
+pub trait ProtoEnum: Sized + Copy {
+    /// What a value is, for messages ("a modality").
+    const WHAT: &'static str;
+    /// The domain value of a wire code: `Ok(None)` for UNSPECIFIED, `Err` for unknown codes.
+    fn from_code(code: i32) -> Result<Option<Self>, ()>;
+    /// The wire code of a domain value.
+    fn wire(self) -> i32;
+}
+
+macro_rules! proto_enum {
+    ($domain:ty, $proto:ident, $what:literal, [$($variant:ident),+ $(,)?]) => {
+        impl ProtoEnum for $domain {
+            const WHAT: &'static str = $what;
+
+            fn from_code(code: i32) -> Result<Option<Self>, ()> {
+                match proto::$proto::try_from(code).map_err(|_| ())? {
+                    proto::$proto::Unspecified => Ok(None),
+                    $(proto::$proto::$variant => Ok(Some(<$domain>::$variant)),)+
+                }
+            }
+
+            fn wire(self) -> i32 {
+                match self {
+                    $(<$domain>::$variant => proto::$proto::$variant as i32,)+
+                }
+            }
+        }
+    };
+}
+
+proto_enum!(
+    domain::ActorKind,
+    ActorKind,
+    "an actor kind",
+    [
+        NationalGovernment,
+        LocalAuthority,
+        UnEntity,
+        RegionalBody,
+        RegionalProcess,
+        CivilSociety,
+        PrivateSector,
+        Academia,
+        DiasporaOrganization,
+        MigrantOrganization,
+        Philanthropy,
+        TradeUnion,
+        Parliament,
+        YouthNetwork,
+    ]
+);
+proto_enum!(
+    domain::Modality,
+    Modality,
+    "a modality",
+    [
+        Training,
+        OnlineCourse,
+        TechnicalAdvice,
+        PeerExchange,
+        Twinning,
+        Secondment,
+        DataAndTools,
+        Research,
+        Funding,
+    ]
+);
+proto_enum!(
+    domain::Level,
+    Level,
+    "a level of governance",
+    [Local, National, Regional, Global]
+);
+proto_enum!(domain::Urgency, Urgency, "an urgency", [Low, Normal, High, Critical]);
+proto_enum!(
+    domain::PartnershipKind,
+    PartnershipKind,
+    "a partnership kind",
+    [
+        BilateralAgreement,
+        RegionalProcessMembership,
+        JointProgramme,
+        Memorandum,
+        NetworkMembership,
+        Funding,
+        Hosting,
+        PastCollaboration,
+    ]
+);
+proto_enum!(
+    domain::NeedStatus,
+    NeedStatus,
+    "a need status",
+    [Open, Matched, InProgress, Fulfilled, Withdrawn, Expired]
+);
+proto_enum!(
+    domain::OfferStatus,
+    OfferStatus,
+    "an offer status",
+    [Active, Paused, Exhausted, Withdrawn, Expired]
+);
+proto_enum!(
+    domain::MatchStatus,
+    MatchStatus,
+    "a match status",
+    [
+        Proposed,
+        AcceptedByRequester,
+        AcceptedByProvider,
+        Confirmed,
+        Declined,
+        Completed,
+        Cancelled,
+        Expired,
+    ]
+);
+
+/// An enum field that may be left unspecified.
+pub fn optional_enum<E: ProtoEnum>(field: &str, code: i32, violations: &mut Violations) -> Option<E> {
+    E::from_code(code).unwrap_or_else(|()| {
+        violations.push(field, format!("{code} is not {}", E::WHAT));
+        None
+    })
+}
+
+/// An enum field that must be set; `fallback` stands in after a violation is recorded.
+pub fn required_enum<E: ProtoEnum>(field: &str, code: i32, fallback: E, violations: &mut Violations) -> E {
+    match E::from_code(code) {
+        Ok(Some(value)) => value,
+        Ok(None) => {
+            violations.push(field, format!("must be set to {}", E::WHAT));
+            fallback
+        }
+        Err(()) => {
+            violations.push(field, format!("{code} is not {}", E::WHAT));
+            fallback
+        }
+    }
+}
+
+/// A repeated enum field; every item must be set.
+pub fn enum_list<E: ProtoEnum>(field: &str, codes: &[i32], violations: &mut Violations) -> Vec<E> {
+    let mut values = Vec::with_capacity(codes.len());
+    for (i, &code) in codes.iter().enumerate() {
+        match E::from_code(code) {
+            Ok(Some(value)) => values.push(value),
+            Ok(None) => violations.push(format!("{field}[{i}]"), format!("must be {}, not unspecified", E::WHAT)),
+            Err(()) => violations.push(format!("{field}[{i}]"), format!("{code} is not {}", E::WHAT)),
+        }
+    }
+    values
+}
+
+/// GCM objective numbers.
+pub fn objectives(field: &str, numbers: &[u32], violations: &mut Violations) -> Vec<Objective> {
+    let mut themes = Vec::with_capacity(numbers.len());
+    for (i, &number) in numbers.iter().enumerate() {
+        match Objective::new(number) {
+            Ok(objective) => themes.push(objective),
+            Err(rule) => violations.push(format!("{field}[{i}]"), rule),
+        }
+    }
+    themes
+}
+
+/// An optional objective filter: 0 does not filter.
+pub fn objective_filter(field: &str, number: u32, violations: &mut Violations) -> Option<Objective> {
+    if number == 0 {
+        return None;
+    }
+    Objective::new(number).map_err(|rule| violations.push(field, rule)).ok()
+}
+
+fn window(field: &str, window: Option<&proto::DateWindow>, violations: &mut Violations) -> DateWindow {
+    let Some(proto::DateWindow { start_date, end_date }) = window else {
+        return DateWindow::default();
+    };
+    DateWindow::parse(start_date, end_date).unwrap_or_else(|(part, rule)| {
+        violations.push(format!("{field}.{part}"), rule);
+        DateWindow::default()
+    })
+}
+
+fn window_to_proto(window: &DateWindow) -> Option<proto::DateWindow> {
+    let (start_date, end_date) = window.to_strings();
+    Some(proto::DateWindow { start_date, end_date })
+}
+
+/// A timestamp from milliseconds since the epoch.
+pub fn timestamp(millis: UnixMillis) -> Option<Timestamp> {
+    let nanos = i32::try_from(millis.rem_euclid(1000) * 1_000_000).unwrap_or(0);
+    Some(Timestamp {
+        seconds: millis.div_euclid(1000),
+        nanos,
+    })
+}
+
+/// An id filter: empty does not filter.
+pub fn id_filter(id: String) -> Option<String> {
+    (!id.is_empty()).then_some(id)
+}
+
+/// The editable fields named by `mask` (all of `fields` when it is empty), checked against them.
+fn mask_paths<'a>(mask: Option<FieldMask>, fields: &'a [&'a str], violations: &mut Violations) -> Vec<String> {
+    let paths = mask.map(|mask| mask.paths).unwrap_or_default();
+    if paths.is_empty() {
+        return fields.iter().map(ToString::to_string).collect();
+    }
+    for (i, path) in paths.iter().enumerate() {
+        if !fields.contains(&path.as_str()) {
+            violations.push(
+                format!("update_mask.paths[{i}]"),
+                format!("'{path}' is not editable; use {}", fields.join(", ")),
+            );
+        }
+    }
+    paths
+}
+
+// ---- actors ----
+
+const ACTOR_FIELDS: &[&str] = &["name", "kind", "country", "languages", "description", "contact"];
+
+fn set_actor_field(
+    profile: &mut ActorProfile,
+    path: &str,
+    actor: &proto::Actor,
+    prefix: &str,
+    violations: &mut Violations,
+) {
+    match path {
+        "name" => profile.name.clone_from(&actor.name),
+        "kind" => profile.kind = required_enum(&format!("{prefix}kind"), actor.kind, profile.kind, violations),
+        "country" => profile.country = id_filter(actor.country.clone()),
+        "languages" => profile.languages.clone_from(&actor.languages),
+        "description" => profile.description.clone_from(&actor.description),
+        "contact" => profile.contact.clone_from(&actor.contact),
+        _ => {}
+    }
+}
+
+/// The profile and idempotency key of a RegisterActor request.
+pub fn register_actor(request: proto::RegisterActorRequest) -> Result<(ActorProfile, String), Violations> {
+    let proto::RegisterActorRequest {
+        name,
+        kind,
+        country,
+        languages,
+        description,
+        contact,
+        request_id,
+    } = request;
+    let actor = proto::Actor {
+        name,
+        kind,
+        country,
+        languages,
+        description,
+        contact,
+        ..proto::Actor::default()
+    };
+    let mut violations = Violations::default();
+    let mut profile = ActorProfile {
+        name: String::new(),
+        kind: domain::ActorKind::CivilSociety,
+        country: None,
+        languages: Vec::new(),
+        description: String::new(),
+        contact: String::new(),
+    };
+    for path in ACTOR_FIELDS {
+        set_actor_field(&mut profile, path, &actor, "", &mut violations);
+    }
+    violations.into_result().map(|()| (profile, request_id))
+}
+
+/// The id and the profile edit of an UpdateActor request.
+pub fn update_actor(
+    request: proto::UpdateActorRequest,
+) -> Result<(String, impl FnOnce(&mut ActorProfile) -> Result<(), Violations>), Violations> {
+    let proto::UpdateActorRequest { actor, update_mask } = request;
+    let actor = actor.ok_or_else(|| Violations::single("actor", "must be set"))?;
+    let mut violations = Violations::default();
+    let paths = mask_paths(update_mask, ACTOR_FIELDS, &mut violations);
+    violations.into_result()?;
+    let id = actor.id.clone();
+    Ok((id, move |profile: &mut ActorProfile| {
+        let mut violations = Violations::default();
+        for path in &paths {
+            set_actor_field(profile, path, &actor, "actor.", &mut violations);
+        }
+        violations.into_result()
+    }))
+}
+
+/// Whether a reply may show an actor's contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactVisibility {
+    Shown,
+    Hidden,
+}
+
+/// An actor as the API shows it.
+pub fn actor(actor: &Actor, contact: ContactVisibility) -> proto::Actor {
+    let Actor {
+        id,
+        profile,
+        token_sha256: _,
+        created_at,
+        updated_at,
+    } = actor;
+    let ActorProfile {
+        name,
+        kind,
+        country,
+        languages,
+        description,
+        contact: private_contact,
+    } = profile;
+    let (region, sub_region) = profile.region().unwrap_or_default();
+    proto::Actor {
+        id: id.clone(),
+        name: name.clone(),
+        kind: kind.wire(),
+        country: country.clone().unwrap_or_default(),
+        region: region.to_string(),
+        sub_region: sub_region.to_string(),
+        languages: languages.clone(),
+        description: description.clone(),
+        contact: if contact == ContactVisibility::Shown {
+            private_contact.clone()
+        } else {
+            String::new()
+        },
+        created_at: timestamp(*created_at),
+        updated_at: timestamp(*updated_at),
+    }
+}
+
+// ---- needs ----
+
+const NEED_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "themes",
+    "modalities",
+    "level",
+    "countries",
+    "languages",
+    "budget_usd",
+    "urgency",
+    "window",
+];
+
+fn set_need_field(spec: &mut NeedSpec, path: &str, need: &proto::Need, prefix: &str, violations: &mut Violations) {
+    let field = format!("{prefix}{path}");
+    match path {
+        "title" => spec.title.clone_from(&need.title),
+        "description" => spec.description.clone_from(&need.description),
+        "themes" => spec.themes = objectives(&field, &need.themes, violations),
+        "modalities" => spec.modalities = enum_list(&field, &need.modalities, violations),
+        "level" => spec.level = required_enum(&field, need.level, spec.level, violations),
+        "countries" => spec.countries.clone_from(&need.countries),
+        "languages" => spec.languages.clone_from(&need.languages),
+        "budget_usd" => spec.budget_usd = need.budget_usd,
+        "urgency" => spec.urgency = optional_enum(&field, need.urgency, violations).unwrap_or(domain::Urgency::Normal),
+        "window" => spec.window = window(&field, need.window.as_ref(), violations),
+        _ => {}
+    }
+}
+
+/// The requester, spec and idempotency key of a SubmitNeed request.
+pub fn submit_need(request: proto::SubmitNeedRequest) -> Result<(String, NeedSpec, String), Violations> {
+    let proto::SubmitNeedRequest {
+        requester_id,
+        title,
+        description,
+        themes,
+        modalities,
+        level,
+        countries,
+        languages,
+        budget_usd,
+        urgency,
+        window,
+        request_id,
+    } = request;
+    let need = proto::Need {
+        title,
+        description,
+        themes,
+        modalities,
+        level,
+        countries,
+        languages,
+        budget_usd,
+        urgency,
+        window,
+        ..proto::Need::default()
+    };
+    let mut violations = Violations::default();
+    violations.check(
+        !requester_id.is_empty(),
+        "requester_id",
+        "must name the requesting actor",
+    );
+    let mut spec = NeedSpec {
+        title: String::new(),
+        description: String::new(),
+        themes: Vec::new(),
+        modalities: Vec::new(),
+        level: domain::Level::National,
+        countries: Vec::new(),
+        languages: Vec::new(),
+        budget_usd: None,
+        urgency: domain::Urgency::Normal,
+        window: DateWindow::default(),
+    };
+    for path in NEED_FIELDS {
+        set_need_field(&mut spec, path, &need, "", &mut violations);
+    }
+    violations.into_result().map(|()| (requester_id, spec, request_id))
+}
+
+/// The id and the spec edit of an UpdateNeed request.
+pub fn update_need(
+    request: proto::UpdateNeedRequest,
+) -> Result<(String, impl FnOnce(&mut NeedSpec) -> Result<(), Violations>), Violations> {
+    let proto::UpdateNeedRequest { need, update_mask } = request;
+    let need = need.ok_or_else(|| Violations::single("need", "must be set"))?;
+    let mut violations = Violations::default();
+    let paths = mask_paths(update_mask, NEED_FIELDS, &mut violations);
+    violations.into_result()?;
+    let id = need.id.clone();
+    Ok((id, move |spec: &mut NeedSpec| {
+        let mut violations = Violations::default();
+        for path in &paths {
+            set_need_field(spec, path, &need, "need.", &mut violations);
+        }
+        violations.into_result()
+    }))
+}
+
+/// A need as the API shows it.
+pub fn need(need: &Need) -> proto::Need {
+    let Need {
+        id,
+        requester_id,
+        spec,
+        status,
+        created_at,
+        updated_at,
+    } = need;
+    let NeedSpec {
+        title,
+        description,
+        themes,
+        modalities,
+        level,
+        countries,
+        languages,
+        budget_usd,
+        urgency,
+        window,
+    } = spec;
+    proto::Need {
+        id: id.clone(),
+        requester_id: requester_id.clone(),
+        title: title.clone(),
+        description: description.clone(),
+        themes: themes.iter().map(|theme| theme.number()).collect(),
+        modalities: modalities.iter().map(|m| m.wire()).collect(),
+        level: level.wire(),
+        countries: countries.clone(),
+        languages: languages.clone(),
+        budget_usd: *budget_usd,
+        urgency: urgency.wire(),
+        window: window_to_proto(window),
+        status: status.wire(),
+        created_at: timestamp(*created_at),
+        updated_at: timestamp(*updated_at),
+    }
+}
+
+// ---- offers ----
+
+const OFFER_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "themes",
+    "modalities",
+    "levels",
+    "countries",
+    "regions",
+    "worldwide",
+    "languages",
+    "capacity",
+    "funding_usd",
+    "window",
+];
+
+fn set_offer_field(spec: &mut OfferSpec, path: &str, offer: &proto::Offer, prefix: &str, violations: &mut Violations) {
+    let field = format!("{prefix}{path}");
+    match path {
+        "title" => spec.title.clone_from(&offer.title),
+        "description" => spec.description.clone_from(&offer.description),
+        "themes" => spec.themes = objectives(&field, &offer.themes, violations),
+        "modalities" => spec.modalities = enum_list(&field, &offer.modalities, violations),
+        "levels" => spec.levels = enum_list(&field, &offer.levels, violations),
+        "countries" => spec.coverage.countries.clone_from(&offer.countries),
+        "regions" => spec.coverage.areas.clone_from(&offer.regions),
+        "worldwide" => spec.coverage.worldwide = offer.worldwide,
+        "languages" => spec.languages.clone_from(&offer.languages),
+        "capacity" => spec.capacity = offer.capacity,
+        "funding_usd" => spec.funding_usd = offer.funding_usd,
+        "window" => spec.window = window(&field, offer.window.as_ref(), violations),
+        _ => {}
+    }
+}
+
+/// The provider, spec and idempotency key of a RegisterOffer request.
+pub fn register_offer(request: proto::RegisterOfferRequest) -> Result<(String, OfferSpec, String), Violations> {
+    let proto::RegisterOfferRequest {
+        provider_id,
+        title,
+        description,
+        themes,
+        modalities,
+        levels,
+        countries,
+        regions,
+        worldwide,
+        languages,
+        capacity,
+        funding_usd,
+        window,
+        request_id,
+    } = request;
+    let offer = proto::Offer {
+        title,
+        description,
+        themes,
+        modalities,
+        levels,
+        countries,
+        regions,
+        worldwide,
+        languages,
+        capacity,
+        funding_usd,
+        window,
+        ..proto::Offer::default()
+    };
+    let mut violations = Violations::default();
+    violations.check(!provider_id.is_empty(), "provider_id", "must name the providing actor");
+    let mut spec = OfferSpec {
+        title: String::new(),
+        description: String::new(),
+        themes: Vec::new(),
+        modalities: Vec::new(),
+        levels: Vec::new(),
+        coverage: Coverage::default(),
+        languages: Vec::new(),
+        capacity: 0,
+        funding_usd: None,
+        window: DateWindow::default(),
+    };
+    for path in OFFER_FIELDS {
+        set_offer_field(&mut spec, path, &offer, "", &mut violations);
+    }
+    violations.into_result().map(|()| (provider_id, spec, request_id))
+}
+
+/// The id and the spec edit of an UpdateOffer request.
+pub fn update_offer(
+    request: proto::UpdateOfferRequest,
+) -> Result<(String, impl FnOnce(&mut OfferSpec) -> Result<(), Violations>), Violations> {
+    let proto::UpdateOfferRequest { offer, update_mask } = request;
+    let offer = offer.ok_or_else(|| Violations::single("offer", "must be set"))?;
+    let mut violations = Violations::default();
+    let paths = mask_paths(update_mask, OFFER_FIELDS, &mut violations);
+    violations.into_result()?;
+    let id = offer.id.clone();
+    Ok((id, move |spec: &mut OfferSpec| {
+        let mut violations = Violations::default();
+        for path in &paths {
+            set_offer_field(spec, path, &offer, "offer.", &mut violations);
+        }
+        violations.into_result()
+    }))
+}
+
+/// An offer as the API shows it.
+pub fn offer(offer: &Offer) -> proto::Offer {
+    let Offer {
+        id,
+        provider_id,
+        spec,
+        remaining_capacity,
+        status,
+        created_at,
+        updated_at,
+    } = offer;
+    let OfferSpec {
+        title,
+        description,
+        themes,
+        modalities,
+        levels,
+        coverage,
+        languages,
+        capacity,
+        funding_usd,
+        window,
+    } = spec;
+    let Coverage {
+        countries,
+        areas,
+        worldwide,
+    } = coverage;
+    proto::Offer {
+        id: id.clone(),
+        provider_id: provider_id.clone(),
+        title: title.clone(),
+        description: description.clone(),
+        themes: themes.iter().map(|theme| theme.number()).collect(),
+        modalities: modalities.iter().map(|m| m.wire()).collect(),
+        levels: levels.iter().map(|l| l.wire()).collect(),
+        countries: countries.clone(),
+        regions: areas.clone(),
+        worldwide: *worldwide,
+        languages: languages.clone(),
+        capacity: *capacity,
+        remaining_capacity: *remaining_capacity,
+        funding_usd: *funding_usd,
+        window: window_to_proto(window),
+        status: status.wire(),
+        created_at: timestamp(*created_at),
+        updated_at: timestamp(*updated_at),
+    }
+}
+
+// ---- partnerships ----
+
+/// The spec and idempotency key of an AddPartnership request.
+pub fn add_partnership(request: proto::AddPartnershipRequest) -> Result<(PartnershipSpec, String), Violations> {
+    let proto::AddPartnershipRequest {
+        actor_a,
+        actor_b,
+        kind,
+        trust,
+        since,
+        note,
+        request_id,
+    } = request;
+    let mut violations = Violations::default();
+    let kind = required_enum("kind", kind, domain::PartnershipKind::Memorandum, &mut violations);
+    let since = DateWindow::parse(&since, "")
+        .map_err(|(_, rule)| violations.push("since", rule))
+        .ok()
+        .and_then(|w| w.start);
+    violations.into_result()?;
+    Ok((
+        PartnershipSpec {
+            actor_a,
+            actor_b,
+            kind,
+            trust,
+            since,
+            note,
+        },
+        request_id,
+    ))
+}
+
+/// A partnership as the API shows it.
+pub fn partnership(partnership: &Partnership) -> proto::Partnership {
+    let Partnership { id, spec, created_at } = partnership;
+    let PartnershipSpec {
+        actor_a,
+        actor_b,
+        kind,
+        trust,
+        since,
+        note,
+    } = spec;
+    proto::Partnership {
+        id: id.clone(),
+        actor_a: actor_a.clone(),
+        actor_b: actor_b.clone(),
+        kind: kind.wire(),
+        trust: *trust,
+        since: since.map(|day| day.to_string()).unwrap_or_default(),
+        note: note.clone(),
+        created_at: timestamp(*created_at),
+    }
+}
+
+// ---- matches ----
+
+/// An explanation as the API shows it.
+pub fn explanation(explanation: &Explanation) -> proto::Explanation {
+    let Explanation { summary, components } = explanation;
+    let components = components
+        .iter()
+        .map(
+            |ScoreComponent {
+                 name,
+                 value,
+                 weight,
+                 detail,
+             }| proto::ScoreComponent {
+                name: name.clone(),
+                value: *value,
+                weight: *weight,
+                contribution: value * weight,
+                detail: detail.clone(),
+            },
+        )
+        .collect();
+    proto::Explanation {
+        summary: summary.clone(),
+        components,
+    }
+}
+
+/// A match as the API shows it.
+pub fn match_record(record: &Match) -> proto::Match {
+    let Match {
+        id,
+        need_id,
+        offer_id,
+        requester_id,
+        provider_id,
+        score,
+        explanation: why,
+        status,
+        responses,
+        created_at,
+        updated_at,
+    } = record;
+    let responses = responses
+        .iter()
+        .map(
+            |domain::MatchResponse {
+                 actor_id,
+                 accept,
+                 reason,
+                 responded_at,
+             }| proto::MatchResponse {
+                actor_id: actor_id.clone(),
+                accept: *accept,
+                reason: reason.clone(),
+                responded_at: timestamp(*responded_at),
+            },
+        )
+        .collect();
+    proto::Match {
+        id: id.clone(),
+        need_id: need_id.clone(),
+        offer_id: offer_id.clone(),
+        requester_id: requester_id.clone(),
+        provider_id: provider_id.clone(),
+        score: *score,
+        explanation: Some(explanation(why)),
+        status: status.wire(),
+        responses,
+        created_at: timestamp(*created_at),
+        updated_at: timestamp(*updated_at),
+    }
+}

@@ -1,0 +1,103 @@
+//! MatchService: ranked candidates and the life of a match.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, ContactVisibility};
+use crate::domain::Violations;
+use crate::hub::{Hub, MatchFilter, page_request};
+use crate::proto::match_service_server::MatchService;
+use crate::proto::{
+    FindMatchesRequest, FindMatchesResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match,
+    MatchCandidate, ProposeMatchRequest, RespondToMatchRequest,
+};
+
+/// The MatchService implementation.
+pub struct MatchApi {
+    hub: Arc<Hub>,
+}
+
+impl MatchApi {
+    /// Serves matches from `hub`.
+    pub fn new(hub: Arc<Hub>) -> MatchApi {
+        MatchApi { hub }
+    }
+}
+
+#[tonic::async_trait]
+impl MatchService for MatchApi {
+    async fn find_matches(
+        &self,
+        request: Request<FindMatchesRequest>,
+    ) -> Result<Response<FindMatchesResponse>, Status> {
+        let FindMatchesRequest { need_id, limit } = request.into_inner();
+        let candidates = self.hub.find_matches(&need_id, limit)?;
+        let candidates = candidates
+            .iter()
+            .map(|candidate| MatchCandidate {
+                offer: Some(convert::offer(&candidate.offer)),
+                provider: Some(convert::actor(&candidate.provider, ContactVisibility::Hidden)),
+                score: candidate.score,
+                explanation: Some(convert::explanation(&candidate.explanation)),
+            })
+            .collect();
+        Ok(Response::new(FindMatchesResponse { candidates }))
+    }
+
+    async fn propose_match(&self, request: Request<ProposeMatchRequest>) -> Result<Response<Match>, Status> {
+        let ProposeMatchRequest {
+            need_id,
+            offer_id,
+            request_id,
+        } = request.into_inner();
+        let record = self.hub.propose_match(&need_id, &offer_id, &request_id).await?;
+        Ok(Response::new(convert::match_record(&record)))
+    }
+
+    async fn respond_to_match(&self, request: Request<RespondToMatchRequest>) -> Result<Response<Match>, Status> {
+        let RespondToMatchRequest {
+            match_id,
+            actor_id,
+            accept,
+            reason,
+        } = request.into_inner();
+        let record = self.hub.respond_to_match(&match_id, &actor_id, accept, &reason).await?;
+        Ok(Response::new(convert::match_record(&record)))
+    }
+
+    async fn get_match(&self, request: Request<GetMatchRequest>) -> Result<Response<Match>, Status> {
+        let GetMatchRequest { id } = request.into_inner();
+        Ok(Response::new(convert::match_record(&self.hub.get_match(&id)?)))
+    }
+
+    async fn list_matches(
+        &self,
+        request: Request<ListMatchesRequest>,
+    ) -> Result<Response<ListMatchesResponse>, Status> {
+        let ListMatchesRequest {
+            need_id,
+            offer_id,
+            actor_id,
+            status,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let filter = MatchFilter {
+            need_id: convert::id_filter(need_id),
+            offer_id: convert::id_filter(offer_id),
+            actor_id: convert::id_filter(actor_id),
+            status: convert::optional_enum("status", status, &mut violations),
+        };
+        violations.into_result()?;
+        let page = self
+            .hub
+            .list_matches(&filter, &page_request(page_size, convert::id_filter(page_token))?)?;
+        let matches = page.records.iter().map(convert::match_record).collect();
+        Ok(Response::new(ListMatchesResponse {
+            matches,
+            next_page_token: page.next_after.unwrap_or_default(),
+        }))
+    }
+}

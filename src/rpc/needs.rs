@@ -1,0 +1,79 @@
+//! NeedService: submitting, reading, editing and withdrawing needs.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::domain::Violations;
+use crate::hub::{Hub, NeedFilter, page_request};
+use crate::proto::need_service_server::NeedService;
+use crate::proto::{
+    GetNeedRequest, ListNeedsRequest, ListNeedsResponse, Need, SubmitNeedRequest, UpdateNeedRequest,
+    WithdrawNeedRequest,
+};
+
+/// The NeedService implementation.
+pub struct NeedApi {
+    hub: Arc<Hub>,
+}
+
+impl NeedApi {
+    /// Serves needs from `hub`.
+    pub fn new(hub: Arc<Hub>) -> NeedApi {
+        NeedApi { hub }
+    }
+}
+
+#[tonic::async_trait]
+impl NeedService for NeedApi {
+    async fn submit_need(&self, request: Request<SubmitNeedRequest>) -> Result<Response<Need>, Status> {
+        let (requester_id, spec, request_id) = convert::submit_need(request.into_inner())?;
+        let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
+        Ok(Response::new(convert::need(&need)))
+    }
+
+    async fn get_need(&self, request: Request<GetNeedRequest>) -> Result<Response<Need>, Status> {
+        let GetNeedRequest { id } = request.into_inner();
+        Ok(Response::new(convert::need(&self.hub.get_need(&id)?)))
+    }
+
+    async fn list_needs(&self, request: Request<ListNeedsRequest>) -> Result<Response<ListNeedsResponse>, Status> {
+        let ListNeedsRequest {
+            requester_id,
+            status,
+            theme,
+            country,
+            region,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let filter = NeedFilter {
+            requester_id: convert::id_filter(requester_id),
+            status: convert::optional_enum("status", status, &mut violations),
+            theme: convert::objective_filter("theme", theme, &mut violations),
+            country: convert::id_filter(country),
+            area: convert::id_filter(region),
+        };
+        violations.into_result()?;
+        let page = self
+            .hub
+            .list_needs(&filter, &page_request(page_size, convert::id_filter(page_token))?)?;
+        let needs = page.records.iter().map(convert::need).collect();
+        Ok(Response::new(ListNeedsResponse {
+            needs,
+            next_page_token: page.next_after.unwrap_or_default(),
+        }))
+    }
+
+    async fn update_need(&self, request: Request<UpdateNeedRequest>) -> Result<Response<Need>, Status> {
+        let (id, edit) = convert::update_need(request.into_inner())?;
+        Ok(Response::new(convert::need(&self.hub.update_need(&id, edit).await?)))
+    }
+
+    async fn withdraw_need(&self, request: Request<WithdrawNeedRequest>) -> Result<Response<Need>, Status> {
+        let WithdrawNeedRequest { id, reason: _ } = request.into_inner();
+        Ok(Response::new(convert::need(&self.hub.withdraw_need(&id).await?)))
+    }
+}

@@ -1,0 +1,77 @@
+//! OfferService: registering, reading, editing and withdrawing offers.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use crate::domain::Violations;
+use crate::hub::{Hub, OfferFilter, page_request};
+use crate::proto::offer_service_server::OfferService;
+use crate::proto::{
+    GetOfferRequest, ListOffersRequest, ListOffersResponse, Offer, RegisterOfferRequest, UpdateOfferRequest,
+    WithdrawOfferRequest,
+};
+
+/// The OfferService implementation.
+pub struct OfferApi {
+    hub: Arc<Hub>,
+}
+
+impl OfferApi {
+    /// Serves offers from `hub`.
+    pub fn new(hub: Arc<Hub>) -> OfferApi {
+        OfferApi { hub }
+    }
+}
+
+#[tonic::async_trait]
+impl OfferService for OfferApi {
+    async fn register_offer(&self, request: Request<RegisterOfferRequest>) -> Result<Response<Offer>, Status> {
+        let (provider_id, spec, request_id) = convert::register_offer(request.into_inner())?;
+        let offer = self.hub.register_offer(&provider_id, spec, &request_id).await?;
+        Ok(Response::new(convert::offer(&offer)))
+    }
+
+    async fn get_offer(&self, request: Request<GetOfferRequest>) -> Result<Response<Offer>, Status> {
+        let GetOfferRequest { id } = request.into_inner();
+        Ok(Response::new(convert::offer(&self.hub.get_offer(&id)?)))
+    }
+
+    async fn list_offers(&self, request: Request<ListOffersRequest>) -> Result<Response<ListOffersResponse>, Status> {
+        let ListOffersRequest {
+            provider_id,
+            status,
+            theme,
+            modality,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let mut violations = Violations::default();
+        let filter = OfferFilter {
+            provider_id: convert::id_filter(provider_id),
+            status: convert::optional_enum("status", status, &mut violations),
+            theme: convert::objective_filter("theme", theme, &mut violations),
+            modality: convert::optional_enum("modality", modality, &mut violations),
+        };
+        violations.into_result()?;
+        let page = self
+            .hub
+            .list_offers(&filter, &page_request(page_size, convert::id_filter(page_token))?)?;
+        let offers = page.records.iter().map(convert::offer).collect();
+        Ok(Response::new(ListOffersResponse {
+            offers,
+            next_page_token: page.next_after.unwrap_or_default(),
+        }))
+    }
+
+    async fn update_offer(&self, request: Request<UpdateOfferRequest>) -> Result<Response<Offer>, Status> {
+        let (id, edit) = convert::update_offer(request.into_inner())?;
+        Ok(Response::new(convert::offer(&self.hub.update_offer(&id, edit).await?)))
+    }
+
+    async fn withdraw_offer(&self, request: Request<WithdrawOfferRequest>) -> Result<Response<Offer>, Status> {
+        let WithdrawOfferRequest { id, reason: _ } = request.into_inner();
+        Ok(Response::new(convert::offer(&self.hub.withdraw_offer(&id).await?)))
+    }
+}

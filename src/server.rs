@@ -1,0 +1,89 @@
+//! The gRPC server: the five hub services, health (overall and per service), reflection in both
+//! `v1` and `v1alpha` (many clients, grpcurl's older builds and Python's grpcio-reflection among
+//! them, speak only v1alpha), and a graceful shutdown that flushes the store.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::hub::Hub;
+use crate::proto::actor_service_server::ActorServiceServer;
+use crate::proto::match_service_server::MatchServiceServer;
+use crate::proto::need_service_server::NeedServiceServer;
+use crate::proto::offer_service_server::OfferServiceServer;
+use crate::proto::partnership_service_server::PartnershipServiceServer;
+use crate::rpc::{ActorApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("reflection could not load the descriptors: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport failure: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("could not flush the store at shutdown: {0}")]
+    Flush(#[from] crate::hub::HubError),
+}
+
+/// Serves `hub` on `listener` until `shutdown` resolves, then flushes the store.
+pub async fn serve(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<ActorServiceServer<ActorApi>>().await;
+    health.set_serving::<NeedServiceServer<NeedApi>>().await;
+    health.set_serving::<OfferServiceServer<OfferApi>>().await;
+    health.set_serving::<PartnershipServiceServer<PartnershipApi>>().await;
+    health.set_serving::<MatchServiceServer<MatchApi>>().await;
+
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(ActorServiceServer::new(ActorApi::new(Arc::clone(&hub))))
+        .add_service(NeedServiceServer::new(NeedApi::new(Arc::clone(&hub))))
+        .add_service(OfferServiceServer::new(OfferApi::new(Arc::clone(&hub))))
+        .add_service(PartnershipServiceServer::new(PartnershipApi::new(Arc::clone(&hub))))
+        .add_service(MatchServiceServer::new(MatchApi::new(Arc::clone(&hub))))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    hub.flush()?;
+    tracing::info!("store flushed; goodbye");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+}

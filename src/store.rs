@@ -1,0 +1,318 @@
+//! Durable storage in sled: one tree per record kind, one tree per secondary index, a tree of
+//! idempotency keys and a tree of token hashes. Records are written in sled transactions so a
+//! record and its index entries change together, and a write is acknowledged only after a flush
+//! that covers it (see [`durability`]).
+
+pub mod codec;
+pub mod durability;
+pub mod records;
+pub mod trees;
+
+use std::path::Path;
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+pub use durability::{Durability, FlushTicket};
+pub use records::Record;
+pub use trees::TreeName;
+
+/// The schema version this release writes; records and the store carry it.
+pub const SCHEMA_VERSION: u8 = 1;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (I/O, or a store it cannot read).
+    #[error("storage failure: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored record could not be decoded.
+    #[error("corrupt record in tree {tree} at key {key}: {reason}")]
+    Corrupt {
+        tree: &'static str,
+        key: String,
+        reason: String,
+    },
+    /// The directory holds something that is not a capacity-hub store, or a newer one.
+    #[error("{0}")]
+    Incompatible(String),
+    /// A flush failed, so a write could not be acknowledged.
+    #[error("the store could not persist the write: {0}")]
+    Flush(String),
+}
+
+/// Settings for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            cache_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where a List call resumes and how much it returns.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    /// Return records after this id (the previous page's last id).
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// One page of records and the id to resume after, if more may follow.
+#[derive(Debug, Clone)]
+pub struct Page<R> {
+    pub records: Vec<R>,
+    pub next_after: Option<String>,
+}
+
+/// Which keys a List call walks: every record of a kind, or one index value.
+#[derive(Debug, Clone, Copy)]
+pub enum Scan<'a> {
+    All,
+    Index(TreeName, &'a str),
+}
+
+/// The sled database and its trees.
+pub struct Store {
+    db: sled::Db,
+    trees: trees::Trees,
+    durability: Durability,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, checking that it is a capacity-hub store of a
+    /// schema this release reads.
+    pub fn open(dir: &Path, config: &StoreConfig) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(config.cache_bytes)
+            .open()?;
+        let trees = trees::Trees::open(&db)?;
+        trees::check_schema(&db, &trees)?;
+        let durability = Durability::start(db.clone());
+        Ok(Store { db, trees, durability })
+    }
+
+    /// A fresh server-assigned id such as `need-42`.
+    pub fn next_id(&self, prefix: &str) -> Result<String, StoreError> {
+        Ok(records::format_id(prefix, self.db.generate_id()?))
+    }
+
+    /// The record with this id, if any.
+    pub fn get<R: Record>(&self, id: &str) -> Result<Option<R>, StoreError> {
+        let Some(key) = records::id_key::<R>(id) else {
+            return Ok(None);
+        };
+        let tree = self.trees.get(R::TREE);
+        match tree.get(key)? {
+            Some(bytes) => codec::decode(R::TREE.name(), &key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// True when no record of this kind exists.
+    pub fn is_empty<R: Record>(&self) -> bool {
+        self.trees.get(R::TREE).is_empty()
+    }
+
+    /// Every record of a kind, in id order (used to rebuild in-memory state at start).
+    pub fn all<R: Record>(&self) -> impl Iterator<Item = Result<R, StoreError>> + '_ {
+        self.trees.get(R::TREE).iter().map(|entry| {
+            let (key, bytes) = entry?;
+            codec::decode(R::TREE.name(), &key, &bytes)
+        })
+    }
+
+    /// Ids of the records filed under `value` in `index`, in id order.
+    pub fn ids_in_index(&self, index: TreeName, value: &str) -> impl Iterator<Item = Result<u64, StoreError>> + '_ {
+        let prefix = records::index_prefix(value);
+        self.trees.get(index).scan_prefix(prefix).keys().map(move |key| {
+            let key = key?;
+            records::id_from_index_key(&key).ok_or_else(|| StoreError::Corrupt {
+                tree: index.name(),
+                key: hex::encode(&key),
+                reason: "index key too short".into(),
+            })
+        })
+    }
+
+    /// The record with this numeric id.
+    pub fn get_by_number<R: Record>(&self, number: u64) -> Result<Option<R>, StoreError> {
+        let key = number.to_be_bytes();
+        match self.trees.get(R::TREE).get(key)? {
+            Some(bytes) => codec::decode(R::TREE.name(), &key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A page of records from `scan` that pass `keep`, after `page.after`.
+    pub fn page<R: Record>(
+        &self,
+        scan: Scan<'_>,
+        page: &PageRequest,
+        keep: impl Fn(&R) -> bool,
+    ) -> Result<Page<R>, StoreError> {
+        let after = page
+            .after
+            .as_deref()
+            .and_then(records::id_key::<R>)
+            .map(u64::from_be_bytes);
+        let mut records = Vec::with_capacity(page.limit.min(1024));
+        let mut more = false;
+        for record in self.scan_after::<R>(scan, after) {
+            let record = record?;
+            if !keep(&record) {
+                continue;
+            }
+            if records.len() == page.limit {
+                more = true;
+                break;
+            }
+            records.push(record);
+        }
+        let next_after = if more {
+            records.last().map(|r: &R| r.id().to_string())
+        } else {
+            None
+        };
+        Ok(Page { records, next_after })
+    }
+
+    fn scan_after<R: Record>(
+        &self,
+        scan: Scan<'_>,
+        after: Option<u64>,
+    ) -> Box<dyn Iterator<Item = Result<R, StoreError>> + '_> {
+        let start = after.map_or(0, |n| n.saturating_add(1));
+        match scan {
+            Scan::All => Box::new(self.trees.get(R::TREE).range(start.to_be_bytes()..).map(|entry| {
+                let (key, bytes) = entry?;
+                codec::decode(R::TREE.name(), &key, &bytes)
+            })),
+            Scan::Index(index, value) => {
+                let prefix = records::index_prefix(value);
+                let from = records::index_key(value, start);
+                let ids = self
+                    .trees
+                    .get(index)
+                    .range(from..)
+                    .keys()
+                    .take_while(move |key| key.as_ref().map_or(true, |key| key.starts_with(&prefix)));
+                Box::new(ids.filter_map(move |key| self.load_indexed::<R>(index, key).transpose()))
+            }
+        }
+    }
+
+    fn load_indexed<R: Record>(&self, index: TreeName, key: sled::Result<sled::IVec>) -> Result<Option<R>, StoreError> {
+        let key = key?;
+        let number = records::id_from_index_key(&key).ok_or_else(|| StoreError::Corrupt {
+            tree: index.name(),
+            key: hex::encode(&key),
+            reason: "index key too short".into(),
+        })?;
+        self.get_by_number(number)
+    }
+
+    /// The record id a create with this idempotency key made, if any.
+    pub fn request_outcome(&self, scope: &str, request_id: &str) -> Result<Option<String>, StoreError> {
+        let key = records::request_key(scope, request_id);
+        let value = self.trees.get(TreeName::Requests).get(key)?;
+        Ok(value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// The actor id whose token hashes to `token_sha256`, if any.
+    pub fn actor_for_token(&self, token_sha256: &str) -> Result<Option<String>, StoreError> {
+        let value = self.trees.get(TreeName::Tokens).get(token_sha256.as_bytes())?;
+        Ok(value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Applies every change in `writes` atomically and returns the ticket to wait on before
+    /// acknowledging them. Callers serialise their read-modify-write sequences themselves.
+    pub fn apply(&self, writes: WriteSet) -> Result<FlushTicket, StoreError> {
+        let names: Vec<TreeName> = writes.batches.keys().copied().collect();
+        let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
+        let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {
+            for (view, name) in views.iter().zip(&names) {
+                if let Some(batch) = writes.batches.get(name) {
+                    view.apply_batch(batch)?;
+                }
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        match result {
+            Ok(()) => Ok(self.durability.ticket()),
+            Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
+            Err(TransactionError::Abort(())) => Err(StoreError::Flush("transaction aborted".into())),
+        }
+    }
+
+    /// Waits until the write behind `ticket` is on disk.
+    pub async fn durable(&self, ticket: FlushTicket) -> Result<(), StoreError> {
+        self.durability.wait(ticket).await
+    }
+
+    /// Flushes everything now (at shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// Record and index changes to apply in one transaction.
+#[derive(Default)]
+pub struct WriteSet {
+    batches: std::collections::BTreeMap<TreeName, sled::Batch>,
+}
+
+impl WriteSet {
+    fn batch(&mut self, tree: TreeName) -> &mut sled::Batch {
+        self.batches.entry(tree).or_default()
+    }
+
+    /// Stores `new`, replacing `old` (the same record as last read) and its index entries.
+    pub fn put<R: Record>(&mut self, old: Option<&R>, new: &R) -> Result<(), StoreError> {
+        let number = records::id_number::<R>(new.id())?;
+        self.batch(R::TREE).insert(&number.to_be_bytes(), codec::encode(new)?);
+        let new_entries = new.index_entries();
+        for (index, value) in old.map(Record::index_entries).unwrap_or_default() {
+            if !new_entries.contains(&(index, value.clone())) {
+                self.batch(index).remove(records::index_key(&value, number).as_slice());
+            }
+        }
+        for (index, value) in new_entries {
+            self.batch(index).insert(records::index_key(&value, number), &[]);
+        }
+        Ok(())
+    }
+
+    /// Deletes `old` and its index entries.
+    pub fn delete<R: Record>(&mut self, old: &R) -> Result<(), StoreError> {
+        let number = records::id_number::<R>(old.id())?;
+        self.batch(R::TREE).remove(&number.to_be_bytes());
+        for (index, value) in old.index_entries() {
+            self.batch(index).remove(records::index_key(&value, number).as_slice());
+        }
+        Ok(())
+    }
+
+    /// Remembers that the create with this idempotency key made `record_id`.
+    pub fn remember_request(&mut self, scope: &str, request_id: &str, record_id: &str) {
+        self.batch(TreeName::Requests)
+            .insert(records::request_key(scope, request_id), record_id.as_bytes());
+    }
+
+    /// Files a token hash for an actor, forgetting the actor's previous one.
+    pub fn set_token(&mut self, previous_sha256: Option<&str>, token_sha256: &str, actor_id: &str) {
+        let tokens = self.batch(TreeName::Tokens);
+        if let Some(previous) = previous_sha256 {
+            tokens.remove(previous.as_bytes());
+        }
+        tokens.insert(token_sha256.as_bytes(), actor_id.as_bytes());
+    }
+}

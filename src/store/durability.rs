@@ -1,0 +1,130 @@
+//! Group commit. sled syncs in the background only every 500 ms, so the hub acknowledges a write
+//! only after a flush that started after the write was applied. One flusher thread serves every
+//! writer: writers that arrive while a flush runs share the next one, so a burst of concurrent
+//! writes costs a few fsyncs, not one each.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+use tokio::sync::watch;
+
+use super::StoreError;
+
+/// A write's place in the flush order: it is durable once a flush has covered this number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FlushTicket(u64);
+
+/// What the flusher has achieved so far.
+#[derive(Debug, Clone, Default)]
+struct Flushed {
+    /// Every ticket up to this one is on disk.
+    through: u64,
+    /// Set when a flush failed: the tickets it was meant to cover are not durable.
+    failure: Option<(u64, String)>,
+}
+
+struct Shared {
+    /// Highest ticket handed out.
+    issued: AtomicU64,
+    /// Wakes the flusher; the bool asks it to stop.
+    wake: Mutex<bool>,
+    wake_signal: Condvar,
+}
+
+/// The group-commit flusher of one sled database.
+pub struct Durability {
+    shared: Arc<Shared>,
+    flushed: watch::Receiver<Flushed>,
+    flusher: Option<thread::JoinHandle<()>>,
+}
+
+impl Durability {
+    /// Starts the flusher thread for `db`.
+    pub fn start(db: sled::Db) -> Durability {
+        let shared = Arc::new(Shared {
+            issued: AtomicU64::new(0),
+            wake: Mutex::new(false),
+            wake_signal: Condvar::new(),
+        });
+        let (sender, flushed) = watch::channel(Flushed::default());
+        let worker = Arc::clone(&shared);
+        let flusher = thread::Builder::new()
+            .name("capacity-hub-flusher".into())
+            .spawn(move || flush_loop(&db, &worker, &sender))
+            .ok();
+        Durability {
+            shared,
+            flushed,
+            flusher,
+        }
+    }
+
+    /// Takes a ticket for a write that has just been applied, and wakes the flusher.
+    pub fn ticket(&self) -> FlushTicket {
+        let ticket = self.shared.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        // Taking the lock orders this wake-up after the flusher's check of `issued`, so the
+        // flusher cannot miss it between checking and waiting.
+        drop(self.shared.wake.lock());
+        self.shared.wake_signal.notify_one();
+        FlushTicket(ticket)
+    }
+
+    /// Waits until a flush covers `ticket`.
+    pub async fn wait(&self, ticket: FlushTicket) -> Result<(), StoreError> {
+        let mut flushed = self.flushed.clone();
+        let state = flushed
+            .wait_for(|state| {
+                state.through >= ticket.0 || state.failure.as_ref().is_some_and(|(upto, _)| *upto >= ticket.0)
+            })
+            .await
+            .map_err(|_| StoreError::Flush("the flusher has stopped".into()))?;
+        match &state.failure {
+            Some((upto, reason)) if state.through < ticket.0 && *upto >= ticket.0 => {
+                Err(StoreError::Flush(reason.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Durability {
+    fn drop(&mut self) {
+        if let Ok(mut stop) = self.shared.wake.lock() {
+            *stop = true;
+        }
+        self.shared.wake_signal.notify_one();
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
+        }
+    }
+}
+
+fn flush_loop(db: &sled::Db, shared: &Shared, sender: &watch::Sender<Flushed>) {
+    let mut through = 0;
+    loop {
+        let stop = {
+            let Ok(guard) = shared.wake.lock() else { return };
+            let waiting = |stop: &mut bool| !*stop && shared.issued.load(Ordering::SeqCst) == through;
+            match shared.wake_signal.wait_while(guard, waiting) {
+                Ok(guard) => *guard,
+                Err(_) => return,
+            }
+        };
+        let target = shared.issued.load(Ordering::SeqCst);
+        match db.flush() {
+            Ok(_) => {
+                through = target;
+                sender.send_modify(|state| state.through = target);
+            }
+            Err(error) => {
+                tracing::error!(%error, "flush failed; writes are not acknowledged");
+                through = target;
+                sender.send_modify(|state| state.failure = Some((target, error.to_string())));
+            }
+        }
+        if stop && shared.issued.load(Ordering::SeqCst) == through {
+            return;
+        }
+    }
+}

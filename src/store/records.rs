@@ -1,0 +1,216 @@
+//! How each record kind is keyed and indexed. Ids look like `need-42`: a kind prefix and a
+//! number from sled's id generator; the number, big-endian, is the key, so keys sort in creation
+//! order and pages are stable. An index entry's key is the indexed value, a zero byte, then the
+//! record's key.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::{Actor, Match, Need, Offer, Partnership, geography};
+
+use super::{StoreError, TreeName};
+
+/// A record kind the store keeps, with its tree, id prefix and index entries.
+pub trait Record: Serialize + DeserializeOwned {
+    /// The tree holding this kind.
+    const TREE: TreeName;
+    /// The prefix of this kind's ids ("need").
+    const ID_PREFIX: &'static str;
+    /// The record's id.
+    fn id(&self) -> &str;
+    /// The (index tree, value) pairs this record is filed under.
+    fn index_entries(&self) -> Vec<(TreeName, String)>;
+}
+
+/// Formats an id from its kind prefix and number.
+pub fn format_id(prefix: &str, number: u64) -> String {
+    format!("{prefix}-{number}")
+}
+
+/// The number inside an id of kind `R`, if the id is well-formed.
+pub fn id_key<R: Record>(id: &str) -> Option<[u8; 8]> {
+    let number = id.strip_prefix(R::ID_PREFIX)?.strip_prefix('-')?;
+    if number.starts_with('+') || (number.len() > 1 && number.starts_with('0')) {
+        return None;
+    }
+    number.parse::<u64>().ok().map(u64::to_be_bytes)
+}
+
+/// Like [`id_key`], as a number, failing when a record carries a malformed id.
+pub fn id_number<R: Record>(id: &str) -> Result<u64, StoreError> {
+    id_key::<R>(id)
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StoreError::Corrupt {
+            tree: R::TREE.name(),
+            key: id.to_string(),
+            reason: format!("not a {} id", R::ID_PREFIX),
+        })
+}
+
+/// The key prefix of every entry filed under `value`.
+pub fn index_prefix(value: &str) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(value.len() + 1);
+    prefix.extend_from_slice(value.as_bytes());
+    prefix.push(0);
+    prefix
+}
+
+/// The index key of record `number` filed under `value`.
+pub fn index_key(value: &str, number: u64) -> Vec<u8> {
+    let mut key = index_prefix(value);
+    key.extend_from_slice(&number.to_be_bytes());
+    key
+}
+
+/// The record number at the end of an index key.
+pub fn id_from_index_key(key: &[u8]) -> Option<u64> {
+    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(tail))
+}
+
+/// The key of an idempotency entry.
+pub fn request_key(scope: &str, request_id: &str) -> Vec<u8> {
+    index_prefix(scope).into_iter().chain(request_id.bytes()).collect()
+}
+
+fn status_value(status: impl std::fmt::Debug) -> String {
+    format!("{status:?}")
+}
+
+impl Record for Actor {
+    const TREE: TreeName = TreeName::Actors;
+    const ID_PREFIX: &'static str = "actor";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        let mut entries = vec![(TreeName::ActorsByKind, self.profile.kind.code().to_string())];
+        if let Some(country) = &self.profile.country {
+            entries.push((TreeName::ActorsByCountry, country.clone()));
+        }
+        entries
+    }
+}
+
+impl Record for Need {
+    const TREE: TreeName = TreeName::Needs;
+    const ID_PREFIX: &'static str = "need";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        let spec = &self.spec;
+        let mut entries = vec![
+            (TreeName::NeedsByRequester, self.requester_id.clone()),
+            (TreeName::NeedsByStatus, status_value(self.status)),
+        ];
+        entries.extend(
+            spec.themes
+                .iter()
+                .map(|theme| (TreeName::NeedsByTheme, theme.to_string())),
+        );
+        entries.extend(
+            spec.countries
+                .iter()
+                .map(|country| (TreeName::NeedsByCountry, country.clone())),
+        );
+        let mut areas: Vec<&str> = spec
+            .countries
+            .iter()
+            .filter_map(|c| geography::country(c))
+            .flat_map(|c| c.areas())
+            .collect();
+        areas.sort_unstable();
+        areas.dedup();
+        entries.extend(areas.into_iter().map(|area| (TreeName::NeedsByArea, area.to_string())));
+        entries
+    }
+}
+
+impl Record for Offer {
+    const TREE: TreeName = TreeName::Offers;
+    const ID_PREFIX: &'static str = "offer";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        let mut entries = vec![
+            (TreeName::OffersByProvider, self.provider_id.clone()),
+            (TreeName::OffersByStatus, status_value(self.status)),
+        ];
+        entries.extend(
+            self.spec
+                .themes
+                .iter()
+                .map(|theme| (TreeName::OffersByTheme, theme.to_string())),
+        );
+        entries.extend(
+            self.spec
+                .modalities
+                .iter()
+                .map(|m| (TreeName::OffersByModality, m.code().to_string())),
+        );
+        entries
+    }
+}
+
+impl Record for Partnership {
+    const TREE: TreeName = TreeName::Partnerships;
+    const ID_PREFIX: &'static str = "partnership";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        vec![
+            (TreeName::PartnershipsByActor, self.spec.actor_a.clone()),
+            (TreeName::PartnershipsByActor, self.spec.actor_b.clone()),
+        ]
+    }
+}
+
+impl Record for Match {
+    const TREE: TreeName = TreeName::Matches;
+    const ID_PREFIX: &'static str = "match";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        vec![
+            (TreeName::MatchesByNeed, self.need_id.clone()),
+            (TreeName::MatchesByOffer, self.offer_id.clone()),
+            (TreeName::MatchesByActor, self.requester_id.clone()),
+            (TreeName::MatchesByActor, self.provider_id.clone()),
+            (TreeName::MatchesByStatus, status_value(self.status)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_only_in_canonical_form() {
+        assert_eq!(id_key::<Need>("need-42"), Some(42u64.to_be_bytes()));
+        for bad in ["need-042", "need-+42", "offer-42", "need42", "need-", "need-x"] {
+            assert_eq!(id_key::<Need>(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn index_keys_end_with_the_record_number() {
+        let key = index_key("GTM", 7);
+        assert!(key.starts_with(&index_prefix("GTM")));
+        assert_eq!(id_from_index_key(&key), Some(7));
+    }
+}

@@ -1,0 +1,163 @@
+//! The trees of the store and the schema check made when it opens.
+
+use super::{SCHEMA_VERSION, StoreError};
+
+/// Every tree of the store: records, secondary indexes, idempotency keys, token hashes, metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TreeName {
+    Actors,
+    Needs,
+    Offers,
+    Partnerships,
+    Matches,
+    /// Idempotency keys of create calls -> the record id they made.
+    Requests,
+    /// SHA-256 of an actor's API token -> actor id.
+    Tokens,
+    /// Store format and schema version.
+    Meta,
+    ActorsByKind,
+    ActorsByCountry,
+    NeedsByRequester,
+    NeedsByStatus,
+    NeedsByTheme,
+    NeedsByCountry,
+    NeedsByArea,
+    OffersByProvider,
+    OffersByStatus,
+    OffersByTheme,
+    OffersByModality,
+    PartnershipsByActor,
+    MatchesByNeed,
+    MatchesByOffer,
+    MatchesByActor,
+    MatchesByStatus,
+}
+
+impl TreeName {
+    /// Every tree, in a fixed order.
+    pub const ALL: [TreeName; 24] = [
+        TreeName::Actors,
+        TreeName::Needs,
+        TreeName::Offers,
+        TreeName::Partnerships,
+        TreeName::Matches,
+        TreeName::Requests,
+        TreeName::Tokens,
+        TreeName::Meta,
+        TreeName::ActorsByKind,
+        TreeName::ActorsByCountry,
+        TreeName::NeedsByRequester,
+        TreeName::NeedsByStatus,
+        TreeName::NeedsByTheme,
+        TreeName::NeedsByCountry,
+        TreeName::NeedsByArea,
+        TreeName::OffersByProvider,
+        TreeName::OffersByStatus,
+        TreeName::OffersByTheme,
+        TreeName::OffersByModality,
+        TreeName::PartnershipsByActor,
+        TreeName::MatchesByNeed,
+        TreeName::MatchesByOffer,
+        TreeName::MatchesByActor,
+        TreeName::MatchesByStatus,
+    ];
+
+    /// The sled tree's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeName::Actors => "actors",
+            TreeName::Needs => "needs",
+            TreeName::Offers => "offers",
+            TreeName::Partnerships => "partnerships",
+            TreeName::Matches => "matches",
+            TreeName::Requests => "requests",
+            TreeName::Tokens => "tokens",
+            TreeName::Meta => "meta",
+            TreeName::ActorsByKind => "actors_by_kind",
+            TreeName::ActorsByCountry => "actors_by_country",
+            TreeName::NeedsByRequester => "needs_by_requester",
+            TreeName::NeedsByStatus => "needs_by_status",
+            TreeName::NeedsByTheme => "needs_by_theme",
+            TreeName::NeedsByCountry => "needs_by_country",
+            TreeName::NeedsByArea => "needs_by_area",
+            TreeName::OffersByProvider => "offers_by_provider",
+            TreeName::OffersByStatus => "offers_by_status",
+            TreeName::OffersByTheme => "offers_by_theme",
+            TreeName::OffersByModality => "offers_by_modality",
+            TreeName::PartnershipsByActor => "partnerships_by_actor",
+            TreeName::MatchesByNeed => "matches_by_need",
+            TreeName::MatchesByOffer => "matches_by_offer",
+            TreeName::MatchesByActor => "matches_by_actor",
+            TreeName::MatchesByStatus => "matches_by_status",
+        }
+    }
+}
+
+/// The opened trees, indexed like [`TreeName::ALL`].
+pub struct Trees(Vec<sled::Tree>);
+
+impl Trees {
+    /// Opens every tree of `db`.
+    pub fn open(db: &sled::Db) -> Result<Trees, StoreError> {
+        let trees = TreeName::ALL
+            .iter()
+            .map(|name| db.open_tree(name.name()))
+            .collect::<Result<_, _>>()?;
+        Ok(Trees(trees))
+    }
+
+    /// The tree called `name`.
+    pub fn get(&self, name: TreeName) -> &sled::Tree {
+        &self.0[name as usize]
+    }
+}
+
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT: &[u8] = b"capacity-hub";
+const VERSION_KEY: &[u8] = b"schema_version";
+
+/// Marks a new store, or checks that an existing one is ours and not from a newer release.
+pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+    let meta = trees.get(TreeName::Meta);
+    match meta.get(FORMAT_KEY)? {
+        Some(format) if format.as_ref() == FORMAT => {}
+        Some(_) => {
+            return Err(StoreError::Incompatible(
+                "the data directory holds a sled store of another program".into(),
+            ));
+        }
+        None if holds_foreign_data(db) => {
+            return Err(StoreError::Incompatible(
+                "the data directory holds a sled store that is not a capacity-hub store".into(),
+            ));
+        }
+        None => {
+            meta.insert(FORMAT_KEY, FORMAT)?;
+            meta.insert(VERSION_KEY, &[SCHEMA_VERSION])?;
+            db.flush()?;
+        }
+    }
+    match meta.get(VERSION_KEY)?.as_deref() {
+        Some([version]) if *version <= SCHEMA_VERSION => Ok(()),
+        Some([version]) => Err(StoreError::Incompatible(format!(
+            "the store has schema version {version}; this release reads up to {SCHEMA_VERSION}: upgrade capacity-hub"
+        ))),
+        _ => Err(StoreError::Incompatible(
+            "the store's schema version is missing or malformed".into(),
+        )),
+    }
+}
+
+fn holds_foreign_data(db: &sled::Db) -> bool {
+    let ours: Vec<&[u8]> = TreeName::ALL.iter().map(|name| name.name().as_bytes()).collect();
+    let default_tree_used = !db.is_empty();
+    let foreign_tree = db
+        .tree_names()
+        .iter()
+        .any(|name| name.as_ref() != b"__sled__default" && !ours.contains(&name.as_ref()));
+    let our_records = TreeName::ALL
+        .iter()
+        .any(|name| db.open_tree(name.name()).is_ok_and(|tree| !tree.is_empty()));
+    default_tree_used || foreign_tree || our_records
+}
