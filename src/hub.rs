@@ -165,12 +165,10 @@ impl Hub {
         page: &PageRequest,
         keep: impl Fn(&R) -> bool,
     ) -> Result<Page<R>, HubError> {
-        if let Some(after) = &page.after {
-            if crate::store::records::id_key::<R>(after).is_none() {
-                return Err(
-                    Violations::single("page_token", "is not a token from a previous page of this list").into(),
-                );
-            }
+        if let Some(after) = &page.after
+            && crate::store::records::id_key::<R>(after).is_none()
+        {
+            return Err(Violations::single("page_token", "is not a token from a previous page of this list").into());
         }
         Ok(self.store.page(scan, page, keep)?)
     }

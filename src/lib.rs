@@ -16,6 +16,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod demo;
 pub mod domain;
 pub mod graph;
 pub mod hub;

@@ -72,7 +72,7 @@ impl ActorService for ActorApi {
 
     async fn update_actor(&self, request: Request<UpdateActorRequest>) -> Result<Response<Actor>, Status> {
         let (id, edit) = convert::update_actor(request.into_inner())?;
-        let actor = self.hub.update_actor(&id, edit).await?;
+        let actor = self.hub.update_actor(&id, |profile| edit.apply(profile)).await?;
         Ok(Response::new(convert::actor(&actor, ContactVisibility::Shown)))
     }
 }

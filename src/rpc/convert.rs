@@ -11,12 +11,16 @@ use crate::domain::{
 };
 use crate::proto;
 
+/// A wire code that names no value of its enum (a client built against a newer proto, or a bug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownCode;
+
 /// A proto enum and its domain counterpart.
 pub trait ProtoEnum: Sized + Copy {
     /// What a value is, for messages ("a modality").
     const WHAT: &'static str;
     /// The domain value of a wire code: `Ok(None)` for UNSPECIFIED, `Err` for unknown codes.
-    fn from_code(code: i32) -> Result<Option<Self>, ()>;
+    fn from_code(code: i32) -> Result<Option<Self>, UnknownCode>;
     /// The wire code of a domain value.
     fn wire(self) -> i32;
 }
@@ -26,8 +30,8 @@ macro_rules! proto_enum {
         impl ProtoEnum for $domain {
             const WHAT: &'static str = $what;
 
-            fn from_code(code: i32) -> Result<Option<Self>, ()> {
-                match proto::$proto::try_from(code).map_err(|_| ())? {
+            fn from_code(code: i32) -> Result<Option<Self>, UnknownCode> {
+                match proto::$proto::try_from(code).map_err(|_| UnknownCode)? {
                     proto::$proto::Unspecified => Ok(None),
                     $(proto::$proto::$variant => Ok(Some(<$domain>::$variant)),)+
                 }
@@ -131,7 +135,7 @@ proto_enum!(
 
 /// An enum field that may be left unspecified.
 pub fn optional_enum<E: ProtoEnum>(field: &str, code: i32, violations: &mut Violations) -> Option<E> {
-    E::from_code(code).unwrap_or_else(|()| {
+    E::from_code(code).unwrap_or_else(|UnknownCode| {
         violations.push(field, format!("{code} is not {}", E::WHAT));
         None
     })
@@ -145,7 +149,7 @@ pub fn required_enum<E: ProtoEnum>(field: &str, code: i32, fallback: E, violatio
             violations.push(field, format!("must be set to {}", E::WHAT));
             fallback
         }
-        Err(()) => {
+        Err(UnknownCode) => {
             violations.push(field, format!("{code} is not {}", E::WHAT));
             fallback
         }
@@ -159,7 +163,7 @@ pub fn enum_list<E: ProtoEnum>(field: &str, codes: &[i32], violations: &mut Viol
         match E::from_code(code) {
             Ok(Some(value)) => values.push(value),
             Ok(None) => violations.push(format!("{field}[{i}]"), format!("must be {}, not unspecified", E::WHAT)),
-            Err(()) => violations.push(format!("{field}[{i}]"), format!("{code} is not {}", E::WHAT)),
+            Err(UnknownCode) => violations.push(format!("{field}[{i}]"), format!("{code} is not {}", E::WHAT)),
         }
     }
     values
@@ -214,21 +218,69 @@ pub fn id_filter(id: String) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-/// The editable fields named by `mask` (all of `fields` when it is empty), checked against them.
-fn mask_paths<'a>(mask: Option<FieldMask>, fields: &'a [&'a str], violations: &mut Violations) -> Vec<String> {
-    let paths = mask.map(|mask| mask.paths).unwrap_or_default();
-    if paths.is_empty() {
-        return fields.iter().map(ToString::to_string).collect();
-    }
-    for (i, path) in paths.iter().enumerate() {
-        if !fields.contains(&path.as_str()) {
-            violations.push(
-                format!("update_mask.paths[{i}]"),
-                format!("'{path}' is not editable; use {}", fields.join(", ")),
-            );
+/// The edit an Update request asks for: the new values, and which fields to take from them.
+pub struct MaskedEdit<M> {
+    values: M,
+    paths: Vec<String>,
+    /// The request field holding the values ("need"), for violation paths.
+    field: &'static str,
+}
+
+/// Sets one editable field of a record from a proto message.
+type FieldSetter<T, M> = fn(&mut T, &str, &M, &str, &mut Violations);
+
+impl<M> MaskedEdit<M> {
+    /// Checks the mask's paths against `editable`; an empty mask edits every editable field.
+    fn new(
+        values: Option<M>,
+        mask: Option<FieldMask>,
+        field: &'static str,
+        editable: &[&str],
+    ) -> Result<Self, Violations> {
+        let values = values.ok_or_else(|| Violations::single(field, "must be set"))?;
+        let mut paths = mask.map(|mask| mask.paths).unwrap_or_default();
+        if paths.is_empty() {
+            paths = editable.iter().map(ToString::to_string).collect();
         }
+        let mut violations = Violations::default();
+        for (i, path) in paths.iter().enumerate() {
+            if !editable.contains(&path.as_str()) {
+                let rule = format!("'{path}' is not editable; use {}", editable.join(", "));
+                violations.push(format!("update_mask.paths[{i}]"), rule);
+            }
+        }
+        violations.into_result().map(|()| MaskedEdit { values, paths, field })
     }
-    paths
+
+    fn apply_with<T>(&self, target: &mut T, set: FieldSetter<T, M>) -> Result<(), Violations> {
+        let mut violations = Violations::default();
+        let prefix = format!("{}.", self.field);
+        for path in &self.paths {
+            set(target, path, &self.values, &prefix, &mut violations);
+        }
+        violations.into_result()
+    }
+}
+
+impl MaskedEdit<proto::Actor> {
+    /// Applies the edit to an actor's profile.
+    pub fn apply(&self, profile: &mut ActorProfile) -> Result<(), Violations> {
+        self.apply_with(profile, set_actor_field)
+    }
+}
+
+impl MaskedEdit<proto::Need> {
+    /// Applies the edit to a need's spec.
+    pub fn apply(&self, spec: &mut NeedSpec) -> Result<(), Violations> {
+        self.apply_with(spec, set_need_field)
+    }
+}
+
+impl MaskedEdit<proto::Offer> {
+    /// Applies the edit to an offer's spec.
+    pub fn apply(&self, spec: &mut OfferSpec) -> Result<(), Violations> {
+        self.apply_with(spec, set_offer_field)
+    }
 }
 
 // ---- actors ----
@@ -289,22 +341,10 @@ pub fn register_actor(request: proto::RegisterActorRequest) -> Result<(ActorProf
 }
 
 /// The id and the profile edit of an UpdateActor request.
-pub fn update_actor(
-    request: proto::UpdateActorRequest,
-) -> Result<(String, impl FnOnce(&mut ActorProfile) -> Result<(), Violations>), Violations> {
+pub fn update_actor(request: proto::UpdateActorRequest) -> Result<(String, MaskedEdit<proto::Actor>), Violations> {
     let proto::UpdateActorRequest { actor, update_mask } = request;
-    let actor = actor.ok_or_else(|| Violations::single("actor", "must be set"))?;
-    let mut violations = Violations::default();
-    let paths = mask_paths(update_mask, ACTOR_FIELDS, &mut violations);
-    violations.into_result()?;
-    let id = actor.id.clone();
-    Ok((id, move |profile: &mut ActorProfile| {
-        let mut violations = Violations::default();
-        for path in &paths {
-            set_actor_field(profile, path, &actor, "actor.", &mut violations);
-        }
-        violations.into_result()
-    }))
+    let edit = MaskedEdit::new(actor, update_mask, "actor", ACTOR_FIELDS)?;
+    Ok((edit.values.id.clone(), edit))
 }
 
 /// Whether a reply may show an actor's contact.
@@ -437,22 +477,10 @@ pub fn submit_need(request: proto::SubmitNeedRequest) -> Result<(String, NeedSpe
 }
 
 /// The id and the spec edit of an UpdateNeed request.
-pub fn update_need(
-    request: proto::UpdateNeedRequest,
-) -> Result<(String, impl FnOnce(&mut NeedSpec) -> Result<(), Violations>), Violations> {
+pub fn update_need(request: proto::UpdateNeedRequest) -> Result<(String, MaskedEdit<proto::Need>), Violations> {
     let proto::UpdateNeedRequest { need, update_mask } = request;
-    let need = need.ok_or_else(|| Violations::single("need", "must be set"))?;
-    let mut violations = Violations::default();
-    let paths = mask_paths(update_mask, NEED_FIELDS, &mut violations);
-    violations.into_result()?;
-    let id = need.id.clone();
-    Ok((id, move |spec: &mut NeedSpec| {
-        let mut violations = Violations::default();
-        for path in &paths {
-            set_need_field(spec, path, &need, "need.", &mut violations);
-        }
-        violations.into_result()
-    }))
+    let edit = MaskedEdit::new(need, update_mask, "need", NEED_FIELDS)?;
+    Ok((edit.values.id.clone(), edit))
 }
 
 /// A need as the API shows it.
@@ -586,22 +614,10 @@ pub fn register_offer(request: proto::RegisterOfferRequest) -> Result<(String, O
 }
 
 /// The id and the spec edit of an UpdateOffer request.
-pub fn update_offer(
-    request: proto::UpdateOfferRequest,
-) -> Result<(String, impl FnOnce(&mut OfferSpec) -> Result<(), Violations>), Violations> {
+pub fn update_offer(request: proto::UpdateOfferRequest) -> Result<(String, MaskedEdit<proto::Offer>), Violations> {
     let proto::UpdateOfferRequest { offer, update_mask } = request;
-    let offer = offer.ok_or_else(|| Violations::single("offer", "must be set"))?;
-    let mut violations = Violations::default();
-    let paths = mask_paths(update_mask, OFFER_FIELDS, &mut violations);
-    violations.into_result()?;
-    let id = offer.id.clone();
-    Ok((id, move |spec: &mut OfferSpec| {
-        let mut violations = Violations::default();
-        for path in &paths {
-            set_offer_field(spec, path, &offer, "offer.", &mut violations);
-        }
-        violations.into_result()
-    }))
+    let edit = MaskedEdit::new(offer, update_mask, "offer", OFFER_FIELDS)?;
+    Ok((edit.values.id.clone(), edit))
 }
 
 /// An offer as the API shows it.

@@ -69,7 +69,9 @@ impl NeedService for NeedApi {
 
     async fn update_need(&self, request: Request<UpdateNeedRequest>) -> Result<Response<Need>, Status> {
         let (id, edit) = convert::update_need(request.into_inner())?;
-        Ok(Response::new(convert::need(&self.hub.update_need(&id, edit).await?)))
+        Ok(Response::new(convert::need(
+            &self.hub.update_need(&id, |spec| edit.apply(spec)).await?,
+        )))
     }
 
     async fn withdraw_need(&self, request: Request<WithdrawNeedRequest>) -> Result<Response<Need>, Status> {

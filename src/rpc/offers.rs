@@ -67,7 +67,9 @@ impl OfferService for OfferApi {
 
     async fn update_offer(&self, request: Request<UpdateOfferRequest>) -> Result<Response<Offer>, Status> {
         let (id, edit) = convert::update_offer(request.into_inner())?;
-        Ok(Response::new(convert::offer(&self.hub.update_offer(&id, edit).await?)))
+        Ok(Response::new(convert::offer(
+            &self.hub.update_offer(&id, |spec| edit.apply(spec)).await?,
+        )))
     }
 
     async fn withdraw_offer(&self, request: Request<WithdrawOfferRequest>) -> Result<Response<Offer>, Status> {
