@@ -62,6 +62,30 @@ impl TrustPath {
     }
 }
 
+/// A common partner who can introduce an actor to a provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerLink {
+    pub broker: String,
+    pub trust_to_actor: f64,
+    pub trust_to_provider: f64,
+}
+
+impl BrokerLink {
+    fn strength(&self) -> f64 {
+        self.trust_to_actor * self.trust_to_provider
+    }
+}
+
+/// An actor not yet partnered, reachable through brokers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Introduction {
+    pub provider: String,
+    /// Strongest introduction first.
+    pub brokers: Vec<BrokerLink>,
+    /// Adamic-Adar score weighted by trust.
+    pub score: f64,
+}
+
 impl PartnershipGraph {
     /// An empty graph.
     pub fn new() -> PartnershipGraph {
@@ -114,6 +138,59 @@ impl PartnershipGraph {
             proximity.explore(source);
         }
         proximity
+    }
+
+    /// Actors two hops from `actor_id` that it has no partnership with yet, each with the
+    /// brokers (common partners) who can introduce them, best first. A broker counts
+    /// `trust_to_actor x trust_to_provider / ln(1 + its partner count)` (Adamic-Adar weighted by
+    /// trust): an introduction by a selective partner means more than one by a hub that knows
+    /// everyone.
+    pub fn introductions(&self, actor_id: &str) -> Vec<Introduction> {
+        let Some(&source) = self.nodes.get(actor_id) else {
+            return Vec::new();
+        };
+        let partners = self.best_links(source);
+        let mut found: HashMap<NodeIndex, Introduction> = HashMap::new();
+        for (&broker, &trust_to_actor) in &partners {
+            let broker_links = self.best_links(broker);
+            let selectivity = (1.0 + broker_links.len() as f64).ln();
+            for (&provider, &trust_to_provider) in &broker_links {
+                if provider == source || partners.contains_key(&provider) {
+                    continue;
+                }
+                let introduction = found.entry(provider).or_insert_with(|| Introduction {
+                    provider: self.graph[provider].clone(),
+                    brokers: Vec::new(),
+                    score: 0.0,
+                });
+                introduction.score += trust_to_actor * trust_to_provider / selectivity;
+                introduction.brokers.push(BrokerLink {
+                    broker: self.graph[broker].clone(),
+                    trust_to_actor,
+                    trust_to_provider,
+                });
+            }
+        }
+        let mut introductions: Vec<Introduction> = found.into_values().collect();
+        for introduction in &mut introductions {
+            introduction.brokers.sort_by(|a, b| {
+                b.strength()
+                    .total_cmp(&a.strength())
+                    .then_with(|| a.broker.cmp(&b.broker))
+            });
+        }
+        introductions.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.provider.cmp(&b.provider)));
+        introductions
+    }
+
+    /// Each partner of `node` with the highest trust among the partnerships linking them.
+    fn best_links(&self, node: NodeIndex) -> HashMap<NodeIndex, f64> {
+        let mut links: HashMap<NodeIndex, f64> = HashMap::new();
+        for edge in self.graph.edges(node) {
+            let best = links.entry(edge.target()).or_insert(0.0);
+            *best = best.max(edge.weight().trust);
+        }
+        links
     }
 
     fn hop(&self, from: NodeIndex, edge: EdgeIndex) -> Option<Hop> {
@@ -258,6 +335,29 @@ mod tests {
         let proximity = graph.proximity_from("a");
         assert_eq!(proximity.trust_path("d").map(|p| p.hops.len()), Some(3));
         assert_eq!(proximity.trust_path("e"), None);
+    }
+
+    #[test]
+    fn introductions_prefer_selective_brokers_and_skip_known_partners() {
+        let graph = graph(&[
+            ("me", "hub", 0.9),
+            ("hub", "p1", 0.9),
+            ("hub", "p2", 0.9),
+            ("hub", "p3", 0.9),
+            ("me", "friend", 0.9),
+            ("friend", "p2", 0.9),
+            ("me", "p3", 0.5),
+        ]);
+        let introductions = graph.introductions("me");
+        let providers: Vec<&str> = introductions.iter().map(|i| i.provider.as_str()).collect();
+        assert_eq!(providers, ["p2", "p1"], "p3 is already a partner");
+        let p2 = &introductions[0];
+        assert_eq!(
+            p2.brokers[0].broker, "friend",
+            "two partners make friend more selective than hub"
+        );
+        let expected = 0.81 / 3f64.ln() + 0.81 / 5f64.ln();
+        assert!((p2.score - expected).abs() < 1e-12, "{}", p2.score);
     }
 
     #[test]

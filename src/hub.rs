@@ -7,10 +7,12 @@
 //! after a group-commit flush that runs outside the lock.
 
 mod actors;
+mod directory;
 mod matches;
 mod needs;
 mod offers;
 mod partnerships;
+mod paths;
 
 use std::path::Path;
 use std::sync::RwLock;
@@ -25,6 +27,7 @@ pub use actors::ActorFilter;
 pub use matches::{MatchCandidate, MatchFilter};
 pub use needs::NeedFilter;
 pub use offers::OfferFilter;
+pub use paths::{NamedPath, PartnerSuggestion};
 
 /// Default number of records in a List page.
 pub const DEFAULT_PAGE_SIZE: usize = 50;

@@ -2,15 +2,16 @@
 //! capacity in the same write that confirms, under the writer lock, so an offer is never
 //! over-booked however many confirmations race.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use super::directory::ActorDirectory;
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::validation::MAX_NOTE_CHARS;
 use crate::domain::{
     Actor, Explanation, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus, Violations,
 };
-use crate::graph::{Proximity, TrustPath};
-use crate::matching::{self, TrustLink};
+use crate::graph::Proximity;
+use crate::matching;
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Default and largest number of candidates FindMatches returns.
@@ -47,54 +48,6 @@ impl MatchFilter {
     }
 }
 
-/// Actors read once per request, for providers and the names along trust paths.
-struct ActorCache<'a> {
-    store: &'a Store,
-    actors: HashMap<String, Option<Actor>>,
-}
-
-impl ActorCache<'_> {
-    fn get(&mut self, id: &str) -> Result<Option<&Actor>, HubError> {
-        if !self.actors.contains_key(id) {
-            let actor = self.store.get::<Actor>(id)?;
-            self.actors.insert(id.to_string(), actor);
-        }
-        Ok(self.actors.get(id).and_then(Option::as_ref))
-    }
-
-    fn name(&mut self, id: &str) -> Result<String, HubError> {
-        Ok(self
-            .get(id)?
-            .map_or_else(|| id.to_string(), |actor| actor.profile.name.clone()))
-    }
-
-    /// The path in words: "partner of your partner IOM (trust 0.8 x 0.9)".
-    fn describe(&mut self, path: &TrustPath) -> Result<TrustLink, HubError> {
-        let trusts: Vec<String> = path.hops.iter().map(|hop| format!("{:.2}", hop.trust)).collect();
-        let names = path
-            .intermediaries()
-            .map(|id| self.name(id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let words = match names.as_slice() {
-            [] => format!(
-                "direct partner ({}, trust {})",
-                path.hops[0].kind.code().replace('_', " "),
-                trusts[0]
-            ),
-            [broker] => format!("partner of your partner {broker} (trust {})", trusts.join(" x ")),
-            brokers => format!(
-                "three steps away through {} (trust {})",
-                brokers.join(" and "),
-                trusts.join(" x ")
-            ),
-        };
-        Ok(TrustLink {
-            trust: path.trust(),
-            words,
-        })
-    }
-}
-
 impl Hub {
     /// Ranked offers for a need, best first; ties break by offer id so results are stable.
     pub fn find_matches(&self, need_id: &str, limit: u32) -> Result<Vec<MatchCandidate>, HubError> {
@@ -122,10 +75,7 @@ impl Hub {
         }
         let graph = self.graph();
         let proximity = graph.proximity_from(&need.requester_id);
-        let mut actors = ActorCache {
-            store: &self.store,
-            actors: HashMap::new(),
-        };
+        let mut actors = ActorDirectory::new(&self.store);
         let mut candidates = Vec::new();
         for number in offer_numbers {
             let Some(offer) = self.store.get_by_number::<Offer>(number)? else {
@@ -145,7 +95,7 @@ impl Hub {
         need: &Need,
         offer: Offer,
         proximity: &Proximity<'_>,
-        actors: &mut ActorCache<'_>,
+        actors: &mut ActorDirectory<'_>,
     ) -> Result<MatchCandidate, HubError> {
         let trust = proximity
             .trust_path(&offer.provider_id)
@@ -191,10 +141,7 @@ impl Hub {
             }
             let graph = self.graph();
             let proximity = graph.proximity_from(&need.requester_id);
-            let mut actors = ActorCache {
-                store,
-                actors: HashMap::new(),
-            };
+            let mut actors = ActorDirectory::new(store);
             let fit = self.candidate(&need, offer, &proximity, &mut actors)?;
             let now = Hub::now();
             let record = Match {

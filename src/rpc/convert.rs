@@ -391,6 +391,15 @@ pub fn actor(actor: &Actor, contact: ContactVisibility) -> proto::Actor {
     }
 }
 
+/// An actor's id, name and kind, as paths and suggestions show it.
+pub fn actor_ref(actor: &Actor) -> proto::ActorRef {
+    proto::ActorRef {
+        id: actor.id.clone(),
+        name: actor.profile.name.clone(),
+        kind: actor.profile.kind.wire(),
+    }
+}
+
 // ---- needs ----
 
 const NEED_FIELDS: &[&str] = &[

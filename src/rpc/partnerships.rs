@@ -8,8 +8,9 @@ use super::convert;
 use crate::hub::{Hub, page_request};
 use crate::proto::partnership_service_server::PartnershipService;
 use crate::proto::{
-    AddPartnershipRequest, ListPartnershipsRequest, ListPartnershipsResponse, Partnership, RemovePartnershipRequest,
-    RemovePartnershipResponse,
+    AddPartnershipRequest, Broker, FindPathRequest, FindPathResponse, ListPartnershipsRequest,
+    ListPartnershipsResponse, PartnerSuggestion, Partnership, PathHop, RemovePartnershipRequest,
+    RemovePartnershipResponse, SuggestPartnersRequest, SuggestPartnersResponse,
 };
 
 /// The PartnershipService implementation.
@@ -61,5 +62,65 @@ impl PartnershipService for PartnershipApi {
         Ok(Response::new(RemovePartnershipResponse {
             partnership: Some(convert::partnership(&partnership)),
         }))
+    }
+
+    async fn find_path(&self, request: Request<FindPathRequest>) -> Result<Response<FindPathResponse>, Status> {
+        let FindPathRequest {
+            from_actor_id,
+            to_actor_id,
+        } = request.into_inner();
+        let Some(named) = self.hub.find_path(&from_actor_id, &to_actor_id)? else {
+            return Ok(Response::new(FindPathResponse::default()));
+        };
+        let actor = |id: &str| named.actors.get(id).map(convert::actor_ref);
+        let hops = named
+            .path
+            .hops
+            .iter()
+            .map(|hop| PathHop {
+                from: actor(&hop.from),
+                to: actor(&hop.to),
+                partnership_id: hop.partnership_id.clone(),
+                kind: convert::ProtoEnum::wire(hop.kind),
+                trust: hop.trust,
+            })
+            .collect();
+        Ok(Response::new(FindPathResponse {
+            hops,
+            trust: named.path.trust(),
+            summary: named.summary,
+        }))
+    }
+
+    async fn suggest_partners(
+        &self,
+        request: Request<SuggestPartnersRequest>,
+    ) -> Result<Response<SuggestPartnersResponse>, Status> {
+        let SuggestPartnersRequest {
+            actor_id,
+            need_id,
+            limit,
+        } = request.into_inner();
+        let suggestions = self
+            .hub
+            .suggest_partners(&actor_id, convert::id_filter(need_id).as_deref(), limit)?;
+        let suggestions = suggestions
+            .into_iter()
+            .map(|suggestion| PartnerSuggestion {
+                provider: Some(convert::actor_ref(&suggestion.provider)),
+                brokers: suggestion
+                    .brokers
+                    .iter()
+                    .map(|(broker, link)| Broker {
+                        actor: Some(convert::actor_ref(broker)),
+                        trust_to_actor: link.trust_to_actor,
+                        trust_to_provider: link.trust_to_provider,
+                    })
+                    .collect(),
+                score: suggestion.score,
+                offer_ids: suggestion.offer_ids,
+            })
+            .collect();
+        Ok(Response::new(SuggestPartnersResponse { suggestions }))
     }
 }
