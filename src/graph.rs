@@ -183,6 +183,15 @@ impl PartnershipGraph {
         introductions
     }
 
+    /// The trust of the strongest direct partnership between two actors, if any.
+    pub fn direct_trust(&self, a: &str, b: &str) -> Option<f64> {
+        let (a, b) = (*self.nodes.get(a)?, *self.nodes.get(b)?);
+        self.graph
+            .edges_connecting(a, b)
+            .map(|edge| edge.weight().trust)
+            .reduce(f64::max)
+    }
+
     /// Each partner of `node` with the highest trust among the partnerships linking them.
     fn best_links(&self, node: NodeIndex) -> HashMap<NodeIndex, f64> {
         let mut links: HashMap<NodeIndex, f64> = HashMap::new();

@@ -7,6 +7,7 @@
 //! after a group-commit flush that runs outside the lock.
 
 mod actors;
+mod bundles;
 mod directory;
 mod matches;
 mod needs;
@@ -24,6 +25,7 @@ use crate::store::{Record, Store, StoreConfig, StoreError, WriteSet};
 
 pub use crate::store::{Page, PageRequest};
 pub use actors::ActorFilter;
+pub use bundles::IntegratedSolution;
 pub use matches::{MatchCandidate, MatchFilter};
 pub use needs::NeedFilter;
 pub use offers::OfferFilter;

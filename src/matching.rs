@@ -2,8 +2,10 @@
 //! weighted score). Pure functions over domain records; the hub feeds them candidates from the
 //! store and trust paths from the graph.
 
+pub mod bundles;
 pub mod filter;
 pub mod score;
 
+pub use bundles::{Bundle, BundleCandidate, find_bundles};
 pub use filter::{Refusal, check_pair};
 pub use score::{PairScore, ScoreWeights, TrustLink, score_pair};

@@ -61,9 +61,18 @@ impl Hub {
             }
         };
         let need: Need = self.load("need_id", need_id)?;
+        let mut candidates = self.ranked_candidates(&need)?;
+        candidates.truncate(limit);
+        Ok(candidates)
+    }
+
+    /// Every offer that passes the need's hard filters, scored, best first. Offers are found
+    /// through the objective index, so only offers sharing an objective are read.
+    pub(super) fn ranked_candidates(&self, need: &Need) -> Result<Vec<MatchCandidate>, HubError> {
         if need.status.is_closed() {
             return Err(HubError::FailedPrecondition(format!(
-                "need {need_id} is {}; it is no longer matched",
+                "need {} is {}; it is no longer matched",
+                need.id,
                 need.status.word()
             )));
         }
@@ -81,12 +90,11 @@ impl Hub {
             let Some(offer) = self.store.get_by_number::<Offer>(number)? else {
                 continue;
             };
-            if matching::check_pair(&need, &offer).is_ok() {
-                candidates.push(self.candidate(&need, offer, &proximity, &mut actors)?);
+            if matching::check_pair(need, &offer).is_ok() {
+                candidates.push(self.candidate(need, offer, &proximity, &mut actors)?);
             }
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
-        candidates.truncate(limit);
         Ok(candidates)
     }
 

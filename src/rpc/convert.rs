@@ -9,6 +9,8 @@ use crate::domain::{
     self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
     Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
 };
+use crate::hub::{IntegratedSolution, MatchCandidate};
+use crate::matching::bundles::Cell;
 use crate::proto;
 
 /// A wire code that names no value of its enum (a client built against a newer proto, or a bug).
@@ -760,6 +762,66 @@ pub fn explanation(explanation: &Explanation) -> proto::Explanation {
     proto::Explanation {
         summary: summary.clone(),
         components,
+    }
+}
+
+/// A match candidate as the API shows it; providers' contacts stay private.
+pub fn candidate(candidate: &MatchCandidate) -> proto::MatchCandidate {
+    let MatchCandidate {
+        offer: record,
+        provider,
+        score,
+        explanation: why,
+    } = candidate;
+    proto::MatchCandidate {
+        offer: Some(offer(record)),
+        provider: Some(actor(provider, ContactVisibility::Hidden)),
+        score: *score,
+        explanation: Some(explanation(why)),
+    }
+}
+
+fn cells(cells: &[Cell]) -> Vec<proto::Cell> {
+    cells
+        .iter()
+        .map(|(theme, modality)| proto::Cell {
+            theme: theme.number(),
+            modality: modality.wire(),
+        })
+        .collect()
+}
+
+/// An integrated solution as the API shows it.
+pub fn bundle(solution: &IntegratedSolution) -> proto::Bundle {
+    let IntegratedSolution {
+        members,
+        bundle,
+        explanation,
+    } = solution;
+    let members = members
+        .iter()
+        .map(|(member, covered)| {
+            let proto::MatchCandidate {
+                offer,
+                provider,
+                score,
+                explanation: _,
+            } = candidate(member);
+            proto::BundleMember {
+                offer,
+                provider,
+                cells: cells(covered),
+                score,
+            }
+        })
+        .collect();
+    proto::Bundle {
+        members,
+        coverage: bundle.coverage,
+        uncovered: cells(&bundle.uncovered),
+        cohesion: bundle.cohesion,
+        score: bundle.score,
+        explanation: explanation.clone(),
     }
 }
 

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{self, ContactVisibility};
+use super::convert;
 use crate::domain::Violations;
 use crate::hub::{Hub, MatchFilter, page_request};
 use crate::proto::match_service_server::MatchService;
 use crate::proto::{
-    FindMatchesRequest, FindMatchesResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match,
-    MatchCandidate, ProposeMatchRequest, RespondToMatchRequest,
+    FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse, GetMatchRequest,
+    ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
 };
 
 /// The MatchService implementation.
@@ -33,16 +33,19 @@ impl MatchService for MatchApi {
     ) -> Result<Response<FindMatchesResponse>, Status> {
         let FindMatchesRequest { need_id, limit } = request.into_inner();
         let candidates = self.hub.find_matches(&need_id, limit)?;
-        let candidates = candidates
-            .iter()
-            .map(|candidate| MatchCandidate {
-                offer: Some(convert::offer(&candidate.offer)),
-                provider: Some(convert::actor(&candidate.provider, ContactVisibility::Hidden)),
-                score: candidate.score,
-                explanation: Some(convert::explanation(&candidate.explanation)),
-            })
-            .collect();
+        let candidates = candidates.iter().map(convert::candidate).collect();
         Ok(Response::new(FindMatchesResponse { candidates }))
+    }
+
+    async fn find_bundles(
+        &self,
+        request: Request<FindBundlesRequest>,
+    ) -> Result<Response<FindBundlesResponse>, Status> {
+        let FindBundlesRequest { need_id, max_bundles } = request.into_inner();
+        let solutions = self.hub.find_bundles(&need_id, max_bundles)?;
+        Ok(Response::new(FindBundlesResponse {
+            bundles: solutions.iter().map(convert::bundle).collect(),
+        }))
     }
 
     async fn propose_match(&self, request: Request<ProposeMatchRequest>) -> Result<Response<Match>, Status> {

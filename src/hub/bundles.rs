@@ -1,0 +1,106 @@
+//! Integrated solutions: consortia of offers that together cover a need.
+
+use super::{Hub, HubError, MatchCandidate};
+use crate::domain::{Need, Violations};
+use crate::matching::bundles::{self, Bundle, BundleCandidate, Cell};
+
+/// Default number of bundles.
+pub const DEFAULT_BUNDLES: usize = 3;
+/// Largest number of bundles.
+pub const MAX_BUNDLES: usize = 10;
+
+/// A bundle with its members' offers and providers, explained in words.
+#[derive(Debug, Clone)]
+pub struct IntegratedSolution {
+    /// Each member's candidate (offer, provider, pairwise score) and the cells it covers.
+    pub members: Vec<(MatchCandidate, Vec<Cell>)>,
+    pub bundle: Bundle,
+    pub explanation: String,
+}
+
+impl Hub {
+    /// The best consortia of offers from different providers for a need.
+    pub fn find_bundles(&self, need_id: &str, max_bundles: u32) -> Result<Vec<IntegratedSolution>, HubError> {
+        let max_bundles = match usize::try_from(max_bundles) {
+            Ok(0) => DEFAULT_BUNDLES,
+            Ok(max) if max <= MAX_BUNDLES => max,
+            _ => {
+                let rule = format!("{max_bundles} must be between 0 and {MAX_BUNDLES}");
+                return Err(Violations::single("max_bundles", rule).into());
+            }
+        };
+        let need: Need = self.load("need_id", need_id)?;
+        let candidates = self.ranked_candidates(&need)?;
+        let inputs: Vec<BundleCandidate<'_>> = candidates
+            .iter()
+            .map(|c| BundleCandidate {
+                offer: &c.offer,
+                fit: c.score,
+            })
+            .collect();
+        let graph = self.graph();
+        let found = bundles::find_bundles(&need, &inputs, |a, b| graph.direct_trust(a, b), max_bundles);
+        Ok(found
+            .into_iter()
+            .map(|bundle| explain(&need, bundle, &candidates, &graph))
+            .collect())
+    }
+}
+
+fn explain(
+    need: &Need,
+    bundle: Bundle,
+    candidates: &[MatchCandidate],
+    graph: &crate::graph::PartnershipGraph,
+) -> IntegratedSolution {
+    let members: Vec<(MatchCandidate, Vec<Cell>)> = bundle
+        .members
+        .iter()
+        .filter_map(|member| {
+            let candidate = candidates.iter().find(|c| c.offer.id == member.offer_id)?;
+            Some((candidate.clone(), member.cells.clone()))
+        })
+        .collect();
+    let total = need.spec.themes.len() * need.spec.modalities.len();
+    let covered = total - bundle.uncovered.len();
+    let mut sentences = vec![format!("covers {covered} of {total} cells")];
+    for (candidate, cells) in &members {
+        sentences.push(format!(
+            "{} brings {}",
+            candidate.provider.profile.name,
+            describe_cells(cells)
+        ));
+    }
+    for (i, (a, _)) in members.iter().enumerate() {
+        for (b, _) in &members[i + 1..] {
+            if let Some(trust) = graph.direct_trust(&a.provider.id, &b.provider.id) {
+                let (a, b) = (&a.provider.profile.name, &b.provider.profile.name);
+                sentences.push(format!("{a} and {b} are partners (trust {trust:.2})"));
+            }
+        }
+    }
+    if !bundle.uncovered.is_empty() {
+        sentences.push(format!("still uncovered: {}", describe_cells(&bundle.uncovered)));
+    }
+    IntegratedSolution {
+        members,
+        bundle,
+        explanation: sentences.join("; "),
+    }
+}
+
+/// "training on 7 and 21, funding on 15".
+fn describe_cells(cells: &[Cell]) -> String {
+    let mut by_modality: Vec<(crate::domain::Modality, Vec<String>)> = Vec::new();
+    for (theme, modality) in cells {
+        match by_modality.iter_mut().find(|(m, _)| m == modality) {
+            Some((_, themes)) => themes.push(theme.to_string()),
+            None => by_modality.push((*modality, vec![theme.to_string()])),
+        }
+    }
+    let parts: Vec<String> = by_modality
+        .into_iter()
+        .map(|(modality, themes)| format!("{} on {}", modality.code().replace('_', " "), themes.join(" and ")))
+        .collect();
+    parts.join(", ")
+}
