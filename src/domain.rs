@@ -12,11 +12,13 @@ pub mod taxonomy;
 pub mod validation;
 
 pub use actor::{Actor, ActorProfile};
-pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Party, ScoreComponent};
+pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Outcome, Party, ScoreComponent};
 pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
 pub use partnership::{Partnership, PartnershipSpec};
-pub use taxonomy::{ActorKind, DateWindow, Level, Modality, Objective, PartnershipKind, ResourceType, Urgency};
+pub use taxonomy::{
+    ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,
+};
 pub use validation::{Violation, Violations};
 
 /// Milliseconds since the Unix epoch: how records carry their timestamps.

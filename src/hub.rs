@@ -12,16 +12,19 @@ mod directory;
 mod matches;
 mod needs;
 mod offers;
+mod outcomes;
 mod partnerships;
 mod paths;
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
 
+use crate::domain::{Match, MatchStatus};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
-use crate::matching::ScoreWeights;
-use crate::store::{Record, Store, StoreConfig, StoreError, WriteSet};
+use crate::matching::{ScoreWeights, TrackRecord};
+use crate::store::{Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
 
 pub use crate::store::{Page, PageRequest};
 pub use actors::ActorFilter;
@@ -29,6 +32,7 @@ pub use bundles::IntegratedSolution;
 pub use matches::{MatchCandidate, MatchFilter};
 pub use needs::NeedFilter;
 pub use offers::OfferFilter;
+pub use outcomes::OutcomeReport;
 pub use paths::{NamedPath, PartnerSuggestion};
 
 /// Default number of records in a List page.
@@ -71,6 +75,8 @@ pub struct HubSettings {
 pub struct Hub {
     store: Store,
     graph: RwLock<PartnershipGraph>,
+    /// Each provider's completed engagements, rebuilt from completed matches at start.
+    track_records: RwLock<HashMap<String, TrackRecord>>,
     writer: tokio::sync::Mutex<()>,
     weights: ScoreWeights,
 }
@@ -79,6 +85,7 @@ impl Hub {
     /// Opens the store in `data_dir` and rebuilds the partnership graph from it.
     pub fn open(data_dir: &Path, settings: HubSettings) -> Result<Hub, HubError> {
         let store = Store::open(data_dir, &settings.store)?;
+        let track_records = RwLock::new(track_records(&store)?);
         let mut graph = PartnershipGraph::new();
         for partnership in store.all::<crate::domain::Partnership>() {
             graph.add_partnership(&partnership?);
@@ -87,6 +94,7 @@ impl Hub {
         Ok(Hub {
             store,
             graph: RwLock::new(graph),
+            track_records,
             writer: tokio::sync::Mutex::new(()),
             weights: settings.weights,
         })
@@ -125,6 +133,12 @@ impl Hub {
         Ok(value)
     }
 
+    /// The provider's completed engagements so far.
+    fn track_record(&self, provider_id: &str) -> TrackRecord {
+        let records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
+        records.get(provider_id).copied().unwrap_or_default()
+    }
+
     /// The record of kind `R` named in `field`, or NOT_FOUND.
     fn load<R: Record>(&self, field: &'static str, id: &str) -> Result<R, HubError> {
         self.store.get::<R>(id)?.ok_or_else(|| HubError::NotFound {
@@ -144,6 +158,23 @@ impl Hub {
             None => Ok(None),
         }
     }
+}
+
+/// Every provider's track record, from the completed matches in the store.
+fn track_records(store: &Store) -> Result<HashMap<String, TrackRecord>, HubError> {
+    let mut records: HashMap<String, TrackRecord> = HashMap::new();
+    for number in store.ids_in_index(TreeName::MatchesByStatus, &format!("{:?}", MatchStatus::Completed)) {
+        let Some(completed) = store.get_by_number::<Match>(number?)? else {
+            continue;
+        };
+        if let Some(outcome) = &completed.outcome {
+            records
+                .entry(completed.provider_id.clone())
+                .or_default()
+                .record(outcome.rating);
+        }
+    }
+    Ok(records)
 }
 
 /// Checks a page size against its cap, defaulting 0.

@@ -8,4 +8,4 @@ pub mod score;
 
 pub use bundles::{Bundle, BundleCandidate, find_bundles};
 pub use filter::{Refusal, check_pair};
-pub use score::{PairScore, ScoreWeights, TrustLink, score_pair};
+pub use score::{PairContext, PairScore, ScoreWeights, TrackRecord, TrustLink, score_pair};

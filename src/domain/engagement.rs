@@ -4,6 +4,67 @@
 use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
+use super::taxonomy::MgiDimension;
+use super::validation::{MAX_DESCRIPTION_CHARS, Violations};
+
+/// Lowest and highest outcome rating.
+pub const RATINGS: std::ops::RangeInclusive<u32> = 1..=5;
+
+/// What a completed engagement achieved, reported by one of its parties. Poor outcomes are
+/// recorded as faithfully as good ones: both teach the hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The party who reported it.
+    pub reported_by: String,
+    /// 1 (failed) to 5 (excellent).
+    pub rating: u32,
+    /// MGI dimensions the engagement advanced.
+    pub mgi_dimensions: Vec<MgiDimension>,
+    pub lessons_learned: String,
+    pub completed_at: UnixMillis,
+}
+
+impl Outcome {
+    /// Checks the rating, dimensions and text.
+    pub fn validate(&self) -> Result<(), Violations> {
+        let mut violations = Violations::default();
+        violations.check(
+            RATINGS.contains(&self.rating),
+            "rating",
+            format!("{} must be from 1 to 5", self.rating),
+        );
+        violations.distinct("mgi_dimensions", &self.mgi_dimensions);
+        violations.text("lessons_learned", &self.lessons_learned, MAX_DESCRIPTION_CHARS, false);
+        violations.into_result()
+    }
+
+    /// True when the engagement served its need (rating 3 or more): the need is then fulfilled;
+    /// otherwise it opens again for another provider.
+    pub fn succeeded(&self) -> bool {
+        self.rating >= 3
+    }
+
+    /// The trust an engagement with this rating earns between its parties, in (0, 1].
+    pub fn earned_trust(&self) -> f64 {
+        match self.rating {
+            0 | 1 => 0.1,
+            2 => 0.3,
+            3 => 0.5,
+            4 => 0.75,
+            _ => 0.95,
+        }
+    }
+
+    /// The parties' `past_collaboration` trust after this outcome: halfway from the trust they
+    /// had (if any) to the trust this outcome earned, so one outcome moves it but does not erase
+    /// the history.
+    pub fn updated_trust(&self, previous: Option<f64>) -> f64 {
+        match previous {
+            Some(previous) => (previous + self.earned_trust()) / 2.0,
+            None => self.earned_trust(),
+        }
+    }
+}
 
 /// Where a match is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,11 +156,25 @@ pub struct Match {
     pub explanation: Explanation,
     pub status: MatchStatus,
     pub responses: Vec<MatchResponse>,
+    /// Set when the match completes.
+    pub outcome: Option<Outcome>,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
 
 impl Match {
+    /// Checks that the match can be completed: only a confirmed engagement has an outcome.
+    pub fn check_completable(&self) -> Result<(), String> {
+        match self.status {
+            MatchStatus::Confirmed => Ok(()),
+            status => Err(format!(
+                "match {} is {}; only a confirmed match can be completed",
+                self.id,
+                status.word()
+            )),
+        }
+    }
+
     /// Which party `actor_id` is, if it is one.
     pub fn party(&self, actor_id: &str) -> Option<Party> {
         if actor_id == self.requester_id {
@@ -157,6 +232,7 @@ mod tests {
             explanation: Explanation::default(),
             status: MatchStatus::Proposed,
             responses: Vec::new(),
+            outcome: None,
             created_at: 0,
             updated_at: 0,
         }
@@ -176,6 +252,30 @@ mod tests {
             m.status_after_answer(Party::Requester, false),
             Ok(MatchStatus::Declined)
         );
+    }
+
+    #[test]
+    fn outcomes_move_trust_halfway_towards_what_they_earned() {
+        let outcome = |rating| Outcome {
+            reported_by: "actor-1".into(),
+            rating,
+            mgi_dimensions: Vec::new(),
+            lessons_learned: String::new(),
+            completed_at: 0,
+        };
+        assert_eq!(outcome(5).updated_trust(None), 0.95);
+        assert!((outcome(1).updated_trust(Some(0.9)) - 0.5).abs() < 1e-12);
+        assert!(outcome(5).updated_trust(Some(0.5)) > 0.5);
+        assert!(outcome(6).validate().unwrap_err().to_string().starts_with("rating:"));
+        assert!(!outcome(2).succeeded() && outcome(3).succeeded());
+    }
+
+    #[test]
+    fn only_confirmed_matches_complete() {
+        let mut m = proposed();
+        assert!(m.check_completable().unwrap_err().contains("proposed"));
+        m.status = MatchStatus::Confirmed;
+        assert!(m.check_completable().is_ok());
     }
 
     #[test]

@@ -153,6 +153,19 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// The six dimensions of the Migration Governance Indicators, against which outcomes are
+    /// reported.
+    MgiDimension, "a Migration Governance Indicators dimension" {
+        MigrantsRights => "migrants_rights",
+        WholeOfGovernment => "whole_of_government",
+        Partnerships => "partnerships",
+        WellbeingOfMigrants => "wellbeing_of_migrants",
+        MobilityDimensionsOfCrises => "mobility_dimensions_of_crises",
+        SafeOrderlyDignifiedMigration => "safe_orderly_dignified_migration",
+    }
+);
+
 /// Short titles of the 23 GCM objectives, indexed by number - 1.
 const OBJECTIVE_TITLES: [&str; 23] = [
     "accurate and disaggregated data for evidence-based policy",

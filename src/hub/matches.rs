@@ -11,7 +11,7 @@ use crate::domain::{
     Actor, Explanation, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus, Violations,
 };
 use crate::graph::Proximity;
-use crate::matching;
+use crate::matching::{self, PairContext};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Default and largest number of candidates FindMatches returns.
@@ -117,7 +117,12 @@ impl Hub {
                 kind: "actor",
                 id: offer.provider_id.clone(),
             })?;
-        let fit = matching::score_pair(need, &offer, &provider.profile.languages, trust.as_ref(), &self.weights);
+        let context = PairContext {
+            provider_languages: &provider.profile.languages,
+            trust: trust.as_ref(),
+            track_record: self.track_record(&offer.provider_id),
+        };
+        let fit = matching::score_pair(need, &offer, &context, &self.weights);
         Ok(MatchCandidate {
             offer,
             provider,
@@ -162,6 +167,7 @@ impl Hub {
                 explanation: fit.explanation,
                 status: MatchStatus::Proposed,
                 responses: Vec::new(),
+                outcome: None,
                 created_at: now,
                 updated_at: now,
             };

@@ -43,7 +43,11 @@ impl Hub {
         Ok(partnership)
     }
 
-    fn partnership_like(&self, store: &Store, spec: &PartnershipSpec) -> Result<Option<Partnership>, HubError> {
+    pub(super) fn partnership_like(
+        &self,
+        store: &Store,
+        spec: &PartnershipSpec,
+    ) -> Result<Option<Partnership>, HubError> {
         for number in store.ids_in_index(TreeName::PartnershipsByActor, &spec.actor_a) {
             let Some(existing) = store.get_by_number::<Partnership>(number?)? else {
                 continue;
@@ -78,7 +82,7 @@ impl Hub {
         .await
     }
 
-    fn graph_mut(&self) -> std::sync::RwLockWriteGuard<'_, crate::graph::PartnershipGraph> {
+    pub(super) fn graph_mut(&self) -> std::sync::RwLockWriteGuard<'_, crate::graph::PartnershipGraph> {
         self.graph.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 

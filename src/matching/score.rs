@@ -9,6 +9,7 @@ use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent};
 
 /// Weights of the score's components. They need not sum to 1: the score is divided by their sum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScoreWeights {
     /// Share of the need's objectives the offer covers.
     pub theme_coverage: f64,
@@ -22,6 +23,10 @@ pub struct ScoreWeights {
     pub level: f64,
     /// Trust along the best partnership path between requester and provider.
     pub partnership_proximity: f64,
+    /// The provider's completed outcomes (a provider with none counts as neutral).
+    pub track_record: f64,
+    /// Share of the offer's capacity still free: spreads work over providers.
+    pub load: f64,
 }
 
 impl Default for ScoreWeights {
@@ -29,12 +34,14 @@ impl Default for ScoreWeights {
     /// best predictor that a collaboration works, and that help must fit the demand.
     fn default() -> Self {
         ScoreWeights {
-            theme_coverage: 0.30,
+            theme_coverage: 0.25,
             modality_coverage: 0.15,
             geography: 0.15,
             language: 0.10,
             level: 0.05,
-            partnership_proximity: 0.25,
+            partnership_proximity: 0.20,
+            track_record: 0.07,
+            load: 0.03,
         }
     }
 }
@@ -48,6 +55,41 @@ pub struct TrustLink {
     pub words: String,
 }
 
+/// A provider's completed engagements, as the hub keeps them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrackRecord {
+    pub engagements: u32,
+    /// Sum of their ratings (1-5 each).
+    pub rating_sum: u32,
+}
+
+/// Outcomes a provider with no record is assumed to have had, at a neutral rating of 3: a few
+/// ratings move the value, one does not decide it.
+const PRIOR_ENGAGEMENTS: f64 = 2.0;
+
+impl TrackRecord {
+    /// Adds one completed engagement's rating.
+    pub fn record(&mut self, rating: u32) {
+        self.engagements += 1;
+        self.rating_sum += rating;
+    }
+
+    /// In [0, 1]: the mean rating mapped from 1-5, shrunk towards 0.5 while there are few.
+    pub fn value(&self) -> f64 {
+        let observed = f64::from(self.rating_sum) - f64::from(self.engagements);
+        (observed / 4.0 + PRIOR_ENGAGEMENTS * 0.5) / (f64::from(self.engagements) + PRIOR_ENGAGEMENTS)
+    }
+}
+
+/// What the hub knows about a pair beyond the two records.
+#[derive(Debug, Clone, Copy)]
+pub struct PairContext<'a> {
+    /// Stand in when the offer names no languages.
+    pub provider_languages: &'a [String],
+    pub trust: Option<&'a TrustLink>,
+    pub track_record: TrackRecord,
+}
+
 /// A pair's score and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairScore {
@@ -56,21 +98,17 @@ pub struct PairScore {
     pub explanation: Explanation,
 }
 
-/// Scores an offer for a need. `provider_languages` stand in when the offer names none.
-pub fn score_pair(
-    need: &Need,
-    offer: &Offer,
-    provider_languages: &[String],
-    trust: Option<&TrustLink>,
-    weights: &ScoreWeights,
-) -> PairScore {
+/// Scores an offer for a need.
+pub fn score_pair(need: &Need, offer: &Offer, context: &PairContext<'_>, weights: &ScoreWeights) -> PairScore {
     let components = vec![
         theme_coverage(need, offer, weights.theme_coverage),
         modality_coverage(need, offer, weights.modality_coverage),
         geography_fit(need, offer, weights.geography),
-        language_fit(need, offer, provider_languages, weights.language),
+        language_fit(need, offer, context.provider_languages, weights.language),
         level_fit(need.spec.level, &offer.spec.levels, weights.level),
-        proximity(trust, weights.partnership_proximity),
+        proximity(context.trust, weights.partnership_proximity),
+        track_record(context.track_record, weights.track_record),
+        load(offer, weights.load),
     ];
     let total_weight: f64 = components.iter().map(|c| c.weight).sum();
     let weighted: f64 = components.iter().map(|c| c.value * c.weight).sum();
@@ -79,9 +117,12 @@ pub fn score_pair(
     } else {
         0.0
     };
+    // The summary says what speaks for the pair; load, and a record that does not exist yet, are
+    // in the components but would only add noise to the sentence.
+    let has_record = context.track_record.engagements > 0;
     let summary = components
         .iter()
-        .filter(|c| c.value > 0.0)
+        .filter(|c| c.value > 0.0 && c.name != "load" && (c.name != "track_record" || has_record))
         .map(|c| c.detail.as_str())
         .collect::<Vec<_>>()
         .join("; ");
@@ -232,5 +273,66 @@ fn proximity(trust: Option<&TrustLink>, weight: f64) -> ScoreComponent {
             weight,
             "no partnership path within 3 steps".into(),
         ),
+    }
+}
+
+fn track_record(record: TrackRecord, weight: f64) -> ScoreComponent {
+    let detail = match record.engagements {
+        0 => "no completed engagements yet".to_string(),
+        n => {
+            let mean = f64::from(record.rating_sum) / f64::from(n);
+            let noun = if n == 1 { "engagement" } else { "engagements" };
+            format!("{n} completed {noun}, mean rating {mean:.1}")
+        }
+    };
+    component("track_record", record.value(), weight, detail)
+}
+
+fn load(offer: &Offer, weight: f64) -> ScoreComponent {
+    let capacity = offer.spec.capacity.max(1);
+    let free = f64::from(offer.remaining_capacity) / f64::from(capacity);
+    let detail = format!("{} of {} places free", offer.remaining_capacity, offer.spec.capacity);
+    component("load", free, weight, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn track_record_is_neutral_without_outcomes_and_moves_with_them() {
+        let mut record = TrackRecord::default();
+        assert_eq!(record.value(), 0.5);
+        record.record(5);
+        let after_one = record.value();
+        assert!(after_one > 0.5 && after_one < 1.0, "{after_one}");
+        record.record(5);
+        assert!(record.value() > after_one);
+        let mut poor = TrackRecord::default();
+        poor.record(1);
+        assert!(poor.value() < 0.5);
+    }
+
+    #[test]
+    fn default_weights_sum_to_one() {
+        let ScoreWeights {
+            theme_coverage,
+            modality_coverage,
+            geography,
+            language,
+            level,
+            partnership_proximity,
+            track_record,
+            load,
+        } = ScoreWeights::default();
+        let sum = theme_coverage
+            + modality_coverage
+            + geography
+            + language
+            + level
+            + partnership_proximity
+            + track_record
+            + load;
+        assert!((sum - 1.0).abs() < 1e-12, "{sum}");
     }
 }

@@ -9,7 +9,7 @@ use crate::domain::{
     self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
     Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
 };
-use crate::hub::{IntegratedSolution, MatchCandidate};
+use crate::hub::{IntegratedSolution, MatchCandidate, OutcomeReport};
 use crate::matching::bundles::Cell;
 use crate::proto;
 
@@ -105,6 +105,19 @@ proto_enum!(
         Funding,
         Hosting,
         PastCollaboration,
+    ]
+);
+proto_enum!(
+    domain::MgiDimension,
+    MgiDimension,
+    "a Migration Governance Indicators dimension",
+    [
+        MigrantsRights,
+        WholeOfGovernment,
+        Partnerships,
+        WellbeingOfMigrants,
+        MobilityDimensionsOfCrises,
+        SafeOrderlyDignifiedMigration,
     ]
 );
 proto_enum!(
@@ -837,6 +850,7 @@ pub fn match_record(record: &Match) -> proto::Match {
         explanation: why,
         status,
         responses,
+        outcome,
         created_at,
         updated_at,
     } = record;
@@ -868,5 +882,46 @@ pub fn match_record(record: &Match) -> proto::Match {
         responses,
         created_at: timestamp(*created_at),
         updated_at: timestamp(*updated_at),
+        outcome: outcome.as_ref().map(outcome_to_proto),
     }
+}
+
+fn outcome_to_proto(outcome: &domain::Outcome) -> proto::Outcome {
+    let domain::Outcome {
+        reported_by,
+        rating,
+        mgi_dimensions,
+        lessons_learned,
+        completed_at,
+    } = outcome;
+    proto::Outcome {
+        reported_by: reported_by.clone(),
+        rating: *rating,
+        mgi_dimensions: mgi_dimensions.iter().map(|d| d.wire()).collect(),
+        lessons_learned: lessons_learned.clone(),
+        completed_at: timestamp(*completed_at),
+    }
+}
+
+/// The match, reporting party and outcome of a CompleteMatch request.
+pub fn complete_match(request: proto::CompleteMatchRequest) -> Result<(String, String, OutcomeReport), Violations> {
+    let proto::CompleteMatchRequest {
+        match_id,
+        actor_id,
+        rating,
+        mgi_dimensions,
+        lessons_learned,
+    } = request;
+    let mut violations = Violations::default();
+    let mgi_dimensions = enum_list("mgi_dimensions", &mgi_dimensions, &mut violations);
+    violations.into_result()?;
+    Ok((
+        match_id,
+        actor_id,
+        OutcomeReport {
+            rating,
+            mgi_dimensions,
+            lessons_learned,
+        },
+    ))
 }

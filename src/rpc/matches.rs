@@ -9,8 +9,8 @@ use crate::domain::Violations;
 use crate::hub::{Hub, MatchFilter, page_request};
 use crate::proto::match_service_server::MatchService;
 use crate::proto::{
-    FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse, GetMatchRequest,
-    ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
+    CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
+    GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
 };
 
 /// The MatchService implementation.
@@ -66,6 +66,12 @@ impl MatchService for MatchApi {
             reason,
         } = request.into_inner();
         let record = self.hub.respond_to_match(&match_id, &actor_id, accept, &reason).await?;
+        Ok(Response::new(convert::match_record(&record)))
+    }
+
+    async fn complete_match(&self, request: Request<CompleteMatchRequest>) -> Result<Response<Match>, Status> {
+        let (match_id, actor_id, report) = convert::complete_match(request.into_inner())?;
+        let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
 

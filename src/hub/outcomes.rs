@@ -1,0 +1,198 @@
+//! Completing matches: the outcome is recorded (failures too), capacity returns to the offer, the
+//! need is fulfilled or opens again, and the parties' `past_collaboration` partnership is created
+//! or moved towards the trust the outcome earned, so the next FindMatches learns from it at once.
+
+use std::sync::PoisonError;
+
+use super::{Hub, HubError};
+use crate::domain::{
+    Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership, PartnershipKind,
+    PartnershipSpec, Violations,
+};
+use crate::store::{Store, TreeName, WriteSet};
+
+/// What a party reports when an engagement ends.
+#[derive(Debug, Clone)]
+pub struct OutcomeReport {
+    pub rating: u32,
+    pub mgi_dimensions: Vec<MgiDimension>,
+    pub lessons_learned: String,
+}
+
+/// The records a completion changed, for the in-memory follow-ups.
+struct Completion {
+    record: Match,
+    previous_collaboration: Option<String>,
+    collaboration: Partnership,
+}
+
+impl Hub {
+    /// Completes a confirmed match with its outcome, reported by one of its parties.
+    pub async fn complete_match(
+        &self,
+        match_id: &str,
+        actor_id: &str,
+        report: OutcomeReport,
+    ) -> Result<Match, HubError> {
+        let OutcomeReport {
+            rating,
+            mgi_dimensions,
+            lessons_learned,
+        } = report;
+        let outcome = Outcome {
+            reported_by: actor_id.to_string(),
+            rating,
+            mgi_dimensions,
+            lessons_learned,
+            completed_at: Hub::now(),
+        };
+        outcome.validate()?;
+        let change = |store: &Store| self.record_completion(store, match_id, outcome);
+        let completion = self
+            .write(change, |completion| {
+                let mut graph = self.graph_mut();
+                if let Some(previous) = &completion.previous_collaboration {
+                    graph.remove_partnership(previous);
+                }
+                graph.add_partnership(&completion.collaboration);
+                let mut records = self.track_records.write().unwrap_or_else(PoisonError::into_inner);
+                records
+                    .entry(completion.record.provider_id.clone())
+                    .or_default()
+                    .record(rating);
+            })
+            .await?;
+        Ok(completion.record)
+    }
+
+    fn record_completion(
+        &self,
+        store: &Store,
+        match_id: &str,
+        outcome: Outcome,
+    ) -> Result<(WriteSet, Completion), HubError> {
+        let old: Match = self.load("match_id", match_id)?;
+        if old.party(&outcome.reported_by).is_none() {
+            let rule = format!(
+                "{} is neither the requester nor the provider of match {match_id}",
+                outcome.reported_by
+            );
+            return Err(Violations::single("actor_id", rule).into());
+        }
+        old.check_completable().map_err(HubError::FailedPrecondition)?;
+        let now = outcome.completed_at;
+        let mut writes = WriteSet::default();
+        self.release_capacity(&old, &mut writes, now)?;
+        self.settle_need(store, &old, outcome.succeeded(), &mut writes, now)?;
+        let (previous_collaboration, collaboration) = self.collaboration_after(store, &old, &outcome, &mut writes)?;
+        let record = Match {
+            status: MatchStatus::Completed,
+            outcome: Some(outcome),
+            updated_at: now,
+            ..old.clone()
+        };
+        writes.put(Some(&old), &record)?;
+        Ok((
+            writes,
+            Completion {
+                record,
+                previous_collaboration,
+                collaboration,
+            },
+        ))
+    }
+
+    /// Gives the engagement's unit of capacity back to the offer.
+    fn release_capacity(&self, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
+        let old: Offer = self.load("offer_id", &record.offer_id)?;
+        let mut offer = Offer {
+            updated_at: now,
+            ..old.clone()
+        };
+        offer.remaining_capacity = (offer.remaining_capacity + 1).min(offer.spec.capacity);
+        if offer.status == OfferStatus::Exhausted {
+            offer.status = OfferStatus::Active;
+        }
+        Ok(writes.put(Some(&old), &offer)?)
+    }
+
+    /// A successful engagement fulfils the need; a failed one opens it again unless another
+    /// confirmed match still serves it.
+    fn settle_need(
+        &self,
+        store: &Store,
+        record: &Match,
+        succeeded: bool,
+        writes: &mut WriteSet,
+        now: i64,
+    ) -> Result<(), HubError> {
+        let old: Need = self.load("need_id", &record.need_id)?;
+        let status = if succeeded {
+            NeedStatus::Fulfilled
+        } else if old.status == NeedStatus::Matched && !self.other_confirmed(store, record)? {
+            NeedStatus::Open
+        } else {
+            old.status
+        };
+        if status != old.status {
+            writes.put(
+                Some(&old),
+                &Need {
+                    status,
+                    updated_at: now,
+                    ..old.clone()
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn other_confirmed(&self, store: &Store, record: &Match) -> Result<bool, HubError> {
+        for number in store.ids_in_index(TreeName::MatchesByNeed, &record.need_id) {
+            let Some(other) = store.get_by_number::<Match>(number?)? else {
+                continue;
+            };
+            if other.id != record.id && other.status == MatchStatus::Confirmed {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The parties' past collaboration after this outcome, replacing the previous one if any.
+    fn collaboration_after(
+        &self,
+        store: &Store,
+        record: &Match,
+        outcome: &Outcome,
+        writes: &mut WriteSet,
+    ) -> Result<(Option<String>, Partnership), HubError> {
+        let spec = PartnershipSpec {
+            actor_a: record.requester_id.clone(),
+            actor_b: record.provider_id.clone(),
+            kind: PartnershipKind::PastCollaboration,
+            trust: outcome.earned_trust(),
+            since: None,
+            note: format!("match {} completed with rating {}", record.id, outcome.rating),
+        };
+        let previous = self.partnership_like(store, &spec)?;
+        let trust = outcome.updated_trust(previous.as_ref().map(|p| p.spec.trust));
+        let collaboration = match &previous {
+            Some(old) => Partnership {
+                spec: PartnershipSpec {
+                    trust,
+                    note: spec.note,
+                    ..old.spec.clone()
+                },
+                ..old.clone()
+            },
+            None => Partnership {
+                id: store.next_id("partnership")?,
+                spec: PartnershipSpec { trust, ..spec },
+                created_at: outcome.completed_at,
+            },
+        };
+        writes.put(previous.as_ref(), &collaboration)?;
+        Ok((previous.map(|p| p.id), collaboration))
+    }
+}
