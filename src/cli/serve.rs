@@ -2,7 +2,7 @@
 //! SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use super::CliError;
 use crate::hub::{Hub, HubSettings};
+use crate::matching::ScoreWeights;
 
 /// Options of `serve`.
 #[derive(Debug, Args)]
@@ -23,12 +24,21 @@ pub struct ServeArgs {
     /// Load the 2018 workshop world when the store is empty.
     #[arg(long)]
     pub demo: bool,
+    /// JSON file of score weights (any of theme_coverage, modality_coverage, geography,
+    /// language, level, partnership_proximity, track_record, load); missing ones keep their
+    /// defaults.
+    #[arg(long, env = "CAPACITY_HUB_SCORE_WEIGHTS")]
+    pub score_weights: Option<PathBuf>,
 }
 
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
-    let hub = Arc::new(Hub::open(&args.data_dir, HubSettings::default())?);
+    let settings = HubSettings {
+        weights: score_weights(args.score_weights.as_deref())?,
+        ..HubSettings::default()
+    };
+    let hub = Arc::new(Hub::open(&args.data_dir, settings)?);
     if args.demo {
         if hub.is_empty() {
             let loaded = crate::demo::load(&hub).await?;
@@ -43,6 +53,19 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data_dir.display(), "capacity-hub serving (plain text, no TLS)");
     crate::server::serve(listener, hub, crate::server::shutdown_signal()).await?;
     Ok(())
+}
+
+fn score_weights(path: Option<&Path>) -> Result<ScoreWeights, CliError> {
+    let Some(path) = path else {
+        return Ok(ScoreWeights::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let weights: ScoreWeights = serde_json::from_str(&text)
+        .map_err(|error| format!("{} is not a score-weights file: {error}", path.display()))?;
+    weights
+        .validate()
+        .map_err(|violations| format!("{}: {violations}", path.display()))?;
+    Ok(weights)
 }
 
 fn init_logging() {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::geography::{self, AreaFit};
 use crate::domain::offer::GeographicFit;
-use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent};
+use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent, Violations};
 
 /// Weights of the score's components. They need not sum to 1: the score is divided by their sum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,46 @@ impl Default for ScoreWeights {
             track_record: 0.07,
             load: 0.03,
         }
+    }
+}
+
+impl ScoreWeights {
+    /// Every weight must be finite and non-negative, and at least one positive.
+    pub fn validate(&self) -> Result<(), Violations> {
+        let ScoreWeights {
+            theme_coverage,
+            modality_coverage,
+            geography,
+            language,
+            level,
+            partnership_proximity,
+            track_record,
+            load,
+        } = self;
+        let named = [
+            ("theme_coverage", theme_coverage),
+            ("modality_coverage", modality_coverage),
+            ("geography", geography),
+            ("language", language),
+            ("level", level),
+            ("partnership_proximity", partnership_proximity),
+            ("track_record", track_record),
+            ("load", load),
+        ];
+        let mut violations = Violations::default();
+        for (name, weight) in named {
+            violations.check(
+                weight.is_finite() && *weight >= 0.0,
+                name,
+                format!("{weight} must be a number >= 0"),
+            );
+        }
+        violations.check(
+            named.iter().any(|(_, w)| **w > 0.0),
+            "weights",
+            "at least one weight must be positive",
+        );
+        violations.into_result()
     }
 }
 
@@ -311,6 +351,30 @@ mod tests {
         let mut poor = TrackRecord::default();
         poor.record(1);
         assert!(poor.value() < 0.5);
+    }
+
+    #[test]
+    fn negative_or_all_zero_weights_are_refused() {
+        assert!(ScoreWeights::default().validate().is_ok());
+        let negative = ScoreWeights {
+            load: -0.1,
+            ..ScoreWeights::default()
+        };
+        assert!(negative.validate().unwrap_err().to_string().starts_with("load:"));
+        let zero = ScoreWeights {
+            theme_coverage: 0.0,
+            modality_coverage: 0.0,
+            geography: 0.0,
+            language: 0.0,
+            level: 0.0,
+            partnership_proximity: 0.0,
+            track_record: 0.0,
+            load: 0.0,
+        };
+        assert!(zero.validate().is_err());
+        let partial: ScoreWeights = serde_json::from_str(r#"{"partnership_proximity": 0.5}"#).unwrap();
+        assert_eq!(partial.theme_coverage, ScoreWeights::default().theme_coverage);
+        assert!(serde_json::from_str::<ScoreWeights>(r#"{"trust": 0.5}"#).is_err());
     }
 
     #[test]
