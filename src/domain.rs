@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod engagement;
+pub mod event;
 pub mod geography;
 pub mod need;
 pub mod offer;
@@ -13,6 +14,7 @@ pub mod validation;
 
 pub use actor::{Actor, ActorProfile};
 pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Outcome, Party, ScoreComponent};
+pub use event::{EventKind, HubEvent};
 pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
 pub use partnership::{Partnership, PartnershipSpec};

@@ -15,6 +15,7 @@ mod offers;
 mod outcomes;
 mod partnerships;
 mod paths;
+mod watch;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,6 +35,7 @@ pub use needs::NeedFilter;
 pub use offers::OfferFilter;
 pub use outcomes::OutcomeReport;
 pub use paths::{NamedPath, PartnerSuggestion};
+pub use watch::{EventFilter, NeedInterest, WatchedEvent};
 
 /// Default number of records in a List page.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -78,6 +80,8 @@ pub struct Hub {
     /// Each provider's completed engagements, rebuilt from completed matches at start.
     track_records: RwLock<HashMap<String, TrackRecord>>,
     writer: tokio::sync::Mutex<()>,
+    /// The highest event sequence known to be on disk; watchers wait on it and read the log.
+    durable_events: tokio::sync::watch::Sender<u64>,
     weights: ScoreWeights,
 }
 
@@ -91,11 +95,13 @@ impl Hub {
             graph.add_partnership(&partnership?);
         }
         tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
+        let durable_events = tokio::sync::watch::Sender::new(store.last_sequence());
         Ok(Hub {
             store,
             graph: RwLock::new(graph),
             track_records,
             writer: tokio::sync::Mutex::new(()),
+            durable_events,
             weights: settings.weights,
         })
     }
@@ -122,14 +128,22 @@ impl Hub {
         change: impl FnOnce(&Store) -> Result<(WriteSet, T), HubError>,
         applied: impl FnOnce(&T),
     ) -> Result<T, HubError> {
-        let (ticket, value) = {
+        let (applied_writes, value) = {
             let _guard = self.writer.lock().await;
             let (writes, value) = change(&self.store)?;
-            let ticket = self.store.apply(writes)?;
+            let applied_writes = self.store.apply(writes)?;
             applied(&value);
-            (ticket, value)
+            (applied_writes, value)
         };
-        self.store.durable(ticket).await?;
+        self.store.durable(applied_writes.ticket).await?;
+        if let Some(sequence) = applied_writes.last_sequence {
+            // Flushes cover tickets in order, so every event up to `sequence` is now durable.
+            self.durable_events.send_if_modified(|through| {
+                let advanced = sequence > *through;
+                *through = (*through).max(sequence);
+                advanced
+            });
+        }
         Ok(value)
     }
 

@@ -9,11 +9,14 @@ pub mod records;
 pub mod trees;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 pub use durability::{Durability, FlushTicket};
+
+use crate::domain::HubEvent;
 pub use records::Record;
 pub use trees::TreeName;
 
@@ -83,6 +86,18 @@ pub struct Store {
     db: sled::Db,
     trees: trees::Trees,
     durability: Durability,
+    /// Sequence number the next event gets. Only `apply` advances it, and callers serialise
+    /// `apply`, so the log has no gaps.
+    next_sequence: AtomicU64,
+}
+
+/// What `apply` committed.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    /// Wait on it before acknowledging the write.
+    pub ticket: FlushTicket,
+    /// The last event sequence the write appended, if it appended any.
+    pub last_sequence: Option<u64>,
 }
 
 impl Store {
@@ -95,8 +110,17 @@ impl Store {
             .open()?;
         let trees = trees::Trees::open(&db)?;
         trees::check_schema(&db, &trees)?;
+        let last_sequence = match trees.get(TreeName::Events).last()? {
+            Some((key, _)) => records::id_from_index_key(&key).unwrap_or(0),
+            None => 0,
+        };
         let durability = Durability::start(db.clone());
-        Ok(Store { db, trees, durability })
+        Ok(Store {
+            db,
+            trees,
+            durability,
+            next_sequence: AtomicU64::new(last_sequence + 1),
+        })
     }
 
     /// A fresh server-assigned id such as `need-42`.
@@ -232,9 +256,32 @@ impl Store {
         Ok(value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    /// Applies every change in `writes` atomically and returns the ticket to wait on before
-    /// acknowledging them. Callers serialise their read-modify-write sequences themselves.
-    pub fn apply(&self, writes: WriteSet) -> Result<FlushTicket, StoreError> {
+    /// Events with a sequence above `after`, in order.
+    pub fn events_after(&self, after: u64) -> impl Iterator<Item = Result<HubEvent, StoreError>> + '_ {
+        let start = after.saturating_add(1).to_be_bytes();
+        self.trees.get(TreeName::Events).range(start..).map(|entry| {
+            let (key, bytes) = entry?;
+            codec::decode(TreeName::Events.name(), &key, &bytes)
+        })
+    }
+
+    /// The sequence of the last event in the log (0 when empty).
+    pub fn last_sequence(&self) -> u64 {
+        self.next_sequence.load(Ordering::SeqCst) - 1
+    }
+
+    /// Applies every change in `writes` atomically, appending its events to the log with the
+    /// next sequence numbers. Callers serialise their read-modify-write sequences themselves.
+    pub fn apply(&self, mut writes: WriteSet) -> Result<Applied, StoreError> {
+        let first = self.next_sequence.load(Ordering::SeqCst);
+        let appended = writes.events.len() as u64;
+        for (offset, event) in std::mem::take(&mut writes.events).iter_mut().enumerate() {
+            event.sequence = first + offset as u64;
+            let encoded = codec::encode(&*event)?;
+            writes
+                .batch(TreeName::Events)
+                .insert(&event.sequence.to_be_bytes(), encoded);
+        }
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
         let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {
@@ -246,7 +293,14 @@ impl Store {
             Ok::<(), ConflictableTransactionError<()>>(())
         });
         match result {
-            Ok(()) => Ok(self.durability.ticket()),
+            Ok(()) => {
+                self.next_sequence.store(first + appended, Ordering::SeqCst);
+                let last_sequence = (appended > 0).then(|| first + appended - 1);
+                Ok(Applied {
+                    ticket: self.durability.ticket(),
+                    last_sequence,
+                })
+            }
             Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
             Err(TransactionError::Abort(())) => Err(StoreError::Flush("transaction aborted".into())),
         }
@@ -268,6 +322,8 @@ impl Store {
 #[derive(Default)]
 pub struct WriteSet {
     batches: std::collections::BTreeMap<TreeName, sled::Batch>,
+    /// Events to append, in order; `apply` numbers them.
+    events: Vec<HubEvent>,
 }
 
 impl WriteSet {
@@ -299,6 +355,11 @@ impl WriteSet {
             self.batch(index).remove(records::index_key(&value, number).as_slice());
         }
         Ok(())
+    }
+
+    /// Appends an event to the log with this change.
+    pub fn record_event(&mut self, event: HubEvent) {
+        self.events.push(event);
     }
 
     /// Remembers that the create with this idempotency key made `record_id`.

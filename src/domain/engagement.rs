@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
+use super::event::{EventKind, HubEvent};
 use super::taxonomy::MgiDimension;
 use super::validation::{MAX_DESCRIPTION_CHARS, Violations};
 
@@ -163,6 +164,18 @@ pub struct Match {
 }
 
 impl Match {
+    /// An event about this match, concerning both parties.
+    pub fn event(&self, kind: EventKind, at: UnixMillis, by: Option<&str>, summary: String) -> HubEvent {
+        HubEvent {
+            need_id: Some(self.need_id.clone()),
+            offer_id: Some(self.offer_id.clone()),
+            match_id: Some(self.id.clone()),
+            actor_ids: vec![self.requester_id.clone(), self.provider_id.clone()],
+            by: by.map(str::to_string),
+            ..HubEvent::new(kind, at, summary)
+        }
+    }
+
     /// Checks that the match can be completed: only a confirmed engagement has an outcome.
     pub fn check_completable(&self) -> Result<(), String> {
         match self.status {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
+use super::event::{EventKind, HubEvent};
 use super::taxonomy::{DateWindow, Level, Modality, Objective, Urgency};
 use super::validation::{MAX_DESCRIPTION_CHARS, MAX_SHORT_LIST, MAX_TITLE_CHARS, Violations};
 
@@ -93,6 +94,18 @@ impl NeedSpec {
             );
         }
         violations.into_result()
+    }
+}
+
+impl Need {
+    /// An event about this need, concerning its requester.
+    pub fn event(&self, kind: EventKind, at: UnixMillis, summary: String) -> HubEvent {
+        HubEvent {
+            need_id: Some(self.id.clone()),
+            actor_ids: vec![self.requester_id.clone()],
+            by: Some(self.requester_id.clone()),
+            ..HubEvent::new(kind, at, summary)
+        }
     }
 }
 

@@ -8,7 +8,8 @@ use super::directory::ActorDirectory;
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::validation::MAX_NOTE_CHARS;
 use crate::domain::{
-    Actor, Explanation, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus, Violations,
+    Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
+    Violations,
 };
 use crate::graph::Proximity;
 use crate::matching::{self, PairContext};
@@ -173,6 +174,11 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(None, &record)?;
+            let summary = format!(
+                "match {} proposed: need {} with offer {}",
+                record.id, record.need_id, record.offer_id
+            );
+            writes.record_event(record.event(EventKind::MatchProposed, now, None, summary));
             if !request_id.is_empty() {
                 writes.remember_request("ProposeMatch", request_id, &record.id);
             }
@@ -234,6 +240,7 @@ impl Hub {
                 self.reserve_capacity(store, &record, &mut writes, now)?;
             }
             writes.put(Some(&old), &record)?;
+            writes.record_event(answer_event(&record, actor_id, now));
             Ok((writes, record))
         };
         self.write(change, |_| {}).await
@@ -297,4 +304,15 @@ impl Hub {
         };
         self.list(scan, page, |record: &Match| filter.keeps(record))
     }
+}
+
+/// The event an answer produces, in words.
+fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
+    let (kind, verb) = match record.status {
+        MatchStatus::Confirmed => (EventKind::MatchConfirmed, "accepted; the match is confirmed"),
+        MatchStatus::Declined => (EventKind::MatchDeclined, "declined"),
+        _ => (EventKind::MatchAccepted, "accepted; waiting for the other party"),
+    };
+    let summary = format!("{actor_id} {verb} (match {})", record.id);
+    record.event(kind, now, Some(actor_id), summary)
 }

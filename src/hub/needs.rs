@@ -1,7 +1,7 @@
 //! Submitting, reading, editing and withdrawing needs.
 
 use super::{Hub, HubError, Page, PageRequest};
-use crate::domain::{Actor, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
+use crate::domain::{Actor, EventKind, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Filters of ListNeeds; `None` does not filter.
@@ -66,6 +66,8 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(None, &need)?;
+            let summary = format!("{} submitted need {}: {}", need.requester_id, need.id, need.spec.title);
+            writes.record_event(need.event(EventKind::NeedSubmitted, now, summary));
             if !request_id.is_empty() {
                 writes.remember_request("SubmitNeed", request_id, &need.id);
             }
@@ -152,6 +154,8 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;
+            let summary = format!("{} withdrew need {id}", need.requester_id);
+            writes.record_event(need.event(EventKind::NeedWithdrawn, now, summary));
             cancel_pending(store, &mut writes, TreeName::MatchesByNeed, id, now)?;
             Ok((writes, need))
         };
@@ -178,6 +182,8 @@ pub(super) fn cancel_pending(
                 ..old.clone()
             };
             writes.put(Some(&old), &cancelled)?;
+            let summary = format!("match {} cancelled: {} was withdrawn", cancelled.id, value);
+            writes.record_event(cancelled.event(EventKind::MatchCancelled, now, None, summary));
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use super::needs::cancel_pending;
 use super::{Hub, HubError, Page, PageRequest};
-use crate::domain::{Actor, Modality, Objective, Offer, OfferSpec, OfferStatus, Violations};
+use crate::domain::{Actor, EventKind, HubEvent, Modality, Objective, Offer, OfferSpec, OfferStatus, Violations};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Filters of ListOffers; `None` does not filter.
@@ -142,6 +142,11 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &offer)?;
+            let summary = format!("{} withdrew offer {id}", offer.provider_id);
+            let mut event = HubEvent::new(EventKind::OfferWithdrawn, now, summary);
+            event.offer_id = Some(offer.id.clone());
+            event.actor_ids = vec![offer.provider_id.clone()];
+            writes.record_event(event);
             cancel_pending(store, &mut writes, TreeName::MatchesByOffer, id, now)?;
             Ok((writes, offer))
         };

@@ -6,8 +6,8 @@ use std::sync::PoisonError;
 
 use super::{Hub, HubError};
 use crate::domain::{
-    Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership, PartnershipKind,
-    PartnershipSpec, Violations,
+    EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
+    PartnershipKind, PartnershipSpec, Violations,
 };
 use crate::store::{Store, TreeName, WriteSet};
 
@@ -85,6 +85,8 @@ impl Hub {
         self.release_capacity(&old, &mut writes, now)?;
         self.settle_need(store, &old, outcome.succeeded(), &mut writes, now)?;
         let (previous_collaboration, collaboration) = self.collaboration_after(store, &old, &outcome, &mut writes)?;
+        let reporter = outcome.reported_by.clone();
+        let summary = format!("{reporter} completed match {match_id} with rating {}", outcome.rating);
         let record = Match {
             status: MatchStatus::Completed,
             outcome: Some(outcome),
@@ -92,6 +94,7 @@ impl Hub {
             ..old.clone()
         };
         writes.put(Some(&old), &record)?;
+        writes.record_event(record.event(EventKind::MatchCompleted, now, Some(&reporter), summary));
         Ok((
             writes,
             Completion {

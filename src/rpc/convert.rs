@@ -9,7 +9,7 @@ use crate::domain::{
     self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
     Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
 };
-use crate::hub::{IntegratedSolution, MatchCandidate, OutcomeReport};
+use crate::hub::{IntegratedSolution, MatchCandidate, NeedInterest, OutcomeReport, WatchedEvent};
 use crate::matching::bundles::Cell;
 use crate::proto;
 
@@ -118,6 +118,25 @@ proto_enum!(
         WellbeingOfMigrants,
         MobilityDimensionsOfCrises,
         SafeOrderlyDignifiedMigration,
+    ]
+);
+proto_enum!(
+    domain::EventKind,
+    EventKind,
+    "an event kind",
+    [
+        NeedSubmitted,
+        NeedWithdrawn,
+        NeedExpired,
+        OfferWithdrawn,
+        OfferExpired,
+        MatchProposed,
+        MatchAccepted,
+        MatchConfirmed,
+        MatchDeclined,
+        MatchCompleted,
+        MatchCancelled,
+        MatchExpired,
     ]
 );
 proto_enum!(
@@ -924,4 +943,65 @@ pub fn complete_match(request: proto::CompleteMatchRequest) -> Result<(String, S
             lessons_learned,
         },
     ))
+}
+
+/// A watched event as the API streams it.
+pub fn event(watched: &WatchedEvent) -> proto::Event {
+    let WatchedEvent { event, head_sequence } = watched;
+    let domain::HubEvent {
+        sequence,
+        at,
+        kind,
+        need_id,
+        offer_id,
+        match_id,
+        actor_ids,
+        by,
+        summary,
+    } = event;
+    proto::Event {
+        sequence: *sequence,
+        at: timestamp(*at),
+        kind: kind.wire(),
+        need_id: need_id.clone().unwrap_or_default(),
+        offer_id: offer_id.clone().unwrap_or_default(),
+        match_id: match_id.clone().unwrap_or_default(),
+        actor_ids: actor_ids.clone(),
+        by: by.clone().unwrap_or_default(),
+        summary: summary.clone(),
+        head_sequence: *head_sequence,
+    }
+}
+
+/// The interest and start of a WatchNeeds request.
+pub fn watch_needs(request: proto::WatchNeedsRequest) -> Result<(NeedInterest, u64), Violations> {
+    let proto::WatchNeedsRequest {
+        themes,
+        regions,
+        modalities,
+        after_sequence,
+    } = request;
+    let mut violations = Violations::default();
+    let themes = objectives("themes", &themes, &mut violations);
+    let modalities = enum_list("modalities", &modalities, &mut violations);
+    violations.into_result()?;
+    Ok((
+        NeedInterest {
+            themes,
+            areas: regions,
+            modalities,
+        },
+        after_sequence,
+    ))
+}
+
+/// The gRPC stream of a watch.
+pub type EventStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::Event, tonic::Status>> + Send>>;
+
+/// Turns a hub watch into the gRPC stream of events.
+pub fn event_stream(receiver: tokio::sync::mpsc::Receiver<Result<WatchedEvent, crate::hub::HubError>>) -> EventStream {
+    use tokio_stream::StreamExt;
+    let events = tokio_stream::wrappers::ReceiverStream::new(receiver)
+        .map(|watched| watched.map(|watched| event(&watched)).map_err(tonic::Status::from));
+    Box::pin(events)
 }

@@ -11,6 +11,7 @@ use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
     GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
+    WatchMatchesRequest,
 };
 
 /// The MatchService implementation.
@@ -73,6 +74,20 @@ impl MatchService for MatchApi {
         let (match_id, actor_id, report) = convert::complete_match(request.into_inner())?;
         let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
         Ok(Response::new(convert::match_record(&record)))
+    }
+
+    type WatchMatchesStream = convert::EventStream;
+
+    async fn watch_matches(
+        &self,
+        request: Request<WatchMatchesRequest>,
+    ) -> Result<Response<Self::WatchMatchesStream>, Status> {
+        let WatchMatchesRequest {
+            actor_id,
+            after_sequence,
+        } = request.into_inner();
+        let events = self.hub.watch_matches(&actor_id, after_sequence)?;
+        Ok(Response::new(convert::event_stream(events)))
     }
 
     async fn get_match(&self, request: Request<GetMatchRequest>) -> Result<Response<Match>, Status> {

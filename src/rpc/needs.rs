@@ -9,7 +9,7 @@ use crate::domain::Violations;
 use crate::hub::{Hub, NeedFilter, page_request};
 use crate::proto::need_service_server::NeedService;
 use crate::proto::{
-    GetNeedRequest, ListNeedsRequest, ListNeedsResponse, Need, SubmitNeedRequest, UpdateNeedRequest,
+    GetNeedRequest, ListNeedsRequest, ListNeedsResponse, Need, SubmitNeedRequest, UpdateNeedRequest, WatchNeedsRequest,
     WithdrawNeedRequest,
 };
 
@@ -31,6 +31,17 @@ impl NeedService for NeedApi {
         let (requester_id, spec, request_id) = convert::submit_need(request.into_inner())?;
         let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
         Ok(Response::new(convert::need(&need)))
+    }
+
+    type WatchNeedsStream = convert::EventStream;
+
+    async fn watch_needs(
+        &self,
+        request: Request<WatchNeedsRequest>,
+    ) -> Result<Response<Self::WatchNeedsStream>, Status> {
+        let (interest, after_sequence) = convert::watch_needs(request.into_inner())?;
+        let events = self.hub.watch_needs(interest, after_sequence)?;
+        Ok(Response::new(convert::event_stream(events)))
     }
 
     async fn get_need(&self, request: Request<GetNeedRequest>) -> Result<Response<Need>, Status> {

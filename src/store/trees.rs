@@ -16,6 +16,8 @@ pub enum TreeName {
     Tokens,
     /// Store format and schema version.
     Meta,
+    /// The event log: sequence number -> event.
+    Events,
     ActorsByKind,
     ActorsByCountry,
     NeedsByRequester,
@@ -36,7 +38,7 @@ pub enum TreeName {
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 24] = [
+    pub const ALL: [TreeName; 25] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -45,6 +47,7 @@ impl TreeName {
         TreeName::Requests,
         TreeName::Tokens,
         TreeName::Meta,
+        TreeName::Events,
         TreeName::ActorsByKind,
         TreeName::ActorsByCountry,
         TreeName::NeedsByRequester,
@@ -74,6 +77,7 @@ impl TreeName {
             TreeName::Requests => "requests",
             TreeName::Tokens => "tokens",
             TreeName::Meta => "meta",
+            TreeName::Events => "events",
             TreeName::ActorsByKind => "actors_by_kind",
             TreeName::ActorsByCountry => "actors_by_country",
             TreeName::NeedsByRequester => "needs_by_requester",
@@ -160,4 +164,16 @@ fn holds_foreign_data(db: &sled::Db) -> bool {
         .iter()
         .any(|name| db.open_tree(name.name()).is_ok_and(|tree| !tree.is_empty()));
     default_tree_used || foreign_tree || our_records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_tree_at_its_own_index() {
+        for (position, name) in TreeName::ALL.iter().enumerate() {
+            assert_eq!(*name as usize, position, "{name:?}");
+        }
+    }
 }

@@ -1,0 +1,151 @@
+//! Watching the event log. A watcher first reads what the log already holds after its sequence,
+//! then waits for the hub to announce newly durable events and reads those. The hub only ever
+//! bumps a `watch` value, so a slow or stalled watcher never blocks a write; it just falls behind
+//! and catches up from the log, losing nothing.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::{Hub, HubError};
+use crate::domain::HubEvent;
+
+/// Events read from the log per batch, so no store iterator is held across an await.
+const BATCH: usize = 256;
+/// Events buffered per watcher before its task waits for the client.
+const WATCH_BUFFER: usize = 64;
+
+/// An event and how far the log had got when it was sent.
+#[derive(Debug, Clone)]
+pub struct WatchedEvent {
+    pub event: HubEvent,
+    /// The newest durable sequence at send time.
+    pub head_sequence: u64,
+}
+
+/// Which events a watcher wants; it may look records up in the hub.
+pub type EventFilter = Box<dyn Fn(&Hub, &HubEvent) -> bool + Send + Sync>;
+
+impl Hub {
+    /// Streams the events after `after_sequence` that pass `keep`, old ones first, then new ones
+    /// as they become durable. The stream ends when the receiver is dropped.
+    pub fn watch(
+        self: &Arc<Self>,
+        after_sequence: u64,
+        keep: EventFilter,
+    ) -> mpsc::Receiver<Result<WatchedEvent, HubError>> {
+        let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
+        let hub = Arc::clone(self);
+        tokio::spawn(async move { hub.feed_watcher(after_sequence, keep, sender).await });
+        receiver
+    }
+
+    async fn feed_watcher(
+        &self,
+        mut cursor: u64,
+        keep: EventFilter,
+        sender: mpsc::Sender<Result<WatchedEvent, HubError>>,
+    ) {
+        let mut horizon = self.durable_events.subscribe();
+        loop {
+            let head = *horizon.borrow_and_update();
+            while cursor < head {
+                let batch = match self.read_events(cursor, head) {
+                    Ok(batch) => batch,
+                    Err(error) => {
+                        let _ = sender.send(Err(error)).await;
+                        return;
+                    }
+                };
+                let Some(last) = batch.last() else { break };
+                cursor = last.sequence;
+                for event in batch.into_iter().filter(|event| keep(self, event)) {
+                    if sender
+                        .send(Ok(WatchedEvent {
+                            event,
+                            head_sequence: head,
+                        }))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+            tokio::select! {
+                changed = horizon.changed() => if changed.is_err() { return },
+                () = sender.closed() => return,
+            }
+        }
+    }
+
+    fn read_events(&self, after: u64, through: u64) -> Result<Vec<HubEvent>, HubError> {
+        let mut batch = Vec::with_capacity(BATCH);
+        for event in self.store.events_after(after).take(BATCH) {
+            let event = event?;
+            if event.sequence > through {
+                break;
+            }
+            batch.push(event);
+        }
+        Ok(batch)
+    }
+}
+
+/// What new needs a provider wants to hear about; empty lists match everything.
+#[derive(Debug, Clone, Default)]
+pub struct NeedInterest {
+    pub themes: Vec<crate::domain::Objective>,
+    /// M49 area slugs.
+    pub areas: Vec<String>,
+    pub modalities: Vec<crate::domain::Modality>,
+}
+
+impl NeedInterest {
+    fn covers(&self, need: &crate::domain::Need) -> bool {
+        let spec = &need.spec;
+        let theme = self.themes.is_empty() || spec.themes.iter().any(|t| self.themes.contains(t));
+        let modality = self.modalities.is_empty() || spec.modalities.iter().any(|m| self.modalities.contains(m));
+        let area = self.areas.is_empty()
+            || spec
+                .countries
+                .iter()
+                .filter_map(|c| crate::domain::geography::country(c))
+                .any(|country| self.areas.iter().any(|area| country.area_fit(area).is_some()));
+        theme && modality && area
+    }
+}
+
+impl Hub {
+    /// Match events concerning `actor_id`.
+    pub fn watch_matches(
+        self: &Arc<Self>,
+        actor_id: &str,
+        after_sequence: u64,
+    ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
+        self.load::<crate::domain::Actor>("actor_id", actor_id)?;
+        let actor_id = actor_id.to_string();
+        let keep: EventFilter = Box::new(move |_, event| event.kind.is_match_event() && event.concerns(&actor_id));
+        Ok(self.watch(after_sequence, keep))
+    }
+
+    /// Newly submitted needs that `interest` covers.
+    pub fn watch_needs(
+        self: &Arc<Self>,
+        interest: NeedInterest,
+        after_sequence: u64,
+    ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
+        let mut violations = crate::domain::Violations::default();
+        violations.areas("regions", &interest.areas);
+        violations.into_result()?;
+        let keep: EventFilter = Box::new(move |hub, event| {
+            let submitted = event.kind == crate::domain::EventKind::NeedSubmitted;
+            let need = event
+                .need_id
+                .as_deref()
+                .and_then(|id| hub.store.get::<crate::domain::Need>(id).ok().flatten());
+            submitted && need.is_some_and(|need| interest.covers(&need))
+        });
+        Ok(self.watch(after_sequence, keep))
+    }
+}
