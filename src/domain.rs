@@ -6,6 +6,7 @@ pub mod actor;
 pub mod engagement;
 pub mod event;
 pub mod geography;
+pub mod lifecycle;
 pub mod need;
 pub mod offer;
 pub mod partnership;

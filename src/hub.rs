@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{PoisonError, RwLock};
 
+use crate::domain::lifecycle::{self, Stateful};
 use crate::domain::{Match, MatchStatus};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
@@ -151,6 +152,11 @@ impl Hub {
     fn track_record(&self, provider_id: &str) -> TrackRecord {
         let records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
         records.get(provider_id).copied().unwrap_or_default()
+    }
+
+    /// A copy of `record` in status `to`; FAILED_PRECONDITION names a refused transition.
+    fn moved<R: Stateful>(record: &R, to: R::Status, now: UnixMillis) -> Result<R, HubError> {
+        lifecycle::moved(record, to, now).map_err(HubError::FailedPrecondition)
     }
 
     /// The record of kind `R` named in `field`, or NOT_FOUND.

@@ -176,18 +176,6 @@ impl Match {
         }
     }
 
-    /// Checks that the match can be completed: only a confirmed engagement has an outcome.
-    pub fn check_completable(&self) -> Result<(), String> {
-        match self.status {
-            MatchStatus::Confirmed => Ok(()),
-            status => Err(format!(
-                "match {} is {}; only a confirmed match can be completed",
-                self.id,
-                status.word()
-            )),
-        }
-    }
-
     /// Which party `actor_id` is, if it is one.
     pub fn party(&self, actor_id: &str) -> Option<Party> {
         if actor_id == self.requester_id {
@@ -281,14 +269,6 @@ mod tests {
         assert!(outcome(5).updated_trust(Some(0.5)) > 0.5);
         assert!(outcome(6).validate().unwrap_err().to_string().starts_with("rating:"));
         assert!(!outcome(2).succeeded() && outcome(3).succeeded());
-    }
-
-    #[test]
-    fn only_confirmed_matches_complete() {
-        let mut m = proposed();
-        assert!(m.check_completable().unwrap_err().contains("proposed"));
-        m.status = MatchStatus::Confirmed;
-        assert!(m.check_completable().is_ok());
     }
 
     #[test]

@@ -22,14 +22,6 @@ pub enum NeedStatus {
 }
 
 impl NeedStatus {
-    /// True when no match may be made for the need any more.
-    pub fn is_closed(self) -> bool {
-        matches!(
-            self,
-            NeedStatus::Fulfilled | NeedStatus::Withdrawn | NeedStatus::Expired
-        )
-    }
-
     /// The status in words, for messages.
     pub fn word(self) -> &'static str {
         match self {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::directory::ActorDirectory;
 use super::{Hub, HubError, Page, PageRequest};
+use crate::domain::lifecycle::Lifecycle;
 use crate::domain::validation::MAX_NOTE_CHARS;
 use crate::domain::{
     Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
@@ -70,7 +71,7 @@ impl Hub {
     /// Every offer that passes the need's hard filters, scored, best first. Offers are found
     /// through the objective index, so only offers sharing an objective are read.
     pub(super) fn ranked_candidates(&self, need: &Need) -> Result<Vec<MatchCandidate>, HubError> {
-        if need.status.is_closed() {
+        if need.status.is_final() {
             return Err(HubError::FailedPrecondition(format!(
                 "need {} is {}; it is no longer matched",
                 need.id,
@@ -140,7 +141,7 @@ impl Hub {
             }
             let need: Need = self.load("need_id", need_id)?;
             let offer: Offer = self.load("offer_id", offer_id)?;
-            if need.status.is_closed() {
+            if need.status.is_final() {
                 return Err(HubError::FailedPrecondition(format!(
                     "need {need_id} is {}; it cannot be matched",
                     need.status.word()
@@ -224,11 +225,7 @@ impl Hub {
                 .status_after_answer(party, accept)
                 .map_err(HubError::FailedPrecondition)?;
             let now = Hub::now();
-            let mut record = Match {
-                status,
-                updated_at: now,
-                ..old.clone()
-            };
+            let mut record = Hub::moved(&old, status, now)?;
             record.responses.push(MatchResponse {
                 actor_id: actor_id.to_string(),
                 accept,
@@ -256,14 +253,14 @@ impl Hub {
                 record.id
             )));
         }
-        let mut offer = Offer {
-            remaining_capacity: old_offer.remaining_capacity - 1,
-            updated_at: now,
-            ..old_offer.clone()
+        let mut offer = match old_offer.remaining_capacity {
+            1 => Hub::moved(&old_offer, OfferStatus::Exhausted, now)?,
+            _ => Offer {
+                updated_at: now,
+                ..old_offer.clone()
+            },
         };
-        if offer.remaining_capacity == 0 {
-            offer.status = OfferStatus::Exhausted;
-        }
+        offer.remaining_capacity -= 1;
         writes.put(Some(&old_offer), &offer)?;
         let old_need: Need = store.get(&record.need_id)?.ok_or_else(|| HubError::NotFound {
             field: "need_id",
@@ -271,14 +268,7 @@ impl Hub {
             id: record.need_id.clone(),
         })?;
         if old_need.status == NeedStatus::Open {
-            writes.put(
-                Some(&old_need),
-                &Need {
-                    status: NeedStatus::Matched,
-                    updated_at: now,
-                    ..old_need.clone()
-                },
-            )?;
+            writes.put(Some(&old_need), &Hub::moved(&old_need, NeedStatus::Matched, now)?)?;
         }
         Ok(())
     }

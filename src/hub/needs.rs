@@ -140,18 +140,8 @@ impl Hub {
     pub async fn withdraw_need(&self, id: &str) -> Result<Need, HubError> {
         let change = |store: &Store| {
             let old: Need = self.load("id", id)?;
-            if old.status.is_closed() {
-                return Err(HubError::FailedPrecondition(format!(
-                    "need {id} is {}; it cannot be withdrawn",
-                    old.status.word()
-                )));
-            }
             let now = Hub::now();
-            let need = Need {
-                status: NeedStatus::Withdrawn,
-                updated_at: now,
-                ..old.clone()
-            };
+            let need = Hub::moved(&old, NeedStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;
             let summary = format!("{} withdrew need {id}", need.requester_id);
@@ -176,11 +166,7 @@ pub(super) fn cancel_pending(
             continue;
         };
         if old.status.awaits_answer() {
-            let cancelled = Match {
-                status: MatchStatus::Cancelled,
-                updated_at: now,
-                ..old.clone()
-            };
+            let cancelled = Hub::moved(&old, MatchStatus::Cancelled, now)?;
             writes.put(Some(&old), &cancelled)?;
             let summary = format!("match {} cancelled: {} was withdrawn", cancelled.id, value);
             writes.record_event(cancelled.event(EventKind::MatchCancelled, now, None, summary));

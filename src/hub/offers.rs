@@ -110,12 +110,20 @@ impl Hub {
                 )));
             }
             offer.remaining_capacity = offer.spec.capacity - reserved;
-            offer.status = match (old.status, offer.remaining_capacity) {
+            let status = match (old.status, offer.remaining_capacity) {
                 (OfferStatus::Active | OfferStatus::Exhausted, 0) => OfferStatus::Exhausted,
                 (OfferStatus::Active | OfferStatus::Exhausted, _) => OfferStatus::Active,
                 (status, _) => status,
             };
-            offer.updated_at = Hub::now();
+            let now = Hub::now();
+            if status != old.status {
+                offer = Offer {
+                    spec: offer.spec,
+                    remaining_capacity: offer.remaining_capacity,
+                    ..Hub::moved(&old, status, now)?
+                };
+            }
+            offer.updated_at = now;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &offer)?;
             Ok((writes, offer))
@@ -128,18 +136,8 @@ impl Hub {
     pub async fn withdraw_offer(&self, id: &str) -> Result<Offer, HubError> {
         let change = |store: &Store| {
             let old: Offer = self.load("id", id)?;
-            if matches!(old.status, OfferStatus::Withdrawn | OfferStatus::Expired) {
-                return Err(HubError::FailedPrecondition(format!(
-                    "offer {id} is already {}",
-                    old.status.word()
-                )));
-            }
             let now = Hub::now();
-            let offer = Offer {
-                status: OfferStatus::Withdrawn,
-                updated_at: now,
-                ..old.clone()
-            };
+            let offer = Hub::moved(&old, OfferStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &offer)?;
             let summary = format!("{} withdrew offer {id}", offer.provider_id);

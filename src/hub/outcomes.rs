@@ -5,6 +5,7 @@
 use std::sync::PoisonError;
 
 use super::{Hub, HubError};
+use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{
     EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
     PartnershipKind, PartnershipSpec, Violations,
@@ -79,7 +80,6 @@ impl Hub {
             );
             return Err(Violations::single("actor_id", rule).into());
         }
-        old.check_completable().map_err(HubError::FailedPrecondition)?;
         let now = outcome.completed_at;
         let mut writes = WriteSet::default();
         self.release_capacity(&old, &mut writes, now)?;
@@ -88,10 +88,8 @@ impl Hub {
         let reporter = outcome.reported_by.clone();
         let summary = format!("{reporter} completed match {match_id} with rating {}", outcome.rating);
         let record = Match {
-            status: MatchStatus::Completed,
             outcome: Some(outcome),
-            updated_at: now,
-            ..old.clone()
+            ..Hub::moved(&old, MatchStatus::Completed, now)?
         };
         writes.put(Some(&old), &record)?;
         writes.record_event(record.event(EventKind::MatchCompleted, now, Some(&reporter), summary));
@@ -108,14 +106,14 @@ impl Hub {
     /// Gives the engagement's unit of capacity back to the offer.
     fn release_capacity(&self, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
         let old: Offer = self.load("offer_id", &record.offer_id)?;
-        let mut offer = Offer {
-            updated_at: now,
-            ..old.clone()
+        let mut offer = match old.status {
+            OfferStatus::Exhausted => Hub::moved(&old, OfferStatus::Active, now)?,
+            _ => Offer {
+                updated_at: now,
+                ..old.clone()
+            },
         };
         offer.remaining_capacity = (offer.remaining_capacity + 1).min(offer.spec.capacity);
-        if offer.status == OfferStatus::Exhausted {
-            offer.status = OfferStatus::Active;
-        }
         Ok(writes.put(Some(&old), &offer)?)
     }
 
@@ -137,15 +135,9 @@ impl Hub {
         } else {
             old.status
         };
-        if status != old.status {
-            writes.put(
-                Some(&old),
-                &Need {
-                    status,
-                    updated_at: now,
-                    ..old.clone()
-                },
-            )?;
+        // A need withdrawn while its engagement ran stays withdrawn: final states are final.
+        if old.status.allows(status) {
+            writes.put(Some(&old), &Hub::moved(&old, status, now)?)?;
         }
         Ok(())
     }
