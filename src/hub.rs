@@ -9,6 +9,7 @@
 mod actors;
 mod bundles;
 mod directory;
+mod expiry;
 mod matches;
 mod needs;
 mod offers;
@@ -20,6 +21,7 @@ mod watch;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
 
 use crate::domain::lifecycle::{self, Stateful};
 use crate::domain::{Match, MatchStatus};
@@ -31,6 +33,7 @@ use crate::store::{Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
 pub use crate::store::{Page, PageRequest};
 pub use actors::ActorFilter;
 pub use bundles::IntegratedSolution;
+pub use expiry::ExpirySweep;
 pub use matches::{MatchCandidate, MatchFilter};
 pub use needs::NeedFilter;
 pub use offers::OfferFilter;
@@ -68,11 +71,30 @@ pub enum HubError {
 }
 
 /// Settings of the core.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HubSettings {
     pub store: StoreConfig,
     pub weights: ScoreWeights,
+    /// How long a proposal may wait for both answers before it expires.
+    pub proposal_ttl: Duration,
+    /// How often the server sweeps for what expired.
+    pub sweep_interval: Duration,
 }
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        HubSettings {
+            store: StoreConfig::default(),
+            weights: ScoreWeights::default(),
+            proposal_ttl: DEFAULT_PROPOSAL_TTL,
+            sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Two weeks: long enough for a ministry to answer, short enough that capacity is not held
+/// hostage by silence.
+pub const DEFAULT_PROPOSAL_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// The connection hub.
 pub struct Hub {
@@ -84,6 +106,10 @@ pub struct Hub {
     /// The highest event sequence known to be on disk; watchers wait on it and read the log.
     durable_events: tokio::sync::watch::Sender<u64>,
     weights: ScoreWeights,
+    proposal_ttl: Duration,
+    sweep_interval: Duration,
+    /// Wall-clock milliseconds and tokio instant when the hub opened: see [`Hub::now`].
+    opened: (UnixMillis, tokio::time::Instant),
 }
 
 impl Hub {
@@ -104,6 +130,9 @@ impl Hub {
             writer: tokio::sync::Mutex::new(()),
             durable_events,
             weights: settings.weights,
+            proposal_ttl: settings.proposal_ttl,
+            sweep_interval: settings.sweep_interval,
+            opened: (chrono::Utc::now().timestamp_millis(), tokio::time::Instant::now()),
         })
     }
 
@@ -117,8 +146,11 @@ impl Hub {
         Ok(self.store.flush()?)
     }
 
-    fn now() -> UnixMillis {
-        chrono::Utc::now().timestamp_millis()
+    /// The current time. It follows tokio's clock from the wall-clock time at open, so tests
+    /// with a paused clock can move the hub through days.
+    pub fn now(&self) -> UnixMillis {
+        let elapsed = i64::try_from(self.opened.1.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.opened.0.saturating_add(elapsed)
     }
 
     /// Runs a read-modify-write under the writer lock, applies its writes atomically, runs

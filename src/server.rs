@@ -49,7 +49,8 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    Server::builder()
+    let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
+    let served = Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -59,7 +60,9 @@ pub async fn serve(
         .add_service(PartnershipServiceServer::new(PartnershipApi::new(Arc::clone(&hub))))
         .add_service(MatchServiceServer::new(MatchApi::new(Arc::clone(&hub))))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .await;
+    expiry.abort();
+    served?;
     hub.flush()?;
     tracing::info!("store flushed; goodbye");
     Ok(())

@@ -282,6 +282,15 @@ impl Store {
                 .batch(TreeName::Events)
                 .insert(&event.sequence.to_be_bytes(), encoded);
         }
+        if writes.batches.is_empty() {
+            // Nothing to write (an idempotent replay, an empty sweep); sled's transactions need
+            // at least one tree. The ticket still waits for a flush, so a replay acknowledges
+            // only what is durable.
+            return Ok(Applied {
+                ticket: self.durability.ticket(),
+                last_sequence: None,
+            });
+        }
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
         let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {

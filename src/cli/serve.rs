@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use tokio::net::TcpListener;
@@ -29,6 +30,12 @@ pub struct ServeArgs {
     /// defaults.
     #[arg(long, env = "CAPACITY_HUB_SCORE_WEIGHTS")]
     pub score_weights: Option<PathBuf>,
+    /// Hours a proposal may wait for both answers before it expires.
+    #[arg(long, env = "CAPACITY_HUB_PROPOSAL_TTL_HOURS", default_value_t = 14 * 24)]
+    pub proposal_ttl_hours: u64,
+    /// Seconds between sweeps for expired needs, offers and proposals.
+    #[arg(long, env = "CAPACITY_HUB_SWEEP_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sweep_interval_secs: u64,
 }
 
 /// Runs the server.
@@ -36,6 +43,8 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let settings = HubSettings {
         weights: score_weights(args.score_weights.as_deref())?,
+        proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
+        sweep_interval: Duration::from_secs(args.sweep_interval_secs),
         ..HubSettings::default()
     };
     let hub = Arc::new(Hub::open(&args.data_dir, settings)?);

@@ -30,7 +30,7 @@ impl Hub {
         profile.validate()?;
         let (token, token_sha256) = new_token();
         let change = |store: &crate::store::Store| {
-            let now = Hub::now();
+            let now = self.now();
             let mut writes = WriteSet::default();
             let (previous, actor) = match self.replay::<Actor>("RegisterActor", request_id)? {
                 Some(mut actor) => {
@@ -94,7 +94,7 @@ impl Hub {
             let mut actor = old.clone();
             edit(&mut actor.profile)?;
             actor.profile.validate()?;
-            actor.updated_at = Hub::now();
+            actor.updated_at = self.now();
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &actor)?;
             Ok((writes, actor))

@@ -158,7 +158,7 @@ impl Hub {
             let proximity = graph.proximity_from(&need.requester_id);
             let mut actors = ActorDirectory::new(store);
             let fit = self.candidate(&need, offer, &proximity, &mut actors)?;
-            let now = Hub::now();
+            let now = self.now();
             let record = Match {
                 id: store.next_id("match")?,
                 need_id: need.id.clone(),
@@ -224,7 +224,7 @@ impl Hub {
             let status = old
                 .status_after_answer(party, accept)
                 .map_err(HubError::FailedPrecondition)?;
-            let now = Hub::now();
+            let now = self.now();
             let mut record = Hub::moved(&old, status, now)?;
             record.responses.push(MatchResponse {
                 actor_id: actor_id.to_string(),

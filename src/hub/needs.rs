@@ -55,7 +55,7 @@ impl Hub {
             if let Some(need) = self.replay::<Need>("SubmitNeed", request_id)? {
                 return Ok((WriteSet::default(), need));
             }
-            let now = Hub::now();
+            let now = self.now();
             let need = Need {
                 id: store.next_id("need")?,
                 requester_id: requester.id.clone(),
@@ -128,7 +128,7 @@ impl Hub {
             let mut need = old.clone();
             edit(&mut need.spec)?;
             need.spec.validate()?;
-            need.updated_at = Hub::now();
+            need.updated_at = self.now();
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;
             Ok((writes, need))
@@ -140,7 +140,7 @@ impl Hub {
     pub async fn withdraw_need(&self, id: &str) -> Result<Need, HubError> {
         let change = |store: &Store| {
             let old: Need = self.load("id", id)?;
-            let now = Hub::now();
+            let now = self.now();
             let need = Hub::moved(&old, NeedStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;

@@ -42,7 +42,7 @@ impl Hub {
             if let Some(offer) = self.replay::<Offer>("RegisterOffer", request_id)? {
                 return Ok((WriteSet::default(), offer));
             }
-            let now = Hub::now();
+            let now = self.now();
             let offer = Offer {
                 id: store.next_id("offer")?,
                 provider_id: provider.id.clone(),
@@ -115,7 +115,7 @@ impl Hub {
                 (OfferStatus::Active | OfferStatus::Exhausted, _) => OfferStatus::Active,
                 (status, _) => status,
             };
-            let now = Hub::now();
+            let now = self.now();
             if status != old.status {
                 offer = Offer {
                     spec: offer.spec,
@@ -136,7 +136,7 @@ impl Hub {
     pub async fn withdraw_offer(&self, id: &str) -> Result<Offer, HubError> {
         let change = |store: &Store| {
             let old: Offer = self.load("id", id)?;
-            let now = Hub::now();
+            let now = self.now();
             let offer = Hub::moved(&old, OfferStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &offer)?;

@@ -45,7 +45,7 @@ impl Hub {
             rating,
             mgi_dimensions,
             lessons_learned,
-            completed_at: Hub::now(),
+            completed_at: self.now(),
         };
         outcome.validate()?;
         let change = |store: &Store| self.record_completion(store, match_id, outcome);

@@ -24,7 +24,7 @@ impl Hub {
             let partnership = Partnership {
                 id: store.next_id("partnership")?,
                 spec,
-                created_at: Hub::now(),
+                created_at: self.now(),
             };
             let mut writes = WriteSet::default();
             writes.put(None, &partnership)?;
