@@ -62,6 +62,23 @@ impl TrustPath {
     }
 }
 
+/// A partnership as an exported edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphLink {
+    pub partnership_id: String,
+    pub actor_a: String,
+    pub actor_b: String,
+    pub kind: PartnershipKind,
+    pub trust: f64,
+}
+
+/// Part of the graph: actor ids and the partnerships among them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Neighbourhood {
+    pub actors: Vec<String>,
+    pub links: Vec<GraphLink>,
+}
+
 /// A common partner who can introduce an actor to a provider.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerLink {
@@ -190,6 +207,56 @@ impl PartnershipGraph {
             .edges_connecting(a, b)
             .map(|edge| edge.weight().trust)
             .reduce(f64::max)
+    }
+
+    /// The actors within `depth` hops of `around` (every actor when `None`) and the
+    /// partnerships among them, in a stable order.
+    pub fn neighbourhood(&self, around: Option<&str>, depth: usize) -> Neighbourhood {
+        let nodes: Vec<NodeIndex> = match around {
+            None => self.graph.node_indices().collect(),
+            Some(actor_id) => match self.nodes.get(actor_id) {
+                Some(&start) => self.within(start, depth),
+                None => Vec::new(),
+            },
+        };
+        let inside: std::collections::HashSet<NodeIndex> = nodes.iter().copied().collect();
+        let mut links: Vec<GraphLink> = self
+            .graph
+            .edge_indices()
+            .filter_map(|edge| {
+                let (a, b) = self.graph.edge_endpoints(edge)?;
+                let link = self.graph.edge_weight(edge)?;
+                (inside.contains(&a) && inside.contains(&b)).then(|| GraphLink {
+                    partnership_id: link.partnership_id.clone(),
+                    actor_a: self.graph[a].clone(),
+                    actor_b: self.graph[b].clone(),
+                    kind: link.kind,
+                    trust: link.trust,
+                })
+            })
+            .collect();
+        links.sort_by(|x, y| x.partnership_id.cmp(&y.partnership_id));
+        let mut actors: Vec<String> = nodes.into_iter().map(|node| self.graph[node].clone()).collect();
+        actors.sort();
+        Neighbourhood { actors, links }
+    }
+
+    fn within(&self, start: NodeIndex, depth: usize) -> Vec<NodeIndex> {
+        let mut seen = vec![start];
+        let mut frontier = vec![start];
+        for _ in 0..depth {
+            let mut next = Vec::new();
+            for node in frontier {
+                for neighbour in self.graph.neighbors(node) {
+                    if !seen.contains(&neighbour) {
+                        seen.push(neighbour);
+                        next.push(neighbour);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        seen
     }
 
     /// Each partner of `node` with the highest trust among the partnerships linking them.
@@ -367,6 +434,16 @@ mod tests {
         );
         let expected = 0.81 / 3f64.ln() + 0.81 / 5f64.ln();
         assert!((p2.score - expected).abs() < 1e-12, "{}", p2.score);
+    }
+
+    #[test]
+    fn neighbourhood_stops_at_the_depth() {
+        let graph = graph(&[("a", "b", 0.5), ("b", "c", 0.5), ("c", "d", 0.5)]);
+        let around = graph.neighbourhood(Some("b"), 1);
+        assert_eq!(around.actors, ["a", "b", "c"]);
+        assert_eq!(around.links.len(), 2);
+        assert_eq!(graph.neighbourhood(None, 0).links.len(), 3);
+        assert_eq!(graph.neighbourhood(Some("nobody"), 2), Neighbourhood::default());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod actors;
 pub mod convert;
+pub mod insights;
 pub mod matches;
 pub mod needs;
 pub mod offers;
@@ -10,6 +11,7 @@ pub mod partnerships;
 pub mod status;
 
 pub use actors::ActorApi;
+pub use insights::InsightApi;
 pub use matches::MatchApi;
 pub use needs::NeedApi;
 pub use offers::OfferApi;

@@ -1,4 +1,4 @@
-//! The gRPC server: the five hub services, health (overall and per service), reflection in both
+//! The gRPC server: the six hub services, health (overall and per service), reflection in both
 //! `v1` and `v1alpha` (many clients, grpcurl's older builds and Python's grpcio-reflection among
 //! them, speak only v1alpha), and a graceful shutdown that flushes the store.
 
@@ -11,11 +11,12 @@ use tonic::transport::Server;
 
 use crate::hub::Hub;
 use crate::proto::actor_service_server::ActorServiceServer;
+use crate::proto::insight_service_server::InsightServiceServer;
 use crate::proto::match_service_server::MatchServiceServer;
 use crate::proto::need_service_server::NeedServiceServer;
 use crate::proto::offer_service_server::OfferServiceServer;
 use crate::proto::partnership_service_server::PartnershipServiceServer;
-use crate::rpc::{ActorApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
+use crate::rpc::{ActorApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,7 @@ pub async fn serve(
     health.set_serving::<OfferServiceServer<OfferApi>>().await;
     health.set_serving::<PartnershipServiceServer<PartnershipApi>>().await;
     health.set_serving::<MatchServiceServer<MatchApi>>().await;
+    health.set_serving::<InsightServiceServer<InsightApi>>().await;
 
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -59,6 +61,7 @@ pub async fn serve(
         .add_service(OfferServiceServer::new(OfferApi::new(Arc::clone(&hub))))
         .add_service(PartnershipServiceServer::new(PartnershipApi::new(Arc::clone(&hub))))
         .add_service(MatchServiceServer::new(MatchApi::new(Arc::clone(&hub))))
+        .add_service(InsightServiceServer::new(InsightApi::new(Arc::clone(&hub))))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await;
     expiry.abort();

@@ -9,7 +9,7 @@ use crate::domain::{
     self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
     Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
 };
-use crate::hub::{IntegratedSolution, MatchCandidate, NeedInterest, OutcomeReport, WatchedEvent};
+use crate::hub::{Hub, IntegratedSolution, MatchCandidate, NeedInterest, OutcomeReport, Stats, WatchedEvent};
 use crate::matching::bundles::Cell;
 use crate::proto;
 
@@ -1004,4 +1004,65 @@ pub fn event_stream(receiver: tokio::sync::mpsc::Receiver<Result<WatchedEvent, c
     let events = tokio_stream::wrappers::ReceiverStream::new(receiver)
         .map(|watched| watched.map(|watched| event(&watched)).map_err(tonic::Status::from));
     Box::pin(events)
+}
+
+/// Statistics as the API shows them, with actor names for the partnerships.
+pub fn stats(stats: &Stats, hub: &Hub) -> Result<proto::Stats, crate::hub::HubError> {
+    let Stats {
+        actors,
+        open_needs,
+        needs_submitted,
+        active_offers,
+        partnerships,
+        confirmed_matches,
+        completed_matches,
+        match_rate,
+        median_hours_to_match,
+        median_open_need_age_days,
+        unmet_demand,
+        most_active_partnerships,
+        outcomes_by_mgi_dimension,
+        mean_rating,
+    } = stats;
+    let unmet_demand = unmet_demand
+        .iter()
+        .map(|(theme, region, needs)| proto::UnmetDemand {
+            theme: *theme,
+            region: region.clone(),
+            needs_without_offer: *needs,
+        })
+        .collect();
+    let mut active = Vec::new();
+    for (requester, provider, completed, rating) in most_active_partnerships {
+        active.push(proto::PartnershipActivity {
+            requester: Some(actor_ref(&hub.get_actor(requester)?)),
+            provider: Some(actor_ref(&hub.get_actor(provider)?)),
+            completed_matches: *completed,
+            mean_rating: *rating,
+        });
+    }
+    let outcomes = outcomes_by_mgi_dimension
+        .iter()
+        .map(|(dimension, outcomes, rating)| proto::DimensionOutcome {
+            dimension: dimension.wire(),
+            outcomes: *outcomes,
+            mean_rating: *rating,
+        })
+        .collect();
+    Ok(proto::Stats {
+        actors: *actors,
+        open_needs: *open_needs,
+        needs_submitted: *needs_submitted,
+        active_offers: *active_offers,
+        partnerships: *partnerships,
+        confirmed_matches: *confirmed_matches,
+        completed_matches: *completed_matches,
+        match_rate: *match_rate,
+        median_hours_to_match: *median_hours_to_match,
+        median_open_need_age_days: *median_open_need_age_days,
+        unmet_demand,
+        most_active_partnerships: active,
+        outcomes_by_mgi_dimension: outcomes,
+        mean_rating: *mean_rating,
+    })
 }

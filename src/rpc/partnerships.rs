@@ -5,12 +5,13 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use crate::hub::{Hub, page_request};
+use crate::domain::Violations;
+use crate::hub::{GraphFormat, Hub, page_request};
 use crate::proto::partnership_service_server::PartnershipService;
 use crate::proto::{
-    AddPartnershipRequest, Broker, FindPathRequest, FindPathResponse, ListPartnershipsRequest,
-    ListPartnershipsResponse, PartnerSuggestion, Partnership, PathHop, RemovePartnershipRequest,
-    RemovePartnershipResponse, SuggestPartnersRequest, SuggestPartnersResponse,
+    self, AddPartnershipRequest, Broker, ExportGraphRequest, ExportGraphResponse, FindPathRequest, FindPathResponse,
+    ListPartnershipsRequest, ListPartnershipsResponse, PartnerSuggestion, Partnership, PathHop,
+    RemovePartnershipRequest, RemovePartnershipResponse, SuggestPartnersRequest, SuggestPartnersResponse,
 };
 
 /// The PartnershipService implementation.
@@ -122,5 +123,33 @@ impl PartnershipService for PartnershipApi {
             })
             .collect();
         Ok(Response::new(SuggestPartnersResponse { suggestions }))
+    }
+
+    async fn export_graph(
+        &self,
+        request: Request<ExportGraphRequest>,
+    ) -> Result<Response<ExportGraphResponse>, Status> {
+        let ExportGraphRequest {
+            format,
+            around_actor_id,
+            depth,
+        } = request.into_inner();
+        let format = match proto::GraphFormat::try_from(format) {
+            Ok(proto::GraphFormat::Unspecified | proto::GraphFormat::Dot) => GraphFormat::Dot,
+            Ok(proto::GraphFormat::Json) => GraphFormat::Json,
+            Err(_) => return Err(Violations::single("format", format!("{format} is not a graph format")).into()),
+        };
+        let around = convert::id_filter(around_actor_id);
+        let (content, part) = self.hub.export_graph(format, around.as_deref(), depth)?;
+        let format = match format {
+            GraphFormat::Dot => proto::GraphFormat::Dot,
+            GraphFormat::Json => proto::GraphFormat::Json,
+        };
+        Ok(Response::new(ExportGraphResponse {
+            format: format as i32,
+            content,
+            actors: u32::try_from(part.actors.len()).unwrap_or(u32::MAX),
+            partnerships: u32::try_from(part.links.len()).unwrap_or(u32::MAX),
+        }))
     }
 }

@@ -1,0 +1,295 @@
+//! The knowledge platform: statistics of demand, supply and outcomes, the partnership graph as
+//! DOT or JSON, and every public record as open data.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Hub, HubError};
+use crate::domain::geography;
+use crate::domain::{Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Violations};
+use crate::graph::Neighbourhood;
+use crate::store::{Record, Store};
+
+/// Largest neighbourhood depth of a graph export.
+pub const MAX_EXPORT_DEPTH: u32 = 4;
+/// How many unmet-demand cells and partnerships the statistics list.
+const TOP: usize = 10;
+
+/// What the hub has seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub actors: u64,
+    pub open_needs: u64,
+    pub needs_submitted: u64,
+    pub active_offers: u64,
+    pub partnerships: u64,
+    pub confirmed_matches: u64,
+    pub completed_matches: u64,
+    pub match_rate: f64,
+    pub median_hours_to_match: f64,
+    pub median_open_need_age_days: f64,
+    /// (objective, region slug, open needs no offer can serve), most first.
+    pub unmet_demand: Vec<(u32, String, u32)>,
+    /// (requester id, provider id, completed matches, mean rating), most first.
+    pub most_active_partnerships: Vec<(String, String, u32, f64)>,
+    /// (dimension, outcomes, mean rating), in dimension order.
+    pub outcomes_by_mgi_dimension: Vec<(MgiDimension, u32, f64)>,
+    pub mean_rating: f64,
+}
+
+/// How an exported graph is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Json,
+}
+
+/// One public record.
+#[derive(Debug, Clone)]
+pub enum OpenRecord {
+    Actor(Actor),
+    Need(Need),
+    Offer(Offer),
+    Partnership(Partnership),
+    Match(Match),
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[middle]
+    } else {
+        (values[middle - 1] + values[middle]) / 2.0
+    }
+}
+
+fn mean(sum: u32, count: u32) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        f64::from(sum) / f64::from(count)
+    }
+}
+
+/// When both parties had accepted: the last response of a confirmed or completed match.
+fn confirmed_at(record: &Match) -> Option<i64> {
+    let engaged = matches!(record.status, MatchStatus::Confirmed | MatchStatus::Completed);
+    engaged
+        .then(|| record.responses.iter().map(|r| r.responded_at).max())
+        .flatten()
+}
+
+impl Hub {
+    /// Statistics over every record. It reads the whole store: meant for dashboards and reports,
+    /// not for every request.
+    pub fn stats(&self) -> Result<Stats, HubError> {
+        let needs = self.store.all::<Need>().collect::<Result<Vec<_>, _>>()?;
+        let matches = self.store.all::<Match>().collect::<Result<Vec<_>, _>>()?;
+        let mut stats = Stats {
+            actors: self.store.all::<Actor>().count() as u64,
+            needs_submitted: needs.len() as u64,
+            open_needs: needs.iter().filter(|n| n.status == NeedStatus::Open).count() as u64,
+            active_offers: self
+                .store
+                .all::<Offer>()
+                .filter(|o| o.as_ref().is_ok_and(Offer::is_available))
+                .count() as u64,
+            partnerships: self.graph().partnership_count() as u64,
+            confirmed_matches: matches.iter().filter(|m| m.status == MatchStatus::Confirmed).count() as u64,
+            completed_matches: matches.iter().filter(|m| m.status == MatchStatus::Completed).count() as u64,
+            ..Stats::default()
+        };
+        self.time_to_match(&needs, &matches, &mut stats);
+        stats.unmet_demand = self.unmet_demand(&needs)?;
+        outcome_statistics(&matches, &mut stats);
+        Ok(stats)
+    }
+
+    fn time_to_match(&self, needs: &[Need], matches: &[Match], stats: &mut Stats) {
+        let mut first_confirmation: HashMap<&str, i64> = HashMap::new();
+        for record in matches {
+            if let Some(at) = confirmed_at(record) {
+                let first = first_confirmation.entry(record.need_id.as_str()).or_insert(at);
+                *first = (*first).min(at);
+            }
+        }
+        let created: HashMap<&str, i64> = needs.iter().map(|n| (n.id.as_str(), n.created_at)).collect();
+        let hours: Vec<f64> = first_confirmation
+            .iter()
+            .filter_map(|(need, at)| created.get(need).map(|created| (at - created) as f64 / 3_600_000.0))
+            .collect();
+        stats.match_rate = if needs.is_empty() {
+            0.0
+        } else {
+            hours.len() as f64 / needs.len() as f64
+        };
+        stats.median_hours_to_match = median(hours);
+        let now = self.now();
+        let ages = needs
+            .iter()
+            .filter(|n| n.status == NeedStatus::Open)
+            .map(|n| (now - n.created_at) as f64 / 86_400_000.0);
+        stats.median_open_need_age_days = median(ages.collect());
+    }
+
+    fn unmet_demand(&self, needs: &[Need]) -> Result<Vec<(u32, String, u32)>, HubError> {
+        let mut cells: BTreeMap<(u32, String), u32> = BTreeMap::new();
+        for need in needs.iter().filter(|n| n.status == NeedStatus::Open) {
+            if !self.ranked_candidates(need)?.is_empty() {
+                continue;
+            }
+            let mut regions: Vec<&str> = need
+                .spec
+                .countries
+                .iter()
+                .filter_map(|c| geography::country(c))
+                .map(|c| c.region)
+                .collect();
+            regions.sort_unstable();
+            regions.dedup();
+            for theme in &need.spec.themes {
+                for region in &regions {
+                    *cells.entry((theme.number(), region.to_string())).or_default() += 1;
+                }
+            }
+        }
+        let mut unmet: Vec<(u32, String, u32)> = cells
+            .into_iter()
+            .map(|((theme, region), n)| (theme, region, n))
+            .collect();
+        unmet.sort_by_key(|cell| std::cmp::Reverse(cell.2));
+        unmet.truncate(TOP);
+        Ok(unmet)
+    }
+
+    /// The partnership graph, or the part within `depth` hops of an actor, as DOT or JSON.
+    pub fn export_graph(
+        &self,
+        format: GraphFormat,
+        around: Option<&str>,
+        depth: u32,
+    ) -> Result<(String, Neighbourhood), HubError> {
+        let depth = match depth {
+            0 => 2,
+            d if d <= MAX_EXPORT_DEPTH => d,
+            d => {
+                return Err(
+                    Violations::single("depth", format!("{d} must be between 0 and {MAX_EXPORT_DEPTH}")).into(),
+                );
+            }
+        };
+        if let Some(actor_id) = around {
+            self.load::<Actor>("around_actor_id", actor_id)?;
+        }
+        let part = self.graph().neighbourhood(around, depth as usize);
+        let mut names = HashMap::new();
+        for id in &part.actors {
+            if let Some(actor) = self.store.get::<Actor>(id)? {
+                names.insert(id.clone(), actor);
+            }
+        }
+        let content = match format {
+            GraphFormat::Dot => dot(&part, &names),
+            GraphFormat::Json => json(&part, &names),
+        };
+        Ok((content, part))
+    }
+
+    /// Every public record, kind by kind; actors still carry their contact, which the caller
+    /// must leave out.
+    pub fn open_data(&self) -> impl Iterator<Item = Result<OpenRecord, HubError>> + '_ {
+        fn records<'a, R: Record + 'a>(
+            store: &'a Store,
+            kind: fn(R) -> OpenRecord,
+        ) -> impl Iterator<Item = Result<OpenRecord, HubError>> + 'a {
+            store
+                .all::<R>()
+                .map(move |record| record.map(kind).map_err(HubError::from))
+        }
+        records(&self.store, OpenRecord::Actor)
+            .chain(records(&self.store, OpenRecord::Need))
+            .chain(records(&self.store, OpenRecord::Offer))
+            .chain(records(&self.store, OpenRecord::Partnership))
+            .chain(records(&self.store, OpenRecord::Match))
+    }
+}
+
+fn outcome_statistics(matches: &[Match], stats: &mut Stats) {
+    let mut pairs: BTreeMap<(String, String), (u32, u32)> = BTreeMap::new();
+    let mut dimensions: BTreeMap<MgiDimension, (u32, u32)> = BTreeMap::new();
+    let (mut count, mut sum) = (0, 0);
+    for record in matches {
+        let Some(outcome) = &record.outcome else { continue };
+        count += 1;
+        sum += outcome.rating;
+        let pair = pairs
+            .entry((record.requester_id.clone(), record.provider_id.clone()))
+            .or_default();
+        *pair = (pair.0 + 1, pair.1 + outcome.rating);
+        for dimension in &outcome.mgi_dimensions {
+            let seen = dimensions.entry(*dimension).or_default();
+            *seen = (seen.0 + 1, seen.1 + outcome.rating);
+        }
+    }
+    stats.mean_rating = mean(sum, count);
+    let mut active: Vec<(String, String, u32, f64)> = pairs
+        .into_iter()
+        .map(|((a, b), (n, total))| (a, b, n, mean(total, n)))
+        .collect();
+    active.sort_by(|x, y| y.2.cmp(&x.2).then(y.3.total_cmp(&x.3)));
+    active.truncate(TOP);
+    stats.most_active_partnerships = active;
+    stats.outcomes_by_mgi_dimension = dimensions
+        .into_iter()
+        .map(|(d, (n, total))| (d, n, mean(total, n)))
+        .collect();
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn dot(part: &Neighbourhood, actors: &HashMap<String, Actor>) -> String {
+    let mut out = String::from("graph partnerships {\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+    for id in &part.actors {
+        let label = actors.get(id).map_or(id.as_str(), |a| a.profile.name.as_str());
+        out.push_str(&format!("  {} [label={}];\n", quoted(id), quoted(label)));
+    }
+    for link in &part.links {
+        let label = format!("{} {:.2}", link.kind.code().replace('_', " "), link.trust);
+        let width = 0.5 + 2.5 * link.trust;
+        out.push_str(&format!(
+            "  {} -- {} [label={}, penwidth={width:.1}];\n",
+            quoted(&link.actor_a),
+            quoted(&link.actor_b),
+            quoted(&label)
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn json(part: &Neighbourhood, actors: &HashMap<String, Actor>) -> String {
+    let nodes: Vec<serde_json::Value> = part
+        .actors
+        .iter()
+        .map(|id| {
+            let actor = actors.get(id);
+            serde_json::json!({
+                "id": id,
+                "name": actor.map(|a| a.profile.name.as_str()),
+                "kind": actor.map(|a| a.profile.kind.code()),
+                "country": actor.and_then(|a| a.profile.country.as_deref()),
+            })
+        })
+        .collect();
+    let edges: Vec<serde_json::Value> = part
+        .links
+        .iter()
+        .map(|l| serde_json::json!({"id": l.partnership_id, "a": l.actor_a, "b": l.actor_b, "kind": l.kind.code(), "trust": l.trust}))
+        .collect();
+    serde_json::json!({ "actors": nodes, "partnerships": edges }).to_string()
+}
