@@ -101,6 +101,26 @@ impl Need {
     }
 }
 
+impl NeedSpec {
+    /// True when the two needs ask for the same objectives in at least one common country: the
+    /// same requester posting both is probably posting twice.
+    pub fn resembles(&self, other: &NeedSpec) -> bool {
+        let same_themes =
+            self.themes.len() == other.themes.len() && self.themes.iter().all(|t| other.themes.contains(t));
+        same_themes && self.shares_a_country(other)
+    }
+
+    /// True when the two needs share an objective and a country: providers working on one should
+    /// coordinate with those working on the other.
+    pub fn overlaps(&self, other: &NeedSpec) -> bool {
+        self.themes.iter().any(|t| other.themes.contains(t)) && self.shares_a_country(other)
+    }
+
+    fn shares_a_country(&self, other: &NeedSpec) -> bool {
+        self.countries.iter().any(|c| other.countries.contains(c))
+    }
+}
+
 /// A submitted need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Need {

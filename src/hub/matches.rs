@@ -29,6 +29,9 @@ pub struct MatchCandidate {
     /// In [0, 1].
     pub score: f64,
     pub explanation: Explanation,
+    /// Needs elsewhere that overlap this one and that the offer is already engaged on
+    /// (confirmed or being answered): its provider should coordinate, not duplicate.
+    pub engaged_on_similar: Vec<String>,
 }
 
 /// Filters of ListMatches; `None` does not filter.
@@ -124,13 +127,41 @@ impl Hub {
             trust: trust.as_ref(),
             track_record: self.track_record(&offer.provider_id),
         };
-        let fit = matching::score_pair(need, &offer, &context, &self.weights);
+        let mut fit = matching::score_pair(need, &offer, &context, &self.weights);
+        let engaged_on_similar = self.engagements_on_similar_needs(need, &offer)?;
+        if !engaged_on_similar.is_empty() {
+            let needs = engaged_on_similar.join(", ");
+            fit.explanation
+                .summary
+                .push_str(&format!("; already engaged on similar need {needs}: coordinate"));
+        }
         Ok(MatchCandidate {
             offer,
             provider,
             score: fit.score,
             explanation: fit.explanation,
+            engaged_on_similar,
         })
+    }
+
+    fn engagements_on_similar_needs(&self, need: &Need, offer: &Offer) -> Result<Vec<String>, HubError> {
+        let mut needs = Vec::new();
+        for number in self.store.ids_in_index(TreeName::MatchesByOffer, &offer.id) {
+            let Some(engagement) = self.store.get_by_number::<Match>(number?)? else {
+                continue;
+            };
+            let engaged = engagement.status.awaits_answer() || engagement.status == MatchStatus::Confirmed;
+            if !engaged || engagement.need_id == need.id || needs.contains(&engagement.need_id) {
+                continue;
+            }
+            let Some(other) = self.store.get::<Need>(&engagement.need_id)? else {
+                continue;
+            };
+            if other.spec.overlaps(&need.spec) {
+                needs.push(other.id);
+            }
+        }
+        Ok(needs)
     }
 
     /// Proposes a need-offer pair that passes every hard filter; both parties then respond.

@@ -76,6 +76,22 @@ impl Hub {
         self.write(change, |_| {}).await
     }
 
+    /// Other open or matched needs of the same requester that resemble `need` (same objectives,
+    /// a common country): likely duplicates, reported so the requester can withdraw one.
+    pub fn similar_needs_of_requester(&self, need: &Need) -> Result<Vec<String>, HubError> {
+        let mut similar = Vec::new();
+        for number in self.store.ids_in_index(TreeName::NeedsByRequester, &need.requester_id) {
+            let Some(other) = self.store.get_by_number::<Need>(number?)? else {
+                continue;
+            };
+            let live = matches!(other.status, NeedStatus::Open | NeedStatus::Matched);
+            if other.id != need.id && live && other.spec.resembles(&need.spec) {
+                similar.push(other.id);
+            }
+        }
+        Ok(similar)
+    }
+
     /// The need with this id.
     pub fn get_need(&self, id: &str) -> Result<Need, HubError> {
         self.load("id", id)

@@ -564,6 +564,7 @@ pub fn need(need: &Need) -> proto::Need {
         status: status.wire(),
         created_at: timestamp(*created_at),
         updated_at: timestamp(*updated_at),
+        similar_need_ids: Vec::new(),
     }
 }
 
@@ -804,12 +805,14 @@ pub fn candidate(candidate: &MatchCandidate) -> proto::MatchCandidate {
         provider,
         score,
         explanation: why,
+        engaged_on_similar,
     } = candidate;
     proto::MatchCandidate {
         offer: Some(offer(record)),
         provider: Some(actor(provider, ContactVisibility::Hidden)),
         score: *score,
         explanation: Some(explanation(why)),
+        engaged_on_similar_need_ids: engaged_on_similar.clone(),
     }
 }
 
@@ -838,6 +841,7 @@ pub fn bundle(solution: &IntegratedSolution) -> proto::Bundle {
                 provider,
                 score,
                 explanation: _,
+                engaged_on_similar_need_ids: _,
             } = candidate(member);
             proto::BundleMember {
                 offer,

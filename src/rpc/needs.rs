@@ -30,7 +30,11 @@ impl NeedService for NeedApi {
     async fn submit_need(&self, request: Request<SubmitNeedRequest>) -> Result<Response<Need>, Status> {
         let (requester_id, spec, request_id) = convert::submit_need(request.into_inner())?;
         let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
-        Ok(Response::new(convert::need(&need)))
+        let similar_need_ids = self.hub.similar_needs_of_requester(&need)?;
+        Ok(Response::new(Need {
+            similar_need_ids,
+            ..convert::need(&need)
+        }))
     }
 
     type WatchNeedsStream = convert::EventStream;
