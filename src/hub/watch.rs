@@ -27,6 +27,11 @@ pub struct WatchedEvent {
 pub type EventFilter = Box<dyn Fn(&Hub, &HubEvent) -> bool + Send + Sync>;
 
 impl Hub {
+    /// The newest event sequence known to be durable.
+    pub fn event_head(&self) -> u64 {
+        *self.durable_events.borrow()
+    }
+
     /// Streams the events after `after_sequence` that pass `keep`, old ones first, then new ones
     /// as they become durable. The stream ends when the receiver is dropped.
     pub fn watch(
