@@ -167,10 +167,10 @@ impl World {
                 }
             }
             Operation::Propose { need, offer } => {
-                if let (Some(need), Some(offer)) = (pick(&self.needs, need), pick(&self.offers, offer)) {
-                    if let Ok(record) = hub.propose_match(need, offer, "").await {
-                        self.matches.push(record.id);
-                    }
+                if let (Some(need), Some(offer)) = (pick(&self.needs, need), pick(&self.offers, offer))
+                    && let Ok(record) = hub.propose_match(need, offer, "").await
+                {
+                    self.matches.push(record.id);
                 }
             }
             Operation::Answer {
