@@ -219,7 +219,11 @@ impl World {
             }
             Operation::SetCapacity { offer, capacity } => {
                 if let Some(id) = pick(&self.offers, offer) {
-                    let _ = hub.update_offer(id, |spec| Ok(spec.capacity = capacity)).await;
+                    let set_capacity = |spec: &mut OfferSpec| {
+                        spec.capacity = capacity;
+                        Ok(())
+                    };
+                    let _ = hub.update_offer(id, set_capacity).await;
                 }
             }
             Operation::LetDaysPass { days } => {
