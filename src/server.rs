@@ -16,6 +16,8 @@ use crate::proto::match_service_server::MatchServiceServer;
 use crate::proto::need_service_server::NeedServiceServer;
 use crate::proto::offer_service_server::OfferServiceServer;
 use crate::proto::partnership_service_server::PartnershipServiceServer;
+use crate::rpc::auth::Authenticator;
+use crate::rpc::policy::Registration;
 use crate::rpc::{ActorApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
 
 /// Why the server could not run.
@@ -29,12 +31,33 @@ pub enum ServerError {
     Flush(#[from] crate::hub::HubError),
 }
 
-/// Serves `hub` on `listener` until `shutdown` resolves, then flushes the store.
+/// How the server treats callers.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// The admin token, who may act for any actor; `None` means no admin.
+    pub admin_token: Option<String>,
+    /// Who may register actors.
+    pub registration: Registration,
+}
+
+/// Serves `hub` on `listener` with default options (no admin, open registration) until
+/// `shutdown` resolves, then flushes the store.
 pub async fn serve(
     listener: TcpListener,
     hub: Arc<Hub>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
+    serve_with(listener, hub, ServerOptions::default(), shutdown).await
+}
+
+/// Serves `hub` on `listener` with `options` until `shutdown` resolves, then flushes the store.
+pub async fn serve_with(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let auth = Authenticator::new(Arc::clone(&hub), options.admin_token.as_deref());
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<ActorServiceServer<ActorApi>>().await;
     health.set_serving::<NeedServiceServer<NeedApi>>().await;
@@ -56,12 +79,30 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(ActorServiceServer::new(ActorApi::new(Arc::clone(&hub))))
-        .add_service(NeedServiceServer::new(NeedApi::new(Arc::clone(&hub))))
-        .add_service(OfferServiceServer::new(OfferApi::new(Arc::clone(&hub))))
-        .add_service(PartnershipServiceServer::new(PartnershipApi::new(Arc::clone(&hub))))
-        .add_service(MatchServiceServer::new(MatchApi::new(Arc::clone(&hub))))
-        .add_service(InsightServiceServer::new(InsightApi::new(Arc::clone(&hub))))
+        .add_service(ActorServiceServer::with_interceptor(
+            ActorApi::new(Arc::clone(&hub), options.registration),
+            auth.clone(),
+        ))
+        .add_service(NeedServiceServer::with_interceptor(
+            NeedApi::new(Arc::clone(&hub)),
+            auth.clone(),
+        ))
+        .add_service(OfferServiceServer::with_interceptor(
+            OfferApi::new(Arc::clone(&hub)),
+            auth.clone(),
+        ))
+        .add_service(PartnershipServiceServer::with_interceptor(
+            PartnershipApi::new(Arc::clone(&hub)),
+            auth.clone(),
+        ))
+        .add_service(MatchServiceServer::with_interceptor(
+            MatchApi::new(Arc::clone(&hub)),
+            auth.clone(),
+        ))
+        .add_service(InsightServiceServer::with_interceptor(
+            InsightApi::new(Arc::clone(&hub)),
+            auth,
+        ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await;
     expiry.abort();

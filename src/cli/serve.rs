@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use super::CliError;
 use crate::hub::{Hub, HubSettings};
 use crate::matching::ScoreWeights;
+use crate::rpc::policy::Registration;
+use crate::server::ServerOptions;
 
 /// Options of `serve`.
 #[derive(Debug, Args)]
@@ -33,14 +35,52 @@ pub struct ServeArgs {
     /// Hours a proposal may wait for both answers before it expires.
     #[arg(long, env = "CAPACITY_HUB_PROPOSAL_TTL_HOURS", default_value_t = 14 * 24)]
     pub proposal_ttl_hours: u64,
+    /// File holding the admin token (who may act for any actor). Without it or
+    /// CAPACITY_HUB_ADMIN_TOKEN the hub has no admin.
+    #[arg(long, conflicts_with = "admin_token")]
+    pub admin_token_file: Option<PathBuf>,
+    /// The admin token itself; prefer the environment to a flag, which other users can see.
+    #[arg(long, env = "CAPACITY_HUB_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Who may register actors: anyone, or only the admin.
+    #[arg(long, env = "CAPACITY_HUB_REGISTRATION", value_enum, default_value_t = RegistrationArg::Open)]
+    pub registration: RegistrationArg,
     /// Seconds between sweeps for expired needs, offers and proposals.
     #[arg(long, env = "CAPACITY_HUB_SWEEP_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub sweep_interval_secs: u64,
 }
 
+/// Who may register actors, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegistrationArg {
+    Open,
+    AdminOnly,
+}
+
+/// Shortest admin token accepted: 16 characters, so it cannot be guessed by trying.
+const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
+fn admin_token(args: &ServeArgs) -> Result<Option<String>, CliError> {
+    let token = match (&args.admin_token_file, &args.admin_token) {
+        (Some(path), _) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            Some(text.trim().to_string())
+        }
+        (None, token) => token.clone(),
+    };
+    match token {
+        Some(token) if token.chars().count() < MIN_ADMIN_TOKEN_CHARS => {
+            Err(format!("the admin token must be at least {MIN_ADMIN_TOKEN_CHARS} characters").into())
+        }
+        token => Ok(token),
+    }
+}
+
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
+    let admin_token = admin_token(&args)?;
     let settings = HubSettings {
         weights: score_weights(args.score_weights.as_deref())?,
         proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
@@ -60,7 +100,18 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data_dir.display(), "capacity-hub serving (plain text, no TLS)");
-    crate::server::serve(listener, hub, crate::server::shutdown_signal()).await?;
+    let registration = match args.registration {
+        RegistrationArg::Open => Registration::Open,
+        RegistrationArg::AdminOnly => Registration::AdminOnly,
+    };
+    let options = ServerOptions {
+        admin_token,
+        registration,
+    };
+    if options.admin_token.is_none() {
+        tracing::info!("no admin token configured: admin-only calls are refused");
+    }
+    crate::server::serve_with(listener, hub, options, crate::server::shutdown_signal()).await?;
     Ok(())
 }
 

@@ -60,6 +60,12 @@ impl Hub {
         Ok((actor, token))
     }
 
+    /// The actor whose API token has this SHA-256 digest, if any. The digest is the key of the
+    /// token tree, so no stored token is compared byte by byte with the presented one.
+    pub fn actor_for_token_digest(&self, digest: &[u8; 32]) -> Result<Option<String>, HubError> {
+        Ok(self.store.actor_for_token(&hex::encode(digest))?)
+    }
+
     /// The actor with this id.
     pub fn get_actor(&self, id: &str) -> Result<Actor, HubError> {
         self.load("id", id)

@@ -59,6 +59,11 @@ impl Hub {
         Ok(None)
     }
 
+    /// The partnership with this id.
+    pub fn get_partnership(&self, id: &str) -> Result<Partnership, HubError> {
+        self.load("id", id)
+    }
+
     /// A page of partnerships, of one actor or of everyone.
     pub fn list_partnerships(&self, actor_id: Option<&str>, page: &PageRequest) -> Result<Page<Partnership>, HubError> {
         let scan = match actor_id {

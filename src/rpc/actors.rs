@@ -4,7 +4,18 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
+use super::auth::Caller;
 use super::convert::{self, ContactVisibility};
+use super::policy::{self, Registration};
+
+/// Contacts are shown to the actor itself and the admin only.
+fn visibility(caller: &Caller, actor_id: &str) -> ContactVisibility {
+    if policy::sees_contact(caller, actor_id) {
+        ContactVisibility::Shown
+    } else {
+        ContactVisibility::Hidden
+    }
+}
 use crate::domain::Violations;
 use crate::hub::{ActorFilter, Hub, page_request};
 use crate::proto::actor_service_server::ActorService;
@@ -16,12 +27,13 @@ use crate::proto::{
 /// The ActorService implementation.
 pub struct ActorApi {
     hub: Arc<Hub>,
+    registration: Registration,
 }
 
 impl ActorApi {
     /// Serves actors from `hub`.
-    pub fn new(hub: Arc<Hub>) -> ActorApi {
-        ActorApi { hub }
+    pub fn new(hub: Arc<Hub>, registration: Registration) -> ActorApi {
+        ActorApi { hub, registration }
     }
 }
 
@@ -31,6 +43,7 @@ impl ActorService for ActorApi {
         &self,
         request: Request<RegisterActorRequest>,
     ) -> Result<Response<RegisterActorResponse>, Status> {
+        policy::register(&Caller::of(&request), self.registration)?;
         let (profile, request_id) = convert::register_actor(request.into_inner())?;
         let (actor, api_token) = self.hub.register_actor(profile, &request_id).await?;
         let actor = Some(convert::actor(&actor, ContactVisibility::Shown));
@@ -38,12 +51,14 @@ impl ActorService for ActorApi {
     }
 
     async fn get_actor(&self, request: Request<GetActorRequest>) -> Result<Response<Actor>, Status> {
+        let caller = Caller::of(&request);
         let GetActorRequest { id } = request.into_inner();
         let actor = self.hub.get_actor(&id)?;
-        Ok(Response::new(convert::actor(&actor, ContactVisibility::Hidden)))
+        Ok(Response::new(convert::actor(&actor, visibility(&caller, &actor.id))))
     }
 
     async fn list_actors(&self, request: Request<ListActorsRequest>) -> Result<Response<ListActorsResponse>, Status> {
+        let caller = Caller::of(&request);
         let ListActorsRequest {
             kind,
             country,
@@ -62,7 +77,7 @@ impl ActorService for ActorApi {
         let actors = page
             .records
             .iter()
-            .map(|actor| convert::actor(actor, ContactVisibility::Hidden))
+            .map(|actor| convert::actor(actor, visibility(&caller, &actor.id)))
             .collect();
         Ok(Response::new(ListActorsResponse {
             actors,
@@ -71,7 +86,9 @@ impl ActorService for ActorApi {
     }
 
     async fn update_actor(&self, request: Request<UpdateActorRequest>) -> Result<Response<Actor>, Status> {
+        let caller = Caller::of(&request);
         let (id, edit) = convert::update_actor(request.into_inner())?;
+        policy::act_for(&caller, &id, "actor.id")?;
         let actor = self.hub.update_actor(&id, |profile| edit.apply(profile)).await?;
         Ok(Response::new(convert::actor(&actor, ContactVisibility::Shown)))
     }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert;
+use super::auth::Caller;
+use super::{convert, policy};
 use crate::domain::Violations;
 use crate::hub::{Hub, MatchFilter, page_request};
 use crate::proto::match_service_server::MatchService;
@@ -50,28 +51,40 @@ impl MatchService for MatchApi {
     }
 
     async fn propose_match(&self, request: Request<ProposeMatchRequest>) -> Result<Response<Match>, Status> {
+        let caller = Caller::of(&request);
         let ProposeMatchRequest {
             need_id,
             offer_id,
             request_id,
         } = request.into_inner();
+        let requester = self.hub.get_need(&need_id)?.requester_id;
+        let provider = self.hub.get_offer(&offer_id)?.provider_id;
+        policy::act_for_one_of(
+            &caller,
+            &[&requester, &provider],
+            &format!("need {need_id} or offer {offer_id}"),
+        )?;
         let record = self.hub.propose_match(&need_id, &offer_id, &request_id).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
 
     async fn respond_to_match(&self, request: Request<RespondToMatchRequest>) -> Result<Response<Match>, Status> {
+        let caller = Caller::of(&request);
         let RespondToMatchRequest {
             match_id,
             actor_id,
             accept,
             reason,
         } = request.into_inner();
+        policy::act_for(&caller, &actor_id, "actor_id")?;
         let record = self.hub.respond_to_match(&match_id, &actor_id, accept, &reason).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
 
     async fn complete_match(&self, request: Request<CompleteMatchRequest>) -> Result<Response<Match>, Status> {
+        let caller = Caller::of(&request);
         let (match_id, actor_id, report) = convert::complete_match(request.into_inner())?;
+        policy::act_for(&caller, &actor_id, "actor_id")?;
         let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
@@ -82,10 +95,12 @@ impl MatchService for MatchApi {
         &self,
         request: Request<WatchMatchesRequest>,
     ) -> Result<Response<Self::WatchMatchesStream>, Status> {
+        let caller = Caller::of(&request);
         let WatchMatchesRequest {
             actor_id,
             after_sequence,
         } = request.into_inner();
+        policy::act_for(&caller, &actor_id, "actor_id")?;
         let events = self.hub.watch_matches(&actor_id, after_sequence)?;
         Ok(Response::new(convert::event_stream(events)))
     }

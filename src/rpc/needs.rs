@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert;
+use super::auth::Caller;
+use super::{convert, policy};
 use crate::domain::Violations;
 use crate::hub::{Hub, NeedFilter, page_request};
 use crate::proto::need_service_server::NeedService;
@@ -28,7 +29,9 @@ impl NeedApi {
 #[tonic::async_trait]
 impl NeedService for NeedApi {
     async fn submit_need(&self, request: Request<SubmitNeedRequest>) -> Result<Response<Need>, Status> {
+        let caller = Caller::of(&request);
         let (requester_id, spec, request_id) = convert::submit_need(request.into_inner())?;
+        policy::act_for(&caller, &requester_id, "requester_id")?;
         let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
         let similar_need_ids = self.hub.similar_needs_of_requester(&need)?;
         Ok(Response::new(Need {
@@ -83,14 +86,18 @@ impl NeedService for NeedApi {
     }
 
     async fn update_need(&self, request: Request<UpdateNeedRequest>) -> Result<Response<Need>, Status> {
+        let caller = Caller::of(&request);
         let (id, edit) = convert::update_need(request.into_inner())?;
+        policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "need.id")?;
         Ok(Response::new(convert::need(
             &self.hub.update_need(&id, |spec| edit.apply(spec)).await?,
         )))
     }
 
     async fn withdraw_need(&self, request: Request<WithdrawNeedRequest>) -> Result<Response<Need>, Status> {
+        let caller = Caller::of(&request);
         let WithdrawNeedRequest { id, reason: _ } = request.into_inner();
+        policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "id")?;
         Ok(Response::new(convert::need(&self.hub.withdraw_need(&id).await?)))
     }
 }

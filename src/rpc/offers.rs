@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert;
+use super::auth::Caller;
+use super::{convert, policy};
 use crate::domain::Violations;
 use crate::hub::{Hub, OfferFilter, page_request};
 use crate::proto::offer_service_server::OfferService;
@@ -28,7 +29,9 @@ impl OfferApi {
 #[tonic::async_trait]
 impl OfferService for OfferApi {
     async fn register_offer(&self, request: Request<RegisterOfferRequest>) -> Result<Response<Offer>, Status> {
+        let caller = Caller::of(&request);
         let (provider_id, spec, request_id) = convert::register_offer(request.into_inner())?;
+        policy::act_for(&caller, &provider_id, "provider_id")?;
         let offer = self.hub.register_offer(&provider_id, spec, &request_id).await?;
         Ok(Response::new(convert::offer(&offer)))
     }
@@ -66,14 +69,18 @@ impl OfferService for OfferApi {
     }
 
     async fn update_offer(&self, request: Request<UpdateOfferRequest>) -> Result<Response<Offer>, Status> {
+        let caller = Caller::of(&request);
         let (id, edit) = convert::update_offer(request.into_inner())?;
+        policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "offer.id")?;
         Ok(Response::new(convert::offer(
             &self.hub.update_offer(&id, |spec| edit.apply(spec)).await?,
         )))
     }
 
     async fn withdraw_offer(&self, request: Request<WithdrawOfferRequest>) -> Result<Response<Offer>, Status> {
+        let caller = Caller::of(&request);
         let WithdrawOfferRequest { id, reason: _ } = request.into_inner();
+        policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "id")?;
         Ok(Response::new(convert::offer(&self.hub.withdraw_offer(&id).await?)))
     }
 }

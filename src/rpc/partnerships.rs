@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert;
+use super::auth::Caller;
+use super::{convert, policy};
 use crate::domain::Violations;
 use crate::hub::{GraphFormat, Hub, page_request};
 use crate::proto::partnership_service_server::PartnershipService;
@@ -29,7 +30,10 @@ impl PartnershipApi {
 #[tonic::async_trait]
 impl PartnershipService for PartnershipApi {
     async fn add_partnership(&self, request: Request<AddPartnershipRequest>) -> Result<Response<Partnership>, Status> {
+        let caller = Caller::of(&request);
         let (spec, request_id) = convert::add_partnership(request.into_inner())?;
+        let what = "a partnership between two other actors (ask the admin)";
+        policy::act_for_one_of(&caller, &[&spec.actor_a, &spec.actor_b], what)?;
         let partnership = self.hub.add_partnership(spec, &request_id).await?;
         Ok(Response::new(convert::partnership(&partnership)))
     }
@@ -58,7 +62,14 @@ impl PartnershipService for PartnershipApi {
         &self,
         request: Request<RemovePartnershipRequest>,
     ) -> Result<Response<RemovePartnershipResponse>, Status> {
+        let caller = Caller::of(&request);
         let RemovePartnershipRequest { id } = request.into_inner();
+        let parties = self.hub.get_partnership(&id)?.spec;
+        policy::act_for_one_of(
+            &caller,
+            &[&parties.actor_a, &parties.actor_b],
+            &format!("partnership {id}"),
+        )?;
         let partnership = self.hub.remove_partnership(&id).await?;
         Ok(Response::new(RemovePartnershipResponse {
             partnership: Some(convert::partnership(&partnership)),
