@@ -1,13 +1,16 @@
-//! The gRPC layer: thin tonic services that convert, call the hub and map errors. Conversion
-//! lives in [`convert`], the one error-to-status mapping in [`status`].
+//! The gRPC layer: thin tonic services that validate, authorise, convert and call the hub.
+//! Conversion lives in [`convert`], the one error-to-status mapping in [`status`], identifying
+//! callers in [`auth`] and who may do what in [`policy`].
 
 pub mod actors;
+pub mod auth;
 pub mod convert;
 pub mod insights;
 pub mod matches;
 pub mod needs;
 pub mod offers;
 pub mod partnerships;
+pub mod policy;
 pub mod status;
 
 pub use actors::ActorApi;
