@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::hub::Hub;
 use crate::proto::actor_service_server::ActorServiceServer;
@@ -38,6 +38,21 @@ pub struct ServerOptions {
     pub admin_token: Option<String>,
     /// Who may register actors.
     pub registration: Registration,
+    /// Certificate chain and private key (PEM) to serve TLS; `None` serves plain text.
+    pub tls: Option<TlsIdentity>,
+}
+
+/// A server certificate chain and its private key, PEM-encoded.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    pub certificate_pem: Vec<u8>,
+    pub private_key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsIdentity { .. }")
+    }
 }
 
 /// Serves `hub` on `listener` with default options (no admin, open registration) until
@@ -75,7 +90,18 @@ pub async fn serve_with(
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
-    let served = Server::builder()
+    let mut builder = Server::builder();
+    match &options.tls {
+        Some(TlsIdentity {
+            certificate_pem,
+            private_key_pem,
+        }) => {
+            let identity = Identity::from_pem(certificate_pem, private_key_pem);
+            builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+        }
+        None => tracing::warn!("serving without TLS: traffic, tokens included, is plain text"),
+    }
+    let served = builder
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -13,7 +13,7 @@ use super::CliError;
 use crate::hub::{Hub, HubSettings};
 use crate::matching::ScoreWeights;
 use crate::rpc::policy::Registration;
-use crate::server::ServerOptions;
+use crate::server::{ServerOptions, TlsIdentity};
 
 /// Options of `serve`.
 #[derive(Debug, Args)]
@@ -45,6 +45,12 @@ pub struct ServeArgs {
     /// Who may register actors: anyone, or only the admin.
     #[arg(long, env = "CAPACITY_HUB_REGISTRATION", value_enum, default_value_t = RegistrationArg::Open)]
     pub registration: RegistrationArg,
+    /// PEM certificate chain to serve TLS with (needs --tls-key).
+    #[arg(long, env = "CAPACITY_HUB_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the TLS certificate (needs --tls-cert).
+    #[arg(long, env = "CAPACITY_HUB_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Seconds between sweeps for expired needs, offers and proposals.
     #[arg(long, env = "CAPACITY_HUB_SWEEP_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub sweep_interval_secs: u64,
@@ -77,10 +83,22 @@ fn admin_token(args: &ServeArgs) -> Result<Option<String>, CliError> {
     }
 }
 
+fn tls_identity(args: &ServeArgs) -> Result<Option<TlsIdentity>, CliError> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &PathBuf| std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()));
+    Ok(Some(TlsIdentity {
+        certificate_pem: read(cert)?,
+        private_key_pem: read(key)?,
+    }))
+}
+
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let admin_token = admin_token(&args)?;
+    let tls = tls_identity(&args)?;
     let settings = HubSettings {
         weights: score_weights(args.score_weights.as_deref())?,
         proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
@@ -99,7 +117,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     let listener = TcpListener::bind(args.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.addr))?;
-    tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data_dir.display(), "capacity-hub serving (plain text, no TLS)");
+    tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data_dir.display(), "capacity-hub serving");
     let registration = match args.registration {
         RegistrationArg::Open => Registration::Open,
         RegistrationArg::AdminOnly => Registration::AdminOnly,
@@ -107,6 +125,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     let options = ServerOptions {
         admin_token,
         registration,
+        tls,
     };
     if options.admin_token.is_none() {
         tracing::info!("no admin token configured: admin-only calls are refused");
