@@ -21,7 +21,7 @@ mod watch;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::domain::lifecycle::{self, Stateful};
@@ -67,6 +67,9 @@ pub enum HubError {
     /// The records' states forbid the change.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A limit of the hub is reached; retry later.
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -81,6 +84,8 @@ pub struct HubSettings {
     pub proposal_ttl: Duration,
     /// How often the server sweeps for what expired.
     pub sweep_interval: Duration,
+    /// Watch streams open at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_watchers: usize,
 }
 
 impl Default for HubSettings {
@@ -90,6 +95,7 @@ impl Default for HubSettings {
             weights: ScoreWeights::default(),
             proposal_ttl: DEFAULT_PROPOSAL_TTL,
             sweep_interval: Duration::from_secs(60),
+            max_watchers: 1024,
         }
     }
 }
@@ -110,6 +116,8 @@ pub struct Hub {
     weights: ScoreWeights,
     proposal_ttl: Duration,
     sweep_interval: Duration,
+    /// One permit per open watch stream.
+    watchers: Arc<tokio::sync::Semaphore>,
     /// Wall-clock milliseconds and tokio instant when the hub opened: see [`Hub::now`].
     opened: (UnixMillis, tokio::time::Instant),
 }
@@ -134,6 +142,7 @@ impl Hub {
             weights: settings.weights,
             proposal_ttl: settings.proposal_ttl,
             sweep_interval: settings.sweep_interval,
+            watchers: Arc::new(tokio::sync::Semaphore::new(settings.max_watchers)),
             opened: (chrono::Utc::now().timestamp_millis(), tokio::time::Instant::now()),
         })
     }

@@ -4,9 +4,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::hub::Hub;
@@ -31,7 +33,7 @@ pub enum ServerError {
     Flush(#[from] crate::hub::HubError),
 }
 
-/// How the server treats callers.
+/// How the server treats callers and load.
 #[derive(Debug, Clone, Default)]
 pub struct ServerOptions {
     /// The admin token, who may act for any actor; `None` means no admin.
@@ -40,6 +42,31 @@ pub struct ServerOptions {
     pub registration: Registration,
     /// Certificate chain and private key (PEM) to serve TLS; `None` serves plain text.
     pub tls: Option<TlsIdentity>,
+    pub limits: Limits,
+}
+
+/// What one server takes on at most; every value is documented in the README.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request message any hub service accepts.
+    pub max_message_bytes: usize,
+    /// A call whose handler has not answered after this is cancelled (CANCELLED, "Timeout
+    /// expired"), so a stuck request cannot hold its slot for ever. Streams count only until
+    /// their first message.
+    pub request_timeout: Duration,
+    /// Calls in flight at once over all connections; beyond it calls are shed at once with
+    /// RESOURCE_EXHAUSTED instead of queueing without end.
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 256,
+        }
+    }
 }
 
 /// A server certificate chain and its private key, PEM-encoded.
@@ -72,26 +99,66 @@ pub async fn serve_with(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let auth = Authenticator::new(Arc::clone(&hub), options.admin_token.as_deref());
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<ActorServiceServer<ActorApi>>().await;
-    health.set_serving::<NeedServiceServer<NeedApi>>().await;
-    health.set_serving::<OfferServiceServer<OfferApi>>().await;
-    health.set_serving::<PartnershipServiceServer<PartnershipApi>>().await;
-    health.set_serving::<MatchServiceServer<MatchApi>>().await;
-    health.set_serving::<InsightServiceServer<InsightApi>>().await;
-
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let reflection_v1 = reflection().build_v1()?;
-    let reflection_v1alpha = reflection().build_v1alpha()?;
-
+    let ServerOptions {
+        admin_token,
+        registration,
+        tls,
+        limits,
+    } = options;
+    let auth = Authenticator::new(Arc::clone(&hub), admin_token.as_deref());
+    let size = limits.max_message_bytes;
+    let router = builder(tls.as_ref(), &limits)?
+        .add_service(health_service().await)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(guarded(
+            ActorServiceServer::new(ActorApi::new(Arc::clone(&hub), registration)).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
+            NeedServiceServer::new(NeedApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
+            OfferServiceServer::new(OfferApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
+            PartnershipServiceServer::new(PartnershipApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
+            MatchServiceServer::new(MatchApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
+            InsightServiceServer::new(InsightApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ));
     let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
-    let mut builder = Server::builder();
-    match &options.tls {
+    let served = router
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await;
+    expiry.abort();
+    served?;
+    hub.flush()?;
+    tracing::info!("store flushed; goodbye");
+    Ok(())
+}
+
+/// A hub service behind the authenticating interceptor.
+fn guarded<S>(service: S, auth: &Authenticator) -> InterceptedService<S, Authenticator> {
+    InterceptedService::new(service, auth.clone())
+}
+
+/// The transport: TLS when configured, the request timeout, and the global in-flight limit
+/// with load shedding.
+fn builder(
+    tls: Option<&TlsIdentity>,
+    limits: &Limits,
+) -> Result<Server<tower::layer::util::Stack<LoadShedAndLimit, tower::layer::util::Identity>>, ServerError> {
+    let mut builder = Server::builder().timeout(limits.request_timeout);
+    match tls {
         Some(TlsIdentity {
             certificate_pem,
             private_key_pem,
@@ -101,41 +168,36 @@ pub async fn serve_with(
         }
         None => tracing::warn!("serving without TLS: traffic, tokens included, is plain text"),
     }
-    let served = builder
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(ActorServiceServer::with_interceptor(
-            ActorApi::new(Arc::clone(&hub), options.registration),
-            auth.clone(),
-        ))
-        .add_service(NeedServiceServer::with_interceptor(
-            NeedApi::new(Arc::clone(&hub)),
-            auth.clone(),
-        ))
-        .add_service(OfferServiceServer::with_interceptor(
-            OfferApi::new(Arc::clone(&hub)),
-            auth.clone(),
-        ))
-        .add_service(PartnershipServiceServer::with_interceptor(
-            PartnershipApi::new(Arc::clone(&hub)),
-            auth.clone(),
-        ))
-        .add_service(MatchServiceServer::with_interceptor(
-            MatchApi::new(Arc::clone(&hub)),
-            auth.clone(),
-        ))
-        .add_service(InsightServiceServer::with_interceptor(
-            InsightApi::new(Arc::clone(&hub)),
-            auth,
-        ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await;
-    expiry.abort();
-    served?;
-    hub.flush()?;
-    tracing::info!("store flushed; goodbye");
-    Ok(())
+    let shedding = tower::ServiceBuilder::new()
+        .load_shed()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
+        .into_inner();
+    Ok(builder.layer(shedding))
+}
+
+/// The in-flight limit under load shedding: a call that finds no free slot fails at once.
+type LoadShedAndLimit = tower::layer::util::Stack<
+    tower::limit::GlobalConcurrencyLimitLayer,
+    tower::layer::util::Stack<tower::load_shed::LoadShedLayer, tower::layer::util::Identity>,
+>;
+
+/// Health, SERVING overall and for each hub service.
+async fn health_service() -> tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>
+{
+    let (health, service) = tonic_health::server::health_reporter();
+    health.set_serving::<ActorServiceServer<ActorApi>>().await;
+    health.set_serving::<NeedServiceServer<NeedApi>>().await;
+    health.set_serving::<OfferServiceServer<OfferApi>>().await;
+    health.set_serving::<PartnershipServiceServer<PartnershipApi>>().await;
+    health.set_serving::<MatchServiceServer<MatchApi>>().await;
+    health.set_serving::<InsightServiceServer<InsightApi>>().await;
+    service
+}
+
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
 }
 
 /// Resolves on SIGINT or SIGTERM.

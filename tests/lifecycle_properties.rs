@@ -284,7 +284,7 @@ fn stays_final<S: Lifecycle>(seen: &mut HashMap<String, S>, id: &str, now: S) ->
 }
 
 async fn check_events(hub: &std::sync::Arc<Hub>) -> Result<(), TestCaseError> {
-    let mut watcher = hub.watch(0, Box::new(|_, _| true));
+    let mut watcher = hub.watch(0, Box::new(|_, _| true)).unwrap();
     let mut expected = 1;
     let head = hub.event_head();
     while expected <= head {

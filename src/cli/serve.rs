@@ -13,7 +13,7 @@ use super::CliError;
 use crate::hub::{Hub, HubSettings};
 use crate::matching::ScoreWeights;
 use crate::rpc::policy::Registration;
-use crate::server::{ServerOptions, TlsIdentity};
+use crate::server::{Limits, ServerOptions, TlsIdentity};
 
 /// Options of `serve`.
 #[derive(Debug, Args)]
@@ -51,6 +51,18 @@ pub struct ServeArgs {
     /// PEM private key of the TLS certificate (needs --tls-cert).
     #[arg(long, env = "CAPACITY_HUB_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Largest request message, in bytes.
+    #[arg(long, env = "CAPACITY_HUB_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes)]
+    pub max_message_bytes: usize,
+    /// Seconds a call may take before it is cancelled.
+    #[arg(long, env = "CAPACITY_HUB_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+    /// Calls in flight at once; beyond it calls fail fast with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "CAPACITY_HUB_MAX_IN_FLIGHT", default_value_t = Limits::default().max_in_flight)]
+    pub max_in_flight: usize,
+    /// Watch streams open at once.
+    #[arg(long, env = "CAPACITY_HUB_MAX_WATCHERS", default_value_t = HubSettings::default().max_watchers)]
+    pub max_watchers: usize,
     /// Seconds between sweeps for expired needs, offers and proposals.
     #[arg(long, env = "CAPACITY_HUB_SWEEP_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub sweep_interval_secs: u64,
@@ -103,6 +115,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         weights: score_weights(args.score_weights.as_deref())?,
         proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
         sweep_interval: Duration::from_secs(args.sweep_interval_secs),
+        max_watchers: args.max_watchers,
         ..HubSettings::default()
     };
     let hub = Arc::new(Hub::open(&args.data_dir, settings)?);
@@ -122,10 +135,16 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         RegistrationArg::Open => Registration::Open,
         RegistrationArg::AdminOnly => Registration::AdminOnly,
     };
+    let limits = Limits {
+        max_message_bytes: args.max_message_bytes,
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        max_in_flight: args.max_in_flight.max(1),
+    };
     let options = ServerOptions {
         admin_token,
         registration,
         tls,
+        limits,
     };
     if options.admin_token.is_none() {
         tracing::info!("no admin token configured: admin-only calls are refused");

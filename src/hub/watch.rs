@@ -38,11 +38,17 @@ impl Hub {
         self: &Arc<Self>,
         after_sequence: u64,
         keep: EventFilter,
-    ) -> mpsc::Receiver<Result<WatchedEvent, HubError>> {
+    ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
+        let permit = Arc::clone(&self.watchers).try_acquire_owned().map_err(|_| {
+            HubError::ResourceExhausted("too many watch streams are open on this hub; retry later".into())
+        })?;
         let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
         let hub = Arc::clone(self);
-        tokio::spawn(async move { hub.feed_watcher(after_sequence, keep, sender).await });
-        receiver
+        tokio::spawn(async move {
+            hub.feed_watcher(after_sequence, keep, sender).await;
+            drop(permit);
+        });
+        Ok(receiver)
     }
 
     async fn feed_watcher(
@@ -131,7 +137,7 @@ impl Hub {
         self.load::<crate::domain::Actor>("actor_id", actor_id)?;
         let actor_id = actor_id.to_string();
         let keep: EventFilter = Box::new(move |_, event| event.kind.is_match_event() && event.concerns(&actor_id));
-        Ok(self.watch(after_sequence, keep))
+        self.watch(after_sequence, keep)
     }
 
     /// Newly submitted needs that `interest` covers.
@@ -151,6 +157,6 @@ impl Hub {
                 .and_then(|id| hub.store.get::<crate::domain::Need>(id).ok().flatten());
             submitted && need.is_some_and(|need| interest.covers(&need))
         });
-        Ok(self.watch(after_sequence, keep))
+        self.watch(after_sequence, keep)
     }
 }

@@ -13,6 +13,7 @@ impl From<HubError> for Status {
             HubError::NotFound { .. } => Status::not_found(error.to_string()),
             HubError::AlreadyExists(message) => Status::already_exists(message),
             HubError::FailedPrecondition(message) => Status::failed_precondition(message),
+            HubError::ResourceExhausted(message) => Status::resource_exhausted(message),
             HubError::Store(store_error) => store_status(&store_error),
         }
     }
