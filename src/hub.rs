@@ -31,6 +31,7 @@ use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
 use crate::store::{Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
 
+pub use crate::store::backup::BackupSummary;
 pub use crate::store::{Page, PageRequest};
 pub use actors::ActorFilter;
 pub use bundles::IntegratedSolution;
@@ -150,6 +151,18 @@ impl Hub {
     /// True when the store holds no actor yet (the demo world loads only then).
     pub fn is_empty(&self) -> bool {
         self.store.is_empty::<crate::domain::Actor>()
+    }
+
+    /// Writes a consistent backup of the whole store to `out`; writes wait meanwhile, so the
+    /// copy holds every write acknowledged before the call.
+    pub async fn backup(&self, out: impl std::io::Write) -> Result<BackupSummary, HubError> {
+        let _writers_wait = self.writer.lock().await;
+        Ok(self.store.write_backup(out)?)
+    }
+
+    /// Restores a backup into `data_dir`, which must be new or empty.
+    pub fn restore(data_dir: &Path, input: impl std::io::Read) -> Result<BackupSummary, HubError> {
+        Ok(Store::restore_backup(data_dir, input)?)
     }
 
     /// Flushes the store (at shutdown).

@@ -3,6 +3,7 @@
 //! callers in [`auth`] and who may do what in [`policy`].
 
 pub mod actors;
+pub mod admin;
 pub mod auth;
 pub mod convert;
 pub mod insights;
@@ -14,6 +15,7 @@ pub mod policy;
 pub mod status;
 
 pub use actors::ActorApi;
+pub use admin::AdminApi;
 pub use insights::InsightApi;
 pub use matches::MatchApi;
 pub use needs::NeedApi;

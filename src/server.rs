@@ -13,6 +13,7 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::hub::Hub;
 use crate::proto::actor_service_server::ActorServiceServer;
+use crate::proto::admin_service_server::AdminServiceServer;
 use crate::proto::insight_service_server::InsightServiceServer;
 use crate::proto::match_service_server::MatchServiceServer;
 use crate::proto::need_service_server::NeedServiceServer;
@@ -20,7 +21,7 @@ use crate::proto::offer_service_server::OfferServiceServer;
 use crate::proto::partnership_service_server::PartnershipServiceServer;
 use crate::rpc::auth::Authenticator;
 use crate::rpc::policy::Registration;
-use crate::rpc::{ActorApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
+use crate::rpc::{ActorApi, AdminApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +135,8 @@ pub async fn serve_with(
         .add_service(guarded(
             InsightServiceServer::new(InsightApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
             &auth,
-        ));
+        ))
+        .add_service(guarded(AdminServiceServer::new(AdminApi::new(Arc::clone(&hub))), &auth));
     let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
     let served = router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
@@ -191,6 +193,7 @@ async fn health_service() -> tonic_health::pb::health_server::HealthServer<impl 
     health.set_serving::<PartnershipServiceServer<PartnershipApi>>().await;
     health.set_serving::<MatchServiceServer<MatchApi>>().await;
     health.set_serving::<InsightServiceServer<InsightApi>>().await;
+    health.set_serving::<AdminServiceServer<AdminApi>>().await;
     service
 }
 

@@ -3,6 +3,7 @@
 //! record and its index entries change together, and a write is acknowledged only after a flush
 //! that covers it (see [`durability`]).
 
+pub mod backup;
 pub mod codec;
 pub mod durability;
 pub mod records;
@@ -89,6 +90,8 @@ pub struct Store {
     /// Sequence number the next event gets. Only `apply` advances it, and callers serialise
     /// `apply`, so the log has no gaps.
     next_sequence: AtomicU64,
+    /// Number of the next record id, for all kinds.
+    next_number: AtomicU64,
 }
 
 /// What `apply` committed.
@@ -114,18 +117,25 @@ impl Store {
             Some((key, _)) => records::id_from_index_key(&key).unwrap_or(0),
             None => 0,
         };
+        let next_number = trees::next_record_number(&trees)?;
         let durability = Durability::start(db.clone());
         Ok(Store {
             db,
             trees,
             durability,
             next_sequence: AtomicU64::new(last_sequence + 1),
+            next_number: AtomicU64::new(next_number),
         })
     }
 
-    /// A fresh server-assigned id such as `need-42`.
+    /// A fresh server-assigned id such as `need-42`. Numbers come from the store's own counter,
+    /// persisted with every write (see [`trees::next_record_number`]), so a restored backup
+    /// never hands out an id it already holds.
     pub fn next_id(&self, prefix: &str) -> Result<String, StoreError> {
-        Ok(records::format_id(prefix, self.db.generate_id()?))
+        Ok(records::format_id(
+            prefix,
+            self.next_number.fetch_add(1, Ordering::SeqCst),
+        ))
     }
 
     /// The record with this id, if any.
@@ -291,6 +301,8 @@ impl Store {
                 last_sequence: None,
             });
         }
+        let high_water = self.next_number.load(Ordering::SeqCst).to_be_bytes();
+        writes.batch(TreeName::Meta).insert(trees::NEXT_NUMBER_KEY, &high_water);
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
         let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {

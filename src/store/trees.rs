@@ -153,6 +153,32 @@ pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     }
 }
 
+/// Meta key of the id counter's high-water mark.
+pub const NEXT_NUMBER_KEY: &[u8] = b"next_record_number";
+
+/// The number the next record id gets: past the high-water mark written with every change and
+/// past every record present (a store written before the mark existed, or a crash between the
+/// two), so no id is ever handed out twice.
+pub fn next_record_number(trees: &Trees) -> Result<u64, StoreError> {
+    let mut next = match trees.get(TreeName::Meta).get(NEXT_NUMBER_KEY)? {
+        Some(bytes) => bytes.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0),
+        None => 0,
+    };
+    for tree in [
+        TreeName::Actors,
+        TreeName::Needs,
+        TreeName::Offers,
+        TreeName::Partnerships,
+        TreeName::Matches,
+    ] {
+        if let Some((key, _)) = trees.get(tree).last()? {
+            let last = key.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            next = next.max(last + 1);
+        }
+    }
+    Ok(next)
+}
+
 fn holds_foreign_data(db: &sled::Db) -> bool {
     let ours: Vec<&[u8]> = TreeName::ALL.iter().map(|name| name.name().as_bytes()).collect();
     let default_tree_used = !db.is_empty();

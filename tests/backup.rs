@@ -1,0 +1,121 @@
+//! Backup under write load: every write acknowledged before the backup began is in the restored
+//! store, and a damaged backup restores nothing.
+
+use std::sync::{Arc, Mutex};
+
+use capacity_hub::domain::{ActorKind, ActorProfile, DateWindow, Level, Modality, NeedSpec, Objective, Urgency};
+use capacity_hub::hub::{Hub, HubSettings, NeedFilter, PageRequest};
+use capacity_hub::proto::BackupRequest;
+use capacity_hub::proto::admin_service_client::AdminServiceClient;
+use capacity_hub::server::{ServerOptions, serve_with};
+use tonic::transport::Channel;
+
+const ADMIN_TOKEN: &str = "backup-test-admin-token-0123456789";
+
+fn need() -> NeedSpec {
+    NeedSpec {
+        title: "Training for local authorities receiving newcomers".into(),
+        description: String::new(),
+        themes: vec![Objective::new(15).unwrap()],
+        modalities: vec![Modality::Training],
+        level: Level::Local,
+        countries: vec!["BRA".into()],
+        languages: vec!["pt".into()],
+        budget_usd: None,
+        urgency: Urgency::Critical,
+        window: DateWindow::default(),
+    }
+}
+
+async fn take_backup(url: String) -> Vec<u8> {
+    let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
+    let mut admin = AdminServiceClient::with_interceptor(channel, |mut request: tonic::Request<()>| {
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {ADMIN_TOKEN}").parse().unwrap());
+        Ok(request)
+    });
+    let mut stream = admin.backup(BackupRequest {}).await.unwrap().into_inner();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        bytes.extend(chunk.data);
+    }
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_under_load_restores_every_write_acknowledged_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Arc::new(Hub::open(dir.path(), HubSettings::default()).unwrap());
+    let profile = ActorProfile {
+        name: "State of Roraima".into(),
+        kind: ActorKind::LocalAuthority,
+        country: Some("BRA".into()),
+        languages: vec!["pt".into()],
+        description: String::new(),
+        contact: String::new(),
+    };
+    let (requester, _) = hub.register_actor(profile, "").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let options = ServerOptions {
+        admin_token: Some(ADMIN_TOKEN.into()),
+        ..ServerOptions::default()
+    };
+    tokio::spawn(serve_with(listener, Arc::clone(&hub), options, std::future::pending()));
+
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let (hub, requester, acknowledged) = (Arc::clone(&hub), requester.id.clone(), Arc::clone(&acknowledged));
+        writers.push(tokio::spawn(async move {
+            for _ in 0..60 {
+                let need = hub.submit_need(&requester, need(), "").await.unwrap();
+                acknowledged.lock().unwrap().push(need.id);
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let before_backup: Vec<String> = acknowledged.lock().unwrap().clone();
+    let backup = take_backup(url).await;
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert!(
+        !before_backup.is_empty(),
+        "writes were acknowledged before the backup began"
+    );
+
+    let scratch = tempfile::tempdir().unwrap();
+    let restored_dir = scratch.path().join("restored");
+    let summary = Hub::restore(&restored_dir, backup.as_slice()).unwrap();
+    assert!(summary.entries > before_backup.len() as u64);
+    let restored = Hub::open(&restored_dir, HubSettings::default()).unwrap();
+    for id in &before_backup {
+        restored
+            .get_need(id)
+            .unwrap_or_else(|_| panic!("{id} was acknowledged before the backup began"));
+    }
+    let page = restored
+        .list_needs(
+            &NeedFilter::default(),
+            &PageRequest {
+                after: None,
+                limit: 500,
+            },
+        )
+        .unwrap();
+    let next = restored.submit_need(&requester.id, need(), "").await.unwrap();
+    assert!(
+        page.records.iter().all(|n| n.id != next.id),
+        "a restored store never hands out an id it holds"
+    );
+
+    let mut damaged = backup.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xFF;
+    let damaged_dir = scratch.path().join("damaged");
+    let refused = Hub::restore(&damaged_dir, damaged.as_slice()).unwrap_err();
+    assert!(refused.to_string().contains("checksum"), "{refused}");
+    assert!(!damaged_dir.exists(), "a refused restore leaves nothing behind");
+}
