@@ -1,6 +1,6 @@
 //! Compiles `proto/capacityhub/v1/*.proto` with protox (pure Rust, so no system `protoc`) and
 //! generates the tonic server and client. The descriptor set is also written to OUT_DIR so the
-//! server can answer gRPC reflection.
+//! server can answer gRPC reflection and the CLI can read and write proto3 JSON.
 
 use std::path::PathBuf;
 
@@ -22,6 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let encoded = prost::Message::encode_to_vec(&descriptors);
     std::fs::write(out_dir.join("capacityhub_descriptor.bin"), encoded)?;
 
-    tonic_prost_build::configure().compile_fds(descriptors)?;
+    // Type names (`prost::Name`) let the CLI find each message in the descriptor pool, to read and
+    // print canonical proto3 JSON.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
+    tonic_prost_build::configure().compile_fds_with_config(descriptors, config)?;
     Ok(())
 }

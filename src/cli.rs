@@ -1,6 +1,14 @@
 //! The `capacity-hub` command line: `serve` runs the hub; every other subcommand is a client that
 //! talks to a running hub only through the generated gRPC client.
 
+mod actors;
+mod client;
+mod edit;
+mod matches;
+mod needs;
+mod offers;
+mod output;
+mod partnerships;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +28,16 @@ pub struct Cli {
 enum Command {
     /// Run the hub's gRPC server.
     Serve(serve::ServeArgs),
+    /// Register, show, list and update actors.
+    Actors(actors::ActorsArgs),
+    /// Submit, show, list, update and withdraw needs.
+    Needs(needs::NeedsArgs),
+    /// Register, show, list, update and withdraw offers.
+    Offers(offers::OffersArgs),
+    /// Add, list and remove partnerships between actors.
+    Partnerships(partnerships::PartnershipsArgs),
+    /// Find ranked offers for a need; propose, answer, complete and list matches.
+    Matches(matches::MatchesArgs),
 }
 
 impl Cli {
@@ -27,6 +45,24 @@ impl Cli {
     pub async fn run(self) -> Result<(), CliError> {
         match self.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Actors(args) => actors::run(args).await,
+            Command::Needs(args) => needs::run(args).await,
+            Command::Offers(args) => offers::run(args).await,
+            Command::Partnerships(args) => partnerships::run(args).await,
+            Command::Matches(args) => matches::run(args).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// clap checks its own rules (conflicts, groups, required flags) only when asked.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

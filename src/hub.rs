@@ -215,6 +215,12 @@ impl Hub {
         lifecycle::moved(record, to, now).map_err(HubError::FailedPrecondition)
     }
 
+    /// The record of kind `R` whose id a request gave in `field`, or NOT_FOUND naming that
+    /// field: handlers look records up by the field the client filled in.
+    pub fn record<R: Record>(&self, field: &'static str, id: &str) -> Result<R, HubError> {
+        self.load(field, id)
+    }
+
     /// The record of kind `R` named in `field`, or NOT_FOUND.
     fn load<R: Record>(&self, field: &'static str, id: &str) -> Result<R, HubError> {
         self.store.get::<R>(id)?.ok_or_else(|| HubError::NotFound {

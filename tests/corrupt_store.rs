@@ -11,7 +11,10 @@ fn open_error(dir: &std::path::Path) -> String {
 }
 
 fn file_bytes(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut files: Vec<_> = walk(dir).into_iter().map(|path| (path.clone(), std::fs::read(&path).unwrap())).collect();
+    let mut files: Vec<_> = walk(dir)
+        .into_iter()
+        .map(|path| (path.clone(), std::fs::read(&path).unwrap()))
+        .collect();
     files.sort();
     files
 }
@@ -20,7 +23,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_dir() { found.extend(walk(&path)) } else { found.push(path) }
+        if path.is_dir() {
+            found.extend(walk(&path))
+        } else {
+            found.push(path)
+        }
     }
     found
 }
@@ -74,7 +81,11 @@ fn a_foreign_sled_store_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     {
         let foreign = sled::open(dir.path()).unwrap();
-        foreign.open_tree("invoices").unwrap().insert(b"2026-001", b"paid").unwrap();
+        foreign
+            .open_tree("invoices")
+            .unwrap()
+            .insert(b"2026-001", b"paid")
+            .unwrap();
         foreign.flush().unwrap();
     }
     let error = open_error(dir.path());

@@ -106,13 +106,27 @@ impl Violations {
     pub fn areas(&mut self, field: &str, areas: &[String]) {
         self.list_len(field, areas, MAX_SHORT_LIST);
         for (i, slug) in areas.iter().enumerate() {
-            if !geography::is_area(slug) {
-                self.push(
-                    format!("{field}[{i}]"),
-                    format!("'{slug}' is not a UN M49 region slug (such as central_america or africa)"),
-                );
-            }
+            self.area(&format!("{field}[{i}]"), slug);
         }
+    }
+
+    /// Checks one UN M49 area slug.
+    pub fn area(&mut self, field: &str, slug: &str) {
+        if !geography::is_area(slug) {
+            self.push(
+                field,
+                format!("'{slug}' is not a UN M49 region slug (such as central_america or africa)"),
+            );
+        }
+    }
+
+    /// The same violations with `prefix` before every field ("need." for an update's record).
+    pub fn within(self, prefix: &str) -> Violations {
+        let fields = self.0.into_iter().map(|Violation { field, rule }| Violation {
+            field: format!("{prefix}{field}"),
+            rule,
+        });
+        Violations(fields.collect())
     }
 
     /// Checks ISO 639-1 language codes: two lower-case letters.
@@ -129,12 +143,12 @@ impl Violations {
         }
     }
 
-    /// Checks that a list has no repeated item.
+    /// Checks that a list has no repeated item; reports the first repeat only, so a long list of
+    /// copies makes one line, not hundreds.
     pub fn distinct<T: PartialEq + fmt::Debug>(&mut self, field: &str, list: &[T]) {
-        for (i, item) in list.iter().enumerate() {
-            if list[..i].contains(item) {
-                self.push(format!("{field}[{i}]"), format!("{item:?} is listed twice"));
-            }
+        let repeat = list.iter().enumerate().find(|(i, item)| list[..*i].contains(item));
+        if let Some((i, item)) = repeat {
+            self.push(format!("{field}[{i}]"), format!("{item:?} is listed twice"));
         }
     }
 }

@@ -99,7 +99,10 @@ impl Hub {
             let old: Actor = self.load("actor.id", id)?;
             let mut actor = old.clone();
             edit(&mut actor.profile)?;
-            actor.profile.validate()?;
+            actor
+                .profile
+                .validate()
+                .map_err(|violations| violations.within("actor."))?;
             actor.updated_at = self.now();
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &actor)?;

@@ -32,7 +32,7 @@ impl NeedFilter {
             violations.country("country", country);
         }
         if let Some(area) = &self.area {
-            violations.areas("region", std::slice::from_ref(area));
+            violations.area("region", area);
         }
         violations.into_result()
     }
@@ -143,7 +143,7 @@ impl Hub {
             }
             let mut need = old.clone();
             edit(&mut need.spec)?;
-            need.spec.validate()?;
+            need.spec.validate().map_err(|violations| violations.within("need."))?;
             need.updated_at = self.now();
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;

@@ -102,7 +102,10 @@ impl Hub {
             }
             let mut offer = old.clone();
             edit(&mut offer.spec)?;
-            offer.spec.validate()?;
+            offer
+                .spec
+                .validate()
+                .map_err(|violations| violations.within("offer."))?;
             let reserved = old.spec.capacity - old.remaining_capacity;
             if offer.spec.capacity < reserved {
                 return Err(HubError::FailedPrecondition(format!(

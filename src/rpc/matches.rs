@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::auth::Caller;
 use super::{convert, policy};
-use crate::domain::Violations;
+use crate::domain::{Need, Offer, Violations};
 use crate::hub::{Hub, MatchFilter, page_request};
 use crate::proto::match_service_server::MatchService;
 use crate::proto::{
@@ -57,8 +57,8 @@ impl MatchService for MatchApi {
             offer_id,
             request_id,
         } = request.into_inner();
-        let requester = self.hub.get_need(&need_id)?.requester_id;
-        let provider = self.hub.get_offer(&offer_id)?.provider_id;
+        let requester = self.hub.record::<Need>("need_id", &need_id)?.requester_id;
+        let provider = self.hub.record::<Offer>("offer_id", &offer_id)?.provider_id;
         policy::act_for_one_of(
             &caller,
             &[&requester, &provider],

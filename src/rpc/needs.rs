@@ -88,7 +88,11 @@ impl NeedService for NeedApi {
     async fn update_need(&self, request: Request<UpdateNeedRequest>) -> Result<Response<Need>, Status> {
         let caller = Caller::of(&request);
         let (id, edit) = convert::update_need(request.into_inner())?;
-        policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "need.id")?;
+        policy::act_for(
+            &caller,
+            &self.hub.record::<crate::domain::Need>("need.id", &id)?.requester_id,
+            "need.id",
+        )?;
         Ok(Response::new(convert::need(
             &self.hub.update_need(&id, |spec| edit.apply(spec)).await?,
         )))

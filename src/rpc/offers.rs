@@ -71,7 +71,11 @@ impl OfferService for OfferApi {
     async fn update_offer(&self, request: Request<UpdateOfferRequest>) -> Result<Response<Offer>, Status> {
         let caller = Caller::of(&request);
         let (id, edit) = convert::update_offer(request.into_inner())?;
-        policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "offer.id")?;
+        policy::act_for(
+            &caller,
+            &self.hub.record::<crate::domain::Offer>("offer.id", &id)?.provider_id,
+            "offer.id",
+        )?;
         Ok(Response::new(convert::offer(
             &self.hub.update_offer(&id, |spec| edit.apply(spec)).await?,
         )))

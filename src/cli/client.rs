@@ -1,0 +1,320 @@
+//! Reaching a running hub: the options every client subcommand shares, the connection, the
+//! bearer-token interceptor, paging through List calls, and gRPC errors as one line of text.
+
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use clap::Args;
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Response, Status};
+
+use super::CliError;
+use crate::proto::actor_service_client::ActorServiceClient;
+use crate::proto::match_service_client::MatchServiceClient;
+use crate::proto::need_service_client::NeedServiceClient;
+use crate::proto::offer_service_client::OfferServiceClient;
+use crate::proto::partnership_service_client::PartnershipServiceClient;
+
+/// Options of every client subcommand. They are global so they may follow the subcommand
+/// (`capacity-hub needs list --json`), where people type them.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Client options")]
+pub struct ClientArgs {
+    /// Address of the hub, with or without `http://`.
+    #[arg(
+        long,
+        env = "CAPACITY_HUB_SERVER",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    pub server: String,
+    /// API token, sent as `authorization: Bearer <token>` on every call.
+    #[arg(long, env = "CAPACITY_HUB_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print responses as canonical proto3 JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The channel the generated clients run over, with the token interceptor.
+pub type Transport = InterceptedService<Channel, BearerToken>;
+
+/// A connection to one hub, handing out the generated clients. Clients share the channel, so
+/// making one is cheap.
+pub struct Hub {
+    channel: Channel,
+    token: BearerToken,
+}
+
+impl Hub {
+    /// Connects now rather than on the first call, so an unreachable hub is reported as such
+    /// (with the address and how to start one) instead of as a failed call.
+    pub async fn connect(args: &ClientArgs) -> Result<Self, CliError> {
+        let token = BearerToken::new(args.token.as_deref())?;
+        let url = server_url(&args.server);
+        let endpoint = Endpoint::from_shared(url.clone())
+            .map_err(|error| format!("--server {}: not a valid address: {error}", args.server))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60));
+        let channel = endpoint.connect().await.map_err(|error| {
+            format!(
+                "cannot reach the hub at {url} ({}); is it running? Start one with `capacity-hub serve --demo`",
+                error_chain(&error)
+            )
+        })?;
+        Ok(Hub { channel, token })
+    }
+
+    /// The `ActorService` client.
+    pub fn actors(&self) -> ActorServiceClient<Transport> {
+        ActorServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `NeedService` client.
+    pub fn needs(&self) -> NeedServiceClient<Transport> {
+        NeedServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `OfferService` client.
+    pub fn offers(&self) -> OfferServiceClient<Transport> {
+        OfferServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `PartnershipService` client.
+    pub fn partnerships(&self) -> PartnershipServiceClient<Transport> {
+        PartnershipServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `MatchService` client.
+    pub fn matches(&self) -> MatchServiceClient<Transport> {
+        MatchServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+}
+
+/// Accepts `127.0.0.1:50051` as people type it: without a scheme the hub is plain-text HTTP/2.
+fn server_url(server: &str) -> String {
+    if server.contains("://") {
+        server.to_owned()
+    } else {
+        format!("http://{server}")
+    }
+}
+
+/// A transport error's causes on one line: tonic's own message ("transport error") says
+/// nothing; the causes ("Connection refused") do. Layers that repeat their inner message once
+/// each are said once.
+fn error_chain(error: &dyn Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push(error.to_string());
+    }
+    parts.join(": ")
+}
+
+/// Adds `authorization: Bearer <token>` to every call when a token was given.
+#[derive(Clone)]
+pub struct BearerToken(Option<AsciiMetadataValue>);
+
+impl BearerToken {
+    /// Checks the token once, up front: a header value must be visible ASCII.
+    fn new(token: Option<&str>) -> Result<Self, CliError> {
+        let Some(token) = token else {
+            return Ok(BearerToken(None));
+        };
+        let value = MetadataValue::try_from(format!("Bearer {token}"))
+            .map_err(|_| "--token may hold only visible ASCII characters")?;
+        Ok(BearerToken(Some(value)))
+    }
+}
+
+impl Interceptor for BearerToken {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// Awaits one call and unwraps its message, turning a gRPC status into [`RpcError`].
+pub async fn call<T>(response: impl Future<Output = Result<Response<T>, Status>>) -> Result<T, CliError> {
+    match response.await {
+        Ok(response) => Ok(response.into_inner()),
+        Err(status) => Err(RpcError(status).into()),
+    }
+}
+
+/// A failed call as `<CODE>: <message>`, the code as the gRPC spec spells it, so users and
+/// scripts see `INVALID_ARGUMENT` rather than tonic's prose.
+#[derive(Debug)]
+pub struct RpcError(pub Status);
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", code_name(self.0.code()), self.0.message())
+    }
+}
+
+impl Error for RpcError {}
+
+/// The canonical upper-case name of a gRPC status code.
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Paging options of every List command (AIP-158).
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// At most this many records per page (the hub's default when absent).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    pub page_size: Option<i32>,
+    /// Continue from this token (printed as `more: --page-token ...` by the previous page).
+    #[arg(long)]
+    pub page_token: Option<String>,
+    /// Follow next_page_token to the last page (from --page-token, if given).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// A List response: a page of records and the token of the next page.
+pub trait Page {
+    /// What the page lists.
+    type Record;
+    /// The page's records.
+    fn records(&mut self) -> &mut Vec<Self::Record>;
+    /// The token of the next page; empty on the last one.
+    fn next_page_token(&mut self) -> &mut String;
+}
+
+macro_rules! page {
+    ($($response:ident . $records:ident : $record:ident),* $(,)?) => {$(
+        impl Page for crate::proto::$response {
+            type Record = crate::proto::$record;
+            fn records(&mut self) -> &mut Vec<Self::Record> {
+                &mut self.$records
+            }
+            fn next_page_token(&mut self) -> &mut String {
+                &mut self.next_page_token
+            }
+        }
+    )*};
+}
+
+page!(
+    ListActorsResponse.actors: Actor,
+    ListNeedsResponse.needs: Need,
+    ListOffersResponse.offers: Offer,
+    ListPartnershipsResponse.partnerships: Partnership,
+    ListMatchesResponse.matches: Match,
+);
+
+/// Fetches the page `args` asks for, or with `--all` every page from there on, merged into one
+/// response whose token is then empty. `fetch` makes the call for one page token.
+pub async fn fetch_pages<P, F, Fut>(args: &PageArgs, mut fetch: F) -> Result<P, CliError>
+where
+    P: Page,
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<P, CliError>>,
+{
+    let mut merged = fetch(args.page_token.clone().unwrap_or_default()).await?;
+    while args.all && !merged.next_page_token().is_empty() {
+        let token = std::mem::take(merged.next_page_token());
+        let mut page = fetch(token.clone()).await?;
+        if *page.next_page_token() == token {
+            return Err(format!("the hub returned page token {token} twice; stopping").into());
+        }
+        merged.records().append(page.records());
+        *merged.next_page_token() = std::mem::take(page.next_page_token());
+    }
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_without_scheme_is_plain_http() {
+        assert_eq!(server_url("127.0.0.1:50051"), "http://127.0.0.1:50051");
+        assert_eq!(server_url("https://hub.example:443"), "https://hub.example:443");
+    }
+
+    #[test]
+    fn statuses_print_their_canonical_code() {
+        let error = RpcError(Status::invalid_argument("themes[0]: 24 is not a GCM objective (1-23)"));
+        assert_eq!(
+            error.to_string(),
+            "INVALID_ARGUMENT: themes[0]: 24 is not a GCM objective (1-23)"
+        );
+    }
+
+    #[test]
+    fn the_token_is_sent_as_a_bearer_header() -> Result<(), CliError> {
+        let mut token = BearerToken::new(Some("s3cret"))?;
+        let request = token.call(Request::new(()))?;
+        let header = request.metadata().get("authorization").map(|value| value.as_bytes());
+        assert_eq!(header, Some(b"Bearer s3cret".as_slice()));
+        assert!(BearerToken::new(Some("bad\ntoken")).is_err());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn all_follows_tokens_to_the_last_page() -> Result<(), CliError> {
+        let args = PageArgs {
+            page_size: None,
+            page_token: None,
+            all: true,
+        };
+        let merged = fetch_pages(&args, |token| async move {
+            let (id, next) = match token.as_str() {
+                "" => ("actor-1", "p2"),
+                "p2" => ("actor-2", "p3"),
+                _ => ("actor-3", ""),
+            };
+            let actor = crate::proto::Actor {
+                id: id.to_owned(),
+                ..Default::default()
+            };
+            Ok(crate::proto::ListActorsResponse {
+                actors: vec![actor],
+                next_page_token: next.to_owned(),
+            })
+        })
+        .await?;
+        let ids: Vec<_> = merged.actors.iter().map(|actor| actor.id.as_str()).collect();
+        assert_eq!(ids, ["actor-1", "actor-2", "actor-3"]);
+        assert!(merged.next_page_token.is_empty());
+        Ok(())
+    }
+}

@@ -1,0 +1,505 @@
+//! The black-box harness: a real capacity-hub server on 127.0.0.1:0 over a temporary data
+//! directory, driven only through the generated tonic clients, plus small helpers that keep the
+//! tests short. Every test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use capacity_hub::hub::{Hub, HubSettings};
+use capacity_hub::server::ServerOptions;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+pub use capacity_hub::proto::actor_service_client::ActorServiceClient;
+pub use capacity_hub::proto::match_service_client::MatchServiceClient;
+pub use capacity_hub::proto::need_service_client::NeedServiceClient;
+pub use capacity_hub::proto::offer_service_client::OfferServiceClient;
+pub use capacity_hub::proto::partnership_service_client::PartnershipServiceClient;
+pub use capacity_hub::proto::*;
+
+/// The admin token of test servers: the harness acts as the admin, who may act for any actor,
+/// so the tests exercise the hub's rules rather than who may call what.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// Sends `authorization: Bearer <token>` with every request.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Bearer {
+        Bearer(format!("Bearer {token}").parse().expect("a token is ASCII"))
+    }
+
+    pub fn admin() -> Bearer {
+        Bearer::new(ADMIN_TOKEN)
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A channel whose requests carry the admin token.
+pub type AdminChannel = InterceptedService<Channel, Bearer>;
+
+/// How long a restart may wait for the previous server to let go of the store.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running server over a data directory the test owns.
+pub struct TestHub {
+    dir: PathBuf,
+    pub addr: std::net::SocketAddr,
+    channel: Channel,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    /// Watches the hub the server owns, so a restart can wait until it is really gone.
+    hub: Weak<Hub>,
+}
+
+impl TestHub {
+    /// Starts a server over `dir` (empty or holding an earlier run's store).
+    pub async fn start(dir: &Path) -> TestHub {
+        TestHub::boot(dir, false).await
+    }
+
+    /// Starts a server over `dir` with the 2018 demo world loaded.
+    pub async fn start_demo(dir: &Path) -> TestHub {
+        TestHub::boot(dir, true).await
+    }
+
+    async fn boot(dir: &Path, demo: bool) -> TestHub {
+        let hub = Arc::new(open_hub(dir).await);
+        if demo {
+            capacity_hub::demo::load(&hub).await.expect("the demo world loads");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let weak = Arc::downgrade(&hub);
+        let server = tokio::spawn(async move {
+            let options = ServerOptions {
+                admin_token: Some(ADMIN_TOKEN.to_string()),
+                ..ServerOptions::default()
+            };
+            capacity_hub::server::serve_with(listener, hub, options, async {
+                let _ = stop_rx.await;
+            })
+            .await
+            .expect("the server runs and shuts down cleanly");
+        });
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("a valid uri")
+            .connect()
+            .await
+            .expect("connect to the test server");
+        TestHub {
+            dir: dir.to_path_buf(),
+            addr,
+            channel,
+            stop: Some(stop_tx),
+            server: Some(server),
+            hub: weak,
+        }
+    }
+
+    /// Stops the server (it flushes and drops the store) and starts a new one on the same data
+    /// directory. Clients obtained before the restart point at the old address: get new ones.
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        *self = TestHub::boot(&self.dir, false).await;
+    }
+
+    /// Stops the server and waits until its hub, and with it sled's lock, is gone.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("the server task ends without panicking");
+        }
+        // Background tasks the server aborted may still hold a clone for a moment.
+        let deadline = tokio::time::Instant::now() + RELEASE_TIMEOUT;
+        while self.hub.strong_count() > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the hub was still alive {RELEASE_TIMEOUT:?} after shutdown"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The connection without credentials (health and reflection need none).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// The connection, every request carrying the admin token.
+    pub fn admin_channel(&self) -> AdminChannel {
+        InterceptedService::new(self.channel(), Bearer::admin())
+    }
+
+    pub fn actors(&self) -> ActorServiceClient<AdminChannel> {
+        ActorServiceClient::new(self.admin_channel())
+    }
+
+    pub fn needs(&self) -> NeedServiceClient<AdminChannel> {
+        NeedServiceClient::new(self.admin_channel())
+    }
+
+    pub fn offers(&self) -> OfferServiceClient<AdminChannel> {
+        OfferServiceClient::new(self.admin_channel())
+    }
+
+    pub fn partnerships(&self) -> PartnershipServiceClient<AdminChannel> {
+        PartnershipServiceClient::new(self.admin_channel())
+    }
+
+    pub fn matches(&self) -> MatchServiceClient<AdminChannel> {
+        MatchServiceClient::new(self.admin_channel())
+    }
+
+    // ---- shortcuts that expect success -------------------------------------------------------
+
+    /// Registers a national government of `country` (or a body without country when empty).
+    pub async fn register(&self, name: &str, kind: ActorKind, country: &str) -> Actor {
+        self.register_with(RegisterActorRequest {
+            name: name.into(),
+            kind: kind as i32,
+            country: country.into(),
+            languages: vec!["es".into(), "en".into()],
+            ..Default::default()
+        })
+        .await
+        .actor
+        .expect("RegisterActor returns the actor")
+    }
+
+    pub async fn register_with(&self, request: RegisterActorRequest) -> RegisterActorResponse {
+        self.actors()
+            .register_actor(request)
+            .await
+            .expect("RegisterActor succeeds")
+            .into_inner()
+    }
+
+    pub async fn submit(&self, request: SubmitNeedRequest) -> Need {
+        self.needs()
+            .submit_need(request)
+            .await
+            .expect("SubmitNeed succeeds")
+            .into_inner()
+    }
+
+    pub async fn offer(&self, request: RegisterOfferRequest) -> Offer {
+        self.offers()
+            .register_offer(request)
+            .await
+            .expect("RegisterOffer succeeds")
+            .into_inner()
+    }
+
+    pub async fn partner(&self, a: &str, b: &str, kind: PartnershipKind, trust: f64) -> Partnership {
+        self.partnerships()
+            .add_partnership(AddPartnershipRequest {
+                actor_a: a.into(),
+                actor_b: b.into(),
+                kind: kind as i32,
+                trust,
+                ..Default::default()
+            })
+            .await
+            .expect("AddPartnership succeeds")
+            .into_inner()
+    }
+
+    pub async fn propose(&self, need_id: &str, offer_id: &str) -> Match {
+        self.matches()
+            .propose_match(ProposeMatchRequest {
+                need_id: need_id.into(),
+                offer_id: offer_id.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("ProposeMatch succeeds")
+            .into_inner()
+    }
+
+    pub async fn respond(&self, match_id: &str, actor_id: &str, accept: bool) -> Match {
+        self.matches()
+            .respond_to_match(respond_request(match_id, actor_id, accept))
+            .await
+            .expect("RespondToMatch succeeds")
+            .into_inner()
+    }
+
+    /// Candidates for a need, up to the maximum limit.
+    pub async fn find_matches(&self, need_id: &str) -> Vec<MatchCandidate> {
+        self.matches()
+            .find_matches(FindMatchesRequest {
+                need_id: need_id.into(),
+                limit: 100,
+            })
+            .await
+            .expect("FindMatches succeeds")
+            .into_inner()
+            .candidates
+    }
+
+    // ---- complete lists, paged ---------------------------------------------------------------
+
+    pub async fn all_actors(&self, filter: ListActorsRequest) -> Vec<Actor> {
+        let client = self.actors();
+        collect_pages(filter, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.list_actors(request).await?.into_inner();
+                Ok((page.actors, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ListActors failed: {status:?}"))
+    }
+
+    pub async fn all_needs(&self, filter: ListNeedsRequest) -> Vec<Need> {
+        let client = self.needs();
+        collect_pages(filter, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.list_needs(request).await?.into_inner();
+                Ok((page.needs, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ListNeeds failed: {status:?}"))
+    }
+
+    pub async fn all_offers(&self, filter: ListOffersRequest) -> Vec<Offer> {
+        let client = self.offers();
+        collect_pages(filter, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.list_offers(request).await?.into_inner();
+                Ok((page.offers, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ListOffers failed: {status:?}"))
+    }
+
+    pub async fn all_partnerships(&self, filter: ListPartnershipsRequest) -> Vec<Partnership> {
+        let client = self.partnerships();
+        collect_pages(filter, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.list_partnerships(request).await?.into_inner();
+                Ok((page.partnerships, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ListPartnerships failed: {status:?}"))
+    }
+
+    pub async fn all_matches(&self, filter: ListMatchesRequest) -> Vec<Match> {
+        let client = self.matches();
+        collect_pages(filter, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.list_matches(request).await?.into_inner();
+                Ok((page.matches, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ListMatches failed: {status:?}"))
+    }
+
+    /// How many actors, needs, offers, partnerships and matches the store holds.
+    pub async fn counts(&self) -> Counts {
+        Counts {
+            actors: self.all_actors(ListActorsRequest::default()).await.len(),
+            needs: self.all_needs(ListNeedsRequest::default()).await.len(),
+            offers: self.all_offers(ListOffersRequest::default()).await.len(),
+            partnerships: self.all_partnerships(ListPartnershipsRequest::default()).await.len(),
+            matches: self.all_matches(ListMatchesRequest::default()).await.len(),
+        }
+    }
+}
+
+/// Opens the hub, retrying for a bounded time while a previous one still holds sled's lock.
+async fn open_hub(dir: &Path) -> Hub {
+    let deadline = tokio::time::Instant::now() + RELEASE_TIMEOUT;
+    loop {
+        match Hub::open(dir, HubSettings::default()) {
+            Ok(hub) => return hub,
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                eprintln!("Hub::open({}) failed, retrying: {error}", dir.display());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("Hub::open({}) failed: {error}", dir.display()),
+        }
+    }
+}
+
+/// Record counts of the store, as the List calls report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub actors: usize,
+    pub needs: usize,
+    pub offers: usize,
+    pub partnerships: usize,
+    pub matches: usize,
+}
+
+/// Pages through a List call until next_page_token is empty. Fails the test on a loop (a token
+/// seen twice) and on a non-empty page that says there is more but is empty.
+pub async fn collect_pages<R, T, F, Fut>(request: R, mut page: F) -> Result<Vec<T>, Status>
+where
+    R: Clone,
+    F: FnMut(R, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), Status>>,
+{
+    let mut items = Vec::new();
+    let mut token = String::new();
+    let mut seen_tokens = HashSet::new();
+    loop {
+        let (batch, next) = page(request.clone(), token).await?;
+        items.extend(batch);
+        if next.is_empty() {
+            return Ok(items);
+        }
+        assert!(seen_tokens.insert(next.clone()), "page token {next:?} came back twice");
+        assert!(seen_tokens.len() <= 10_000, "paging does not end");
+        token = next;
+    }
+}
+
+// ---- request builders ------------------------------------------------------------------------
+
+/// Where an offer can deliver.
+#[derive(Debug, Clone)]
+pub enum Coverage {
+    Countries(Vec<&'static str>),
+    Regions(Vec<&'static str>),
+    Worldwide,
+}
+
+/// A valid need: objectives `themes`, delivered by `modalities` in `countries` (empty: the
+/// requester's country), at national level, in Spanish.
+pub fn need_request(
+    requester_id: &str,
+    themes: &[u32],
+    modalities: &[Modality],
+    countries: &[&str],
+) -> SubmitNeedRequest {
+    SubmitNeedRequest {
+        requester_id: requester_id.into(),
+        title: format!("Capacity for objectives {themes:?}"),
+        description: "Officials need help to put the objectives into practice.".into(),
+        themes: themes.to_vec(),
+        modalities: modalities.iter().map(|&m| m as i32).collect(),
+        level: Level::National as i32,
+        countries: countries.iter().map(|c| c.to_string()).collect(),
+        languages: vec!["es".into()],
+        urgency: Urgency::Normal as i32,
+        ..Default::default()
+    }
+}
+
+/// A valid offer of `provider_id` with capacity 5, in Spanish, for every level.
+pub fn offer_request(
+    provider_id: &str,
+    themes: &[u32],
+    modalities: &[Modality],
+    coverage: Coverage,
+) -> RegisterOfferRequest {
+    let (countries, regions, worldwide) = match coverage {
+        Coverage::Countries(c) => (c.into_iter().map(String::from).collect(), Vec::new(), false),
+        Coverage::Regions(r) => (Vec::new(), r.into_iter().map(String::from).collect(), false),
+        Coverage::Worldwide => (Vec::new(), Vec::new(), true),
+    };
+    RegisterOfferRequest {
+        provider_id: provider_id.into(),
+        title: format!("Support on objectives {themes:?}"),
+        description: "Experienced trainers and advisers.".into(),
+        themes: themes.to_vec(),
+        modalities: modalities.iter().map(|&m| m as i32).collect(),
+        countries,
+        regions,
+        worldwide,
+        languages: vec!["es".into()],
+        capacity: 5,
+        ..Default::default()
+    }
+}
+
+pub fn respond_request(match_id: &str, actor_id: &str, accept: bool) -> RespondToMatchRequest {
+    RespondToMatchRequest {
+        match_id: match_id.into(),
+        actor_id: actor_id.into(),
+        accept,
+        reason: if accept { "fits our plans" } else { "not now" }.into(),
+    }
+}
+
+// ---- assertions ------------------------------------------------------------------------------
+
+/// Asserts that `result` failed with `code` and a message containing `needle`.
+#[track_caller]
+pub fn assert_status<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, needle: &str) -> Status {
+    match result {
+        Ok(value) => panic!("expected {code:?} mentioning {needle:?}, got Ok({value:?})"),
+        Err(status) => {
+            assert_eq!(
+                status.code(),
+                code,
+                "expected {code:?} mentioning {needle:?}, got {:?}: {}",
+                status.code(),
+                status.message()
+            );
+            assert!(
+                status.message().contains(needle),
+                "{code:?} message {:?} does not mention {needle:?}",
+                status.message()
+            );
+            status
+        }
+    }
+}
+
+/// The component of an explanation called `name`.
+#[track_caller]
+pub fn component<'a>(candidate: &'a MatchCandidate, name: &str) -> &'a ScoreComponent {
+    candidate
+        .explanation
+        .as_ref()
+        .expect("every candidate is explained")
+        .components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no component {name} in {:?}", candidate.explanation))
+}
+
+/// Offer ids of candidates, in rank order.
+pub fn offer_ids(candidates: &[MatchCandidate]) -> Vec<String> {
+    candidates
+        .iter()
+        .map(|c| c.offer.as_ref().expect("candidate offer").id.clone())
+        .collect()
+}
