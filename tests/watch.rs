@@ -1,0 +1,140 @@
+//! Watch streams over gRPC: a watcher that reconnects with its last sequence receives exactly
+//! the events it missed, and a watcher that stops reading never holds up writes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use tokio_stream::StreamExt;
+
+/// Liveness guard only (no timing is asserted): a hub that blocked writes on a stalled watcher
+/// would hang here instead of finishing.
+const DEADLOCK_GUARD: Duration = Duration::from_secs(120);
+
+async fn next_event(stream: &mut tonic::Streaming<Event>) -> Event {
+    tokio::time::timeout(DEADLOCK_GUARD, stream.next())
+        .await
+        .expect("an event arrives")
+        .expect("the stream is open")
+        .expect("a valid event")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_watcher_receives_exactly_the_missed_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let requester = hub
+        .register("Government of Guatemala", ActorKind::NationalGovernment, "GTM")
+        .await;
+    let provider = hub
+        .register("Government of Costa Rica", ActorKind::NationalGovernment, "CRI")
+        .await;
+    let offer = hub
+        .offer(offer_request(
+            &provider.id,
+            &[7],
+            &[Modality::PeerExchange],
+            Coverage::Worldwide,
+        ))
+        .await;
+    let first_need = hub
+        .submit(need_request(&requester.id, &[7], &[Modality::PeerExchange], &[]))
+        .await;
+    let second_need = hub
+        .submit(need_request(&requester.id, &[7], &[Modality::PeerExchange], &["GTM"]))
+        .await;
+
+    let watch = WatchMatchesRequest {
+        actor_id: requester.id.clone(),
+        after_sequence: 0,
+    };
+    let mut stream = hub.matches().watch_matches(watch.clone()).await.unwrap().into_inner();
+    let first = hub.propose(&first_need.id, &offer.id).await;
+    let proposed = next_event(&mut stream).await;
+    assert_eq!(
+        (proposed.kind, proposed.match_id.as_str()),
+        (EventKind::MatchProposed as i32, first.id.as_str())
+    );
+    drop(stream);
+
+    let second = hub.propose(&second_need.id, &offer.id).await;
+    hub.respond(&first.id, &requester.id, true).await;
+    hub.respond(&first.id, &provider.id, true).await;
+
+    let resumed = WatchMatchesRequest {
+        after_sequence: proposed.sequence,
+        ..watch
+    };
+    let mut stream = hub.matches().watch_matches(resumed).await.unwrap().into_inner();
+    let mut missed = Vec::new();
+    for _ in 0..3 {
+        let event = next_event(&mut stream).await;
+        missed.push((EventKind::try_from(event.kind).unwrap(), event.match_id, event.sequence));
+    }
+    let kinds: Vec<(EventKind, &str)> = missed.iter().map(|(kind, id, _)| (*kind, id.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (EventKind::MatchProposed, second.id.as_str()),
+            (EventKind::MatchAccepted, first.id.as_str()),
+            (EventKind::MatchConfirmed, first.id.as_str()),
+        ]
+    );
+    assert!(
+        missed.windows(2).all(|pair| pair[0].2 < pair[1].2),
+        "events come in log order: {missed:?}"
+    );
+    let nothing_more = tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
+    assert!(
+        nothing_more.is_err(),
+        "no event is delivered twice or invented: {nothing_more:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_watcher_never_holds_up_submissions_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let requester = hub.register("State of Roraima", ActorKind::LocalAuthority, "BRA").await;
+    let watch = WatchNeedsRequest {
+        themes: vec![15],
+        ..WatchNeedsRequest::default()
+    };
+    let mut stalled = hub.needs().watch_needs(watch).await.unwrap().into_inner();
+
+    const SUBMITTERS: usize = 8;
+    const EACH: usize = 75;
+    const NEEDS: usize = SUBMITTERS * EACH;
+    let mut submitters = Vec::new();
+    for s in 0..SUBMITTERS {
+        let (mut needs, requester) = (hub.needs(), requester.id.clone());
+        submitters.push(tokio::spawn(async move {
+            for n in 0..EACH {
+                let mut request = need_request(&requester, &[15], &[Modality::Training], &[]);
+                request.title = format!("Reception capacity, municipality {s}-{n}");
+                needs
+                    .submit_need(request)
+                    .await
+                    .expect("submissions go on while a watcher stalls");
+            }
+        }));
+    }
+    for submitter in submitters {
+        tokio::time::timeout(DEADLOCK_GUARD, submitter)
+            .await
+            .expect("a stalled watcher must not block writes")
+            .unwrap();
+    }
+
+    let mut delivered = 0;
+    let mut last = 0;
+    while delivered < NEEDS {
+        let event = next_event(&mut stalled).await;
+        assert!(event.sequence > last, "in order");
+        assert_eq!(event.kind, EventKind::NeedSubmitted as i32);
+        last = event.sequence;
+        delivered += 1;
+    }
+    assert_eq!(delivered, NEEDS, "the stalled watcher, once it reads, gets every event");
+}
