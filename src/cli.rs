@@ -2,14 +2,19 @@
 //! talks to a running hub only through the generated gRPC client.
 
 mod actors;
+mod backup;
 mod client;
 mod edit;
+mod export;
+mod files;
 mod matches;
 mod needs;
 mod offers;
 mod output;
 mod partnerships;
 pub mod serve;
+mod stats;
+mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -36,8 +41,18 @@ enum Command {
     Offers(offers::OffersArgs),
     /// Add, list and remove partnerships between actors.
     Partnerships(partnerships::PartnershipsArgs),
-    /// Find ranked offers for a need; propose, answer, complete and list matches.
+    /// Find ranked offers and bundles for a need; propose, answer, complete and list matches.
     Matches(matches::MatchesArgs),
+    /// Follow match or need events as they happen.
+    Watch(watch::WatchArgs),
+    /// Demand, supply, match rate, unmet demand and outcomes.
+    Stats(stats::StatsArgs),
+    /// Export every public record as open data (JSON Lines or CSV).
+    Export(export::ExportArgs),
+    /// Write a consistent backup of the store (admin).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new data directory (offline).
+    Restore(backup::RestoreArgs),
 }
 
 impl Cli {
@@ -50,6 +65,11 @@ impl Cli {
             Command::Offers(args) => offers::run(args).await,
             Command::Partnerships(args) => partnerships::run(args).await,
             Command::Matches(args) => matches::run(args).await,
+            Command::Watch(args) => watch::run(args).await,
+            Command::Stats(args) => stats::run(args).await,
+            Command::Export(args) => export::run(args).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! after a group-commit flush that runs outside the lock.
 
 mod actors;
+mod allocation;
 mod bundles;
 mod directory;
 mod expiry;
@@ -34,6 +35,7 @@ use crate::store::{Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
 pub use crate::store::backup::BackupSummary;
 pub use crate::store::{Page, PageRequest};
 pub use actors::ActorFilter;
+pub use allocation::{AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest};
 pub use bundles::IntegratedSolution;
 pub use expiry::ExpirySweep;
 pub use insights::{GraphFormat, OpenRecord, Stats};

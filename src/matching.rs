@@ -2,6 +2,7 @@
 //! weighted score). Pure functions over domain records; the hub feeds them candidates from the
 //! store and trust paths from the graph.
 
+pub mod allocate;
 pub mod bundles;
 pub mod filter;
 pub mod score;

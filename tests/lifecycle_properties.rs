@@ -178,7 +178,8 @@ impl World {
                 by_provider,
                 accept,
             } => {
-                let waiting = self.matches_in(MatchStatus::awaits_answer);
+                // Confirmed engagements too: declining one cancels it and returns its capacity.
+                let waiting = self.matches_in(|status| status.awaits_answer() || status == MatchStatus::Confirmed);
                 if let Some(id) = pick(&waiting, of) {
                     let record = hub.get_match(id).unwrap();
                     // The party still to answer answers, so engagements often get confirmed.

@@ -4,17 +4,20 @@
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Request, Response, Status};
 
 use super::CliError;
 use crate::proto::actor_service_client::ActorServiceClient;
+use crate::proto::admin_service_client::AdminServiceClient;
+use crate::proto::insight_service_client::InsightServiceClient;
 use crate::proto::match_service_client::MatchServiceClient;
 use crate::proto::need_service_client::NeedServiceClient;
 use crate::proto::offer_service_client::OfferServiceClient;
@@ -25,7 +28,8 @@ use crate::proto::partnership_service_client::PartnershipServiceClient;
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Client options")]
 pub struct ClientArgs {
-    /// Address of the hub, with or without `http://`.
+    /// Address of the hub, with or without `http://` or `https://` (without a scheme: https when
+    /// --ca-cert is given, else plain http).
     #[arg(
         long,
         env = "CAPACITY_HUB_SERVER",
@@ -36,6 +40,11 @@ pub struct ClientArgs {
     /// API token, sent as `authorization: Bearer <token>` on every call.
     #[arg(long, env = "CAPACITY_HUB_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
+    /// PEM file of the CA that signed the hub's TLS certificate: connect over TLS and trust only
+    /// it. Needed for `https://` servers (this build knows no system roots); the certificate must
+    /// name the --server host.
+    #[arg(long, env = "CAPACITY_HUB_CA_CERT", value_name = "FILE", global = true)]
+    pub ca_cert: Option<PathBuf>,
     /// Print responses as canonical proto3 JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -56,11 +65,16 @@ impl Hub {
     /// (with the address and how to start one) instead of as a failed call.
     pub async fn connect(args: &ClientArgs) -> Result<Self, CliError> {
         let token = BearerToken::new(args.token.as_deref())?;
-        let url = server_url(&args.server);
-        let endpoint = Endpoint::from_shared(url.clone())
+        let url = server_url(&args.server, args.ca_cert.is_some())?;
+        let mut endpoint = Endpoint::from_shared(url.clone())
             .map_err(|error| format!("--server {}: not a valid address: {error}", args.server))?
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60));
+        if let Some(tls) = tls_config(&url, args.ca_cert.as_deref())? {
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|error| format!("--ca-cert: cannot set up TLS: {}", error_chain(&error)))?;
+        }
         let channel = endpoint.connect().await.map_err(|error| {
             format!(
                 "cannot reach the hub at {url} ({}); is it running? Start one with `capacity-hub serve --demo`",
@@ -94,15 +108,77 @@ impl Hub {
     pub fn matches(&self) -> MatchServiceClient<Transport> {
         MatchServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
     }
+
+    /// The `InsightService` client.
+    pub fn insights(&self) -> InsightServiceClient<Transport> {
+        InsightServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `AdminService` client.
+    pub fn admin(&self) -> AdminServiceClient<Transport> {
+        AdminServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
 }
 
-/// Accepts `127.0.0.1:50051` as people type it: without a scheme the hub is plain-text HTTP/2.
-fn server_url(server: &str) -> String {
-    if server.contains("://") {
-        server.to_owned()
-    } else {
-        format!("http://{server}")
+/// Accepts `127.0.0.1:50051` as people type it: without a scheme the hub is plain-text HTTP/2,
+/// or TLS when a CA certificate was given. An explicit `http://` with a CA is a contradiction
+/// worth saying rather than guessing.
+fn server_url(server: &str, tls: bool) -> Result<String, CliError> {
+    if !server.contains("://") {
+        let scheme = if tls { "https" } else { "http" };
+        return Ok(format!("{scheme}://{server}"));
     }
+    if tls && server.starts_with("http://") {
+        return Err(format!(
+            "--ca-cert asks for TLS but --server {server} says http://; use https:// or drop --ca-cert"
+        )
+        .into());
+    }
+    Ok(server.to_owned())
+}
+
+/// The TLS settings for an `https://` URL: trust only the CA in `ca_cert`, and expect a
+/// certificate for the URL's host. None for plain http.
+fn tls_config(url: &str, ca_cert: Option<&Path>) -> Result<Option<ClientTlsConfig>, CliError> {
+    if !url.starts_with("https://") {
+        return Ok(None);
+    }
+    let Some(path) = ca_cert else {
+        return Err(format!(
+            "{url} is TLS: give the PEM certificate of the CA that signed the hub's certificate with --ca-cert FILE (or CAPACITY_HUB_CA_CERT)"
+        )
+        .into());
+    };
+    let pem = read_ca_pem(path)?;
+    let config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
+    Ok(Some(match url_host(url) {
+        Some(host) => config.domain_name(host),
+        None => config,
+    }))
+}
+
+/// The CA file's bytes, refused early when they hold no PEM certificate: rustls would skip them
+/// silently and every handshake would fail with an unknown issuer.
+fn read_ca_pem(path: &Path) -> Result<Vec<u8>, CliError> {
+    let pem = std::fs::read(path).map_err(|error| format!("--ca-cert: cannot read {}: {error}", path.display()))?;
+    let marker = b"-----BEGIN CERTIFICATE-----";
+    if !pem.windows(marker.len()).any(|window| window == marker) {
+        return Err(format!(
+            "--ca-cert: {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        )
+        .into());
+    }
+    Ok(pem)
+}
+
+/// The host of a URL, without the brackets of an IPv6 address: the name the hub's certificate
+/// must carry.
+fn url_host(url: &str) -> Option<String> {
+    let uri: tonic::codegen::http::Uri = url.parse().ok()?;
+    let host = uri.host()?;
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    Some(host.to_owned())
 }
 
 /// A transport error's causes on one line: tonic's own message ("transport error") says
@@ -265,9 +341,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_server_without_scheme_is_plain_http() {
-        assert_eq!(server_url("127.0.0.1:50051"), "http://127.0.0.1:50051");
-        assert_eq!(server_url("https://hub.example:443"), "https://hub.example:443");
+    fn a_server_without_scheme_is_plain_http_or_tls_with_a_ca() -> Result<(), CliError> {
+        assert_eq!(server_url("127.0.0.1:50051", false)?, "http://127.0.0.1:50051");
+        assert_eq!(server_url("127.0.0.1:50051", true)?, "https://127.0.0.1:50051");
+        assert_eq!(server_url("https://hub.example:443", false)?, "https://hub.example:443");
+        assert!(server_url("http://hub.example", true).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_certificate_must_name_the_url_host() {
+        assert_eq!(url_host("https://hub.example:443").as_deref(), Some("hub.example"));
+        assert_eq!(url_host("https://[::1]:50051").as_deref(), Some("::1"));
+        assert_eq!(url_host("https://10.0.0.7").as_deref(), Some("10.0.0.7"));
+    }
+
+    #[test]
+    fn tls_needs_a_readable_ca() -> Result<(), CliError> {
+        assert!(tls_config("http://127.0.0.1:50051", None)?.is_none());
+        let missing = tls_config("https://hub.example", None)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(matches!(&missing, Err(m) if m.contains("--ca-cert")), "{missing:?}");
+        let unreadable = Path::new("/nonexistent/ca.pem");
+        let error = tls_config("https://hub.example", Some(unreadable))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&error, Err(m) if m.contains("cannot read /nonexistent/ca.pem")),
+            "{error:?}"
+        );
+        let dir = tempfile::tempdir()?;
+        let not_pem = dir.path().join("ca.der");
+        std::fs::write(&not_pem, b"\x30\x82")?;
+        let error = read_ca_pem(&not_pem).map(|_| ()).map_err(|e| e.to_string());
+        assert!(
+            matches!(&error, Err(m) if m.contains("no PEM certificate")),
+            "{error:?}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -5,10 +5,11 @@ use clap::{Args, Subcommand};
 
 use super::CliError;
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
-use super::output::{self, CodeParser, cell, code, codes, list, or_dash, timestamp};
+use super::output::{self, CodeParser, and_list, cell, code, codes, list, or_dash, percent, say, timestamp};
 use crate::proto::{
-    CompleteMatchRequest, Explanation, FindMatchesRequest, FindMatchesResponse, GetMatchRequest, ListMatchesRequest,
-    Match, MatchCandidate, MatchStatus, MgiDimension, ProposeMatchRequest, RespondToMatchRequest,
+    Bundle, Cell, CompleteMatchRequest, Explanation, FindBundlesRequest, FindMatchesRequest, FindMatchesResponse,
+    GetMatchRequest, ListMatchesRequest, Match, MatchCandidate, MatchStatus, MgiDimension, Modality,
+    ProposeMatchRequest, RespondToMatchRequest,
 };
 
 /// How far the lines under a candidate are indented, to sit under its score.
@@ -35,6 +36,15 @@ enum MatchesCommand {
         /// Also print every score component: value, weight, contribution and detail.
         #[arg(long)]
         explain: bool,
+    },
+    /// Integrated solutions: small sets of offers from different providers that together cover
+    /// the need's (objective x modality) cells, partners of each other preferred.
+    Bundles {
+        /// The need's id.
+        need_id: String,
+        /// At most this many bundles (the hub's default is 3).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10))]
+        max: Option<u32>,
     },
     /// Propose a need-offer pair; both parties then respond.
     Propose(ProposeArgs),
@@ -170,6 +180,7 @@ pub async fn run(args: MatchesArgs) -> Result<(), CliError> {
             explain,
         } => return find(&hub, need_id, limit, explain, json).await,
         MatchesCommand::List(list_args) => return list_matches(&hub, list_args, json).await,
+        MatchesCommand::Bundles { need_id, max } => return bundles(&hub, need_id, max, json).await,
         MatchesCommand::Propose(propose) => {
             call(hub.matches().propose_match(ProposeMatchRequest::from(propose))).await?
         }
@@ -194,7 +205,7 @@ async fn find(hub: &Hub, need_id: String, limit: Option<u32>, explain: bool, jso
         return output::print_json(&response);
     }
     if response.candidates.is_empty() {
-        println!(
+        say!(
             "no active offer fits {need_id}: none shares a theme and a modality, covers its countries and has time and capacity free"
         );
         return Ok(());
@@ -224,10 +235,10 @@ fn print_candidates(response: &FindMatchesResponse, explain: bool) {
     table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
     let mut lines = table.lines();
     if let Some(header) = lines.next() {
-        println!("{}", header.trim_end());
+        say!("{}", header.trim_end());
     }
     for (line, candidate) in lines.zip(&response.candidates) {
-        println!("{}", line.trim_end());
+        say!("{}", line.trim_end());
         print_why(candidate, explain);
     }
 }
@@ -247,7 +258,7 @@ fn print_why(candidate: &MatchCandidate, explain: bool) {
     if explain {
         // One less: a table row starts with its cell padding.
         output::print_table(&components_table(&explanation), usize::from(INDENT) - 1);
-        println!();
+        say!();
     }
 }
 
@@ -265,6 +276,84 @@ fn components_table(explanation: &Explanation) -> comfy_table::Table {
         ]);
     }
     table
+}
+
+async fn bundles(hub: &Hub, need_id: String, max: Option<u32>, json: bool) -> Result<(), CliError> {
+    let request = FindBundlesRequest {
+        need_id: need_id.clone(),
+        max_bundles: max.unwrap_or_default(),
+    };
+    let response = call(hub.matches().find_bundles(request)).await?;
+    if json {
+        return output::print_json(&response);
+    }
+    if response.bundles.is_empty() {
+        say!("no bundle of offers covers any of {need_id}'s (objective x modality) cells");
+        return Ok(());
+    }
+    for (rank, bundle) in response.bundles.iter().enumerate() {
+        if rank > 0 {
+            say!();
+        }
+        print_bundle(rank + 1, bundle);
+    }
+    Ok(())
+}
+
+/// A bundle: its figures, the explanation (which names what is left uncovered), then one row
+/// per member; only the COVERS column wraps.
+fn print_bundle(rank: usize, bundle: &Bundle) {
+    say!("{}", bundle_header(rank, bundle));
+    output::print_indented(&bundle.explanation, usize::from(INDENT));
+    let mut table = output::table(["OFFER", "PROVIDER", "COVERS", "SCORE"]);
+    table.set_width(output::WIDTH - INDENT);
+    for member in &bundle.members {
+        let provider = member.provider.as_ref().map_or("-", |provider| provider.name.as_str());
+        table.add_row([
+            member
+                .offer
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |offer| offer.id.clone()),
+            cell(provider, 28),
+            cells_text(&member.cells),
+            format!("{:.2}", member.score),
+        ]);
+    }
+    output::print_table(&table, usize::from(INDENT) - 1);
+}
+
+/// `#1  score 0.93  coverage 100%  cohesion 0.80  (2 offers)`.
+fn bundle_header(rank: usize, bundle: &Bundle) -> String {
+    let offers = match bundle.members.len() {
+        1 => "1 offer".to_owned(),
+        n => format!("{n} offers"),
+    };
+    format!(
+        "#{rank}  score {:.2}  coverage {}  cohesion {:.2}  ({offers})",
+        bundle.score,
+        percent(bundle.coverage),
+        bundle.cohesion
+    )
+}
+
+/// Cells grouped by modality, in the order they come: `training on 7 and 21; research on 13`.
+fn cells_text(cells: &[Cell]) -> String {
+    let mut groups: Vec<(i32, Vec<u32>)> = Vec::new();
+    for cell in cells {
+        match groups.iter_mut().find(|(modality, _)| *modality == cell.modality) {
+            Some((_, themes)) => themes.push(cell.theme),
+            None => groups.push((cell.modality, vec![cell.theme])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(modality, themes)| format!("{} on {}", code::<Modality>(*modality), and_list(themes)))
+        .collect();
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join("; ")
+    }
 }
 
 async fn list_matches(hub: &Hub, args: ListArgs, json: bool) -> Result<(), CliError> {
@@ -314,7 +403,7 @@ fn print_match(found: &Match, json: bool) -> Result<(), CliError> {
     output::print_fields(match_fields(found));
     let explanation = found.explanation.clone().unwrap_or_default();
     if !explanation.components.is_empty() {
-        println!();
+        say!();
         output::print_table(&components_table(&explanation), 0);
     }
     Ok(())
@@ -358,4 +447,42 @@ fn match_fields(found: &Match) -> Vec<(&'static str, String)> {
     fields.push(("created", timestamp(found.created_at.as_ref())));
     fields.push(("updated", timestamp(found.updated_at.as_ref())));
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(theme: u32, modality: Modality) -> Cell {
+        Cell {
+            theme,
+            modality: modality.into(),
+        }
+    }
+
+    #[test]
+    fn cells_group_by_modality() {
+        let cells = [
+            cell(7, Modality::Training),
+            cell(13, Modality::TechnicalAdvice),
+            cell(21, Modality::Training),
+        ];
+        assert_eq!(cells_text(&cells), "training on 7 and 21; technical_advice on 13");
+        assert_eq!(cells_text(&[]), "-");
+    }
+
+    #[test]
+    fn a_bundle_header_gives_its_figures() {
+        let bundle = Bundle {
+            members: vec![Default::default(), Default::default()],
+            coverage: 0.75,
+            cohesion: 0.8,
+            score: 0.7265,
+            ..Default::default()
+        };
+        assert_eq!(
+            bundle_header(1, &bundle),
+            "#1  score 0.73  coverage 75%  cohesion 0.80  (2 offers)"
+        );
+    }
 }

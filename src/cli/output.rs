@@ -3,6 +3,7 @@
 //! the command line and in tables.
 
 use std::ffi::OsStr;
+use std::io::{self, Write};
 use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -23,6 +24,33 @@ pub const WIDTH: u16 = 100;
 static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
     DescriptorPool::decode(proto::FILE_DESCRIPTOR_SET).expect("the descriptor set built by build.rs decodes")
 });
+
+// ---- stdout ----
+
+/// `println!` that survives a closed stdout: when the reader has gone (`capacity-hub needs list |
+/// head`) the command ends quietly, as `head` expects, instead of panicking.
+macro_rules! say {
+    () => {
+        $crate::cli::output::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::say_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+/// Writes one line for [`say!`]: a closed pipe ends the process with success, any other failure
+/// to write with an error.
+pub fn say_line(args: std::fmt::Arguments<'_>) {
+    let mut stdout = io::stdout().lock();
+    if let Err(error) = writeln!(stdout, "{args}") {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {error}");
+        std::process::exit(1);
+    }
+}
 
 // ---- codes ----
 
@@ -51,6 +79,8 @@ impl_code!(
     OfferStatus,
     MatchStatus,
     MgiDimension,
+    EventKind,
+    GraphFormat,
 );
 
 /// The codes of `E` and their numbers in proto order, without the unspecified zero. A code is
@@ -147,15 +177,35 @@ fn descriptor<M: prost::Name>() -> Result<MessageDescriptor, CliError> {
 /// Prints a message as canonical proto3 JSON (camelCase names, enum names, 64-bit integers as
 /// strings, default values left out), so scripts see the names of the proto's JSON mapping.
 pub fn print_json<M: prost::Message + prost::Name>(message: &M) -> Result<(), CliError> {
-    println!("{}", to_json(message)?);
+    say!("{}", to_json(message)?);
     Ok(())
 }
 
 /// A message as pretty-printed canonical proto3 JSON.
 fn to_json<M: prost::Message + prost::Name>(message: &M) -> Result<String, CliError> {
+    Ok(serde_json::to_string_pretty(&dynamic(message)?)?)
+}
+
+/// A message as canonical proto3 JSON on one line, for JSON Lines output.
+pub fn json_line<M: prost::Message + prost::Name>(message: &M) -> Result<String, CliError> {
+    Ok(serde_json::to_string(&dynamic(message)?)?)
+}
+
+/// A message as canonical proto3 JSON on one line, less the fields named (by their proto
+/// names): what is left once some fields have columns of their own.
+pub fn json_line_without<M: prost::Message + prost::Name>(message: &M, fields: &[&str]) -> Result<String, CliError> {
+    let mut dynamic = dynamic(message)?;
+    for field in fields {
+        dynamic.clear_field_by_name(field);
+    }
+    Ok(serde_json::to_string(&dynamic)?)
+}
+
+/// A message as a [`DynamicMessage`], which serializes with the proto3 JSON mapping.
+fn dynamic<M: prost::Message + prost::Name>(message: &M) -> Result<DynamicMessage, CliError> {
     let mut dynamic = DynamicMessage::new(descriptor::<M>()?);
     dynamic.transcode_from(message)?;
-    Ok(serde_json::to_string_pretty(&dynamic)?)
+    Ok(dynamic)
 }
 
 /// Reads a request message from a file in canonical proto3 JSON; errors name the file and say
@@ -220,7 +270,7 @@ pub fn fitted_table<const N: usize>(header: [&str; N], rows: Vec<[String; N]>, f
 /// Prints a table `indent` columns in, without the trailing blanks its padding leaves.
 pub fn print_table(table: &Table, indent: usize) {
     for line in table.lines() {
-        println!("{:indent$}{}", "", line.trim_end());
+        say!("{:indent$}{}", "", line.trim_end());
     }
 }
 
@@ -274,6 +324,30 @@ pub fn timestamp(at: Option<&Timestamp>) -> String {
         .map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string())
 }
 
+/// A timestamp as `YYYY-MM-DD HH:MM:SS` UTC, or `-` when unset: for events, where seconds
+/// tell apart what happened in the same minute.
+pub fn timestamp_seconds(at: Option<&Timestamp>) -> String {
+    at.and_then(|at| chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0)))
+        .map_or_else(|| "-".to_owned(), |at| at.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// A share in [0, 1] as a whole percentage.
+pub fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+/// Items joined as people write them: `7`, `7 and 21`, `7, 13 and 21`.
+pub fn and_list<T: ToString>(items: &[T]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(ToString::to_string).collect();
+            format!("{} and {}", init.join(", "), last.to_string())
+        }
+    }
+}
+
 /// A date window as `start .. end`, open ends shown as `…`.
 pub fn window(window: Option<&proto::DateWindow>) -> String {
     let (start, end) = window.map_or(("", ""), |w| (w.start_date.as_str(), w.end_date.as_str()));
@@ -313,7 +387,7 @@ pub fn print_indented(text: &str, indent: usize) {
         .initial_indent(&pad)
         .subsequent_indent(&pad);
     for line in textwrap::wrap(text, options) {
-        println!("{line}");
+        say!("{line}");
     }
 }
 
@@ -454,6 +528,32 @@ mod tests {
     }
 
     #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(and_list::<u32>(&[]), "");
+        assert_eq!(and_list(&[7]), "7");
+        assert_eq!(and_list(&[7, 21]), "7 and 21");
+        assert_eq!(and_list(&[7, 13, 21]), "7, 13 and 21");
+        assert_eq!(percent(0.456), "46%");
+    }
+
+    #[test]
+    fn one_line_json_can_leave_fields_out() -> Result<(), CliError> {
+        let need = proto::Need {
+            id: "need-1".to_owned(),
+            title: "Alternatives to detention".to_owned(),
+            themes: vec![13],
+            urgency: proto::Urgency::High.into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            json_line_without(&need, &["id", "title", "themes"])?,
+            r#"{"urgency":"URGENCY_HIGH"}"#
+        );
+        assert!(!json_line(&need)?.contains('\n'));
+        Ok(())
+    }
+
+    #[test]
     fn timestamps_print_in_utc_minutes() {
         let at = Timestamp {
             seconds: 1_772_323_200,
@@ -461,5 +561,6 @@ mod tests {
         };
         assert_eq!(timestamp(Some(&at)), "2026-03-01 00:00");
         assert_eq!(timestamp(None), "-");
+        assert_eq!(timestamp_seconds(Some(&at)), "2026-03-01 00:00:00");
     }
 }

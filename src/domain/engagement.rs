@@ -191,6 +191,10 @@ impl Match {
     /// needs the offer's capacity, which the caller reserves in the same write.
     pub fn status_after_answer(&self, party: Party, accept: bool) -> Result<MatchStatus, String> {
         use MatchStatus::*;
+        if self.status == Confirmed && !accept {
+            // A party pulling out of a confirmed engagement cancels it; its capacity returns.
+            return Ok(Cancelled);
+        }
         let already = match (self.status, party) {
             (AcceptedByRequester, Party::Requester) | (AcceptedByProvider, Party::Provider) => true,
             (status, _) if !status.awaits_answer() => {
@@ -269,6 +273,17 @@ mod tests {
         assert!(outcome(5).updated_trust(Some(0.5)) > 0.5);
         assert!(outcome(6).validate().unwrap_err().to_string().starts_with("rating:"));
         assert!(!outcome(2).succeeded() && outcome(3).succeeded());
+    }
+
+    #[test]
+    fn declining_a_confirmed_engagement_cancels_it() {
+        let mut m = proposed();
+        m.status = MatchStatus::Confirmed;
+        assert_eq!(
+            m.status_after_answer(Party::Provider, false),
+            Ok(MatchStatus::Cancelled)
+        );
+        assert!(m.status_after_answer(Party::Provider, true).is_err());
     }
 
     #[test]

@@ -264,8 +264,13 @@ impl Hub {
                 responded_at: now,
             });
             let mut writes = WriteSet::default();
-            if status == MatchStatus::Confirmed {
-                self.reserve_capacity(store, &record, &mut writes, now)?;
+            match (old.status, status) {
+                (_, MatchStatus::Confirmed) => self.reserve_capacity(store, &record, &mut writes, now)?,
+                (MatchStatus::Confirmed, MatchStatus::Cancelled) => {
+                    self.release_capacity(&record, &mut writes, now)?;
+                    self.settle_need(store, &record, false, &mut writes, now)?;
+                }
+                _ => {}
             }
             writes.put(Some(&old), &record)?;
             writes.record_event(answer_event(&record, actor_id, now));
@@ -332,6 +337,10 @@ fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
     let (kind, verb) = match record.status {
         MatchStatus::Confirmed => (EventKind::MatchConfirmed, "accepted; the match is confirmed"),
         MatchStatus::Declined => (EventKind::MatchDeclined, "declined"),
+        MatchStatus::Cancelled => (
+            EventKind::MatchCancelled,
+            "withdrew from the confirmed engagement; its capacity returns",
+        ),
         _ => (EventKind::MatchAccepted, "accepted; waiting for the other party"),
     };
     let summary = format!("{actor_id} {verb} (match {})", record.id);

@@ -104,7 +104,7 @@ impl Hub {
     }
 
     /// Gives the engagement's unit of capacity back to the offer.
-    fn release_capacity(&self, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
+    pub(super) fn release_capacity(&self, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
         let old: Offer = self.load("offer_id", &record.offer_id)?;
         let mut offer = match old.status {
             OfferStatus::Exhausted => Hub::moved(&old, OfferStatus::Active, now)?,
@@ -119,7 +119,7 @@ impl Hub {
 
     /// A successful engagement fulfils the need; a failed one opens it again unless another
     /// confirmed match still serves it.
-    fn settle_need(
+    pub(super) fn settle_need(
         &self,
         store: &Store,
         record: &Match,

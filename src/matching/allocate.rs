@@ -63,6 +63,7 @@ mod flow;
 mod funding;
 mod prepared;
 mod reasons;
+mod scaling;
 mod stable;
 mod synthetic;
 #[cfg(test)]
@@ -139,9 +140,54 @@ pub fn optimal(instance: &AllocationInstance) -> Allocation {
 /// before any funding repair. Equal to the allocation's total when no budget binds.
 pub fn optimal_with_bound(instance: &AllocationInstance) -> (Allocation, f64) {
     let prepared = Prepared::new(instance);
-    let mut flow = flow::Flow::new(&prepared);
+    let chosen = if scaling::fits_i64(&prepared) {
+        by_cost_scaling(&prepared)
+    } else {
+        by_shortest_paths(&prepared)
+    };
+    let t = std::time::Instant::now();
+    let r = (
+        allocation(instance, &prepared, &chosen.0),
+        prepared.total_value(instance, &chosen.1),
+    );
+    eprintln!("alloc {:?}", t.elapsed());
+    r
+}
+
+/// The optimal assignment after funding repair, and the one before (for the bound).
+fn by_cost_scaling(prepared: &Prepared) -> (Vec<usize>, Vec<usize>) {
+    let mut flow = scaling::Scaling::new(prepared);
+    let t = std::time::Instant::now();
+    flow.solve();
+    eprintln!("solve {:?}", t.elapsed());
+    let relaxed = flow.assignment();
+    loop {
+        let over = flow.offers_over_budget();
+        if over.is_empty() {
+            break;
+        }
+        eprintln!("over {}", over.len());
+        for offer in over {
+            let kept = funding::keep(prepared, offer, &flow.held(offer));
+            flow.close(offer, &kept);
+        }
+        eprintln!("closed");
+        if std::env::var("NOREROUTE").is_ok() {
+            break;
+        }
+        flow.reroute();
+        eprintln!("rerouted");
+    }
+    eprintln!("repair {:?}", t.elapsed());
+    (flow.assignment(), relaxed)
+}
+
+/// Same as [`by_cost_scaling`] with successive shortest paths, whose prices stay within `i64`
+/// for any values (cost scaling multiplies costs by the number of nodes).
+fn by_shortest_paths(prepared: &Prepared) -> (Vec<usize>, Vec<usize>) {
+    let mut flow = flow::Flow::new(prepared);
     flow.route((0..prepared.needs).collect());
-    let bound = prepared.total_value(instance, flow.assignment());
+    let relaxed = flow.assignment().to_vec();
     loop {
         let over = flow.offers_over_budget();
         if over.is_empty() {
@@ -149,12 +195,12 @@ pub fn optimal_with_bound(instance: &AllocationInstance) -> (Allocation, f64) {
         }
         let mut evicted = Vec::new();
         for offer in over {
-            let kept = funding::keep(&prepared, offer, &flow.held(offer));
+            let kept = funding::keep(prepared, offer, &flow.held(offer));
             evicted.extend(flow.close(offer, &kept));
         }
         flow.route(evicted);
     }
-    (allocation(instance, &prepared, flow.assignment()), bound)
+    (flow.assignment().to_vec(), relaxed)
 }
 
 /// Requester-proposing deferred acceptance with capacities, regional caps and funding budgets:

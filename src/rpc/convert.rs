@@ -9,7 +9,10 @@ use crate::domain::{
     self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
     Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
 };
-use crate::hub::{Hub, IntegratedSolution, MatchCandidate, NeedInterest, OutcomeReport, Stats, WatchedEvent};
+use crate::hub::{
+    AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest, Hub, IntegratedSolution, MatchCandidate,
+    NeedFilter, NeedInterest, OutcomeReport, Stats, WatchedEvent,
+};
 use crate::matching::bundles::Cell;
 use crate::proto;
 
@@ -1069,4 +1072,90 @@ pub fn stats(stats: &Stats, hub: &Hub) -> Result<proto::Stats, crate::hub::HubEr
         outcomes_by_mgi_dimension: outcomes,
         mean_rating: *mean_rating,
     })
+}
+
+/// The run described by a RunAllocation request.
+pub fn run_allocation(request: proto::RunAllocationRequest) -> Result<AllocationRequest, Violations> {
+    let proto::RunAllocationRequest {
+        mode,
+        dry_run,
+        requester_id,
+        theme,
+        country,
+        region,
+        provider_id,
+        candidates_per_need,
+    } = request;
+    let mut violations = Violations::default();
+    let mode = match proto::AllocationMode::try_from(mode) {
+        Ok(proto::AllocationMode::Unspecified | proto::AllocationMode::Optimal) => AllocationMode::Optimal,
+        Ok(proto::AllocationMode::Stable) => AllocationMode::Stable,
+        Err(_) => {
+            violations.push("mode", format!("{mode} is not an allocation mode"));
+            AllocationMode::Optimal
+        }
+    };
+    let needs = NeedFilter {
+        requester_id: id_filter(requester_id),
+        status: None,
+        theme: objective_filter("theme", theme, &mut violations),
+        country: id_filter(country),
+        area: id_filter(region),
+    };
+    violations.into_result()?;
+    Ok(AllocationRequest {
+        mode,
+        dry_run,
+        needs,
+        provider_id: id_filter(provider_id),
+        candidates_per_need: candidates_per_need as usize,
+    })
+}
+
+/// An allocation run's outcome as the API shows it.
+pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationResponse {
+    let AllocationOutcome {
+        pairs,
+        total_value,
+        total_fit,
+        unmatched,
+        match_ids,
+        blocking_pairs,
+        needs_considered,
+        offers_considered,
+    } = outcome;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    proto::RunAllocationResponse {
+        pairs: pairs
+            .iter()
+            .map(
+                |AllocatedPair {
+                     need_id,
+                     offer_id,
+                     fit,
+                     priority,
+                     summary,
+                 }| proto::AllocatedPair {
+                    need_id: need_id.clone(),
+                    offer_id: offer_id.clone(),
+                    fit: *fit,
+                    priority: *priority,
+                    summary: summary.clone(),
+                },
+            )
+            .collect(),
+        total_value: *total_value,
+        total_fit: *total_fit,
+        unmatched: unmatched
+            .iter()
+            .map(|(need_id, reason)| proto::UnmatchedNeed {
+                need_id: need_id.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
+        match_ids: match_ids.clone(),
+        blocking_pairs: count(*blocking_pairs),
+        needs_considered: count(*needs_considered),
+        offers_considered: count(*offers_considered),
+    }
 }

@@ -12,7 +12,7 @@ use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
     GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
-    WatchMatchesRequest,
+    RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
 };
 
 /// The MatchService implementation.
@@ -21,6 +21,18 @@ pub struct MatchApi {
 }
 
 impl MatchApi {
+    /// The caller must act for `actor_id` and be a party to the match (or be the admin): a
+    /// stranger's token is PERMISSION_DENIED before the hub looks at the answer.
+    fn act_as_party(&self, caller: &Caller, match_id: &str, actor_id: &str) -> Result<(), Status> {
+        policy::act_for(caller, actor_id, "actor_id")?;
+        let record = self.hub.record::<crate::domain::Match>("match_id", match_id)?;
+        policy::act_for_one_of(
+            caller,
+            &[&record.requester_id, &record.provider_id],
+            &format!("match {match_id}"),
+        )
+    }
+
     /// Serves matches from `hub`.
     pub fn new(hub: Arc<Hub>) -> MatchApi {
         MatchApi { hub }
@@ -76,7 +88,7 @@ impl MatchService for MatchApi {
             accept,
             reason,
         } = request.into_inner();
-        policy::act_for(&caller, &actor_id, "actor_id")?;
+        self.act_as_party(&caller, &match_id, &actor_id)?;
         let record = self.hub.respond_to_match(&match_id, &actor_id, accept, &reason).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
@@ -84,7 +96,7 @@ impl MatchService for MatchApi {
     async fn complete_match(&self, request: Request<CompleteMatchRequest>) -> Result<Response<Match>, Status> {
         let caller = Caller::of(&request);
         let (match_id, actor_id, report) = convert::complete_match(request.into_inner())?;
-        policy::act_for(&caller, &actor_id, "actor_id")?;
+        self.act_as_party(&caller, &match_id, &actor_id)?;
         let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
@@ -138,5 +150,15 @@ impl MatchService for MatchApi {
             matches,
             next_page_token: page.next_after.unwrap_or_default(),
         }))
+    }
+
+    async fn run_allocation(
+        &self,
+        request: Request<RunAllocationRequest>,
+    ) -> Result<Response<RunAllocationResponse>, Status> {
+        policy::admin_only(&Caller::of(&request), "running an allocation")?;
+        let allocation = convert::run_allocation(request.into_inner())?;
+        let outcome = self.hub.run_allocation(allocation).await?;
+        Ok(Response::new(convert::allocation_outcome(&outcome)))
     }
 }

@@ -34,7 +34,12 @@ pub fn candidate_assignments(instance: &AllocationInstance, allocation: &Allocat
         .map(|pair| (pair.need, pair.offer))
         .filter(|pair| assigned.contains(pair))
         .collect();
-    allocation.assigned.iter().copied().filter(|pair| found.contains(pair)).collect()
+    allocation
+        .assigned
+        .iter()
+        .copied()
+        .filter(|pair| found.contains(pair))
+        .collect()
 }
 
 /// Seats per offer and per (offer, region).
@@ -43,18 +48,25 @@ fn check_capacities(instance: &AllocationInstance, allocation: &Allocation) -> R
     let mut per_region: HashMap<(usize, &str), u64> = HashMap::new();
     for &(need, offer) in &allocation.assigned {
         per_offer[offer] += 1;
-        *per_region.entry((offer, instance.needs[need].region.as_str())).or_default() += 1;
+        *per_region
+            .entry((offer, instance.needs[need].region.as_str()))
+            .or_default() += 1;
     }
     for (offer, slot) in instance.offers.iter().enumerate() {
         if per_offer[offer] > u64::from(slot.capacity) {
-            return Err(format!("offer {offer} takes {} needs, capacity {}", per_offer[offer], slot.capacity));
+            return Err(format!(
+                "offer {offer} takes {} needs, capacity {}",
+                per_offer[offer], slot.capacity
+            ));
         }
     }
     let mut regions: Vec<_> = per_region.into_iter().collect();
     regions.sort_unstable();
     for ((offer, region), count) in regions {
         if let Some(cap) = instance.offers[offer].region_cap.filter(|&cap| count > u64::from(cap)) {
-            return Err(format!("offer {offer} takes {count} needs from {region}, regional cap {cap}"));
+            return Err(format!(
+                "offer {offer} takes {count} needs from {region}, regional cap {cap}"
+            ));
         }
     }
     Ok(())
@@ -67,8 +79,14 @@ fn check_funds(instance: &AllocationInstance, allocation: &Allocation) -> Result
         spent[offer] += i128::from(budget_of(instance.needs[need].budget_usd));
     }
     for (offer, slot) in instance.offers.iter().enumerate() {
-        if let Some(funds) = slot.funding_usd.filter(|&funds| spent[offer] > i128::from(funds.max(0))) {
-            return Err(format!("offer {offer} funds budgets of {} USD from {funds} USD", spent[offer]));
+        if let Some(funds) = slot
+            .funding_usd
+            .filter(|&funds| spent[offer] > i128::from(funds.max(0)))
+        {
+            return Err(format!(
+                "offer {offer} funds budgets of {} USD from {funds} USD",
+                spent[offer]
+            ));
         }
     }
     Ok(())

@@ -129,7 +129,7 @@ impl<'a> Flow<'a> {
     pub fn route(&mut self, mut needs: Vec<usize>) {
         let p = self.p;
         needs.retain(|&n| !p.candidates(n).is_empty());
-        needs.sort_unstable_by_key(|&n| (Reverse(p.value[p.start[n]]), n));
+        needs.sort_unstable();
         for need in needs {
             self.enter(need);
             let sink_dist = self.shortest_path(need);
@@ -138,6 +138,15 @@ impl<'a> Flow<'a> {
                 self.pi[node] += self.search.dist[node] - sink_dist;
             }
             self.augment(need);
+            STATS.with(|st| {
+                let mut st = st.borrow_mut();
+                st.0 += 1;
+                st.1 += self.search.order.len();
+                st.2 = st.2.max(self.search.order.len());
+                let b = (usize::BITS - self.search.order.len().leading_zeros()) as usize;
+                st.3[b] += 1;
+                st.4[b] += self.search.order.len();
+            });
         }
     }
 
@@ -344,3 +353,5 @@ impl<'a> Flow<'a> {
         evicted
     }
 }
+
+thread_local! { pub static STATS: std::cell::RefCell<(usize, usize, usize, [usize; 20], [usize; 20])> = const { std::cell::RefCell::new((0, 0, 0, [0; 20], [0; 20])) }; }

@@ -21,7 +21,10 @@ pub fn keep(p: &Prepared, offer: usize, held: &[(usize, usize)]) -> Vec<usize> {
             greedy.push((need, k));
         }
     }
-    let best_single = paid.iter().copied().max_by_key(|&(need, k)| (p.value[k], std::cmp::Reverse(need)));
+    let best_single = paid
+        .iter()
+        .copied()
+        .max_by_key(|&(need, k)| (p.value[k], std::cmp::Reverse(need)));
     let greedy_value: i64 = greedy.iter().map(|&(_, k)| p.value[k]).sum();
     let mut kept = match best_single {
         Some(single) if p.value[single.1] > greedy_value => vec![single],

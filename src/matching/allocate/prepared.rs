@@ -22,7 +22,6 @@ pub struct Prepared {
     pub needs: usize,
     pub offers: usize,
     pub need_region: Vec<u32>,
-    pub region_names: Vec<String>,
     pub budget: Vec<i64>,
     pub capacity: Vec<u32>,
     pub region_cap: Vec<Option<u32>>,
@@ -42,7 +41,11 @@ pub struct Prepared {
 
 /// A pair's value `fit * priority` after sanitising both factors (see the public docs).
 pub fn pair_value(instance: &AllocationInstance, pair: &CandidatePair) -> f64 {
-    let fit = if pair.fit.is_finite() { pair.fit.clamp(0.0, 1.0) } else { 0.0 };
+    let fit = if pair.fit.is_finite() {
+        pair.fit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let priority = instance.needs[pair.need].priority;
     let priority = if priority.is_finite() { priority.max(1.0) } else { 1.0 };
     (fit * priority).min(MAX_VALUE)
@@ -62,16 +65,19 @@ impl Prepared {
     /// Normalise `instance`. Pairs with unknown indices, no value, or a budget the offer's funds
     /// cannot hold alone are dropped; duplicates keep their best value.
     pub fn new(instance: &AllocationInstance) -> Prepared {
-        let (need_region, region_names) = regions(instance);
+        let need_region = regions(instance);
         let mut prepared = Prepared {
             needs: instance.needs.len(),
             offers: instance.offers.len(),
             need_region,
-            region_names,
             budget: instance.needs.iter().map(|n| budget_of(n.budget_usd)).collect(),
             capacity: instance.offers.iter().map(|o| o.capacity).collect(),
             region_cap: instance.offers.iter().map(|o| o.region_cap).collect(),
-            funding: instance.offers.iter().map(|o| o.funding_usd.map(|f| f.max(0))).collect(),
+            funding: instance
+                .offers
+                .iter()
+                .map(|o| o.funding_usd.map(|f| f.max(0)))
+                .collect(),
             start: Vec::new(),
             offer: Vec::new(),
             value: Vec::new(),
@@ -123,14 +129,24 @@ impl Prepared {
                     return 0;
                 }
                 let value = scaled(pair_value(instance, p));
-                if self.acceptable(p.need, p.offer, value) { value } else { 0 }
+                if self.acceptable(p.need, p.offer, value) {
+                    value
+                } else {
+                    0
+                }
             })
             .collect();
         let buckets = bucket_by_need(instance, &values, self.needs);
         let mut seen = vec![NONE; self.offers];
         self.start.push(0);
         for (need, mut bucket) in buckets.into_iter().enumerate() {
-            let key = |&i: &u32| (std::cmp::Reverse(values[i as usize]), instance.pairs[i as usize].offer, i);
+            let key = |&i: &u32| {
+                (
+                    std::cmp::Reverse(values[i as usize]),
+                    instance.pairs[i as usize].offer,
+                    i,
+                )
+            };
             bucket.sort_unstable_by_key(key);
             for i in bucket {
                 let offer = instance.pairs[i as usize].offer;
@@ -184,14 +200,13 @@ impl Prepared {
     }
 }
 
-/// Dense region ids in slug order, and the slugs.
-fn regions(instance: &AllocationInstance) -> (Vec<u32>, Vec<String>) {
+/// Dense region ids, in slug order.
+fn regions(instance: &AllocationInstance) -> Vec<u32> {
     let mut ids: BTreeMap<&str, u32> = instance.needs.iter().map(|n| (n.region.as_str(), 0)).collect();
     for (i, id) in ids.values_mut().enumerate() {
         *id = i as u32;
     }
-    let need_region = instance.needs.iter().map(|n| ids[n.region.as_str()]).collect();
-    (need_region, ids.into_keys().map(str::to_owned).collect())
+    instance.needs.iter().map(|n| ids[n.region.as_str()]).collect()
 }
 
 /// Indices of the pairs with a positive value, per need.

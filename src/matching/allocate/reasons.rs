@@ -44,7 +44,11 @@ pub fn unmatched_reasons(instance: &AllocationInstance, allocation: &Allocation)
     let p = Prepared::new(instance);
     let state = SeatState::new(instance, allocation);
     let mut offers_of: Vec<Vec<usize>> = vec![Vec::new(); p.needs];
-    for pair in instance.pairs.iter().filter(|pair| pair.need < p.needs && pair.offer < p.offers) {
+    for pair in instance
+        .pairs
+        .iter()
+        .filter(|pair| pair.need < p.needs && pair.offer < p.offers)
+    {
         offers_of[pair.need].push(pair.offer);
     }
     let assigned: Vec<bool> = (0..p.needs).map(|n| state.assigned.contains_key(&n)).collect();
@@ -81,7 +85,10 @@ impl<'a> SeatState<'a> {
             state.assigned.insert(need, offer);
             state.count[offer] += 1;
             state.spent[offer] = state.spent[offer].saturating_add(budget_of(instance.needs[need].budget_usd));
-            *state.region_count.entry((offer, &instance.needs[need].region)).or_default() += 1;
+            *state
+                .region_count
+                .entry((offer, &instance.needs[need].region))
+                .or_default() += 1;
         }
         state
     }
@@ -101,7 +108,10 @@ fn obstacle(instance: &AllocationInstance, p: &Prepared, state: &SeatState, need
     let in_region = state.region_count.get(&(offer, instance.needs[need].region.as_str()));
     if state.count[offer] >= u64::from(slot.capacity) {
         Obstacle::Full
-    } else if slot.region_cap.is_some_and(|cap| in_region.copied().unwrap_or(0) >= u64::from(cap)) {
+    } else if slot
+        .region_cap
+        .is_some_and(|cap| in_region.copied().unwrap_or(0) >= u64::from(cap))
+    {
         Obstacle::RegionCap
     } else if funds.is_some_and(|funds| state.spent[offer].saturating_add(p.budget[need]) > funds) {
         Obstacle::Funds
@@ -121,8 +131,7 @@ fn sentence(obstacles: Vec<Obstacle>, region: &str) -> String {
     for obstacle in obstacles {
         *counts.entry(obstacle).or_default() += 1;
     }
-    if counts.len() == 1 {
-        let (&obstacle, _) = counts.iter().next().unwrap_or((&Obstacle::Room, &0));
+    if let (1, Some((&obstacle, _))) = (counts.len(), counts.first_key_value()) {
         let (one, many) = obstacle.phrase(region);
         return match total {
             1 => format!("its only candidate offer {one}"),

@@ -71,7 +71,10 @@ pub fn blocking_pairs(instance: &AllocationInstance, p: &Prepared, allocation: &
     }
     let mut blocking = Vec::new();
     for need in 0..p.needs {
-        for k in p.candidates(need).take_while(|&k| holds[need] == NONE || k < holds[need]) {
+        for k in p
+            .candidates(need)
+            .take_while(|&k| holds[need] == NONE || k < holds[need])
+        {
             let offer = p.offer[k] as usize;
             let region = regions.get(&(offer, p.need_region[need]));
             if would_take(p, k, need, &offers[offer], region) {

@@ -1,0 +1,225 @@
+//! Batch allocation over the hub's records: open needs and their best candidate offers become an
+//! [`AllocationInstance`], solved exactly (`optimal`, a min-cost flow) or stably (`stable`,
+//! deferred acceptance); a dry run returns the proposal, a commit proposes the matches.
+
+use std::collections::HashMap;
+
+use super::{Hub, HubError, MatchCandidate, NeedFilter, PageRequest};
+use crate::domain::{Need, NeedStatus, Urgency, Violations, geography};
+use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
+
+/// Default and largest number of candidate offers kept per need.
+pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
+/// Largest number of candidate offers kept per need.
+pub const MAX_CANDIDATES_PER_NEED: usize = 200;
+/// Share of an offer's remaining capacity one region may take (rounded up, at least one).
+const REGION_SHARE: f64 = 0.5;
+/// Needs read per allocation run at most.
+const MAX_NEEDS_PER_RUN: usize = 100_000;
+
+/// How to allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllocationMode {
+    /// Greatest total fit weighed by priority.
+    Optimal,
+    /// No need and offer would both rather have each other.
+    Stable,
+}
+
+/// One allocation run's request.
+#[derive(Debug, Clone)]
+pub struct AllocationRequest {
+    pub mode: AllocationMode,
+    /// Only compute the proposal; create nothing.
+    pub dry_run: bool,
+    /// Which open needs take part (status is always open).
+    pub needs: NeedFilter,
+    /// Only offers of this provider, if set.
+    pub provider_id: Option<String>,
+    /// Candidate offers kept per need (0: the default).
+    pub candidates_per_need: usize,
+}
+
+/// A proposed pair with what it is worth.
+#[derive(Debug, Clone)]
+pub struct AllocatedPair {
+    pub need_id: String,
+    pub offer_id: String,
+    pub fit: f64,
+    pub priority: f64,
+    /// The pair's explanation summary from the pairwise score.
+    pub summary: String,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Default)]
+pub struct AllocationOutcome {
+    pub pairs: Vec<AllocatedPair>,
+    /// Sum of fit x priority over the pairs.
+    pub total_value: f64,
+    /// Sum of fit over the pairs.
+    pub total_fit: f64,
+    /// Needs left without an offer, with the reason in words.
+    pub unmatched: Vec<(String, String)>,
+    /// Matches proposed by a committed run.
+    pub match_ids: Vec<String>,
+    /// Blocking pairs of the result (always 0 for `stable`; shown for `optimal` too).
+    pub blocking_pairs: usize,
+    pub needs_considered: usize,
+    pub offers_considered: usize,
+}
+
+/// A need's priority: urgency, waiting time and least developed / small island States weigh it.
+pub fn priority(need: &Need, now: i64) -> f64 {
+    let urgency = match need.spec.urgency {
+        Urgency::Low => 0.0,
+        Urgency::Normal => 0.25,
+        Urgency::High => 0.5,
+        Urgency::Critical => 1.0,
+    };
+    let waiting_days = (now - need.created_at).max(0) as f64 / 86_400_000.0;
+    let waiting = (waiting_days / 60.0).min(1.0) * 0.5;
+    let vulnerable = need
+        .spec
+        .countries
+        .iter()
+        .filter_map(|c| geography::country(c))
+        .any(|c| c.least_developed || c.small_island_developing);
+    1.0 + urgency + waiting + if vulnerable { 0.5 } else { 0.0 }
+}
+
+impl Hub {
+    /// Allocates open needs to offers in one run.
+    pub async fn run_allocation(&self, request: AllocationRequest) -> Result<AllocationOutcome, HubError> {
+        let (instance, candidates) = self.allocation_instance(&request)?;
+        let allocation = match request.mode {
+            AllocationMode::Optimal => allocate::optimal(&instance),
+            AllocationMode::Stable => allocate::stable(&instance),
+        };
+        let mut outcome = describe(&instance, &allocation, &candidates);
+        if !request.dry_run {
+            for pair in &outcome.pairs {
+                let request_id = format!("allocation:{}:{}", pair.need_id, pair.offer_id);
+                match self.propose_match(&pair.need_id, &pair.offer_id, &request_id).await {
+                    Ok(record) => outcome.match_ids.push(record.id),
+                    Err(HubError::AlreadyExists(_)) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn allocation_instance(
+        &self,
+        request: &AllocationRequest,
+    ) -> Result<(AllocationInstance, HashMap<(usize, usize), MatchCandidate>), HubError> {
+        let keep = match request.candidates_per_need {
+            0 => DEFAULT_CANDIDATES_PER_NEED,
+            k if k <= MAX_CANDIDATES_PER_NEED => k,
+            k => {
+                let rule = format!("{k} must be between 0 and {MAX_CANDIDATES_PER_NEED}");
+                return Err(Violations::single("candidates_per_need", rule).into());
+            }
+        };
+        let filter = NeedFilter {
+            status: Some(NeedStatus::Open),
+            ..request.needs.clone()
+        };
+        let needs = self
+            .list_needs(
+                &filter,
+                &PageRequest {
+                    after: None,
+                    limit: MAX_NEEDS_PER_RUN,
+                },
+            )?
+            .records;
+        let now = self.now();
+        let mut instance = AllocationInstance::default();
+        let mut offer_index: HashMap<String, usize> = HashMap::new();
+        let mut candidates = HashMap::new();
+        for need in &needs {
+            let need_index = instance.needs.len();
+            instance.needs.push(need_slot(need, now));
+            let ranked = self.ranked_candidates(need)?;
+            let mine = ranked
+                .into_iter()
+                .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
+            for candidate in mine.take(keep) {
+                let offer = *offer_index.entry(candidate.offer.id.clone()).or_insert_with(|| {
+                    instance.offers.push(offer_slot(&candidate));
+                    instance.offers.len() - 1
+                });
+                instance.pairs.push(CandidatePair {
+                    need: need_index,
+                    offer,
+                    fit: candidate.score,
+                });
+                candidates.insert((need_index, offer), candidate);
+            }
+        }
+        Ok((instance, candidates))
+    }
+}
+
+fn need_slot(need: &Need, now: i64) -> NeedSlot {
+    let region = need
+        .spec
+        .countries
+        .iter()
+        .find_map(|c| geography::country(c))
+        .map_or("", |c| c.region);
+    NeedSlot {
+        id: need.id.clone(),
+        region: region.to_string(),
+        priority: priority(need, now),
+        budget_usd: need.spec.budget_usd,
+    }
+}
+
+fn offer_slot(candidate: &MatchCandidate) -> OfferSlot {
+    let capacity = candidate.offer.remaining_capacity;
+    let region_cap = (capacity >= 2).then(|| ((f64::from(capacity) * REGION_SHARE).ceil() as u32).max(1));
+    OfferSlot {
+        id: candidate.offer.id.clone(),
+        capacity,
+        funding_usd: candidate.offer.spec.funding_usd,
+        region_cap,
+    }
+}
+
+fn describe(
+    instance: &AllocationInstance,
+    allocation: &Allocation,
+    candidates: &HashMap<(usize, usize), MatchCandidate>,
+) -> AllocationOutcome {
+    let pairs: Vec<AllocatedPair> = allocation
+        .assigned
+        .iter()
+        .filter_map(|&(need, offer)| {
+            let candidate = candidates.get(&(need, offer))?;
+            Some(AllocatedPair {
+                need_id: instance.needs[need].id.clone(),
+                offer_id: instance.offers[offer].id.clone(),
+                fit: candidate.score,
+                priority: instance.needs[need].priority,
+                summary: candidate.explanation.summary.clone(),
+            })
+        })
+        .collect();
+    let unmatched = allocate::unmatched_reasons(instance, allocation)
+        .into_iter()
+        .map(|(need, reason)| (instance.needs[need].id.clone(), reason))
+        .collect();
+    AllocationOutcome {
+        total_fit: pairs.iter().map(|p| p.fit).sum(),
+        pairs,
+        total_value: allocation.total_value,
+        unmatched,
+        match_ids: Vec::new(),
+        blocking_pairs: allocate::blocking_pairs(instance, allocation).len(),
+        needs_considered: instance.needs.len(),
+        offers_considered: instance.offers.len(),
+    }
+}
