@@ -17,6 +17,9 @@ const REGION_SHARE: f64 = 0.5;
 /// Needs read per allocation run at most.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
+/// The scored candidate behind each (need, offer) pair of an instance, for explanations.
+type PairCandidates = HashMap<(usize, usize), MatchCandidate>;
+
 /// How to allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocationMode {
@@ -113,7 +116,7 @@ impl Hub {
     fn allocation_instance(
         &self,
         request: &AllocationRequest,
-    ) -> Result<(AllocationInstance, HashMap<(usize, usize), MatchCandidate>), HubError> {
+    ) -> Result<(AllocationInstance, PairCandidates), HubError> {
         let keep = match request.candidates_per_need {
             0 => DEFAULT_CANDIDATES_PER_NEED,
             k if k <= MAX_CANDIDATES_PER_NEED => k,
@@ -189,11 +192,7 @@ fn offer_slot(candidate: &MatchCandidate) -> OfferSlot {
     }
 }
 
-fn describe(
-    instance: &AllocationInstance,
-    allocation: &Allocation,
-    candidates: &HashMap<(usize, usize), MatchCandidate>,
-) -> AllocationOutcome {
+fn describe(instance: &AllocationInstance, allocation: &Allocation, candidates: &PairCandidates) -> AllocationOutcome {
     let pairs: Vec<AllocatedPair> = allocation
         .assigned
         .iter()
