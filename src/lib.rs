@@ -7,6 +7,7 @@
 //! - [`server`]: the router (services, health, reflection) and graceful shutdown.
 //! - [`cli`]: the `capacity-hub` command line: `serve` and the client subcommands.
 //! - [`demo`]: the 2018 workshop world that `serve --demo` loads.
+//! - [`synthetic`]: deterministic synthetic worlds (tiers S, M, L) for benchmarks.
 //! - [`hub`]: the application core, one method per use case.
 //! - [`matching`]: hard filters and the explained, weighted score of a need-offer pair.
 //! - [`graph`]: the partnership graph and bounded trust paths.
@@ -25,6 +26,7 @@ pub mod matching;
 pub mod rpc;
 pub mod server;
 pub mod store;
+pub mod synthetic;
 
 /// Messages, servers and clients generated from `proto/capacityhub/v1`.
 #[allow(clippy::all, missing_docs)]
