@@ -7,6 +7,7 @@ mod client;
 mod edit;
 mod export;
 mod files;
+mod generate;
 mod matches;
 mod needs;
 mod offers;
@@ -53,6 +54,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a new data directory (offline).
     Restore(backup::RestoreArgs),
+    /// Write a deterministic synthetic world into a new data directory, for benchmarks.
+    Generate(generate::GenerateArgs),
 }
 
 impl Cli {
@@ -70,6 +73,7 @@ impl Cli {
             Command::Export(args) => export::run(args).await,
             Command::Backup(args) => backup::backup(args).await,
             Command::Restore(args) => backup::restore(args),
+            Command::Generate(args) => generate::run(args).await,
         }
     }
 }

@@ -207,6 +207,7 @@ async fn load_partnership(hub: &Hub, keys: &Keys, partnership: DemoPartnership) 
         trust,
         since,
         note,
+        claimed_by: None,
     };
     hub.add_partnership(spec, &format!("demo:{record}:{kind}"))
         .await

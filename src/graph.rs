@@ -125,7 +125,7 @@ impl PartnershipGraph {
         let link = Link {
             partnership_id: partnership.id.clone(),
             kind: partnership.spec.kind,
-            trust: partnership.spec.trust,
+            trust: partnership.spec.effective_trust(),
         };
         let edge = self.graph.add_edge(a, b, link);
         self.edges.insert(partnership.id.clone(), edge);
@@ -377,6 +377,7 @@ mod tests {
                     trust: *trust,
                     since: None,
                     note: String::new(),
+                    claimed_by: None,
                 },
                 created_at: 0,
             });

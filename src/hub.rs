@@ -116,8 +116,6 @@ pub struct Hub {
     /// Each provider's completed engagements, rebuilt from completed matches at start.
     track_records: RwLock<HashMap<String, TrackRecord>>,
     writer: tokio::sync::Mutex<()>,
-    /// The highest event sequence known to be on disk; watchers wait on it and read the log.
-    durable_events: tokio::sync::watch::Sender<u64>,
     weights: ScoreWeights,
     proposal_ttl: Duration,
     sweep_interval: Duration,
@@ -137,13 +135,11 @@ impl Hub {
             graph.add_partnership(&partnership?);
         }
         tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
-        let durable_events = tokio::sync::watch::Sender::new(store.last_sequence());
         Ok(Hub {
             store,
             graph: RwLock::new(graph),
             track_records,
             writer: tokio::sync::Mutex::new(()),
-            durable_events,
             weights: settings.weights,
             proposal_ttl: settings.proposal_ttl,
             sweep_interval: settings.sweep_interval,
@@ -197,14 +193,6 @@ impl Hub {
             (applied_writes, value)
         };
         self.store.durable(applied_writes.ticket).await?;
-        if let Some(sequence) = applied_writes.last_sequence {
-            // Flushes cover tickets in order, so every event up to `sequence` is now durable.
-            self.durable_events.send_if_modified(|through| {
-                let advanced = sequence > *through;
-                *through = (*through).max(sequence);
-                advanced
-            });
-        }
         Ok(value)
     }
 

@@ -118,7 +118,7 @@ impl Store {
             None => 0,
         };
         let next_number = trees::next_record_number(&trees)?;
-        let durability = Durability::start(db.clone());
+        let durability = Durability::start(db.clone(), last_sequence);
         Ok(Store {
             db,
             trees,
@@ -297,7 +297,7 @@ impl Store {
             // at least one tree. The ticket still waits for a flush, so a replay acknowledges
             // only what is durable.
             return Ok(Applied {
-                ticket: self.durability.ticket(),
+                ticket: self.durability.ticket(None),
                 last_sequence: None,
             });
         }
@@ -318,13 +318,18 @@ impl Store {
                 self.next_sequence.store(first + appended, Ordering::SeqCst);
                 let last_sequence = (appended > 0).then(|| first + appended - 1);
                 Ok(Applied {
-                    ticket: self.durability.ticket(),
+                    ticket: self.durability.ticket(last_sequence),
                     last_sequence,
                 })
             }
             Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
             Err(TransactionError::Abort(())) => Err(StoreError::Flush("transaction aborted".into())),
         }
+    }
+
+    /// The highest event sequence known to be on disk, as it changes: watchers wait on it.
+    pub fn durable_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.durability.durable_events()
     }
 
     /// Waits until the write behind `ticket` is on disk.

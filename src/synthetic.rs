@@ -164,9 +164,9 @@ impl Generator<'_> {
         })
     }
 
-    /// An actor drawn by degree (80%) or uniformly (20%): hubs get richer.
-    fn popular_actor(&mut self) -> usize {
-        if !self.endpoints.is_empty() && self.rng.random_bool(0.8) {
+    /// An actor drawn by degree (with probability `skew`) or uniformly: hubs get richer.
+    fn popular_actor(&mut self, skew: f64) -> usize {
+        if !self.endpoints.is_empty() && self.rng.random_bool(skew) {
             self.endpoints[self.rng.random_range(0..self.endpoints.len())]
         } else {
             self.rng.random_range(0..self.actors.len())
@@ -175,8 +175,8 @@ impl Generator<'_> {
 
     fn partnership(&mut self, seen: &mut HashSet<(usize, usize)>) -> Result<Partnership, HubError> {
         let (a, b) = loop {
-            let a = self.rng.random_range(0..self.actors.len());
-            let b = self.popular_actor();
+            let a = self.popular_actor(0.5);
+            let b = self.popular_actor(0.95);
             let pair = (a.min(b), a.max(b));
             if a != b && seen.insert(pair) {
                 break pair;
@@ -197,6 +197,7 @@ impl Generator<'_> {
             trust: (self.rng.random_range(40..=95) as f64) / 100.0,
             since: None,
             note: String::new(),
+            claimed_by: None,
         };
         Ok(Partnership {
             id: self.hub.new_id("partnership")?,
@@ -218,7 +219,7 @@ impl Generator<'_> {
     }
 
     fn offer(&mut self) -> Result<Offer, HubError> {
-        let provider = self.popular_actor();
+        let provider = self.popular_actor(0.5);
         let (provider_id, home) = self.actors[provider].clone();
         let modalities = self.modalities(2);
         let coverage = match (home, self.rng.random_range(0..100)) {

@@ -187,7 +187,7 @@ struct Row {
 
 /// The README's table, one line per RPC.
 fn table() -> Vec<Row> {
-    use Code::{Ok as OK, PermissionDenied as DENIED, Unauthenticated as UNAUTHENTICATED};
+    use Code::{InvalidArgument as INVALID, Ok as OK, PermissionDenied as DENIED, Unauthenticated as UNAUTHENTICATED};
     use Who::*;
     // Changes on behalf of an actor: the owner and the admin only.
     const OWNED: &[(Who, Code)] = &[(Anonymous, UNAUTHENTICATED), (Other, DENIED), (Owner, OK), (Admin, OK)];
@@ -228,7 +228,17 @@ fn table() -> Vec<Row> {
         (Rpc::RespondToMatchAsRequester, OWNED),
         (Rpc::RespondToMatchAsProvider, OWNED),
         (Rpc::CompleteMatchAsRequester, OWNED),
-        (Rpc::CompleteMatchAsProvider, OWNED),
+        // Only the requester rates an outcome: the provider's own token is refused, and the admin
+        // naming the provider as actor_id is an invalid argument.
+        (
+            Rpc::CompleteMatchAsProvider,
+            &[
+                (Anonymous, UNAUTHENTICATED),
+                (Other, DENIED),
+                (Owner, DENIED),
+                (Admin, INVALID),
+            ],
+        ),
         (Rpc::WatchMatches, OWNED),
         // Not in the README's table: "Admin only" says the proto, "allocation runs are for
         // admins" says policy.rs. The owner's token runs it over the owner's own needs.

@@ -18,7 +18,14 @@ pub struct PartnershipSpec {
     /// When the partnership began, if known.
     pub since: Option<NaiveDate>,
     pub note: String,
+    /// The one actor who has claimed this partnership, until the other confirms it by adding the
+    /// same partnership; `None` once confirmed, or when the admin or the hub recorded it.
+    pub claimed_by: Option<String>,
 }
+
+/// Highest trust an unconfirmed claim carries: one side alone cannot make itself a close partner
+/// (and climb every ranking) by asserting it.
+pub const MAX_CLAIMED_TRUST: f64 = 0.5;
 
 impl PartnershipSpec {
     /// Checks every field's rule that needs no lookup.
@@ -40,6 +47,14 @@ impl PartnershipSpec {
     pub fn links_same_pair(&self, other: &PartnershipSpec) -> bool {
         (self.actor_a == other.actor_a && self.actor_b == other.actor_b)
             || (self.actor_a == other.actor_b && self.actor_b == other.actor_a)
+    }
+
+    /// The trust the graph uses: the stated trust, capped while only one side claims it.
+    pub fn effective_trust(&self) -> f64 {
+        match self.claimed_by {
+            Some(_) => self.trust.min(MAX_CLAIMED_TRUST),
+            None => self.trust,
+        }
     }
 
     /// The other end of the partnership, seen from `actor_id`.
@@ -73,11 +88,15 @@ mod tests {
             trust: 1.0,
             since: None,
             note: String::new(),
+            claimed_by: None,
         };
         assert!(spec.validate().is_ok());
         for bad in [0.0, -0.5, 1.01, f64::NAN] {
             spec.trust = bad;
             assert!(spec.validate().unwrap_err().to_string().starts_with("trust:"), "{bad}");
         }
+        spec.trust = 0.9;
+        spec.claimed_by = Some("actor-1".into());
+        assert_eq!(spec.effective_trust(), MAX_CLAIMED_TRUST);
     }
 }

@@ -24,40 +24,38 @@ fn new_token() -> (String, String) {
 }
 
 impl Hub {
-    /// Registers an actor and issues its API token. A retry with the same `request_id` returns
-    /// the same actor with a fresh token, since the first one was shown only in the lost reply.
-    pub async fn register_actor(&self, profile: ActorProfile, request_id: &str) -> Result<(Actor, String), HubError> {
+    /// Registers an actor and issues its API token (`Some`). A retry with the same `request_id`
+    /// returns the same actor and no token (`None`): the token exists only as a hash, and issuing
+    /// a new one to whoever presents an old request id would hand the account to anyone who
+    /// guessed the id.
+    pub async fn register_actor(
+        &self,
+        profile: ActorProfile,
+        request_id: &str,
+    ) -> Result<(Actor, Option<String>), HubError> {
         profile.validate()?;
         let (token, token_sha256) = new_token();
         let change = |store: &crate::store::Store| {
+            if let Some(actor) = self.replay::<Actor>("RegisterActor", request_id)? {
+                return Ok((WriteSet::default(), (actor, None)));
+            }
             let now = self.now();
-            let mut writes = WriteSet::default();
-            let (previous, actor) = match self.replay::<Actor>("RegisterActor", request_id)? {
-                Some(mut actor) => {
-                    let previous = std::mem::replace(&mut actor.token_sha256, token_sha256.clone());
-                    writes.put(None, &actor)?;
-                    (Some(previous), actor)
-                }
-                None => {
-                    let actor = Actor {
-                        id: store.next_id("actor")?,
-                        profile,
-                        token_sha256: token_sha256.clone(),
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    writes.put(None, &actor)?;
-                    (None, actor)
-                }
+            let actor = Actor {
+                id: store.next_id("actor")?,
+                profile,
+                token_sha256: token_sha256.clone(),
+                created_at: now,
+                updated_at: now,
             };
-            writes.set_token(previous.as_deref(), &token_sha256, &actor.id);
+            let mut writes = WriteSet::default();
+            writes.put(None, &actor)?;
+            writes.set_token(None, &token_sha256, &actor.id);
             if !request_id.is_empty() {
                 writes.remember_request("RegisterActor", request_id, &actor.id);
             }
-            Ok((writes, actor))
+            Ok((writes, (actor, Some(token))))
         };
-        let actor = self.write(change, |_| {}).await?;
-        Ok((actor, token))
+        self.write(change, |_| {}).await
     }
 
     /// The actor whose API token has this SHA-256 digest, if any. The digest is the key of the

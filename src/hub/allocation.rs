@@ -101,14 +101,20 @@ impl Hub {
         };
         let mut outcome = describe(&instance, &allocation, &candidates);
         if !request.dry_run {
+            // A pair that changed since the instance was read (an offer filled up, a need was
+            // withdrawn, a live match exists already) is reported, not fatal: the run keeps what
+            // it could propose.
+            let mut skipped = Vec::new();
             for pair in &outcome.pairs {
-                let request_id = format!("allocation:{}:{}", pair.need_id, pair.offer_id);
-                match self.propose_match(&pair.need_id, &pair.offer_id, &request_id).await {
+                match self.propose_match(&pair.need_id, &pair.offer_id, "").await {
                     Ok(record) => outcome.match_ids.push(record.id),
-                    Err(HubError::AlreadyExists(_)) => {}
+                    Err(HubError::AlreadyExists(why) | HubError::FailedPrecondition(why)) => {
+                        skipped.push((pair.need_id.clone(), format!("not proposed: {why}")));
+                    }
                     Err(error) => return Err(error),
                 }
             }
+            outcome.unmatched.extend(skipped);
         }
         Ok(outcome)
     }

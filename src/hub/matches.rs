@@ -166,8 +166,10 @@ impl Hub {
 
     /// Proposes a need-offer pair that passes every hard filter; both parties then respond.
     pub async fn propose_match(&self, need_id: &str, offer_id: &str, request_id: &str) -> Result<Match, HubError> {
+        // Idempotency keys are the owner's own: another caller reusing a key gets its own record.
+        let scope = format!("ProposeMatch/{need_id}/{offer_id}");
         let change = |store: &Store| {
-            if let Some(existing) = self.replay::<Match>("ProposeMatch", request_id)? {
+            if let Some(existing) = self.replay::<Match>(&scope, request_id)? {
                 return Ok((WriteSet::default(), existing));
             }
             let need: Need = self.load("need_id", need_id)?;
@@ -212,7 +214,7 @@ impl Hub {
             );
             writes.record_event(record.event(EventKind::MatchProposed, now, None, summary));
             if !request_id.is_empty() {
-                writes.remember_request("ProposeMatch", request_id, &record.id);
+                writes.remember_request(&scope, request_id, &record.id);
             }
             Ok((writes, record))
         };
@@ -303,6 +305,15 @@ impl Hub {
             kind: "need",
             id: record.need_id.clone(),
         })?;
+        if old_need.status.is_final() {
+            let why = format!(
+                "need {} is {}; match {} cannot be confirmed",
+                old_need.id,
+                old_need.status.word(),
+                record.id
+            );
+            return Err(HubError::FailedPrecondition(why));
+        }
         if old_need.status == NeedStatus::Open {
             writes.put(Some(&old_need), &Hub::moved(&old_need, NeedStatus::Matched, now)?)?;
         }

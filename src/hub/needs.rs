@@ -51,8 +51,10 @@ impl Hub {
             spec.countries.extend(requester.profile.country.clone());
         }
         spec.validate()?;
+        // Idempotency keys are the owner's own: another caller reusing a key gets its own record.
+        let scope = format!("SubmitNeed/{}", requester.id);
         let change = |store: &Store| {
-            if let Some(need) = self.replay::<Need>("SubmitNeed", request_id)? {
+            if let Some(need) = self.replay::<Need>(&scope, request_id)? {
                 return Ok((WriteSet::default(), need));
             }
             let now = self.now();
@@ -69,7 +71,7 @@ impl Hub {
             let summary = format!("{} submitted need {}: {}", need.requester_id, need.id, need.spec.title);
             writes.record_event(need.event(EventKind::NeedSubmitted, now, summary));
             if !request_id.is_empty() {
-                writes.remember_request("SubmitNeed", request_id, &need.id);
+                writes.remember_request(&scope, request_id, &need.id);
             }
             Ok((writes, need))
         };

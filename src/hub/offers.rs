@@ -38,8 +38,10 @@ impl Hub {
             spec.languages.clone_from(&provider.profile.languages);
         }
         spec.validate()?;
+        // Idempotency keys are the owner's own: another caller reusing a key gets its own record.
+        let scope = format!("RegisterOffer/{}", provider.id);
         let change = |store: &Store| {
-            if let Some(offer) = self.replay::<Offer>("RegisterOffer", request_id)? {
+            if let Some(offer) = self.replay::<Offer>(&scope, request_id)? {
                 return Ok((WriteSet::default(), offer));
             }
             let now = self.now();
@@ -55,7 +57,7 @@ impl Hub {
             let mut writes = WriteSet::default();
             writes.put(None, &offer)?;
             if !request_id.is_empty() {
-                writes.remember_request("RegisterOffer", request_id, &offer.id);
+                writes.remember_request(&scope, request_id, &offer.id);
             }
             Ok((writes, offer))
         };

@@ -4,11 +4,12 @@
 
 use std::sync::PoisonError;
 
+use super::needs::cancel_pending;
 use super::{Hub, HubError};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{
     EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
-    PartnershipKind, PartnershipSpec, Violations,
+    PartnershipKind, PartnershipSpec, Party, Violations,
 };
 use crate::store::{Store, TreeName, WriteSet};
 
@@ -73,6 +74,13 @@ impl Hub {
         outcome: Outcome,
     ) -> Result<(WriteSet, Completion), HubError> {
         let old: Match = self.load("match_id", match_id)?;
+        if old.party(&outcome.reported_by) == Some(Party::Provider) {
+            let rule = format!(
+                "only the requester ({}) reports the outcome of match {match_id}: a provider cannot rate its own work",
+                old.requester_id
+            );
+            return Err(Violations::single("actor_id", rule).into());
+        }
         if old.party(&outcome.reported_by).is_none() {
             let rule = format!(
                 "{} is neither the requester nor the provider of match {match_id}",
@@ -139,6 +147,10 @@ impl Hub {
         if old.status.allows(status) {
             writes.put(Some(&old), &Hub::moved(&old, status, now)?)?;
         }
+        if status == NeedStatus::Fulfilled {
+            // Proposals still waiting on a fulfilled need would only hold up scarce capacity.
+            cancel_pending(store, writes, TreeName::MatchesByNeed, &record.need_id, now)?;
+        }
         Ok(())
     }
 
@@ -169,6 +181,7 @@ impl Hub {
             trust: outcome.earned_trust(),
             since: None,
             note: format!("match {} completed with rating {}", record.id, outcome.rating),
+            claimed_by: None,
         };
         let previous = self.partnership_like(store, &spec)?;
         let trust = outcome.updated_trust(previous.as_ref().map(|p| p.spec.trust));

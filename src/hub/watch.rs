@@ -29,7 +29,7 @@ pub type EventFilter = Box<dyn Fn(&Hub, &HubEvent) -> bool + Send + Sync>;
 impl Hub {
     /// The newest event sequence known to be durable.
     pub fn event_head(&self) -> u64 {
-        *self.durable_events.borrow()
+        *self.store.durable_events().borrow()
     }
 
     /// Streams the events after `after_sequence` that pass `keep`, old ones first, then new ones
@@ -57,7 +57,7 @@ impl Hub {
         keep: EventFilter,
         sender: mpsc::Sender<Result<WatchedEvent, HubError>>,
     ) {
-        let mut horizon = self.durable_events.subscribe();
+        let mut horizon = self.store.durable_events();
         loop {
             let head = *horizon.borrow_and_update();
             while cursor < head {

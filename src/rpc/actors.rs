@@ -43,11 +43,21 @@ impl ActorService for ActorApi {
         &self,
         request: Request<RegisterActorRequest>,
     ) -> Result<Response<RegisterActorResponse>, Status> {
-        policy::register(&Caller::of(&request), self.registration)?;
+        let caller = Caller::of(&request);
+        policy::register(&caller, self.registration)?;
         let (profile, request_id) = convert::register_actor(request.into_inner())?;
         let (actor, api_token) = self.hub.register_actor(profile, &request_id).await?;
-        let actor = Some(convert::actor(&actor, ContactVisibility::Shown));
-        Ok(Response::new(RegisterActorResponse { actor, api_token }))
+        // A new registration shows the registrant what it sent; a replay is like any other read.
+        let contact = if api_token.is_some() {
+            ContactVisibility::Shown
+        } else {
+            visibility(&caller, &actor.id)
+        };
+        let actor = Some(convert::actor(&actor, contact));
+        Ok(Response::new(RegisterActorResponse {
+            actor,
+            api_token: api_token.unwrap_or_default(),
+        }))
     }
 
     async fn get_actor(&self, request: Request<GetActorRequest>) -> Result<Response<Actor>, Status> {

@@ -745,6 +745,7 @@ pub fn add_partnership(request: proto::AddPartnershipRequest) -> Result<(Partner
             trust,
             since,
             note,
+            claimed_by: None,
         },
         request_id,
     ))
@@ -760,6 +761,7 @@ pub fn partnership(partnership: &Partnership) -> proto::Partnership {
         trust,
         since,
         note,
+        claimed_by,
     } = spec;
     proto::Partnership {
         id: id.clone(),
@@ -770,6 +772,7 @@ pub fn partnership(partnership: &Partnership) -> proto::Partnership {
         since: since.map(|day| day.to_string()).unwrap_or_default(),
         note: note.clone(),
         created_at: timestamp(*created_at),
+        claimed_by: claimed_by.clone().unwrap_or_default(),
     }
 }
 

@@ -97,6 +97,13 @@ impl MatchService for MatchApi {
         let caller = Caller::of(&request);
         let (match_id, actor_id, report) = convert::complete_match(request.into_inner())?;
         self.act_as_party(&caller, &match_id, &actor_id)?;
+        if caller != Caller::Admin {
+            let requester = self
+                .hub
+                .record::<crate::domain::Match>("match_id", &match_id)?
+                .requester_id;
+            policy::act_for(&caller, &requester, "actor_id")?;
+        }
         let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
         Ok(Response::new(convert::match_record(&record)))
     }

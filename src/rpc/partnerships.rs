@@ -31,9 +31,12 @@ impl PartnershipApi {
 impl PartnershipService for PartnershipApi {
     async fn add_partnership(&self, request: Request<AddPartnershipRequest>) -> Result<Response<Partnership>, Status> {
         let caller = Caller::of(&request);
-        let (spec, request_id) = convert::add_partnership(request.into_inner())?;
+        let (mut spec, request_id) = convert::add_partnership(request.into_inner())?;
         let what = "a partnership between two other actors (ask the admin)";
         policy::act_for_one_of(&caller, &[&spec.actor_a, &spec.actor_b], what)?;
+        if let Caller::Actor(claimant) = &caller {
+            spec.claimed_by = Some(claimant.clone());
+        }
         let partnership = self.hub.add_partnership(spec, &request_id).await?;
         Ok(Response::new(convert::partnership(&partnership)))
     }

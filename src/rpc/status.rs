@@ -28,7 +28,7 @@ impl From<Violations> for Status {
 fn store_status(error: &StoreError) -> Status {
     tracing::error!(%error, "store failure");
     match error {
-        StoreError::Flush(_) => Status::unavailable(format!(
+        StoreError::Flush(_) | StoreError::Sled(sled::Error::Io(_)) => Status::unavailable(format!(
             "{error}; the write may not have been saved, retry with the same request_id"
         )),
         StoreError::Sled(_) | StoreError::Corrupt { .. } | StoreError::Incompatible(_) => {

@@ -27,6 +27,8 @@ struct Flushed {
 struct Shared {
     /// Highest ticket handed out.
     issued: AtomicU64,
+    /// Highest event sequence committed; raised before the ticket that covers it is issued.
+    sequence_committed: AtomicU64,
     /// Wakes the flusher; the bool asks it to stop.
     wake: Mutex<bool>,
     wake_signal: Condvar,
@@ -36,32 +38,47 @@ struct Shared {
 pub struct Durability {
     shared: Arc<Shared>,
     flushed: watch::Receiver<Flushed>,
+    /// The highest event sequence known to be on disk. The flusher publishes it, so watchers
+    /// hear of every durable event even when the writer's own call was cancelled meanwhile.
+    durable_events: watch::Receiver<u64>,
     flusher: Option<thread::JoinHandle<()>>,
 }
 
 impl Durability {
-    /// Starts the flusher thread for `db`.
-    pub fn start(db: sled::Db) -> Durability {
+    /// Starts the flusher thread for `db`, whose event log ends at `last_sequence`.
+    pub fn start(db: sled::Db, last_sequence: u64) -> Durability {
         let shared = Arc::new(Shared {
             issued: AtomicU64::new(0),
+            sequence_committed: AtomicU64::new(last_sequence),
             wake: Mutex::new(false),
             wake_signal: Condvar::new(),
         });
         let (sender, flushed) = watch::channel(Flushed::default());
+        let (events_sender, durable_events) = watch::channel(last_sequence);
         let worker = Arc::clone(&shared);
         let flusher = thread::Builder::new()
             .name("capacity-hub-flusher".into())
-            .spawn(move || flush_loop(&db, &worker, &sender))
+            .spawn(move || flush_loop(&db, &worker, &sender, &events_sender))
             .ok();
         Durability {
             shared,
             flushed,
+            durable_events,
             flusher,
         }
     }
 
-    /// Takes a ticket for a write that has just been applied, and wakes the flusher.
-    pub fn ticket(&self) -> FlushTicket {
+    /// The highest event sequence known to be on disk, as it changes.
+    pub fn durable_events(&self) -> watch::Receiver<u64> {
+        self.durable_events.clone()
+    }
+
+    /// Takes a ticket for a write that has just been applied (with the last event sequence it
+    /// appended, if any), and wakes the flusher.
+    pub fn ticket(&self, last_sequence: Option<u64>) -> FlushTicket {
+        if let Some(sequence) = last_sequence {
+            self.shared.sequence_committed.fetch_max(sequence, Ordering::SeqCst);
+        }
         let ticket = self.shared.issued.fetch_add(1, Ordering::SeqCst) + 1;
         // Taking the lock orders this wake-up after the flusher's check of `issued`, so the
         // flusher cannot miss it between checking and waiting.
@@ -100,7 +117,7 @@ impl Drop for Durability {
     }
 }
 
-fn flush_loop(db: &sled::Db, shared: &Shared, sender: &watch::Sender<Flushed>) {
+fn flush_loop(db: &sled::Db, shared: &Shared, sender: &watch::Sender<Flushed>, events: &watch::Sender<u64>) {
     let mut through = 0;
     loop {
         let stop = {
@@ -112,10 +129,17 @@ fn flush_loop(db: &sled::Db, shared: &Shared, sender: &watch::Sender<Flushed>) {
             }
         };
         let target = shared.issued.load(Ordering::SeqCst);
+        // Read after `target`: every event up to it was committed before this flush starts.
+        let sequence = shared.sequence_committed.load(Ordering::SeqCst);
         match db.flush() {
             Ok(_) => {
                 through = target;
                 sender.send_modify(|state| state.through = target);
+                events.send_if_modified(|durable| {
+                    let advanced = sequence > *durable;
+                    *durable = (*durable).max(sequence);
+                    advanced
+                });
             }
             Err(error) => {
                 tracing::error!(%error, "flush failed; writes are not acknowledged");

@@ -1,6 +1,6 @@
-//! Exact min-cost flow for `optimal`: successive shortest paths, one need at a time, with node
-//! potentials and early-stopping Dijkstra (see the module docs of `allocate` for the network and
-//! why). Integers only.
+//! Exact min-cost flow by successive shortest paths, one need at a time, with node potentials and
+//! early-stopping Dijkstra: the reference for the cost-scaling solver, and the solver for values
+//! too large for cost scaling's prices (see the module docs of `allocate`). Integers only.
 //!
 //! Nodes: needs `0..n`, slots (offer x region) `n..n + s`, offers after them, then the sink.
 //! Residual arcs, with cost before potentials:
@@ -16,6 +16,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::funding::Solver;
 use super::prepared::{NONE, Prepared};
 
 /// The flow, its potentials and the search's scratch space.
@@ -119,17 +120,12 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Per need: the candidate it holds, or `NONE`.
-    pub fn assignment(&self) -> &[usize] {
-        &self.assigned
-    }
-
     /// Route each of `needs` (unassigned, not yet routed) along its shortest augmenting path,
     /// best needs first: they settle the market early, so later searches stop sooner.
-    pub fn route(&mut self, mut needs: Vec<usize>) {
+    fn route(&mut self, mut needs: Vec<usize>) {
         let p = self.p;
         needs.retain(|&n| !p.candidates(n).is_empty());
-        needs.sort_unstable();
+        needs.sort_unstable_by_key(|&n| (Reverse(p.value[p.start[n]]), n));
         for need in needs {
             self.enter(need);
             let sink_dist = self.shortest_path(need);
@@ -138,15 +134,6 @@ impl<'a> Flow<'a> {
                 self.pi[node] += self.search.dist[node] - sink_dist;
             }
             self.augment(need);
-            STATS.with(|st| {
-                let mut st = st.borrow_mut();
-                st.0 += 1;
-                st.1 += self.search.order.len();
-                st.2 = st.2.max(self.search.order.len());
-                let b = (usize::BITS - self.search.order.len().leading_zeros()) as usize;
-                st.3[b] += 1;
-                st.4[b] += self.search.order.len();
-            });
         }
     }
 
@@ -310,48 +297,29 @@ impl<'a> Flow<'a> {
         }
         self.assigned[need] = NONE;
     }
-
-    /// Open funding offers whose assigned budgets exceed their funds, in index order.
-    pub fn offers_over_budget(&self) -> Vec<usize> {
-        (0..self.p.offers)
-            .filter(|&o| !self.closed[o])
-            .filter(|&o| {
-                let spent: i64 = self.held(o).iter().map(|&(need, _)| self.p.budget[need]).sum();
-                self.p.funding[o].is_some_and(|funds| spent > funds)
-            })
-            .collect()
-    }
-
-    /// The (need, candidate) pairs `offer` holds, by need index.
-    pub fn held(&self, offer: usize) -> Vec<(usize, usize)> {
-        let mut held = Vec::new();
-        for slot in self.p.offer_slots[offer]..self.p.offer_slots[offer + 1] {
-            let mut need = self.held_head[slot];
-            while need != NONE {
-                held.push((need, self.assigned[need]));
-                need = self.held_next[need];
-            }
-        }
-        held.sort_unstable();
-        held
-    }
-
-    /// Close `offer` with the needs in `kept`; release and return the others. The rest of the flow
-    /// keeps its reduced-cost invariant (only arcs disappear), so those needs can simply be routed
-    /// again.
-    pub fn close(&mut self, offer: usize, kept: &[usize]) -> Vec<usize> {
-        self.closed[offer] = true;
-        let mut evicted = Vec::new();
-        for (need, k) in self.held(offer) {
-            if !kept.contains(&need) {
-                self.slot_flow[self.p.slot[k] as usize] -= 1;
-                self.offer_flow[offer] -= 1;
-                self.release(need);
-                evicted.push(need);
-            }
-        }
-        evicted
-    }
 }
 
-thread_local! { pub static STATS: std::cell::RefCell<(usize, usize, usize, [usize; 20], [usize; 20])> = const { std::cell::RefCell::new((0, 0, 0, [0; 20], [0; 20])) }; }
+impl Solver for Flow<'_> {
+    fn solve(&mut self) {
+        self.route((0..self.p.needs).collect());
+    }
+
+    fn assignment(&self) -> Vec<usize> {
+        self.assigned.clone()
+    }
+
+    /// Release the needs `offer` does not keep. The rest of the flow keeps its reduced-cost
+    /// invariant (only arcs disappear), so those needs can simply be routed again.
+    fn close(&mut self, offer: usize, held: &[(usize, usize)], kept: &[usize]) {
+        self.closed[offer] = true;
+        for &(need, k) in held.iter().filter(|(need, _)| !kept.contains(need)) {
+            self.slot_flow[self.p.slot[k] as usize] -= 1;
+            self.offer_flow[offer] -= 1;
+            self.release(need);
+        }
+    }
+
+    fn reroute(&mut self, evicted: Vec<usize>) {
+        self.route(evicted);
+    }
+}

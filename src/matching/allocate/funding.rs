@@ -1,12 +1,59 @@
-//! Which needs a funding offer keeps when the flow gave it more budgets than it has funds: the
-//! classic half-approximation for a knapsack. Greedy by value per dollar (taking every need that
-//! still fits), or the single most valuable need if that is worth more; needs without a budget
-//! are free and always kept. Either way the kept needs are worth at least half of the best subset
-//! of the needs the offer held (each need fits alone, since pairs over the funds are no arcs).
+//! The funding repair of `optimal` (rule and guarantee in the `allocate` module docs): one round
+//! that closes every funding offer with what it may keep and routes the needs let go again.
+//!
+//! What an over-budget offer keeps is the classic half-approximation for a knapsack: greedy by
+//! value per dollar (taking every need that still fits), or the single most valuable need if that
+//! is worth more; needs without a budget are free and always kept. Either way the kept needs are
+//! worth at least half of the best subset of the needs the offer held (each fits alone, since
+//! pairs over the funds are no arcs).
 
 use std::cmp::Ordering;
 
-use super::prepared::Prepared;
+use super::prepared::{NONE, Prepared};
+
+/// What the repair needs from an exact flow solver.
+pub trait Solver {
+    /// Route every need: an optimal flow for everything still open.
+    fn solve(&mut self);
+    /// Per need: the candidate it holds, or `NONE`.
+    fn assignment(&self) -> Vec<usize>;
+    /// Close `offer` for good with the needs in `kept` (a subset of the (need, candidate) pairs
+    /// it `held`); the others lose their seat.
+    fn close(&mut self, offer: usize, held: &[(usize, usize)], kept: &[usize]);
+    /// Route the needs that closed offers let go, optimally for what remains open.
+    fn reroute(&mut self, evicted: Vec<usize>);
+}
+
+/// If some funding offer holds more budgets than its funds: every funding offer is closed with
+/// what it may keep (all it holds if that fits, else [`keep`]), and the needs let go are routed
+/// once more through the other offers. Returns whether anything was repaired. One round suffices
+/// because no funding offer is left open to overflow again.
+pub fn repair(p: &Prepared, solver: &mut impl Solver) -> bool {
+    let funded: Vec<usize> = (0..p.offers).filter(|&o| p.funding[o].is_some()).collect();
+    let mut holdings: Vec<Vec<(usize, usize)>> = vec![Vec::new(); p.offers];
+    for (need, &k) in solver.assignment().iter().enumerate().filter(|&(_, &k)| k != NONE) {
+        holdings[p.offer[k] as usize].push((need, k));
+    }
+    let over = |offer: usize, held: &[(usize, usize)]| {
+        let spent: i64 = held.iter().map(|&(need, _)| p.budget[need]).sum();
+        p.funding[offer].is_some_and(|funds| spent > funds)
+    };
+    if !funded.iter().any(|&o| over(o, &holdings[o])) {
+        return false;
+    }
+    let mut evicted = Vec::new();
+    for &offer in &funded {
+        let held = &holdings[offer];
+        let kept = match over(offer, held) {
+            true => keep(p, offer, held),
+            false => held.iter().map(|&(need, _)| need).collect(),
+        };
+        evicted.extend(held.iter().map(|&(need, _)| need).filter(|need| !kept.contains(need)));
+        solver.close(offer, held, &kept);
+    }
+    solver.reroute(evicted);
+    true
+}
 
 /// The needs (by index, sorted) that `offer` keeps from `held` (need, candidate) pairs.
 pub fn keep(p: &Prepared, offer: usize, held: &[(usize, usize)]) -> Vec<usize> {

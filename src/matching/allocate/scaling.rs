@@ -10,12 +10,17 @@
 //! Each phase divides epsilon by `ALPHA` and restores epsilon-optimality by pushing excess along
 //! admissible arcs (reduced cost < 0) and relabelling nodes that have none.
 //!
-//! The sink has demand equal to the number of needs and is an ordinary node: saturating arcs at
-//! the start of a phase can send it more than that, and it pushes the surplus back. Its large
-//! degree is scanned only then, which is rare.
+//! Choices that keep phases cheap on this network: a need starts each bid at its best arc (its
+//! relabel records the arc, as in an auction); a slot keeps its held arcs in a heap by
+//! `price(need) - cost`, so sending a unit back to the need it values least costs a heap pop,
+//! not a scan; needs start priced at their best arc, so the first phase starts from 20,000 bids
+//! rather than from every arc saturated at once. The sink has demand equal to the number of needs
+//! and is an ordinary node: saturating arcs at the start of a phase can send it more than that,
+//! and it pushes the surplus back (its large degree is scanned only then, which is rare).
 
 use std::collections::{BinaryHeap, VecDeque};
 
+use super::funding::Solver;
 use super::prepared::{NONE, Prepared};
 
 /// Epsilon is divided by this much per phase.
@@ -31,10 +36,6 @@ pub struct Scaling<'a> {
     cost: Vec<i64>,
     cand_need: Vec<u32>,
     used: Vec<bool>,
-    /// Per slot: first used candidate arc into it; arcs link to the next and previous one.
-    slot_head: Vec<usize>,
-    arc_next: Vec<usize>,
-    arc_prev: Vec<usize>,
     /// Per slot: its used arcs by `price(need) - cost`, largest first (lazy: stale entries are
     /// skipped). A need's price does not change while it holds an arc, so keys stay valid.
     holders: Vec<BinaryHeap<(i64, usize)>>,
@@ -83,9 +84,6 @@ impl<'a> Scaling<'a> {
             cost: p.value.iter().map(|&v| v * scale).collect(),
             cand_need,
             used: vec![false; p.offer.len()],
-            slot_head: vec![NONE; slots],
-            arc_next: vec![NONE; p.offer.len()],
-            arc_prev: vec![NONE; p.offer.len()],
             holders: vec![BinaryHeap::new(); slots],
             to_sink: vec![true; p.needs],
             slot_flow: vec![0; slots],
@@ -102,21 +100,14 @@ impl<'a> Scaling<'a> {
         }
     }
 
-    /// Scale epsilon down from the largest cost to 1: afterwards the flow is optimal.
-    pub fn solve(&mut self) {
-        let epsilon = self.cost.iter().copied().max().unwrap_or(0);
-        self.solve_from(epsilon);
-    }
-
+    /// Scale epsilon down from `epsilon` to 1: afterwards the flow is optimal.
     fn solve_from(&mut self, mut epsilon: i64) {
-        for slot in 0..self.holders.len() {
-            self.holders[slot].clear();
-            let mut k = self.slot_head[slot];
-            while k != NONE {
-                let key = self.holder_key(k);
-                self.holders[slot].push((key, k));
-                k = self.arc_next[k];
-            }
+        for heap in &mut self.holders {
+            heap.clear();
+        }
+        for k in (0..self.used.len()).filter(|&k| self.used[k]) {
+            let key = self.holder_key(k);
+            self.holders[self.p.slot[k] as usize].push((key, k));
         }
         while epsilon > 1 {
             epsilon = (epsilon / ALPHA).max(1);
@@ -124,29 +115,12 @@ impl<'a> Scaling<'a> {
         }
     }
 
-    /// Per need: the candidate it holds, or `NONE`.
-    pub fn assignment(&self) -> Vec<usize> {
-        let mut chosen = vec![NONE; self.p.needs];
-        for (k, _) in self.used.iter().enumerate().filter(|&(_, &used)| used) {
-            chosen[self.cand_need[k] as usize] = k;
-        }
-        chosen
-    }
-
     /// Make the pseudoflow 0-optimal by saturating every arc of negative reduced cost, then push
     /// and relabel until no node but the sink has excess.
     fn refine(&mut self, epsilon: i64) {
-        let t = std::time::Instant::now();
         self.saturate_needs();
         self.saturate_seats();
-        let ex: i64 = self.excess.iter().filter(|&&e| e > 0).sum();
-        let t1 = t.elapsed();
         self.discharge_all(epsilon);
-        eprintln!(
-            "refine eps {epsilon} excess {ex} sat {t1:?} total {:?} stats {:?}",
-            t.elapsed(),
-            STATS.with(|s| s.replace([0; 4]))
-        );
     }
 
     /// Push and relabel until no node has excess; keeps epsilon-optimality.
@@ -157,48 +131,7 @@ impl<'a> Scaling<'a> {
                 self.activate(node);
             }
         }
-        let mut iters = 0usize;
         while let Some(node) = self.queue.pop_front() {
-            iters += 1;
-            if iters > 10_000_000 && iters < 10_000_030 {
-                let kind = if node < self.slot_base {
-                    "need"
-                } else if node < self.offer_base {
-                    "slot"
-                } else if node < self.sink {
-                    "offer"
-                } else {
-                    "sink"
-                };
-                eprintln!(
-                    "node {node} {kind} excess {} price {} sinkprice {} sinkexcess {}",
-                    self.excess[node], self.price[node], self.price[self.sink], self.excess[self.sink]
-                );
-                if node < self.slot_base {
-                    for k in self.p.candidates(node) {
-                        eprintln!(
-                            "  k {k} used {} closed {} reduced {}",
-                            self.used[k],
-                            self.closed[self.p.offer[k] as usize],
-                            self.reduced(k)
-                        );
-                    }
-                }
-                if node >= self.slot_base && node < self.offer_base {
-                    let sl = node - self.slot_base;
-                    eprintln!(
-                        "  slot flow {} cap {} offer {} closed {} offerprice {}",
-                        self.slot_flow[sl],
-                        self.p.slot_cap[sl],
-                        self.p.slot_offer[sl],
-                        self.closed[self.p.slot_offer[sl] as usize],
-                        self.price[self.offer_base + self.p.slot_offer[sl] as usize]
-                    );
-                }
-            }
-            if iters == 10_000_030 {
-                std::process::exit(3);
-            }
             self.queued[node] = false;
             if node < self.slot_base {
                 self.discharge_need(node, epsilon);
@@ -295,34 +228,17 @@ impl<'a> Scaling<'a> {
     fn push_arc(&mut self, k: usize) {
         let slot = self.p.slot[k] as usize;
         self.used[k] = true;
-        let head = self.slot_head[slot];
-        self.arc_next[k] = head;
-        self.arc_prev[k] = NONE;
-        if head != NONE {
-            self.arc_prev[head] = k;
-        }
-        self.slot_head[slot] = k;
         let key = self.holder_key(k);
         self.holders[slot].push((key, k));
         self.excess[self.cand_need[k] as usize] -= 1;
         self.excess[self.slot_base + slot] += 1;
     }
 
-    /// One unit back over candidate arc `k`.
+    /// One unit back over candidate arc `k` (its heap entry goes stale).
     fn pull_arc(&mut self, k: usize) {
-        let slot = self.p.slot[k] as usize;
         self.used[k] = false;
-        let (prev, next) = (self.arc_prev[k], self.arc_next[k]);
-        if prev == NONE {
-            self.slot_head[slot] = next;
-        } else {
-            self.arc_next[prev] = next;
-        }
-        if next != NONE {
-            self.arc_prev[next] = prev;
-        }
         self.excess[self.cand_need[k] as usize] += 1;
-        self.excess[self.slot_base + slot] -= 1;
+        self.excess[self.slot_base + self.p.slot[k] as usize] -= 1;
     }
 
     /// A need with excess has no unit anywhere: push it to an admissible slot or the sink, or
@@ -400,7 +316,8 @@ impl<'a> Scaling<'a> {
                 }
                 _ => {
                     let via_offer = if room > 0 { self.price[offer] } else { i64::MIN };
-                    self.price[node] = via_offer.max(top.map_or(i64::MIN, |(key, _)| key)) - epsilon;
+                    let best = via_offer.max(top.map_or(i64::MIN, |(key, _)| key));
+                    self.price[node] = best.saturating_sub(epsilon);
                 }
             }
         }
@@ -453,7 +370,6 @@ impl<'a> Scaling<'a> {
     }
 
     fn relabel_offer(&mut self, offer: usize, epsilon: i64) {
-        STATS.with(|s| s.borrow_mut()[2] += 1);
         let node = self.offer_base + offer;
         let mut best = if self.offer_flow[offer] < self.p.capacity[offer] {
             self.price[self.sink]
@@ -465,7 +381,7 @@ impl<'a> Scaling<'a> {
                 best = best.max(self.price[self.slot_base + slot]);
             }
         }
-        self.price[node] = best - epsilon;
+        self.price[node] = best.saturating_sub(epsilon);
     }
 
     /// The sink got more units than there are needs: send the surplus back to an offer or a need
@@ -499,7 +415,6 @@ impl<'a> Scaling<'a> {
     }
 
     fn relabel_sink(&mut self, epsilon: i64) {
-        STATS.with(|s| s.borrow_mut()[3] += 1);
         let mut best = i64::MIN;
         for offer in (0..self.p.offers).filter(|&o| self.offer_flow[o] > 0 && !self.closed[o]) {
             best = best.max(self.price[self.offer_base + offer]);
@@ -507,66 +422,53 @@ impl<'a> Scaling<'a> {
         for need in (0..self.p.needs).filter(|&n| self.to_sink[n]) {
             best = best.max(self.price[need]);
         }
-        self.price[self.sink] = best - epsilon;
+        self.price[self.sink] = best.saturating_sub(epsilon);
         self.sink_current = 0;
     }
+}
 
-    /// Open funding offers whose assigned budgets exceed their funds, in index order.
-    pub fn offers_over_budget(&self) -> Vec<usize> {
-        (0..self.p.offers)
-            .filter(|&o| !self.closed[o])
-            .filter(|&o| {
-                let spent: i64 = self.held(o).iter().map(|&(need, _)| self.p.budget[need]).sum();
-                self.p.funding[o].is_some_and(|funds| spent > funds)
-            })
-            .collect()
+impl Solver for Scaling<'_> {
+    /// Scale epsilon down from the largest cost to 1.
+    fn solve(&mut self) {
+        let epsilon = self.cost.iter().copied().max().unwrap_or(0);
+        self.solve_from(epsilon);
     }
 
-    /// The (need, candidate) pairs `offer` holds, by need index.
-    pub fn held(&self, offer: usize) -> Vec<(usize, usize)> {
-        let mut held = Vec::new();
-        for slot in self.p.offer_slots[offer]..self.p.offer_slots[offer + 1] {
-            let mut k = self.slot_head[slot];
-            while k != NONE {
-                held.push((self.cand_need[k] as usize, k));
-                k = self.arc_next[k];
-            }
+    /// Per need: the candidate it holds, or `NONE`.
+    fn assignment(&self) -> Vec<usize> {
+        let mut chosen = vec![NONE; self.p.needs];
+        for (k, _) in self.used.iter().enumerate().filter(|&(_, &used)| used) {
+            chosen[self.cand_need[k] as usize] = k;
         }
-        held.sort_unstable();
-        held
+        chosen
     }
 
-    /// Close `offer` with the needs in `kept` (they are final); the others lose their seat and are
-    /// returned. Call [`Scaling::reroute`] afterwards.
-    pub fn close(&mut self, offer: usize, kept: &[usize]) -> Vec<usize> {
+    /// The kept needs are frozen; the others' units leave the whole path need -> slot -> offer
+    /// -> sink and wait at the need as excess.
+    fn close(&mut self, offer: usize, held: &[(usize, usize)], kept: &[usize]) {
         self.closed[offer] = true;
         for slot in self.p.offer_slots[offer]..self.p.offer_slots[offer + 1] {
             self.slot_closed[slot] = true;
         }
-        let mut evicted = Vec::new();
-        for (need, k) in self.held(offer) {
+        for &(need, k) in held {
             if kept.contains(&need) {
                 self.frozen[need] = true;
             } else {
-                // The unit leaves the whole path need -> slot -> offer -> sink.
+                let slot = self.p.slot[k] as usize;
                 self.pull_arc(k);
-                self.slot_flow[self.p.slot[k] as usize] -= 1;
+                self.slot_flow[slot] -= 1;
+                self.excess[self.slot_base + slot] += 1;
                 self.offer_flow[offer] -= 1;
                 self.excess[self.sink] -= 1;
-                evicted.push(need);
             }
         }
-        evicted
     }
 
-    /// Route the needs that closed offers let go. Only arcs left the network, so the pseudoflow is
-    /// still 1-optimal: discharging at epsilon 1 makes it an optimal flow for what remains. Closed
-    /// offers' nodes only lost units, so they are never active.
-    pub fn reroute(&mut self) {
-        let k: u32 = std::env::var("RK").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let epsilon = self.cost.iter().copied().max().unwrap_or(0) / ALPHA.pow(k);
-        self.solve_from(epsilon);
+    /// Route the needs that closed offers let go (they carry excess now). Only arcs left the
+    /// network, so the pseudoflow is 1-optimal; scaling again from the top keeps each phase's
+    /// work bounded (a phase at a small epsilon would pay for the evicted needs' price gaps in
+    /// epsilon steps).
+    fn reroute(&mut self, _evicted: Vec<usize>) {
+        self.solve();
     }
 }
-
-thread_local! { static STATS: std::cell::RefCell<[usize; 4]> = const { std::cell::RefCell::new([0; 4]) }; }

@@ -70,11 +70,8 @@ pub fn blocking_pairs(instance: &AllocationInstance, p: &Prepared, allocation: &
         regions.entry((offer, p.need_region[need])).or_default().add(rank, 0);
     }
     let mut blocking = Vec::new();
-    for need in 0..p.needs {
-        for k in p
-            .candidates(need)
-            .take_while(|&k| holds[need] == NONE || k < holds[need])
-        {
+    for (need, &held) in holds.iter().enumerate() {
+        for k in p.candidates(need).take_while(|&k| held == NONE || k < held) {
             let offer = p.offer[k] as usize;
             let region = regions.get(&(offer, p.need_region[need]));
             if would_take(p, k, need, &offers[offer], region) {
@@ -82,6 +79,7 @@ pub fn blocking_pairs(instance: &AllocationInstance, p: &Prepared, allocation: &
             }
         }
     }
+    blocking.sort_unstable();
     blocking
 }
 

@@ -1,43 +1,539 @@
+//! Hand-made cases with known answers, then properties on small random instances checked against
+//! brute force, a Hungarian algorithm, textbook deferred acceptance and the second exact solver.
+
+use std::cmp::Reverse;
+use std::collections::VecDeque;
+
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+
+use super::funding::Solver;
+use super::prepared::{NONE, Prepared, budget_of};
 use super::*;
 
+fn need(region: &str, priority: f64, budget_usd: Option<i64>) -> NeedSlot {
+    NeedSlot {
+        id: format!("n-{region}"),
+        region: region.to_owned(),
+        priority,
+        budget_usd,
+    }
+}
+
+fn offer(capacity: u32, funding_usd: Option<i64>, region_cap: Option<u32>) -> OfferSlot {
+    OfferSlot {
+        id: "o".to_owned(),
+        capacity,
+        funding_usd,
+        region_cap,
+    }
+}
+
+fn pairs(list: &[(usize, usize, f64)]) -> Vec<CandidatePair> {
+    list.iter()
+        .map(|&(need, offer, fit)| CandidatePair { need, offer, fit })
+        .collect()
+}
+
+/// The integer objective of an allocation (sum of the scaled values of its candidate pairs).
+fn scaled_total(instance: &AllocationInstance, allocation: &Allocation) -> i64 {
+    let p = Prepared::new(instance);
+    let value = |&(n, o): &(usize, usize)| p.find(n, o).map_or(0, |k| p.value[k]);
+    allocation.assigned.iter().map(value).sum()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+// ---------------------------------------------------------------- hand-made cases
+
 #[test]
-#[ignore]
-fn timing_at_scale() {
-    let start = std::time::Instant::now();
-    let instance = synthetic_instance(20_000, 5_000, 50, 7);
-    eprintln!("build {:?} pairs {}", start.elapsed(), instance.pairs.len());
-    let t = std::time::Instant::now();
-    let (opt, bound) = optimal_with_bound(&instance);
-    eprintln!(
-        "optimal {:?} assigned {} total {} bound {}",
-        t.elapsed(),
-        opt.assigned.len(),
-        opt.total_value,
-        bound
+fn optimal_beats_greedy() {
+    // Greedy gives X to A (0.9) and leaves B without an offer; the optimum moves A to Y.
+    let instance = AllocationInstance {
+        needs: vec![need("africa", 1.0, None), need("africa", 1.0, None)],
+        offers: vec![offer(1, None, None), offer(1, None, None)],
+        pairs: pairs(&[(0, 0, 0.9), (0, 1, 0.8), (1, 0, 0.7)]),
+    };
+    let best = optimal(&instance);
+    assert_eq!(best.assigned, vec![(0, 1), (1, 0)]);
+    assert!(close(best.total_value, 1.5));
+    let fair = stable(&instance);
+    assert_eq!(fair.assigned, vec![(0, 0)]);
+    assert!(close(fair.total_value, 0.9));
+    assert_eq!(
+        blocking_pairs(&instance, &best),
+        vec![(0, 0)],
+        "A and X would both rather pair up"
     );
-    let t = std::time::Instant::now();
-    let st = stable(&instance);
-    eprintln!(
-        "stable {:?} assigned {} total {}",
-        t.elapsed(),
-        st.assigned.len(),
-        st.total_value
+    assert!(blocking_pairs(&instance, &fair).is_empty());
+}
+
+#[test]
+fn region_cap_binds() {
+    let instance = AllocationInstance {
+        needs: vec![
+            need("africa", 1.0, None),
+            need("africa", 1.0, None),
+            need("africa", 1.0, None),
+            need("asia", 1.0, None),
+        ],
+        offers: vec![offer(3, None, Some(1))],
+        pairs: pairs(&[(0, 0, 0.9), (1, 0, 0.8), (2, 0, 0.7), (3, 0, 0.1)]),
+    };
+    for allocation in [optimal(&instance), stable(&instance)] {
+        assert_eq!(allocation.assigned, vec![(0, 0), (3, 0)]);
+        assert!(check_feasible(&instance, &allocation).is_ok());
+    }
+}
+
+#[test]
+fn capacity_binds_and_priority_weighs() {
+    // Need 1 fits worse but is twice as urgent: 0.5 * 2 beats 0.7.
+    let instance = AllocationInstance {
+        needs: vec![
+            need("asia", 1.0, None),
+            need("asia", 2.0, None),
+            need("asia", 1.0, None),
+        ],
+        offers: vec![offer(2, None, None)],
+        pairs: pairs(&[(0, 0, 0.9), (1, 0, 0.5), (2, 0, 0.7)]),
+    };
+    let best = optimal(&instance);
+    assert_eq!(best.assigned, vec![(0, 0), (1, 0)]);
+    assert!(close(best.total_value, 1.9));
+}
+
+/// A funding offer with 100 USD; budgets 60, 50, 40 and one other offer for need 0.
+fn funding_instance(funds: i64) -> AllocationInstance {
+    AllocationInstance {
+        needs: vec![
+            need("africa", 1.0, Some(60)),
+            need("africa", 1.0, Some(50)),
+            need("africa", 1.0, Some(40)),
+        ],
+        offers: vec![offer(3, Some(funds), None), offer(1, None, None)],
+        pairs: pairs(&[(0, 0, 0.9), (1, 0, 0.8), (2, 0, 0.7), (0, 1, 0.3)]),
+    }
+}
+
+#[test]
+fn funding_budget_binds() {
+    let instance = funding_instance(100);
+    let (best, bound) = optimal_with_bound(&instance);
+    // The flow gives all three to the fund (150 USD); it keeps the best value per dollar that
+    // fits (needs 2 and 1, 90 USD) and need 0 goes to the other offer: the true optimum here.
+    assert_eq!(best.assigned, vec![(0, 1), (1, 0), (2, 0)]);
+    assert!(close(best.total_value, 1.8));
+    assert!(close(bound, 2.4));
+    assert!(check_feasible(&instance, &best).is_ok());
+    let fair = stable(&instance);
+    // Need 1 proposes after need 0 took 60 USD: 50 more would not fit, so the fund refuses it.
+    assert_eq!(fair.assigned, vec![(0, 0), (2, 0)]);
+    assert!(blocking_pairs(&instance, &fair).is_empty());
+}
+
+#[test]
+fn funding_that_does_not_bind_is_exact() {
+    let instance = funding_instance(150);
+    let (best, bound) = optimal_with_bound(&instance);
+    assert_eq!(best.assigned, vec![(0, 0), (1, 0), (2, 0)]);
+    assert!(close(best.total_value, bound));
+}
+
+#[test]
+fn a_budget_over_the_funds_is_no_pair() {
+    let instance = AllocationInstance {
+        needs: vec![need("oceania", 1.0, Some(500))],
+        offers: vec![offer(1, Some(100), None)],
+        pairs: pairs(&[(0, 0, 1.0)]),
+    };
+    assert!(optimal(&instance).assigned.is_empty());
+    assert!(stable(&instance).assigned.is_empty());
+    let reasons = unmatched_reasons(&instance, &optimal(&instance));
+    assert_eq!(
+        reasons,
+        vec![(0, "its only candidate offer cannot fund its budget".to_owned())]
     );
-    check_feasible(&instance, &opt).unwrap();
-    check_feasible(&instance, &st).unwrap();
-    if std::env::var("SSP").is_ok() {
-        let p = prepared::Prepared::new(&instance);
-        let t = std::time::Instant::now();
-        let (a, r) = by_shortest_paths(&p);
-        eprintln!("ssp {:?}", t.elapsed());
-        let (b, r2) = by_cost_scaling(&p);
-        let sum = |c: &[usize]| c.iter().filter(|&&k| k != NONE).map(|&k| p.value[k]).sum::<i64>();
-        eprintln!(
-            "relaxed ssp {} cs {}; final ssp {} cs {}",
-            sum(&r),
-            sum(&r2),
-            sum(&a),
-            sum(&b)
-        );
+}
+
+#[test]
+fn stable_on_a_classic_instance() {
+    // X (2 seats) is everyone's favourite; deferred acceptance keeps its two best needs, need 2
+    // falls back to Y and need 3 finds Y full. The optimum (2.2) would swap needs 1 and 2, but
+    // need 1 and X would both rather have each other.
+    let instance = AllocationInstance {
+        needs: (0..4).map(|_| need("americas", 1.0, None)).collect(),
+        offers: vec![offer(2, None, None), offer(1, None, None)],
+        pairs: pairs(&[
+            (0, 0, 0.9),
+            (0, 1, 0.5),
+            (1, 0, 0.8),
+            (1, 1, 0.6),
+            (2, 0, 0.7),
+            (2, 1, 0.4),
+            (3, 1, 0.3),
+        ]),
+    };
+    let fair = stable(&instance);
+    assert_eq!(fair.assigned, vec![(0, 0), (1, 0), (2, 1)]);
+    assert!(close(fair.total_value, 2.1));
+    let best = optimal(&instance);
+    assert!(close(best.total_value, 2.2));
+    assert_eq!(blocking_pairs(&instance, &best), vec![(1, 0)]);
+    let reasons = unmatched_reasons(&instance, &fair);
+    assert_eq!(reasons, vec![(3, "its only candidate offer is full".to_owned())]);
+}
+
+#[test]
+fn unmatched_reasons_count_each_obstacle() {
+    let instance = AllocationInstance {
+        needs: vec![
+            need("asia", 1.0, None),
+            need("asia", 1.0, Some(80)),
+            need("asia", 1.0, None),
+            need("asia", 1.0, None),
+        ],
+        offers: vec![offer(1, None, None), offer(2, None, Some(1)), offer(1, Some(50), None)],
+        pairs: pairs(&[
+            (0, 0, 0.9),
+            (0, 1, 0.9),
+            (1, 0, 0.1),
+            (1, 1, 0.1),
+            (1, 2, 0.5),
+            (2, 1, 0.2),
+        ]),
+    };
+    let allocation = optimal(&instance);
+    assert_eq!(allocation.assigned, vec![(0, 0), (2, 1)]);
+    let reasons = unmatched_reasons(&instance, &allocation);
+    assert_eq!(
+        reasons,
+        vec![
+            (
+                1,
+                "of its 3 candidate offers, 1 is full, 1 has reached its cap for asia and 1 cannot fund its \
+                 budget"
+                    .to_owned()
+            ),
+            (3, "it has no candidate offers".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn check_feasible_names_the_broken_rule() {
+    let instance = funding_instance(100);
+    let broken = |assigned: Vec<(usize, usize)>| {
+        let allocation = Allocation {
+            assigned,
+            total_value: 0.0,
+        };
+        check_feasible(&instance, &allocation).unwrap_err()
+    };
+    assert!(broken(vec![(0, 0), (1, 0)]).contains("funds budgets of 110 USD"));
+    assert!(broken(vec![(0, 0), (0, 1)]).contains("more than once"));
+    assert!(broken(vec![(1, 1)]).contains("not a candidate"));
+    assert!(broken(vec![(9, 0)]).contains("unknown"));
+    let tight = AllocationInstance {
+        offers: vec![offer(1, None, Some(1)), offer(1, None, None)],
+        ..funding_instance(0)
+    };
+    let allocation = Allocation {
+        assigned: vec![(0, 0), (1, 0)],
+        total_value: 0.0,
+    };
+    assert!(check_feasible(&tight, &allocation).unwrap_err().contains("capacity 1"));
+}
+
+#[test]
+fn odd_inputs_are_tolerated() {
+    let instance = AllocationInstance {
+        needs: vec![need("europe", f64::NAN, Some(-5)), need("europe", 0.2, None)],
+        offers: vec![offer(2, Some(-1), None)],
+        pairs: pairs(&[(0, 0, f64::NAN), (1, 0, 7.0), (1, 0, 0.5), (5, 0, 1.0), (0, 9, 1.0)]),
+    };
+    let best = optimal(&instance);
+    // Need 1's fit is clamped to 1 and its priority to 1; need 0 is worth nothing.
+    assert_eq!(best.assigned, vec![(1, 0)]);
+    assert!(close(best.total_value, 1.0));
+    assert!(check_feasible(&instance, &best).is_ok());
+    assert_eq!(stable(&instance).assigned, vec![(1, 0)]);
+    assert_eq!(optimal(&AllocationInstance::default()), Allocation::default());
+}
+
+#[test]
+fn synthetic_instances_are_deterministic_and_solvable() {
+    let a = synthetic_instance(300, 80, 12, 3);
+    assert_eq!(a, synthetic_instance(300, 80, 12, 3));
+    assert_ne!(a, synthetic_instance(300, 80, 12, 4));
+    assert_eq!(a.pairs.len(), 300 * 12);
+    let (best, bound) = optimal_with_bound(&a);
+    assert_eq!(best, optimal(&a), "same input, same output");
+    assert!(check_feasible(&a, &best).is_ok());
+    assert!(best.total_value <= bound + 1e-9);
+    let fair = stable(&a);
+    assert!(check_feasible(&a, &fair).is_ok());
+    assert!(blocking_pairs(&a, &fair).is_empty());
+    assert_eq!(relaxed_by_both_solvers(&a).0, relaxed_by_both_solvers(&a).1);
+}
+
+// ---------------------------------------------------------------- references for the properties
+
+/// The first (relaxed) flow's scaled total by cost scaling and by shortest paths.
+fn relaxed_by_both_solvers(instance: &AllocationInstance) -> (i64, i64) {
+    let p = Prepared::new(instance);
+    let total = |chosen: Vec<usize>| chosen.iter().filter(|&&k| k != NONE).map(|&k| p.value[k]).sum();
+    let mut scaling = scaling::Scaling::new(&p);
+    scaling.solve();
+    let mut paths = flow::Flow::new(&p);
+    paths.solve();
+    (total(scaling.assignment()), total(paths.assignment()))
+}
+
+/// Best scaled total over every feasible allocation, by depth-first search; with `budgets`
+/// false only each pair's own budget must fit (the flow's relaxation).
+fn brute_force(instance: &AllocationInstance, budgets: bool) -> i64 {
+    let p = Prepared::new(instance);
+    let mut state = BruteState {
+        count: vec![0; p.offers],
+        region: vec![vec![0; p.needs.max(1)]; p.offers],
+        spent: vec![0; p.offers],
+    };
+    search(&p, budgets, 0, &mut state)
+}
+
+struct BruteState {
+    count: Vec<u32>,
+    region: Vec<Vec<u32>>,
+    spent: Vec<i64>,
+}
+
+fn search(p: &Prepared, budgets: bool, need: usize, state: &mut BruteState) -> i64 {
+    if need == p.needs {
+        return 0;
+    }
+    let mut best = search(p, budgets, need + 1, state);
+    for k in p.candidates(need) {
+        let (o, r) = (p.offer[k] as usize, p.need_region[need] as usize);
+        let money = !budgets || p.funding[o].is_none_or(|f| state.spent[o] + p.budget[need] <= f);
+        let seat = state.count[o] < p.capacity[o] && p.region_cap[o].is_none_or(|c| state.region[o][r] < c);
+        if money && seat {
+            state.count[o] += 1;
+            state.region[o][r] += 1;
+            state.spent[o] += p.budget[need];
+            best = best.max(p.value[k] + search(p, budgets, need + 1, state));
+            state.count[o] -= 1;
+            state.region[o][r] -= 1;
+            state.spent[o] -= p.budget[need];
+        }
+    }
+    best
+}
+
+/// Maximum-weight assignment on a square matrix (O(n^3) Hungarian, potentials form).
+fn hungarian_max(weights: &[Vec<i64>]) -> i64 {
+    let n = weights.len();
+    let cost = |i: usize, j: usize| -weights[i - 1][j - 1];
+    let (mut u, mut v) = (vec![0i64; n + 1], vec![0i64; n + 1]);
+    let (mut matched, mut way) = (vec![0usize; n + 1], vec![0usize; n + 1]);
+    for row in 1..=n {
+        matched[0] = row;
+        let mut j0 = 0;
+        let mut min_to = vec![i64::MAX; n + 1];
+        let mut used = vec![false; n + 1];
+        loop {
+            used[j0] = true;
+            let (i0, mut delta, mut j1) = (matched[j0], i64::MAX, 0);
+            for j in 1..=n {
+                if !used[j] {
+                    let reduced = cost(i0, j) - u[i0] - v[j];
+                    if reduced < min_to[j] {
+                        min_to[j] = reduced;
+                        way[j] = j0;
+                    }
+                    if min_to[j] < delta {
+                        delta = min_to[j];
+                        j1 = j;
+                    }
+                }
+            }
+            for j in 0..=n {
+                if used[j] {
+                    u[matched[j]] += delta;
+                    v[j] -= delta;
+                } else {
+                    min_to[j] -= delta;
+                }
+            }
+            j0 = j1;
+            if matched[j0] == 0 {
+                break;
+            }
+        }
+        while j0 != 0 {
+            let j1 = way[j0];
+            matched[j0] = matched[j1];
+            j0 = j1;
+        }
+    }
+    (1..=n).map(|j| weights[matched[j] - 1][j - 1]).sum()
+}
+
+/// Textbook deferred acceptance: free needs propose in index order; an offer holds its best
+/// needs within the region's cap and its capacity and rejects the worst. No budgets.
+fn textbook_deferred_acceptance(p: &Prepared) -> Vec<(usize, usize)> {
+    let mut next: Vec<usize> = (0..p.needs).map(|n| p.start[n]).collect();
+    let mut held: Vec<Vec<usize>> = vec![Vec::new(); p.offers];
+    let mut free: VecDeque<usize> = (0..p.needs).collect();
+    let rank = |k: usize, n: usize| (p.value[k], Reverse(n));
+    while let Some(n) = free.pop_front() {
+        if next[n] == p.start[n + 1] {
+            continue;
+        }
+        let k = next[n];
+        next[n] += 1;
+        let o = p.offer[k] as usize;
+        held[o].push(k);
+        let need_of = |k: usize| (p.start.partition_point(|&s| s <= k)) - 1;
+        let region = p.need_region[n];
+        let in_region: Vec<usize> = held[o]
+            .iter()
+            .copied()
+            .filter(|&h| p.need_region[need_of(h)] == region)
+            .collect();
+        let mut reject = None;
+        if p.region_cap[o].is_some_and(|c| in_region.len() > c as usize) {
+            reject = in_region.into_iter().min_by_key(|&h| rank(h, need_of(h)));
+        } else if held[o].len() > p.capacity[o] as usize {
+            reject = held[o].iter().copied().min_by_key(|&h| rank(h, need_of(h)));
+        }
+        if let Some(worst) = reject {
+            held[o].retain(|&h| h != worst);
+            free.push_back(need_of(worst));
+        }
+    }
+    let mut assigned: Vec<(usize, usize)> = held
+        .iter()
+        .enumerate()
+        .flat_map(|(o, ks)| ks.iter().map(move |&k| (k, o)))
+        .map(|(k, o)| (p.start.partition_point(|&s| s <= k) - 1, o))
+        .collect();
+    assigned.sort_unstable();
+    assigned
+}
+
+// ---------------------------------------------------------------- strategies
+
+/// Small instances: up to `needs` needs and `offers` offers, two regions, optional regional caps;
+/// funds and budgets only when `money`. Fits are in twentieths (so ties happen), or with `fine`
+/// all within 20 millionths of 0.99 (near-ties that only an exact solver separates).
+fn instances(needs: usize, offers: usize, money: bool, fine: bool) -> impl Strategy<Value = AllocationInstance> {
+    (1..=needs, 1..=offers).prop_flat_map(move |(n, o)| {
+        let budget = if money { 0..=8i64 } else { 0..=0i64 };
+        let funds = if money { 0..=12i64 } else { 0..=0i64 };
+        let need_slots = vec((0..2usize, 0..3u32, option::of(budget)), n);
+        let offer_slots = vec((0..=3u32, option::of(funds), option::of(0..=2u32)), o);
+        let fits = vec(option::weighted(0.6, 0..=20u32), n * o);
+        (need_slots, offer_slots, fits).prop_map(move |(need_slots, offer_slots, fits)| AllocationInstance {
+            needs: need_slots
+                .into_iter()
+                .map(|(r, p, b)| need(["africa", "asia"][r], 1.0 + 0.5 * f64::from(p), b.map(|b| b * 10)))
+                .collect(),
+            offers: offer_slots
+                .into_iter()
+                .map(|(c, f, r)| offer(c, f.filter(|_| money).map(|f| f * 10), r))
+                .collect(),
+            pairs: fits
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, fit)| fit.map(|f| (i / o, i % o, fit_of(f, fine))))
+                .map(|(need, offer, fit)| CandidatePair { need, offer, fit })
+                .collect(),
+        })
+    })
+}
+
+fn fit_of(twentieths: u32, fine: bool) -> f64 {
+    if fine {
+        0.99 + f64::from(twentieths) * 1e-6
+    } else {
+        f64::from(twentieths) / 20.0
+    }
+}
+
+/// Square weight matrices for the Hungarian comparison, with missing pairs as `None`.
+fn squares() -> impl Strategy<Value = Vec<Vec<Option<u32>>>> {
+    (1..=7usize).prop_flat_map(|n| vec(vec(option::weighted(0.7, 0..=1000u32), n), n))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn optimal_equals_brute_force_without_funds(instance in instances(7, 4, false, false)) {
+        let best = optimal(&instance);
+        prop_assert!(check_feasible(&instance, &best).is_ok());
+        prop_assert_eq!(scaled_total(&instance, &best), brute_force(&instance, false));
+    }
+
+    #[test]
+    fn optimal_with_funds_is_feasible_and_bounded(instance in instances(7, 4, true, false)) {
+        let (best, bound) = optimal_with_bound(&instance);
+        prop_assert!(check_feasible(&instance, &best).is_ok(), "{:?}", check_feasible(&instance, &best));
+        let (truth, relaxed) = (brute_force(&instance, true), brute_force(&instance, false));
+        prop_assert!(scaled_total(&instance, &best) <= truth);
+        prop_assert!((bound - relaxed as f64 / 1e6).abs() < 1e-5, "bound {} relaxed {}", bound, relaxed);
+        if (bound - best.total_value).abs() < 1e-9 {
+            // No budget bound the first flow: the result is exact.
+            prop_assert_eq!(scaled_total(&instance, &best), truth);
+        }
+    }
+
+    #[test]
+    fn optimal_equals_hungarian_on_squares(weights in squares()) {
+        let n = weights.len();
+        let instance = AllocationInstance {
+            needs: (0..n).map(|_| need("asia", 1.0, None)).collect(),
+            offers: (0..n).map(|_| offer(1, None, None)).collect(),
+            pairs: (0..n * n)
+                .filter_map(|i| weights[i / n][i % n].map(|w| (i / n, i % n, f64::from(w) / 1000.0)))
+                .map(|(need, offer, fit)| CandidatePair { need, offer, fit })
+                .collect(),
+        };
+        let matrix: Vec<Vec<i64>> =
+            weights.iter().map(|row| row.iter().map(|w| i64::from(w.unwrap_or(0)) * 1000).collect()).collect();
+        prop_assert_eq!(scaled_total(&instance, &optimal(&instance)), hungarian_max(&matrix));
+    }
+
+    #[test]
+    fn optimal_separates_near_ties(instance in instances(7, 4, false, true)) {
+        prop_assert_eq!(scaled_total(&instance, &optimal(&instance)), brute_force(&instance, false));
+    }
+
+    #[test]
+    fn both_exact_solvers_agree(instance in instances(12, 6, true, true)) {
+        let (scaling, paths) = relaxed_by_both_solvers(&instance);
+        prop_assert_eq!(scaling, paths);
+    }
+
+    #[test]
+    fn stable_is_feasible_and_unblocked(instance in instances(8, 4, true, false)) {
+        let fair = stable(&instance);
+        prop_assert!(check_feasible(&instance, &fair).is_ok(), "{:?}", check_feasible(&instance, &fair));
+        prop_assert!(blocking_pairs(&instance, &fair).is_empty());
+        let spent = |o: usize| fair.assigned.iter().filter(|a| a.1 == o).map(|a| budget_of(instance.needs[a.0].budget_usd)).sum::<i64>();
+        for (o, slot) in instance.offers.iter().enumerate() {
+            prop_assert!(fair.assigned.iter().filter(|a| a.1 == o).count() <= slot.capacity as usize);
+            prop_assert!(slot.funding_usd.is_none_or(|f| spent(o) <= f.max(0)));
+        }
+    }
+
+    #[test]
+    fn stable_equals_textbook_deferred_acceptance(instance in instances(8, 4, false, false)) {
+        let p = Prepared::new(&instance);
+        prop_assert_eq!(stable(&instance).assigned, textbook_deferred_acceptance(&p));
     }
 }
