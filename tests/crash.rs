@@ -4,6 +4,7 @@
 //! the first result. `crash_soak` is the long variant (ignored by default):
 //! `cargo test --release --test crash -- --ignored`.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -14,8 +15,8 @@ use capacity_hub::proto::match_service_client::MatchServiceClient;
 use capacity_hub::proto::need_service_client::NeedServiceClient;
 use capacity_hub::proto::offer_service_client::OfferServiceClient;
 use capacity_hub::proto::{
-    ActorKind, GetMatchRequest, GetNeedRequest, GetOfferRequest, Level, MatchStatus, Modality, ProposeMatchRequest,
-    RegisterActorRequest, RegisterOfferRequest, RespondToMatchRequest, SubmitNeedRequest,
+    ActorKind, Level, ListMatchesRequest, ListNeedsRequest, ListOffersRequest, MatchStatus, Modality,
+    ProposeMatchRequest, RegisterActorRequest, RegisterOfferRequest, RespondToMatchRequest, SubmitNeedRequest,
 };
 use rand::Rng;
 use tonic::service::interceptor::InterceptedService;
@@ -199,40 +200,94 @@ async fn writer(
     }
 }
 
+/// Every id the server lists, page by page (paging keeps a check of thousands of records to a
+/// few calls, so the soak stays linear).
+async fn listed<T>(
+    mut page: impl AsyncFnMut(String) -> (Vec<T>, String),
+    id: impl Fn(&T) -> String,
+) -> HashMap<String, T> {
+    let mut records = HashMap::new();
+    let mut token = String::new();
+    loop {
+        let (items, next) = page(token).await;
+        records.extend(items.into_iter().map(|item| (id(&item), item)));
+        if next.is_empty() {
+            return records;
+        }
+        token = next;
+    }
+}
+
 async fn verify(channel: Authed, log: &Acknowledged, requester: &str) {
     let mut needs = NeedServiceClient::new(channel.clone());
     let mut matches = MatchServiceClient::new(channel.clone());
     let mut offers = OfferServiceClient::new(channel);
+    let stored_needs = listed(
+        async |page_token| {
+            let request = ListNeedsRequest {
+                page_size: 500,
+                page_token,
+                ..ListNeedsRequest::default()
+            };
+            let reply = needs.list_needs(request).await.unwrap().into_inner();
+            (reply.needs, reply.next_page_token)
+        },
+        |need| need.id.clone(),
+    )
+    .await;
     for (_, need_id) in &log.needs {
-        needs
-            .get_need(GetNeedRequest { id: need_id.clone() })
-            .await
-            .expect("every acknowledged need survives");
+        assert!(
+            stored_needs.contains_key(need_id),
+            "acknowledged need {need_id} survives"
+        );
     }
+    let confirmed = listed(
+        async |page_token| {
+            let status = MatchStatus::Confirmed as i32;
+            let request = ListMatchesRequest {
+                status,
+                page_size: 500,
+                page_token,
+                ..ListMatchesRequest::default()
+            };
+            let reply = matches.list_matches(request).await.unwrap().into_inner();
+            (reply.matches, reply.next_page_token)
+        },
+        |record| record.id.clone(),
+    )
+    .await;
     for (match_id, _) in &log.confirmed {
-        let record = matches
-            .get_match(GetMatchRequest { id: match_id.clone() })
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            record.status,
-            MatchStatus::Confirmed as i32,
+        assert!(
+            confirmed.contains_key(match_id),
             "acknowledged confirmation {match_id} survives"
         );
     }
+    let stored_offers = listed(
+        async |page_token| {
+            let request = ListOffersRequest {
+                page_size: 500,
+                page_token,
+                ..ListOffersRequest::default()
+            };
+            let reply = offers.list_offers(request).await.unwrap().into_inner();
+            (reply.offers, reply.next_page_token)
+        },
+        |offer| offer.id.clone(),
+    )
+    .await;
     for offer_id in &log.offers {
-        let offer = offers
-            .get_offer(GetOfferRequest { id: offer_id.clone() })
-            .await
-            .unwrap()
-            .into_inner();
-        let confirmed = log.confirmed.iter().filter(|(_, offer)| offer == offer_id).count() as u32;
+        let offer = &stored_offers[offer_id];
+        let acknowledged = log.confirmed.iter().filter(|(_, offer)| offer == offer_id).count() as u32;
         let reserved = offer.capacity - offer.remaining_capacity;
         assert!(reserved <= OFFER_CAPACITY, "offer {offer_id} is never over-booked");
         assert!(
-            reserved >= confirmed,
+            reserved >= acknowledged,
             "offer {offer_id} holds every acknowledged confirmation"
+        );
+        let holding = confirmed.values().filter(|m| &m.offer_id == offer_id).count() as u32;
+        assert_eq!(
+            reserved, holding,
+            "offer {offer_id} reserves exactly its confirmed matches"
         );
     }
     for (request_id, need_id) in log.needs.iter().rev().take(5) {
