@@ -121,6 +121,8 @@ pub struct Hub {
     sweep_interval: Duration,
     /// One permit per open watch stream.
     watchers: Arc<tokio::sync::Semaphore>,
+    /// Set at shutdown: watch streams end.
+    closing: tokio::sync::watch::Sender<bool>,
     /// Wall-clock milliseconds and tokio instant when the hub opened: see [`Hub::now`].
     opened: (UnixMillis, tokio::time::Instant),
 }
@@ -144,6 +146,7 @@ impl Hub {
             proposal_ttl: settings.proposal_ttl,
             sweep_interval: settings.sweep_interval,
             watchers: Arc::new(tokio::sync::Semaphore::new(settings.max_watchers)),
+            closing: tokio::sync::watch::Sender::new(false),
             opened: (chrono::Utc::now().timestamp_millis(), tokio::time::Instant::now()),
         })
     }

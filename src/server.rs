@@ -138,6 +138,13 @@ pub async fn serve_with(
         ))
         .add_service(guarded(AdminServiceServer::new(AdminApi::new(Arc::clone(&hub))), &auth));
     let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
+    // Watch streams never end on their own; close them when shutdown begins so the server can
+    // finish the calls in flight and stop.
+    let closing_hub = Arc::clone(&hub);
+    let shutdown = async move {
+        shutdown.await;
+        closing_hub.close_watchers();
+    };
     let served = router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await;

@@ -138,3 +138,18 @@ async fn a_stalled_watcher_never_holds_up_submissions_and_loses_nothing() {
     }
     assert_eq!(delivered, NEEDS, "the stalled watcher, once it reads, gets every event");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_open_watch_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = TestHub::start(dir.path()).await;
+    let watch = WatchNeedsRequest::default();
+    let mut stream = hub.needs().watch_needs(watch).await.unwrap().into_inner();
+    tokio::time::timeout(DEADLOCK_GUARD, hub.shutdown())
+        .await
+        .expect("an open watch must not hold the server up");
+    let ended = tokio::time::timeout(DEADLOCK_GUARD, stream.next())
+        .await
+        .expect("the stream ends");
+    assert!(!matches!(ended, Some(Ok(_))), "no event after shutdown: {ended:?}");
+}

@@ -12,8 +12,9 @@ use super::CliError;
 use super::client::{ClientArgs, Hub, RpcError, call};
 use super::files::Output;
 use super::output::say;
-use crate::hub::{self, BackupSummary, HubSettings};
+use crate::hub::{self, BackupSummary, HubError, HubSettings};
 use crate::proto::BackupRequest;
+use crate::store::StoreError;
 
 /// `capacity-hub backup`
 #[derive(Debug, Args)]
@@ -27,8 +28,6 @@ Schedule it with cron, e.g. every night at 03:00 (cron needs % escaped):
 Bring a backup back with `capacity-hub restore --from FILE --data-dir NEW_DIR`."
 )]
 pub struct BackupArgs {
-    #[command(flatten)]
-    client: ClientArgs,
     /// File to write the backup to.
     #[arg(long, value_name = "FILE")]
     to: PathBuf,
@@ -36,6 +35,8 @@ pub struct BackupArgs {
     /// holds the store: back up through the server (with the admin --token) instead.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    client: ClientArgs,
 }
 
 /// `capacity-hub restore`
@@ -98,13 +99,27 @@ async fn backup_offline(dir: &Path, out: &mut Output) -> Result<BackupSummary, C
         return Err(format!("--data-dir {} is empty: there is no store to back up", dir.display()).into());
     }
     let hub = hub::Hub::open(dir, HubSettings::default()).map_err(|error| {
-        format!(
-            "cannot open the store in {} ({error}); if a server is running on it, back up through the server: drop --data-dir and give the admin --token",
-            dir.display()
-        )
+        if is_locked(&error) {
+            format!(
+                "cannot open the store in {}: a running server holds it; back up through the server instead: drop --data-dir and give the admin --token",
+                dir.display()
+            )
+        } else {
+            format!("cannot open the store in {}: {error}", dir.display())
+        }
     })?;
     let summary = hub.backup(&mut *out).await?;
     Ok(summary)
+}
+
+/// Whether opening a store failed because another process (a server) holds its lock. sled says
+/// so only in the message of an I/O error.
+fn is_locked(error: &HubError) -> bool {
+    matches!(
+        error,
+        HubError::Store(StoreError::Sled(sled::Error::Io(io)))
+            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock")
+    )
 }
 
 /// Restores a backup file into a new data directory.
@@ -159,6 +174,23 @@ mod tests {
             assert!(backup_offline(&source, &mut out).await.is_err());
         }
         assert!(!target.exists());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_offline_backup_says_when_a_server_holds_the_store() -> Result<(), CliError> {
+        let dir = tempfile::tempdir()?;
+        let store = dir.path().join("store");
+        let _server = hub::Hub::open(&store, HubSettings::default())?;
+        let mut out = Output::create(Some(&dir.path().join("hub.bin")))?;
+        let error = backup_offline(&store, &mut out)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&error, Err(m) if m.contains("a running server holds it")),
+            "{error:?}"
+        );
         Ok(())
     }
 

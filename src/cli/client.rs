@@ -75,12 +75,10 @@ impl Hub {
                 .tls_config(tls)
                 .map_err(|error| format!("--ca-cert: cannot set up TLS: {}", error_chain(&error)))?;
         }
-        let channel = endpoint.connect().await.map_err(|error| {
-            format!(
-                "cannot reach the hub at {url} ({}); is it running? Start one with `capacity-hub serve --demo`",
-                error_chain(&error)
-            )
-        })?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|error| unreachable(&url, &error_chain(&error)))?;
         Ok(Hub { channel, token })
     }
 
@@ -117,6 +115,21 @@ impl Hub {
     /// The `AdminService` client.
     pub fn admin(&self) -> AdminServiceClient<Transport> {
         AdminServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+}
+
+/// Why the hub could not be reached, with the likely fix: a failed TLS handshake is about
+/// certificates, anything else usually about a hub that is not running.
+fn unreachable(url: &str, cause: &str) -> String {
+    let tls_failed = ["certificate", "corrupt message", "handshake", "tls"]
+        .iter()
+        .any(|word| cause.to_ascii_lowercase().contains(word));
+    if url.starts_with("https://") && tls_failed {
+        format!(
+            "TLS with the hub at {url} failed ({cause}); does the hub serve TLS (`serve --tls-cert`), and did the CA in --ca-cert sign its certificate for this host?"
+        )
+    } else {
+        format!("cannot reach the hub at {url} ({cause}); is it running? Start one with `capacity-hub serve --demo`")
     }
 }
 
@@ -240,7 +253,12 @@ pub struct RpcError(pub Status);
 
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", code_name(self.0.code()), self.0.message())
+        write!(f, "{}: {}", code_name(self.0.code()), self.0.message())?;
+        // What a plain-text client sees of a TLS-only hub.
+        if self.0.code() == Code::Internal && self.0.message().contains("h2 protocol error") {
+            write!(f, " (if the hub serves TLS, connect with --ca-cert FILE)")?;
+        }
+        Ok(())
     }
 }
 
@@ -389,6 +407,19 @@ mod tests {
             error.to_string(),
             "INVALID_ARGUMENT: themes[0]: 24 is not a GCM objective (1-23)"
         );
+    }
+
+    #[test]
+    fn a_failed_handshake_points_at_the_certificates() {
+        let tls = unreachable("https://localhost:50098", "invalid peer certificate: UnknownIssuer");
+        assert!(
+            tls.starts_with("TLS with the hub at https://localhost:50098 failed"),
+            "{tls}"
+        );
+        let down = unreachable("https://localhost:50098", "Connection refused (os error 111)");
+        assert!(down.contains("is it running?"), "{down}");
+        let plain = RpcError(Status::internal("h2 protocol error: http2 error"));
+        assert!(plain.to_string().ends_with("connect with --ca-cert FILE)"));
     }
 
     #[test]

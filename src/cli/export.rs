@@ -22,7 +22,7 @@ const CSV_HEADER: [&str; 7] = ["kind", "id", "title_or_name", "themes", "countri
 #[command(after_help = "Formats:
   jsonl  one canonical proto3 JSON object per line, keyed by its kind:
          {\"actor\": {...}}, {\"need\": {...}}, {\"offer\": {...}}, {\"partnership\": {...}}, {\"match\": {...}}
-  csv    one table for every kind, with the columns
+  csv    one CSV holding every kind, a row per record, with the columns
          kind,id,title_or_name,themes,countries,status,detail
          kind           actor, need, offer, partnership or match
          title_or_name  an actor's name, a need's or offer's title; empty otherwise
@@ -34,14 +34,14 @@ const CSV_HEADER: [&str; 7] = ["kind", "id", "title_or_name", "themes", "countri
 
 Actors are exported without their private contacts. The count of each kind goes to stderr.")]
 pub struct ExportArgs {
-    #[command(flatten)]
-    client: ClientArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     format: Format,
     /// Write to this file (it appears only once the export is complete) instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    client: ClientArgs,
 }
 
 /// How records are written.

@@ -55,7 +55,10 @@ impl Output {
     /// Flushes everything; a file is synced to disk and only then takes its real name.
     pub fn finish(mut self) -> Result<(), CliError> {
         match &mut self.sink {
-            Sink::Stdout(writer) => Ok(writer.flush()?),
+            Sink::Stdout(writer) => match writer.flush() {
+                Err(error) if !reader_gone(&error) => Err(format!("cannot write to stdout: {error}").into()),
+                _ => Ok(()),
+            },
             Sink::File {
                 writer,
                 partial,

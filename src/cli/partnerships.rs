@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::CliError;
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
-use super::files::Output;
+use super::files::{Output, reader_gone};
 use super::output::{self, CodeParser, code, or_dash, say, timestamp};
 use crate::proto::{
     ActorRef, AddPartnershipRequest, Broker, ExportGraphRequest, ExportGraphResponse, FindPathRequest,
@@ -231,31 +231,51 @@ fn actor_label(actor: Option<&ActorRef>) -> String {
     }
 }
 
-/// One row per suggested provider, its brokers with their two trusts.
+/// One row per suggested provider, its brokers one per line with their two trusts.
 fn print_suggestions(response: &SuggestPartnersResponse, actor: &str) {
     if response.suggestions.is_empty() {
         say!("no provider is a partner of {actor}'s partners without already working with {actor}");
         return;
     }
-    let mut table = output::table(["PROVIDER", "SCORE", "BROKERS (TRUST TO YOU / TO PROVIDER)", "OFFERS"]);
+    let mut table = output::table(["PROVIDER", "SCORE", "BROKERS (TRUST TO YOU/TO THEM)", "OFFERS"]);
+    table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
     for suggestion in &response.suggestions {
+        let brokers: Vec<String> = suggestion.brokers.iter().map(broker_label).collect();
         table.add_row([
-            actor_label(suggestion.provider.as_ref()),
+            provider_label(suggestion.provider.as_ref()),
             format!("{:.2}", suggestion.score),
-            output::list(suggestion.brokers.iter().map(broker_label)),
+            if brokers.is_empty() {
+                "-".to_owned()
+            } else {
+                brokers.join("\n")
+            },
             output::list(&suggestion.offer_ids),
         ]);
     }
     output::print_table(&table, 0);
 }
 
-/// A broker as `name 0.80/0.90`: its trust with the asking actor, then with the provider.
+/// A provider as `id name`, the name cut to keep the row on one line.
+fn provider_label(actor: Option<&ActorRef>) -> String {
+    actor.map_or_else(
+        || "-".to_owned(),
+        |actor| output::cell(format!("{} {}", actor.id, actor.name).trim_end(), 30),
+    )
+}
+
+/// A broker as `name 0.80/0.90`: its trust with the asking actor, then with the provider. Long
+/// names are cut so the trusts stay on the line.
 fn broker_label(broker: &Broker) -> String {
     let name = broker
         .actor
         .as_ref()
         .map_or("-", |actor| if actor.name.is_empty() { &actor.id } else { &actor.name });
-    format!("{name} {:.2}/{:.2}", broker.trust_to_actor, broker.trust_to_provider)
+    format!(
+        "{} {:.2}/{:.2}",
+        output::cell(name, 24),
+        broker.trust_to_actor,
+        broker.trust_to_provider
+    )
 }
 
 /// Writes the exported graph, and on stderr what it holds and how to draw it.
@@ -272,7 +292,10 @@ async fn export(hub: &Hub, args: ExportArgs, json: bool) -> Result<(), CliError>
     } else {
         graph.content.clone()
     };
-    writeln!(out, "{}", text.trim_end()).map_err(|error| format!("cannot write {}: {error}", out.name()))?;
+    match writeln!(out, "{}", text.trim_end()) {
+        Err(error) if reader_gone(&error) => return Ok(()),
+        written => written.map_err(|error| format!("cannot write {}: {error}", out.name()))?,
+    }
     let name = out.name();
     out.finish()?;
     eprintln!("{}", export_hint(&graph, &name));
@@ -386,6 +409,8 @@ mod tests {
             trust_to_provider: 0.75,
         };
         assert_eq!(broker_label(&broker), "IOM 0.90/0.75");
+        let long = actor("actor-30", "Puebla Process / Regional Conference on Migration (RCM)");
+        assert_eq!(provider_label(long.as_ref()), "actor-30 Puebla Process / Reg…");
     }
 
     #[test]

@@ -33,8 +33,6 @@ pub async fn run(args: StatsArgs) -> Result<(), CliError> {
 /// The headline figures; a median or mean over nothing shows as `-`, not as a misleading 0.
 fn summary_fields(stats: &Stats) -> Vec<(&'static str, String)> {
     let matched = stats.confirmed_matches + stats.completed_matches > 0;
-    let hours = |hours: f64| format!("{hours:.1} hours");
-    let days = |days: f64| format!("{days:.1} days");
     vec![
         ("actors", stats.actors.to_string()),
         ("open needs", stats.open_needs.to_string()),
@@ -46,11 +44,11 @@ fn summary_fields(stats: &Stats) -> Vec<(&'static str, String)> {
         ("match rate", percent(stats.match_rate)),
         (
             "median time to match",
-            given(matched, stats.median_hours_to_match, hours),
+            given(matched, stats.median_hours_to_match, span),
         ),
         (
             "median open-need age",
-            given(stats.open_needs > 0, stats.median_open_need_age_days, days),
+            given(stats.open_needs > 0, stats.median_open_need_age_days * 24.0, span),
         ),
         (
             "mean rating",
@@ -64,6 +62,19 @@ fn summary_fields(stats: &Stats) -> Vec<(&'static str, String)> {
 /// `value` formatted when there was something to measure, else `-`.
 fn given(measured: bool, value: f64, format: impl Fn(f64) -> String) -> String {
     if measured { format(value) } else { "-".to_owned() }
+}
+
+/// A span of hours in the unit that reads best: minutes, hours or days.
+fn span(hours: f64) -> String {
+    if hours < 1.0 / 60.0 {
+        "under a minute".to_owned()
+    } else if hours < 1.0 {
+        format!("{:.0} minutes", hours * 60.0)
+    } else if hours < 48.0 {
+        format!("{hours:.1} hours")
+    } else {
+        format!("{:.1} days", hours / 24.0)
+    }
 }
 
 /// A section's title, set off from what precedes it.
@@ -153,6 +164,14 @@ mod tests {
             "13 detention only as a last resort; alternatives to detention"
         );
         assert_eq!(objective(99), "99");
+    }
+
+    #[test]
+    fn spans_read_in_their_unit() {
+        assert_eq!(span(0.001), "under a minute");
+        assert_eq!(span(0.25), "15 minutes");
+        assert_eq!(span(3.26), "3.3 hours");
+        assert_eq!(span(24.0 * 12.5), "12.5 days");
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub struct WatchedEvent {
 pub type EventFilter = Box<dyn Fn(&Hub, &HubEvent) -> bool + Send + Sync>;
 
 impl Hub {
+    /// Ends every watch stream (their clients see the stream finish and resume with their last
+    /// sequence elsewhere), so a graceful shutdown is not held open by watchers.
+    pub fn close_watchers(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// The newest event sequence known to be durable.
     pub fn event_head(&self) -> u64 {
         *self.store.durable_events().borrow()
@@ -58,6 +64,7 @@ impl Hub {
         sender: mpsc::Sender<Result<WatchedEvent, HubError>>,
     ) {
         let mut horizon = self.store.durable_events();
+        let mut closing = self.closing.subscribe();
         loop {
             let head = *horizon.borrow_and_update();
             while cursor < head {
@@ -83,9 +90,13 @@ impl Hub {
                     }
                 }
             }
+            if *closing.borrow_and_update() {
+                return;
+            }
             tokio::select! {
                 changed = horizon.changed() => if changed.is_err() { return },
                 () = sender.closed() => return,
+                _ = closing.changed() => return,
             }
         }
     }
