@@ -22,15 +22,17 @@ pub struct MatchApi {
 
 impl MatchApi {
     /// The caller must act for `actor_id` and be a party to the match (or be the admin): a
-    /// stranger's token is PERMISSION_DENIED before the hub looks at the answer.
-    fn act_as_party(&self, caller: &Caller, match_id: &str, actor_id: &str) -> Result<(), Status> {
+    /// stranger's token is PERMISSION_DENIED before the hub looks at the answer. Returns the
+    /// match as it was read for the check.
+    fn act_as_party(&self, caller: &Caller, match_id: &str, actor_id: &str) -> Result<crate::domain::Match, Status> {
         policy::act_for(caller, actor_id, "actor_id")?;
         let record = self.hub.record::<crate::domain::Match>("match_id", match_id)?;
         policy::act_for_one_of(
             caller,
             &[&record.requester_id, &record.provider_id],
             &format!("match {match_id}"),
-        )
+        )?;
+        Ok(record)
     }
 
     /// Serves matches from `hub`.
@@ -96,13 +98,10 @@ impl MatchService for MatchApi {
     async fn complete_match(&self, request: Request<CompleteMatchRequest>) -> Result<Response<Match>, Status> {
         let caller = Caller::of(&request);
         let (match_id, actor_id, report) = convert::complete_match(request.into_inner())?;
-        self.act_as_party(&caller, &match_id, &actor_id)?;
+        let record = self.act_as_party(&caller, &match_id, &actor_id)?;
         if caller != Caller::Admin {
-            let requester = self
-                .hub
-                .record::<crate::domain::Match>("match_id", &match_id)?
-                .requester_id;
-            policy::act_for(&caller, &requester, "actor_id")?;
+            // Only the requester rates the engagement; the hub refuses a provider's rating too.
+            policy::act_for(&caller, &record.requester_id, "actor_id")?;
         }
         let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
         Ok(Response::new(convert::match_record(&record)))
