@@ -1,0 +1,3 @@
+//! Placeholder: filled in by the benchmark work.
+
+fn main() {}
