@@ -317,46 +317,76 @@ impl Proximity<'_> {
 
     /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
     pub fn trust_path(&self, actor_id: &str) -> Option<TrustPath> {
+        let route = self.best_route(actor_id)?;
+        let hops = route.steps[..route.len]
+            .iter()
+            .map(|&(from, edge)| self.graph.hop(from, edge))
+            .collect::<Option<Vec<_>>>()?;
+        Some(TrustPath { hops })
+    }
+
+    /// The trust of [`Proximity::trust_path`]'s path, without naming it: what ranking needs.
+    pub fn trust_to(&self, actor_id: &str) -> Option<f64> {
+        self.best_route(actor_id).map(|route| route.trust)
+    }
+
+    fn best_route(&self, actor_id: &str) -> Option<Route> {
         let source = self.source?;
         let target = *self.graph.nodes.get(actor_id)?;
         if target == source {
             return None;
         }
-        let mut best: Option<(f64, Vec<(NodeIndex, EdgeIndex)>)> = None;
-        let mut consider = |trust: f64, steps: Vec<(NodeIndex, EdgeIndex)>| {
-            if best.as_ref().is_none_or(|(known, _)| trust > *known) {
-                best = Some((trust, steps));
+        let mut best: Option<Route> = None;
+        let mut consider = |route: Route| {
+            if best.is_none_or(|known| route.trust > known.trust) {
+                best = Some(route);
             }
         };
         if let Some(&(trust, edge)) = self.one_hop.get(&target) {
-            consider(trust, vec![(source, edge)]);
+            consider(Route::new(trust, &[(source, edge)]));
         }
         if let Some(&(trust, middle, edge)) = self.two_hop.get(&target) {
-            consider(trust, vec![(source, self.one_hop[&middle].1), (middle, edge)]);
+            consider(Route::new(trust, &[(source, self.one_hop[&middle].1), (middle, edge)]));
         }
         for edge in self.graph.graph.edges(target).filter(|e| e.target() != source) {
             let last = edge.weight().trust;
             let before = edge.target();
             if let Some(&(trust, first_edge)) = self.one_hop.get(&before) {
-                consider(trust * last, vec![(source, first_edge), (before, edge.id())]);
+                consider(Route::new(trust * last, &[(source, first_edge), (before, edge.id())]));
             }
             if let Some(&(trust, middle, second_edge)) =
                 self.two_hop.get(&before).filter(|(_, middle, _)| *middle != target)
             {
-                let steps = vec![
+                let steps = [
                     (source, self.one_hop[&middle].1),
                     (middle, second_edge),
                     (before, edge.id()),
                 ];
-                consider(trust * last, steps);
+                consider(Route::new(trust * last, &steps));
             }
         }
-        let (_, steps) = best?;
-        let hops = steps
-            .into_iter()
-            .map(|(from, edge)| self.graph.hop(from, edge))
-            .collect::<Option<Vec<_>>>()?;
-        Some(TrustPath { hops })
+        best
+    }
+}
+
+/// A path found by a query, as (from, edge) steps: kept without allocating, since ranking
+/// considers one per edge of every candidate provider.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    trust: f64,
+    steps: [(NodeIndex, EdgeIndex); MAX_HOPS],
+    len: usize,
+}
+
+impl Route {
+    fn new(trust: f64, path: &[(NodeIndex, EdgeIndex)]) -> Route {
+        let mut steps = [(NodeIndex::end(), EdgeIndex::end()); MAX_HOPS];
+        steps[..path.len()].copy_from_slice(path);
+        Route {
+            trust,
+            steps,
+            len: path.len(),
+        }
     }
 }
 

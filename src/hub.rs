@@ -9,6 +9,7 @@
 mod actors;
 mod allocation;
 mod bundles;
+mod catalogue;
 mod directory;
 mod expiry;
 mod import;
@@ -23,7 +24,7 @@ mod watch;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::domain::lifecycle::{self, Stateful};
@@ -32,6 +33,7 @@ use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
 use crate::store::{Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
+use catalogue::{Catalogue, Touched};
 
 pub use crate::store::backup::BackupSummary;
 pub use crate::store::{Page, PageRequest};
@@ -113,6 +115,8 @@ pub const DEFAULT_PROPOSAL_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 pub struct Hub {
     store: Store,
     graph: RwLock<PartnershipGraph>,
+    /// Available offers by objective and every actor, in memory: what ranking reads.
+    catalogue: RwLock<Catalogue>,
     /// Each provider's completed engagements, rebuilt from completed matches at start.
     track_records: RwLock<HashMap<String, TrackRecord>>,
     writer: tokio::sync::Mutex<()>,
@@ -137,9 +141,11 @@ impl Hub {
             graph.add_partnership(&partnership?);
         }
         tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
+        let catalogue = RwLock::new(Catalogue::load(&store)?);
         Ok(Hub {
             store,
             graph: RwLock::new(graph),
+            catalogue,
             track_records,
             writer: tokio::sync::Mutex::new(()),
             weights: settings.weights,
@@ -180,9 +186,9 @@ impl Hub {
         self.opened.0.saturating_add(elapsed)
     }
 
-    /// Runs a read-modify-write under the writer lock, applies its writes atomically, runs
-    /// `applied` (in-memory follow-ups such as graph edges) still under the lock, then waits for
-    /// durability outside it.
+    /// Runs a read-modify-write under the writer lock, applies its writes atomically, refreshes
+    /// the catalogue and runs `applied` (in-memory follow-ups such as graph edges) still under the
+    /// lock, then waits for durability outside it.
     async fn write<T>(
         &self,
         change: impl FnOnce(&Store) -> Result<(WriteSet, T), HubError>,
@@ -191,12 +197,29 @@ impl Hub {
         let (applied_writes, value) = {
             let _guard = self.writer.lock().await;
             let (writes, value) = change(&self.store)?;
-            let applied_writes = self.store.apply(writes)?;
+            let applied_writes = self.apply(writes)?;
             applied(&value);
             (applied_writes, value)
         };
         self.store.durable(applied_writes.ticket).await?;
         Ok(value)
+    }
+
+    /// Applies `writes` and brings the catalogue up to date with them. Callers hold the writer
+    /// lock.
+    fn apply(&self, writes: WriteSet) -> Result<crate::store::Applied, HubError> {
+        let touched = Touched::of(&writes);
+        let applied = self.store.apply(writes)?;
+        self.catalogue_mut().refresh(&self.store, &touched)?;
+        Ok(applied)
+    }
+
+    fn catalogue(&self) -> RwLockReadGuard<'_, Catalogue> {
+        self.catalogue.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn catalogue_mut(&self) -> RwLockWriteGuard<'_, Catalogue> {
+        self.catalogue.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The provider's completed engagements so far.

@@ -8,5 +8,5 @@ pub mod filter;
 pub mod score;
 
 pub use bundles::{Bundle, BundleCandidate, find_bundles};
-pub use filter::{Refusal, check_pair};
-pub use score::{PairContext, PairScore, ScoreWeights, TrackRecord, TrustLink, score_pair};
+pub use filter::{Refusal, check_pair, passes};
+pub use score::{PairContext, PairScore, ScoreWeights, TrackRecord, TrustLink, fit_score, score_pair};

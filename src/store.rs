@@ -350,6 +350,9 @@ pub struct WriteSet {
     batches: std::collections::BTreeMap<TreeName, sled::Batch>,
     /// Events to append, in order; `apply` numbers them.
     events: Vec<HubEvent>,
+    /// Each record this change writes or deletes, by tree and number: in-memory views of the
+    /// store (the offer catalogue) refresh exactly these once the change is applied.
+    changed: Vec<(TreeName, u64)>,
 }
 
 impl WriteSet {
@@ -361,6 +364,7 @@ impl WriteSet {
     pub fn put<R: Record>(&mut self, old: Option<&R>, new: &R) -> Result<(), StoreError> {
         let number = records::id_number::<R>(new.id())?;
         self.batch(R::TREE).insert(&number.to_be_bytes(), codec::encode(new)?);
+        self.changed.push((R::TREE, number));
         let new_entries = new.index_entries();
         for (index, value) in old.map(Record::index_entries).unwrap_or_default() {
             if !new_entries.contains(&(index, value.clone())) {
@@ -377,10 +381,19 @@ impl WriteSet {
     pub fn delete<R: Record>(&mut self, old: &R) -> Result<(), StoreError> {
         let number = records::id_number::<R>(old.id())?;
         self.batch(R::TREE).remove(&number.to_be_bytes());
+        self.changed.push((R::TREE, number));
         for (index, value) in old.index_entries() {
             self.batch(index).remove(records::index_key(&value, number).as_slice());
         }
         Ok(())
+    }
+
+    /// Numbers of the records in `tree` that this change writes or deletes.
+    pub fn changed(&self, tree: TreeName) -> impl Iterator<Item = u64> + '_ {
+        self.changed
+            .iter()
+            .filter(move |(changed_tree, _)| *changed_tree == tree)
+            .map(|(_, number)| *number)
     }
 
     /// Appends an event to the log with this change.

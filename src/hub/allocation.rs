@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::{Hub, HubError, MatchCandidate, NeedFilter, PageRequest};
-use crate::domain::{Need, NeedStatus, Urgency, Violations, geography};
+use super::matches::RankedOffer;
+use super::{Hub, HubError, NeedFilter, PageRequest};
+use crate::domain::{Need, NeedStatus, Offer, Urgency, Violations, geography};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
 
 /// Default and largest number of candidate offers kept per need.
@@ -17,8 +18,8 @@ const REGION_SHARE: f64 = 0.5;
 /// Needs read per allocation run at most.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
-/// The scored candidate behind each (need, offer) pair of an instance, for explanations.
-type PairCandidates = HashMap<(usize, usize), MatchCandidate>;
+/// The ranked offer behind each (need, offer) pair of an instance.
+type PairCandidates = HashMap<(usize, usize), RankedOffer>;
 
 /// How to allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,12 +95,12 @@ pub fn priority(need: &Need, now: i64) -> f64 {
 impl Hub {
     /// Allocates open needs to offers in one run.
     pub async fn run_allocation(&self, request: AllocationRequest) -> Result<AllocationOutcome, HubError> {
-        let (instance, candidates) = self.allocation_instance(&request)?;
+        let (needs, instance, candidates) = self.allocation_instance(&request)?;
         let allocation = match request.mode {
             AllocationMode::Optimal => allocate::optimal(&instance),
             AllocationMode::Stable => allocate::stable(&instance),
         };
-        let mut outcome = describe(&instance, &allocation, &candidates);
+        let mut outcome = self.describe(&needs, &instance, &allocation, &candidates)?;
         if !request.dry_run {
             // A pair that changed since the instance was read (an offer filled up, a need was
             // withdrawn, a live match exists already) is reported, not fatal: the run keeps what
@@ -119,10 +120,17 @@ impl Hub {
         Ok(outcome)
     }
 
+    /// The instance a run with `request` would solve, without solving it: what the benchmarks
+    /// export to solve with other solvers on exactly the same data.
+    pub fn allocation_problem(&self, request: &AllocationRequest) -> Result<AllocationInstance, HubError> {
+        Ok(self.allocation_instance(request)?.1)
+    }
+
+    /// The open needs a run looks at, and the instance built from their best candidates.
     fn allocation_instance(
         &self,
         request: &AllocationRequest,
-    ) -> Result<(AllocationInstance, PairCandidates), HubError> {
+    ) -> Result<(Vec<Need>, AllocationInstance, PairCandidates), HubError> {
         let keep = match request.candidates_per_need {
             0 => DEFAULT_CANDIDATES_PER_NEED,
             k if k <= MAX_CANDIDATES_PER_NEED => k,
@@ -148,16 +156,17 @@ impl Hub {
         let mut instance = AllocationInstance::default();
         let mut offer_index: HashMap<String, usize> = HashMap::new();
         let mut candidates = HashMap::new();
+        let graph = self.graph();
         for need in &needs {
             let need_index = instance.needs.len();
             instance.needs.push(need_slot(need, now));
-            let ranked = self.ranked_candidates(need)?;
+            let ranked = self.ranked_candidates(need, &self.ranking_view(need, &graph))?;
             let mine = ranked
                 .into_iter()
                 .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
             for candidate in mine.take(keep) {
                 let offer = *offer_index.entry(candidate.offer.id.clone()).or_insert_with(|| {
-                    instance.offers.push(offer_slot(&candidate));
+                    instance.offers.push(offer_slot(&candidate.offer));
                     instance.offers.len() - 1
                 });
                 instance.pairs.push(CandidatePair {
@@ -168,7 +177,47 @@ impl Hub {
                 candidates.insert((need_index, offer), candidate);
             }
         }
-        Ok((instance, candidates))
+        Ok((needs, instance, candidates))
+    }
+
+    /// The run's outcome in words: each assigned pair explained, each unmatched need's reason.
+    fn describe(
+        &self,
+        needs: &[Need],
+        instance: &AllocationInstance,
+        allocation: &Allocation,
+        candidates: &PairCandidates,
+    ) -> Result<AllocationOutcome, HubError> {
+        let graph = self.graph();
+        let mut pairs = Vec::new();
+        for &(need, offer) in &allocation.assigned {
+            let Some(ranked) = candidates.get(&(need, offer)) else {
+                continue;
+            };
+            let view = self.ranking_view(&needs[need], &graph);
+            let explained = self.candidate(&needs[need], &ranked.offer, &view)?;
+            pairs.push(AllocatedPair {
+                need_id: instance.needs[need].id.clone(),
+                offer_id: instance.offers[offer].id.clone(),
+                fit: ranked.score,
+                priority: instance.needs[need].priority,
+                summary: explained.explanation.summary,
+            });
+        }
+        let unmatched = allocate::unmatched_reasons(instance, allocation)
+            .into_iter()
+            .map(|(need, reason)| (instance.needs[need].id.clone(), reason))
+            .collect();
+        Ok(AllocationOutcome {
+            total_fit: pairs.iter().map(|p| p.fit).sum(),
+            pairs,
+            total_value: allocation.total_value,
+            unmatched,
+            match_ids: Vec::new(),
+            blocking_pairs: allocate::blocking_pairs(instance, allocation).len(),
+            needs_considered: instance.needs.len(),
+            offers_considered: instance.offers.len(),
+        })
     }
 }
 
@@ -187,44 +236,13 @@ fn need_slot(need: &Need, now: i64) -> NeedSlot {
     }
 }
 
-fn offer_slot(candidate: &MatchCandidate) -> OfferSlot {
-    let capacity = candidate.offer.remaining_capacity;
+fn offer_slot(offer: &Offer) -> OfferSlot {
+    let capacity = offer.remaining_capacity;
     let region_cap = (capacity >= 2).then(|| ((f64::from(capacity) * REGION_SHARE).ceil() as u32).max(1));
     OfferSlot {
-        id: candidate.offer.id.clone(),
+        id: offer.id.clone(),
         capacity,
-        funding_usd: candidate.offer.spec.funding_usd,
+        funding_usd: offer.spec.funding_usd,
         region_cap,
-    }
-}
-
-fn describe(instance: &AllocationInstance, allocation: &Allocation, candidates: &PairCandidates) -> AllocationOutcome {
-    let pairs: Vec<AllocatedPair> = allocation
-        .assigned
-        .iter()
-        .filter_map(|&(need, offer)| {
-            let candidate = candidates.get(&(need, offer))?;
-            Some(AllocatedPair {
-                need_id: instance.needs[need].id.clone(),
-                offer_id: instance.offers[offer].id.clone(),
-                fit: candidate.score,
-                priority: instance.needs[need].priority,
-                summary: candidate.explanation.summary.clone(),
-            })
-        })
-        .collect();
-    let unmatched = allocate::unmatched_reasons(instance, allocation)
-        .into_iter()
-        .map(|(need, reason)| (instance.needs[need].id.clone(), reason))
-        .collect();
-    AllocationOutcome {
-        total_fit: pairs.iter().map(|p| p.fit).sum(),
-        pairs,
-        total_value: allocation.total_value,
-        unmatched,
-        match_ids: Vec::new(),
-        blocking_pairs: allocate::blocking_pairs(instance, allocation).len(),
-        needs_considered: instance.needs.len(),
-        offers_considered: instance.offers.len(),
     }
 }

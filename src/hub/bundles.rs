@@ -1,5 +1,6 @@
 //! Integrated solutions: consortia of offers that together cover a need.
 
+use super::matches::{RankedOffer, RankingView};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Need, Violations};
 use crate::matching::bundles::{self, Bundle, BundleCandidate, Cell};
@@ -30,37 +31,50 @@ impl Hub {
             }
         };
         let need: Need = self.load("need_id", need_id)?;
-        let candidates = self.ranked_candidates(&need)?;
-        let inputs: Vec<BundleCandidate<'_>> = candidates
+        let graph = self.graph();
+        let view = self.ranking_view(&need, &graph);
+        let ranked = self.ranked_candidates(&need, &view)?;
+        let inputs: Vec<BundleCandidate<'_>> = ranked
             .iter()
             .map(|c| BundleCandidate {
                 offer: &c.offer,
                 fit: c.score,
             })
             .collect();
-        let graph = self.graph();
         let found = bundles::find_bundles(&need, &inputs, |a, b| graph.direct_trust(a, b), max_bundles);
-        Ok(found
+        found
             .into_iter()
-            .map(|bundle| explain(&need, bundle, &candidates, &graph))
-            .collect())
+            .map(|bundle| {
+                let members = self.bundle_members(&need, &bundle, &ranked, &view)?;
+                Ok(explain(&need, bundle, members, &graph))
+            })
+            .collect()
+    }
+
+    /// Each member of `bundle` as an explained candidate, with the cells it covers.
+    fn bundle_members(
+        &self,
+        need: &Need,
+        bundle: &Bundle,
+        ranked: &[RankedOffer],
+        view: &RankingView<'_>,
+    ) -> Result<Vec<(MatchCandidate, Vec<Cell>)>, HubError> {
+        let mut members = Vec::new();
+        for member in &bundle.members {
+            if let Some(ranked) = ranked.iter().find(|c| c.offer.id == member.offer_id) {
+                members.push((self.candidate(need, &ranked.offer, view)?, member.cells.clone()));
+            }
+        }
+        Ok(members)
     }
 }
 
 fn explain(
     need: &Need,
     bundle: Bundle,
-    candidates: &[MatchCandidate],
+    members: Vec<(MatchCandidate, Vec<Cell>)>,
     graph: &crate::graph::PartnershipGraph,
 ) -> IntegratedSolution {
-    let members: Vec<(MatchCandidate, Vec<Cell>)> = bundle
-        .members
-        .iter()
-        .filter_map(|member| {
-            let candidate = candidates.iter().find(|c| c.offer.id == member.offer_id)?;
-            Some((candidate.clone(), member.cells.clone()))
-        })
-        .collect();
     let total = need.spec.themes.len() * need.spec.modalities.len();
     let covered = total - bundle.uncovered.len();
     let mut sentences = vec![format!("covers {covered} of {total} cells")];

@@ -1,48 +1,37 @@
-//! Actors read once per request: providers of candidates, and the names along trust paths.
+//! Actors by id for one request, from the in-memory catalogue: providers of candidates and the
+//! names along trust paths.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::HubError;
+use super::catalogue::Catalogue;
 use crate::domain::Actor;
 use crate::graph::TrustPath;
 use crate::matching::TrustLink;
-use crate::store::Store;
 
-/// Actors read once per request, for providers and the names along trust paths.
+/// Actors by id, and trust paths in words.
 pub(super) struct ActorDirectory<'a> {
-    store: &'a Store,
-    actors: HashMap<String, Option<Actor>>,
+    catalogue: &'a Catalogue,
 }
 
 impl<'a> ActorDirectory<'a> {
-    pub(super) fn new(store: &'a Store) -> ActorDirectory<'a> {
-        ActorDirectory {
-            store,
-            actors: HashMap::new(),
-        }
+    pub(super) fn new(catalogue: &'a Catalogue) -> ActorDirectory<'a> {
+        ActorDirectory { catalogue }
     }
 
-    pub(super) fn get(&mut self, id: &str) -> Result<Option<&Actor>, HubError> {
-        if !self.actors.contains_key(id) {
-            let actor = self.store.get::<Actor>(id)?;
-            self.actors.insert(id.to_string(), actor);
-        }
-        Ok(self.actors.get(id).and_then(Option::as_ref))
+    pub(super) fn get(&self, id: &str) -> Option<&'a Arc<Actor>> {
+        self.catalogue.actor(id)
     }
 
-    pub(super) fn name(&mut self, id: &str) -> Result<String, HubError> {
-        Ok(self
-            .get(id)?
-            .map_or_else(|| id.to_string(), |actor| actor.profile.name.clone()))
+    /// The actor's name, or its id when it is unknown.
+    pub(super) fn name(&self, id: &str) -> String {
+        self.get(id)
+            .map_or_else(|| id.to_string(), |actor| actor.profile.name.clone())
     }
 
     /// The path in words: "partner of your partner IOM (trust 0.8 x 0.9)".
-    pub(super) fn describe(&mut self, path: &TrustPath) -> Result<TrustLink, HubError> {
+    pub(super) fn describe(&self, path: &TrustPath) -> TrustLink {
         let trusts: Vec<String> = path.hops.iter().map(|hop| format!("{:.2}", hop.trust)).collect();
-        let names = path
-            .intermediaries()
-            .map(|id| self.name(id))
-            .collect::<Result<Vec<_>, _>>()?;
+        let names: Vec<String> = path.intermediaries().map(|id| self.name(id)).collect();
         let words = match names.as_slice() {
             [] => format!(
                 "direct partner ({}, trust {})",
@@ -56,9 +45,9 @@ impl<'a> ActorDirectory<'a> {
                 trusts.join(" x ")
             ),
         };
-        Ok(TrustLink {
+        TrustLink {
             trust: path.trust(),
             words,
-        })
+        }
     }
 }

@@ -46,7 +46,7 @@ impl Hub {
             }
         }
         let _guard = self.writer.lock().await;
-        self.store.apply(writes)?;
+        self.apply(writes)?;
         let mut graph = self.graph_mut();
         for record in &batch {
             if let ImportRecord::Partnership(partnership) = record {

@@ -103,7 +103,7 @@ impl Hub {
             ..Stats::default()
         };
         self.time_to_match(&needs, &matches, &mut stats);
-        stats.unmet_demand = self.unmet_demand(&needs)?;
+        stats.unmet_demand = self.unmet_demand(&needs);
         outcome_statistics(&matches, &mut stats);
         Ok(stats)
     }
@@ -135,10 +135,11 @@ impl Hub {
         stats.median_open_need_age_days = median(ages.collect());
     }
 
-    fn unmet_demand(&self, needs: &[Need]) -> Result<Vec<(u32, String, u32)>, HubError> {
+    fn unmet_demand(&self, needs: &[Need]) -> Vec<(u32, String, u32)> {
         let mut cells: BTreeMap<(u32, String), u32> = BTreeMap::new();
+        let catalogue = self.catalogue();
         for need in needs.iter().filter(|n| n.status == NeedStatus::Open) {
-            if !self.ranked_candidates(need)?.is_empty() {
+            if catalogue.has_candidate_for(need) {
                 continue;
             }
             let mut regions: Vec<&str> = need
@@ -162,7 +163,7 @@ impl Hub {
             .collect();
         unmet.sort_by_key(|cell| std::cmp::Reverse(cell.2));
         unmet.truncate(TOP);
-        Ok(unmet)
+        unmet
     }
 
     /// The partnership graph, or the part within `depth` hops of an actor, as DOT or JSON.

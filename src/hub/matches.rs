@@ -2,8 +2,9 @@
 //! capacity in the same write that confirms, under the writer lock, so an offer is never
 //! over-booked however many confirmations race.
 
-use std::collections::BTreeSet;
+use std::sync::{Arc, PoisonError, RwLockReadGuard};
 
+use super::catalogue::Catalogue;
 use super::directory::ActorDirectory;
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::lifecycle::Lifecycle;
@@ -12,7 +13,7 @@ use crate::domain::{
     Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
     Violations,
 };
-use crate::graph::Proximity;
+use crate::graph::{PartnershipGraph, Proximity};
 use crate::matching::{self, PairContext};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
@@ -53,6 +54,22 @@ impl MatchFilter {
     }
 }
 
+/// An offer that passes a need's hard filters, with its score: what ranking produces before
+/// anything is put in words.
+#[derive(Debug, Clone)]
+pub(super) struct RankedOffer {
+    pub(super) offer: Arc<Offer>,
+    /// In [0, 1], equal to the explained candidate's score.
+    pub(super) score: f64,
+}
+
+/// What ranking and explaining read, taken once per query: the catalogue, the graph and the
+/// trust paths from the requester.
+pub(super) struct RankingView<'h> {
+    pub(super) catalogue: RwLockReadGuard<'h, Catalogue>,
+    pub(super) proximity: Proximity<'h>,
+}
+
 impl Hub {
     /// Ranked offers for a need, best first; ties break by offer id so results are stable.
     pub fn find_matches(&self, need_id: &str, limit: u32) -> Result<Vec<MatchCandidate>, HubError> {
@@ -66,14 +83,28 @@ impl Hub {
             }
         };
         let need: Need = self.load("need_id", need_id)?;
-        let mut candidates = self.ranked_candidates(&need)?;
-        candidates.truncate(limit);
-        Ok(candidates)
+        let graph = self.graph();
+        let view = self.ranking_view(&need, &graph);
+        let mut ranked = self.ranked_candidates(&need, &view)?;
+        ranked.truncate(limit);
+        ranked
+            .into_iter()
+            .map(|ranked| self.candidate(&need, &ranked.offer, &view))
+            .collect()
     }
 
-    /// Every offer that passes the need's hard filters, scored, best first. Offers are found
-    /// through the objective index, so only offers sharing an objective are read.
-    pub(super) fn ranked_candidates(&self, need: &Need) -> Result<Vec<MatchCandidate>, HubError> {
+    /// The catalogue and the requester's trust paths, read once for every offer of a query.
+    pub(super) fn ranking_view<'h>(&'h self, need: &Need, graph: &'h PartnershipGraph) -> RankingView<'h> {
+        RankingView {
+            catalogue: self.catalogue(),
+            proximity: graph.proximity_from(&need.requester_id),
+        }
+    }
+
+    /// Every available offer that passes the need's hard filters, scored, best first (ties:
+    /// the older offer first). Offers come from the catalogue's objective index, so only offers
+    /// sharing an objective are looked at, and nothing is put in words.
+    pub(super) fn ranked_candidates(&self, need: &Need, view: &RankingView<'_>) -> Result<Vec<RankedOffer>, HubError> {
         if need.status.is_final() {
             return Err(HubError::FailedPrecondition(format!(
                 "need {} is {}; it is no longer matched",
@@ -81,54 +112,50 @@ impl Hub {
                 need.status.word()
             )));
         }
-        let mut offer_numbers = BTreeSet::new();
-        for theme in &need.spec.themes {
-            for number in self.store.ids_in_index(TreeName::OffersByTheme, &theme.to_string()) {
-                offer_numbers.insert(number?);
-            }
-        }
-        let graph = self.graph();
-        let proximity = graph.proximity_from(&need.requester_id);
-        let mut actors = ActorDirectory::new(&self.store);
-        let mut candidates = Vec::new();
-        for number in offer_numbers {
-            let Some(offer) = self.store.get_by_number::<Offer>(number)? else {
-                continue;
-            };
-            if matching::check_pair(need, &offer).is_ok() {
-                candidates.push(self.candidate(need, offer, &proximity, &mut actors)?);
-            }
-        }
-        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ok(candidates)
+        let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
+        let mut ranked: Vec<(u64, RankedOffer)> = view
+            .catalogue
+            .offers_for(&need.spec.themes)
+            .filter(|(_, offer)| matching::passes(need, offer))
+            .map(|(number, offer)| {
+                let provider = &offer.provider_id;
+                let languages = view.catalogue.actor(provider).map_or(&[][..], |a| &a.profile.languages);
+                let trust = view.proximity.trust_to(provider).unwrap_or(0.0);
+                let record = track_records.get(provider).copied().unwrap_or_default();
+                let score = matching::fit_score(need, offer, languages, trust, record, &self.weights);
+                let offer = Arc::clone(offer);
+                (number, RankedOffer { offer, score })
+            })
+            .collect();
+        ranked.sort_by(|(a_number, a), (b_number, b)| b.score.total_cmp(&a.score).then(a_number.cmp(b_number)));
+        Ok(ranked.into_iter().map(|(_, ranked)| ranked).collect())
     }
 
-    fn candidate(
+    /// A ranked offer explained: its provider, every score component in words, the trust path
+    /// and the similar needs the offer is already engaged on.
+    pub(super) fn candidate(
         &self,
         need: &Need,
-        offer: Offer,
-        proximity: &Proximity<'_>,
-        actors: &mut ActorDirectory<'_>,
+        offer: &Offer,
+        view: &RankingView<'_>,
     ) -> Result<MatchCandidate, HubError> {
-        let trust = proximity
+        let directory = ActorDirectory::new(&view.catalogue);
+        let trust = view
+            .proximity
             .trust_path(&offer.provider_id)
-            .map(|path| actors.describe(&path))
-            .transpose()?;
-        let provider = actors
-            .get(&offer.provider_id)?
-            .cloned()
-            .ok_or_else(|| HubError::NotFound {
-                field: "provider_id",
-                kind: "actor",
-                id: offer.provider_id.clone(),
-            })?;
+            .map(|path| directory.describe(&path));
+        let provider = directory.get(&offer.provider_id).ok_or_else(|| HubError::NotFound {
+            field: "provider_id",
+            kind: "actor",
+            id: offer.provider_id.clone(),
+        })?;
         let context = PairContext {
             provider_languages: &provider.profile.languages,
             trust: trust.as_ref(),
             track_record: self.track_record(&offer.provider_id),
         };
-        let mut fit = matching::score_pair(need, &offer, &context, &self.weights);
-        let engaged_on_similar = self.engagements_on_similar_needs(need, &offer)?;
+        let mut fit = matching::score_pair(need, offer, &context, &self.weights);
+        let engaged_on_similar = self.engagements_on_similar_needs(need, offer)?;
         if !engaged_on_similar.is_empty() {
             let needs = engaged_on_similar.join(", ");
             fit.explanation
@@ -136,8 +163,8 @@ impl Hub {
                 .push_str(&format!("; already engaged on similar need {needs}: coordinate"));
         }
         Ok(MatchCandidate {
-            offer,
-            provider,
+            offer: offer.clone(),
+            provider: Actor::clone(provider),
             score: fit.score,
             explanation: fit.explanation,
             engaged_on_similar,
@@ -188,9 +215,7 @@ impl Hub {
                 )));
             }
             let graph = self.graph();
-            let proximity = graph.proximity_from(&need.requester_id);
-            let mut actors = ActorDirectory::new(store);
-            let fit = self.candidate(&need, offer, &proximity, &mut actors)?;
+            let fit = self.candidate(&need, &offer, &self.ranking_view(&need, &graph))?;
             let now = self.now();
             let record = Match {
                 id: store.next_id("match")?,

@@ -42,13 +42,14 @@ impl Hub {
         self.load::<Actor>("to_actor_id", to_actor_id)?;
         let path = self.graph().proximity_from(from_actor_id).trust_path(to_actor_id);
         let Some(path) = path else { return Ok(None) };
-        let mut directory = ActorDirectory::new(&self.store);
-        let summary = directory.describe(&path)?.words;
+        let catalogue = self.catalogue();
+        let directory = ActorDirectory::new(&catalogue);
+        let summary = directory.describe(&path).words;
         let mut actors = HashMap::new();
         for hop in &path.hops {
             for id in [&hop.from, &hop.to] {
-                if let Some(actor) = directory.get(id)? {
-                    actors.insert(id.clone(), actor.clone());
+                if let Some(actor) = directory.get(id) {
+                    actors.insert(id.clone(), Actor::clone(actor));
                 }
             }
         }
@@ -75,7 +76,8 @@ impl Hub {
         self.load::<Actor>("actor_id", actor_id)?;
         let need = need_id.map(|id| self.load::<Need>("need_id", id)).transpose()?;
         let introductions = self.graph().introductions(actor_id);
-        let mut directory = ActorDirectory::new(&self.store);
+        let catalogue = self.catalogue();
+        let directory = ActorDirectory::new(&catalogue);
         let mut suggestions = Vec::new();
         for introduction in introductions {
             if suggestions.len() == limit {
@@ -85,13 +87,13 @@ impl Hub {
             if offer_ids.is_empty() {
                 continue;
             }
-            let Some(provider) = directory.get(&introduction.provider)?.cloned() else {
+            let Some(provider) = directory.get(&introduction.provider).map(|a| Actor::clone(a)) else {
                 continue;
             };
             let mut brokers = Vec::new();
             for link in introduction.brokers {
-                if let Some(broker) = directory.get(&link.broker)? {
-                    brokers.push((broker.clone(), link));
+                if let Some(broker) = directory.get(&link.broker) {
+                    brokers.push((Actor::clone(broker), link));
                 }
             }
             suggestions.push(PartnerSuggestion {

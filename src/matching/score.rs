@@ -138,25 +138,32 @@ pub struct PairScore {
     pub explanation: Explanation,
 }
 
-/// Scores an offer for a need.
+/// Scores an offer for a need, with every component's value, weight and sentence.
 pub fn score_pair(need: &Need, offer: &Offer, context: &PairContext<'_>, weights: &ScoreWeights) -> PairScore {
-    let components = vec![
-        theme_coverage(need, offer, weights.theme_coverage),
-        modality_coverage(need, offer, weights.modality_coverage),
-        geography_fit(need, offer, weights.geography),
-        language_fit(need, offer, context.provider_languages, weights.language),
-        level_fit(need.spec.level, &offer.spec.levels, weights.level),
-        proximity(context.trust, weights.partnership_proximity),
-        track_record(context.track_record, weights.track_record),
-        load(offer, weights.load),
+    let trust = context.trust.map_or(0.0, |link| link.trust);
+    let values = component_values(need, offer, context.provider_languages, trust, context.track_record);
+    let details = [
+        theme_detail(need, offer),
+        modality_detail(need, offer),
+        geography_detail(need, offer),
+        language_detail(need, offer, context.provider_languages),
+        level_detail(need.spec.level, &offer.spec.levels),
+        proximity_detail(context.trust),
+        track_record_detail(context.track_record),
+        load_detail(offer),
     ];
-    let total_weight: f64 = components.iter().map(|c| c.weight).sum();
-    let weighted: f64 = components.iter().map(|c| c.value * c.weight).sum();
-    let score = if total_weight > 0.0 {
-        (weighted / total_weight).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let components: Vec<ScoreComponent> = COMPONENTS
+        .iter()
+        .zip(values)
+        .zip(weights.in_order())
+        .zip(details)
+        .map(|(((name, value), weight), detail)| ScoreComponent {
+            name: name.to_string(),
+            value,
+            weight,
+            detail,
+        })
+        .collect();
     // The summary says what speaks for the pair; load, and a record that does not exist yet, are
     // in the components but would only add noise to the sentence.
     let has_record = context.track_record.engagements > 0;
@@ -167,29 +174,98 @@ pub fn score_pair(need: &Need, offer: &Offer, context: &PairContext<'_>, weights
         .collect::<Vec<_>>()
         .join("; ");
     PairScore {
-        score,
+        score: weighted(&values, weights),
         explanation: Explanation { summary, components },
     }
 }
 
-fn component(name: &str, value: f64, weight: f64, detail: String) -> ScoreComponent {
-    ScoreComponent {
-        name: name.to_string(),
-        value,
-        weight,
-        detail,
+/// The score [`score_pair`] gives, computed without its sentences: ranking thousands of offers
+/// per query needs only the number, and only the returned candidates are explained.
+pub fn fit_score(
+    need: &Need,
+    offer: &Offer,
+    provider_languages: &[String],
+    trust: f64,
+    track_record: TrackRecord,
+    weights: &ScoreWeights,
+) -> f64 {
+    weighted(
+        &component_values(need, offer, provider_languages, trust, track_record),
+        weights,
+    )
+}
+
+/// The components' names, in the order of [`ScoreWeights`]' fields.
+const COMPONENTS: [&str; 8] = [
+    "theme_coverage",
+    "modality_coverage",
+    "geography",
+    "language",
+    "level",
+    "partnership_proximity",
+    "track_record",
+    "load",
+];
+
+impl ScoreWeights {
+    /// The weights in the order of [`COMPONENTS`].
+    fn in_order(&self) -> [f64; 8] {
+        [
+            self.theme_coverage,
+            self.modality_coverage,
+            self.geography,
+            self.language,
+            self.level,
+            self.partnership_proximity,
+            self.track_record,
+            self.load,
+        ]
     }
 }
 
-/// Share of `wanted` found in `offered`, and the shared items.
-fn coverage<T: PartialEq + Copy>(wanted: &[T], offered: &[T]) -> (f64, Vec<T>) {
-    let shared: Vec<T> = wanted.iter().copied().filter(|item| offered.contains(item)).collect();
-    let share = if wanted.is_empty() {
-        1.0
-    } else {
-        shared.len() as f64 / wanted.len() as f64
-    };
-    (share, shared)
+/// Each component's value in [0, 1], in the order of [`COMPONENTS`].
+fn component_values(
+    need: &Need,
+    offer: &Offer,
+    provider_languages: &[String],
+    trust: f64,
+    track_record: TrackRecord,
+) -> [f64; 8] {
+    [
+        share(&need.spec.themes, &offer.spec.themes),
+        share(&need.spec.modalities, &offer.spec.modalities),
+        best_geographic_fit(need, offer).map_or(0.0, |(fit, _)| geographic_value(fit)),
+        share(&need.spec.languages, offered_languages(offer, provider_languages)),
+        level_value(need.spec.level, &offer.spec.levels),
+        trust,
+        track_record.value(),
+        free_share(offer),
+    ]
+}
+
+/// The weighted mean of the values, in [0, 1] (0 when no weight is positive).
+fn weighted(values: &[f64; 8], weights: &ScoreWeights) -> f64 {
+    let weights = weights.in_order();
+    let total_weight: f64 = weights.iter().sum();
+    if total_weight <= 0.0 {
+        return 0.0;
+    }
+    let sum: f64 = values.iter().zip(weights).map(|(value, weight)| value * weight).sum();
+    (sum / total_weight).clamp(0.0, 1.0)
+}
+
+/// Share of `wanted` found in `offered` (1 when nothing is wanted).
+fn share<T: PartialEq>(wanted: &[T], offered: &[T]) -> f64 {
+    if wanted.is_empty() {
+        return 1.0;
+    }
+    let found = wanted.iter().filter(|item| offered.contains(item)).count();
+    found as f64 / wanted.len() as f64
+}
+
+/// The items of `wanted` found in `offered`, in words.
+fn shared_words<T: PartialEq>(wanted: &[T], offered: &[T], word: impl Fn(&T) -> String) -> Vec<String> {
+    wanted.iter().filter(|item| offered.contains(item)).map(word).collect()
 }
 
 /// "13", "13 and 7", "13, 7 and 21".
@@ -201,58 +277,50 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
-fn theme_coverage(need: &Need, offer: &Offer, weight: f64) -> ScoreComponent {
-    let (share, shared) = coverage(&need.spec.themes, &offer.spec.themes);
-    let numbers: Vec<String> = shared.iter().map(ToString::to_string).collect();
+fn theme_detail(need: &Need, offer: &Offer) -> String {
+    let numbers = shared_words(&need.spec.themes, &offer.spec.themes, ToString::to_string);
     let noun = if numbers.len() == 1 { "objective" } else { "objectives" };
-    component(
-        "theme_coverage",
-        share,
-        weight,
-        format!("shares {noun} {}", and_list(&numbers)),
-    )
+    format!("shares {noun} {}", and_list(&numbers))
 }
 
-fn modality_coverage(need: &Need, offer: &Offer, weight: f64) -> ScoreComponent {
-    let (share, shared) = coverage(&need.spec.modalities, &offer.spec.modalities);
-    let codes: Vec<String> = shared.iter().map(|m| m.code().replace('_', " ")).collect();
-    component(
-        "modality_coverage",
-        share,
-        weight,
-        format!("offers {}", and_list(&codes)),
-    )
+fn modality_detail(need: &Need, offer: &Offer) -> String {
+    let codes = shared_words(&need.spec.modalities, &offer.spec.modalities, |m| {
+        m.code().replace('_', " ")
+    });
+    format!("offers {}", and_list(&codes))
 }
 
-fn geography_fit(need: &Need, offer: &Offer, weight: f64) -> ScoreComponent {
-    let best = need
-        .spec
+/// The most precise way the offer's coverage names one of the need's countries, and that country.
+fn best_geographic_fit<'n>(need: &'n Need, offer: &Offer) -> Option<(GeographicFit, &'n String)> {
+    need.spec
         .countries
         .iter()
         .filter_map(|country| offer.spec.coverage.fit(country).map(|fit| (fit, country)))
-        .max_by_key(|(fit, _)| *fit);
-    let Some((fit, country)) = best else {
-        return component("geography", 0.0, weight, "does not serve the need's countries".into());
-    };
-    let (value, place) = match fit {
-        GeographicFit::Country => (
-            1.0,
-            geography::country(country)
-                .map_or(country.as_str(), |c| c.name)
-                .to_string(),
-        ),
-        GeographicFit::Area(area_fit) => (area_value(area_fit), served_area(offer, country, area_fit)),
-        GeographicFit::Worldwide => (0.4, "the whole world".to_string()),
-    };
-    component("geography", value, weight, format!("serves {place}"))
+        .max_by_key(|(fit, _)| *fit)
 }
 
-fn area_value(fit: AreaFit) -> f64 {
+fn geographic_value(fit: GeographicFit) -> f64 {
     match fit {
-        AreaFit::Intermediate => 0.85,
-        AreaFit::SubRegion => 0.7,
-        AreaFit::Region => 0.55,
+        GeographicFit::Country => 1.0,
+        GeographicFit::Area(AreaFit::Intermediate) => 0.85,
+        GeographicFit::Area(AreaFit::SubRegion) => 0.7,
+        GeographicFit::Area(AreaFit::Region) => 0.55,
+        GeographicFit::Worldwide => 0.4,
     }
+}
+
+fn geography_detail(need: &Need, offer: &Offer) -> String {
+    let Some((fit, country)) = best_geographic_fit(need, offer) else {
+        return "does not serve the need's countries".into();
+    };
+    let place = match fit {
+        GeographicFit::Country => geography::country(country)
+            .map_or(country.as_str(), |c| c.name)
+            .to_string(),
+        GeographicFit::Area(area_fit) => served_area(offer, country, area_fit),
+        GeographicFit::Worldwide => "the whole world".to_string(),
+    };
+    format!("serves {place}")
 }
 
 fn served_area(offer: &Offer, country: &str, fit: AreaFit) -> String {
@@ -268,71 +336,78 @@ fn served_area(offer: &Offer, country: &str, fit: AreaFit) -> String {
         .to_string()
 }
 
-fn language_fit(need: &Need, offer: &Offer, provider_languages: &[String], weight: f64) -> ScoreComponent {
-    let offered = if offer.spec.languages.is_empty() {
+/// The offer's languages, or its provider's when the offer names none.
+fn offered_languages<'a>(offer: &'a Offer, provider_languages: &'a [String]) -> &'a [String] {
+    if offer.spec.languages.is_empty() {
         provider_languages
     } else {
         &offer.spec.languages
-    };
-    if need.spec.languages.is_empty() {
-        return component("language", 1.0, weight, "no language asked".into());
     }
-    let shared: Vec<String> = need
-        .spec
-        .languages
-        .iter()
-        .filter(|l| offered.contains(l))
-        .cloned()
-        .collect();
-    let share = shared.len() as f64 / need.spec.languages.len() as f64;
-    let detail = if shared.is_empty() {
+}
+
+fn language_detail(need: &Need, offer: &Offer, provider_languages: &[String]) -> String {
+    if need.spec.languages.is_empty() {
+        return "no language asked".into();
+    }
+    let shared = shared_words(
+        &need.spec.languages,
+        offered_languages(offer, provider_languages),
+        Clone::clone,
+    );
+    if shared.is_empty() {
         "works in none of the need's languages".into()
     } else {
         format!("works in {}", and_list(&shared))
-    };
-    component("language", share, weight, detail)
-}
-
-fn level_fit(level: Level, served: &[Level], weight: f64) -> ScoreComponent {
-    let distance = served.iter().map(|s| (*s as i32 - level as i32).abs()).min();
-    let (value, detail) = match distance {
-        None => (1.0, format!("serves every level, {level} included")),
-        Some(0) => (1.0, format!("works at {level} level")),
-        Some(1) => (0.5, format!("works next to {level} level")),
-        Some(_) => (0.0, format!("does not work at {level} level")),
-    };
-    component("level", value, weight, detail)
-}
-
-fn proximity(trust: Option<&TrustLink>, weight: f64) -> ScoreComponent {
-    match trust {
-        Some(link) => component("partnership_proximity", link.trust, weight, link.words.clone()),
-        None => component(
-            "partnership_proximity",
-            0.0,
-            weight,
-            "no partnership path within 3 steps".into(),
-        ),
     }
 }
 
-fn track_record(record: TrackRecord, weight: f64) -> ScoreComponent {
-    let detail = match record.engagements {
+/// How many steps the nearest served level is from `level` (`None`: every level is served).
+fn level_distance(level: Level, served: &[Level]) -> Option<i32> {
+    served.iter().map(|s| (*s as i32 - level as i32).abs()).min()
+}
+
+fn level_value(level: Level, served: &[Level]) -> f64 {
+    match level_distance(level, served) {
+        None | Some(0) => 1.0,
+        Some(1) => 0.5,
+        Some(_) => 0.0,
+    }
+}
+
+fn level_detail(level: Level, served: &[Level]) -> String {
+    match level_distance(level, served) {
+        None => format!("serves every level, {level} included"),
+        Some(0) => format!("works at {level} level"),
+        Some(1) => format!("works next to {level} level"),
+        Some(_) => format!("does not work at {level} level"),
+    }
+}
+
+fn proximity_detail(trust: Option<&TrustLink>) -> String {
+    trust.map_or_else(
+        || "no partnership path within 3 steps".into(),
+        |link| link.words.clone(),
+    )
+}
+
+fn track_record_detail(record: TrackRecord) -> String {
+    match record.engagements {
         0 => "no completed engagements yet".to_string(),
         n => {
             let mean = f64::from(record.rating_sum) / f64::from(n);
             let noun = if n == 1 { "engagement" } else { "engagements" };
             format!("{n} completed {noun}, mean rating {mean:.1}")
         }
-    };
-    component("track_record", record.value(), weight, detail)
+    }
 }
 
-fn load(offer: &Offer, weight: f64) -> ScoreComponent {
-    let capacity = offer.spec.capacity.max(1);
-    let free = f64::from(offer.remaining_capacity) / f64::from(capacity);
-    let detail = format!("{} of {} places free", offer.remaining_capacity, offer.spec.capacity);
-    component("load", free, weight, detail)
+/// Share of the offer's capacity still free.
+fn free_share(offer: &Offer) -> f64 {
+    f64::from(offer.remaining_capacity) / f64::from(offer.spec.capacity.max(1))
+}
+
+fn load_detail(offer: &Offer) -> String {
+    format!("{} of {} places free", offer.remaining_capacity, offer.spec.capacity)
 }
 
 #[cfg(test)]
