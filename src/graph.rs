@@ -9,6 +9,7 @@
 //! every trust is at most 1 and a walk that repeats a node is never better than its simple path.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
 use petgraph::visit::EdgeRef;
@@ -32,6 +33,22 @@ pub struct PartnershipGraph {
     graph: StableUnGraph<String, Link>,
     nodes: HashMap<String, NodeIndex>,
     edges: HashMap<String, EdgeIndex>,
+    /// Each node's partnerships as one contiguous list, by node index: the path queries scan
+    /// tens of thousands of a hub's edges per query, and petgraph's linked edge lists cost a
+    /// cache miss per edge. Kept in step with `graph` by `add_partnership` and
+    /// `remove_partnership`.
+    adjacency: Vec<Vec<Adjacent>>,
+    /// Per-node scratch arrays of finished queries, reused so a query neither allocates nor
+    /// clears an array the size of the graph.
+    scratch: Mutex<Vec<Vec<Reach>>>,
+}
+
+/// One partnership seen from one of its actors.
+#[derive(Debug, Clone, Copy)]
+struct Adjacent {
+    other: NodeIndex,
+    edge: EdgeIndex,
+    trust: f64,
 }
 
 /// One step along a trust path.
@@ -127,15 +144,35 @@ impl PartnershipGraph {
             kind: partnership.spec.kind,
             trust: partnership.spec.effective_trust(),
         };
+        let trust = link.trust;
         let edge = self.graph.add_edge(a, b, link);
         self.edges.insert(partnership.id.clone(), edge);
+        let needed = a.index().max(b.index()) + 1;
+        if self.adjacency.len() < needed {
+            self.adjacency.resize_with(needed, Vec::new);
+        }
+        self.adjacency[a.index()].push(Adjacent { other: b, edge, trust });
+        self.adjacency[b.index()].push(Adjacent { other: a, edge, trust });
     }
 
     /// Removes a partnership's edge; actors stay.
     pub fn remove_partnership(&mut self, partnership_id: &str) {
-        if let Some(edge) = self.edges.remove(partnership_id) {
-            self.graph.remove_edge(edge);
+        let Some(edge) = self.edges.remove(partnership_id) else {
+            return;
+        };
+        if let Some((a, b)) = self.graph.edge_endpoints(edge) {
+            for node in [a, b] {
+                if let Some(list) = self.adjacency.get_mut(node.index()) {
+                    list.retain(|adjacent| adjacent.edge != edge);
+                }
+            }
         }
+        self.graph.remove_edge(edge);
+    }
+
+    /// The partnerships of `node`.
+    fn adjacent(&self, node: NodeIndex) -> &[Adjacent] {
+        self.adjacency.get(node.index()).map_or(&[], Vec::as_slice)
     }
 
     /// Number of partnerships in the graph.
@@ -145,11 +182,18 @@ impl PartnershipGraph {
 
     /// The best trust from `actor_id` to every actor within two hops, ready for path queries.
     pub fn proximity_from(&self, actor_id: &str) -> Proximity<'_> {
+        let reach = self
+            .scratch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
         let mut proximity = Proximity {
             graph: self,
             source: self.nodes.get(actor_id).copied(),
-            one_hop: HashMap::new(),
-            two_hop: HashMap::new(),
+            reach,
+            touched: Vec::new(),
+            best_reach: 0.0,
         };
         if let Some(source) = proximity.source {
             proximity.explore(source);
@@ -288,31 +332,93 @@ impl PartnershipGraph {
 pub struct Proximity<'g> {
     graph: &'g PartnershipGraph,
     source: Option<NodeIndex>,
-    /// Best direct edge to each neighbour.
-    one_hop: HashMap<NodeIndex, (f64, EdgeIndex)>,
-    /// Best two-hop reach: trust, the neighbour it goes through, the second edge.
-    two_hop: HashMap<NodeIndex, (f64, NodeIndex, EdgeIndex)>,
+    /// By node index; only the entries in `touched` are set, the rest are as new.
+    reach: Vec<Reach>,
+    /// Nodes whose `reach` entry this query set.
+    touched: Vec<NodeIndex>,
+    /// The highest one- or two-hop reach of any node: no path beats it.
+    best_reach: f64,
+}
+
+/// How well the source reaches one node in one and in two hops (trust 0: not at all).
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    /// Best direct partnership.
+    one: f64,
+    one_edge: EdgeIndex,
+    /// Best path of two hops, through `middle`.
+    two: f64,
+    middle: NodeIndex,
+    two_edge: EdgeIndex,
+}
+
+impl Default for Reach {
+    fn default() -> Reach {
+        Reach {
+            one: 0.0,
+            one_edge: EdgeIndex::end(),
+            two: 0.0,
+            middle: NodeIndex::end(),
+            two_edge: EdgeIndex::end(),
+        }
+    }
+}
+
+impl Drop for Proximity<'_> {
+    fn drop(&mut self) {
+        for node in self.touched.drain(..) {
+            self.reach[node.index()] = Reach::default();
+        }
+        let reach = std::mem::take(&mut self.reach);
+        let mut scratch = self.graph.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        scratch.push(reach);
+    }
 }
 
 impl Proximity<'_> {
     fn explore(&mut self, source: NodeIndex) {
-        let graph = &self.graph.graph;
-        for edge in graph.edges(source) {
-            let trust = edge.weight().trust;
-            let best = self.one_hop.entry(edge.target()).or_insert((0.0, edge.id()));
-            if trust > best.0 {
-                *best = (trust, edge.id());
+        let graph = self.graph;
+        if self.reach.len() < graph.adjacency.len() {
+            self.reach.resize(graph.adjacency.len(), Reach::default());
+        }
+        let mut partners = Vec::new();
+        for adjacent in graph.adjacent(source) {
+            let entry = self.entry(adjacent.other);
+            if entry.one == 0.0 {
+                partners.push(adjacent.other);
+            }
+            if adjacent.trust > entry.one {
+                entry.one = adjacent.trust;
+                entry.one_edge = adjacent.edge;
+                self.best_reach = self.best_reach.max(adjacent.trust);
             }
         }
-        for (&middle, &(first, _)) in &self.one_hop {
-            for edge in graph.edges(middle).filter(|e| e.target() != source) {
-                let trust = first * edge.weight().trust;
-                let best = self.two_hop.entry(edge.target()).or_insert((0.0, middle, edge.id()));
-                if trust > best.0 {
-                    *best = (trust, middle, edge.id());
+        for middle in partners {
+            let first = self.reach[middle.index()].one;
+            for adjacent in graph.adjacent(middle).iter().filter(|a| a.other != source) {
+                let trust = first * adjacent.trust;
+                let entry = self.entry(adjacent.other);
+                if trust > entry.two {
+                    entry.two = trust;
+                    entry.middle = middle;
+                    entry.two_edge = adjacent.edge;
+                    self.best_reach = self.best_reach.max(trust);
                 }
             }
         }
+    }
+
+    /// The reach of `node`, marked as set by this query.
+    fn entry(&mut self, node: NodeIndex) -> &mut Reach {
+        let entry = &mut self.reach[node.index()];
+        if entry.one == 0.0 && entry.two == 0.0 {
+            self.touched.push(node);
+        }
+        entry
+    }
+
+    fn reach(&self, node: NodeIndex) -> Reach {
+        self.reach.get(node.index()).copied().unwrap_or_default()
     }
 
     /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
@@ -323,6 +429,12 @@ impl Proximity<'_> {
             .map(|&(from, edge)| self.graph.hop(from, edge))
             .collect::<Option<Vec<_>>>()?;
         Some(TrustPath { hops })
+    }
+
+    /// An upper bound on [`Proximity::trust_to`] for every actor: the best one- or two-hop reach
+    /// of any node (a third hop only lowers a two-hop reach).
+    pub fn max_trust(&self) -> f64 {
+        self.best_reach
     }
 
     /// The trust of [`Proximity::trust_path`]'s path, without naming it: what ranking needs.
@@ -337,35 +449,40 @@ impl Proximity<'_> {
             return None;
         }
         let mut best: Option<Route> = None;
-        let mut consider = |route: Route| {
-            if best.is_none_or(|known| route.trust > known.trust) {
-                best = Some(route);
+        let at_target = self.reach(target);
+        improve(&mut best, at_target.one, || [(source, at_target.one_edge)]);
+        improve(&mut best, at_target.two, || {
+            let first_edge = self.reach(at_target.middle).one_edge;
+            [(source, first_edge), (at_target.middle, at_target.two_edge)]
+        });
+        // Three hops: the best two-hop reach of each partner of the target, plus that last edge.
+        // A two-hop reach through the target itself would repeat it, and is never better.
+        for adjacent in self.graph.adjacent(target) {
+            let before = self.reach(adjacent.other);
+            if adjacent.other == source || before.middle == target {
+                continue;
             }
-        };
-        if let Some(&(trust, edge)) = self.one_hop.get(&target) {
-            consider(Route::new(trust, &[(source, edge)]));
-        }
-        if let Some(&(trust, middle, edge)) = self.two_hop.get(&target) {
-            consider(Route::new(trust, &[(source, self.one_hop[&middle].1), (middle, edge)]));
-        }
-        for edge in self.graph.graph.edges(target).filter(|e| e.target() != source) {
-            let last = edge.weight().trust;
-            let before = edge.target();
-            if let Some(&(trust, first_edge)) = self.one_hop.get(&before) {
-                consider(Route::new(trust * last, &[(source, first_edge), (before, edge.id())]));
-            }
-            if let Some(&(trust, middle, second_edge)) =
-                self.two_hop.get(&before).filter(|(_, middle, _)| *middle != target)
-            {
-                let steps = [
-                    (source, self.one_hop[&middle].1),
-                    (middle, second_edge),
-                    (before, edge.id()),
-                ];
-                consider(Route::new(trust * last, &steps));
-            }
+            improve(&mut best, before.two * adjacent.trust, || {
+                [
+                    (source, self.reach(before.middle).one_edge),
+                    (before.middle, before.two_edge),
+                    (adjacent.other, adjacent.edge),
+                ]
+            });
         }
         best
+    }
+}
+
+/// Replaces `best` by the route `steps` makes when its `trust` is higher (and above 0); the
+/// steps are only looked up then.
+fn improve<const HOPS: usize>(
+    best: &mut Option<Route>,
+    trust: f64,
+    steps: impl FnOnce() -> [(NodeIndex, EdgeIndex); HOPS],
+) {
+    if trust > best.map_or(0.0, |known| known.trust) {
+        *best = Some(Route::new(trust, &steps()));
     }
 }
 

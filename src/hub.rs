@@ -20,6 +20,7 @@ mod offers;
 mod outcomes;
 mod partnerships;
 mod paths;
+mod ranking;
 mod watch;
 
 use std::collections::HashMap;

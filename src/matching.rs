@@ -5,6 +5,7 @@
 pub mod allocate;
 pub mod bundles;
 pub mod filter;
+pub mod keys;
 pub mod score;
 
 pub use bundles::{Bundle, BundleCandidate, find_bundles};

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::matches::RankedOffer;
+use super::ranking::RankedOffer;
 use super::{Hub, HubError, NeedFilter, PageRequest};
 use crate::domain::{Need, NeedStatus, Offer, Urgency, Violations, geography};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
@@ -160,7 +160,10 @@ impl Hub {
         for need in &needs {
             let need_index = instance.needs.len();
             instance.needs.push(need_slot(need, now));
-            let ranked = self.ranked_candidates(need, &self.ranking_view(need, &graph))?;
+            // With a provider filter the best `keep` of that provider's offers are wanted, so
+            // every candidate is ranked before filtering.
+            let ranked_keep = request.provider_id.is_none().then_some(keep);
+            let ranked = self.ranked_candidates(need, &self.ranking_view(need, &graph), ranked_keep)?;
             let mine = ranked
                 .into_iter()
                 .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));

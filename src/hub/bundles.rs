@@ -1,6 +1,6 @@
 //! Integrated solutions: consortia of offers that together cover a need.
 
-use super::matches::{RankedOffer, RankingView};
+use super::ranking::{RankedOffer, RankingView};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Need, Violations};
 use crate::matching::bundles::{self, Bundle, BundleCandidate, Cell};
@@ -33,7 +33,7 @@ impl Hub {
         let need: Need = self.load("need_id", need_id)?;
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
-        let ranked = self.ranked_candidates(&need, &view)?;
+        let ranked = self.ranked_candidates(&need, &view, None)?;
         let inputs: Vec<BundleCandidate<'_>> = ranked
             .iter()
             .map(|c| BundleCandidate {

@@ -7,22 +7,41 @@
 //! under the writer lock, with exactly the records each applied change wrote
 //! ([`crate::store::WriteSet::changed`]), so it never disagrees with the store a reader could see.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::{Actor, Need, Objective, Offer};
-use crate::matching;
+use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Store, StoreError, TreeName, WriteSet, records};
 
 /// Available offers by objective, and every actor.
 #[derive(Debug, Default)]
 pub(super) struct Catalogue {
-    /// Every available offer (active, with capacity left), by record number.
-    offers: HashMap<u64, Arc<Offer>>,
-    /// Record numbers of the available offers of each objective, ascending.
-    by_objective: HashMap<Objective, BTreeSet<u64>>,
+    /// The available offers (active, with capacity left) of each objective, by record number
+    /// ascending. Entries sit side by side, so a query's prefilter reads memory in order.
+    by_objective: HashMap<Objective, Vec<Entry>>,
     /// Every actor, by id.
     actors: HashMap<String, Arc<Actor>>,
+}
+
+/// One available offer under one of its objectives.
+#[derive(Debug, Clone)]
+struct Entry {
+    number: u64,
+    /// Record number of the provider: compared and hashed where the id string would cost.
+    provider: u64,
+    key: OfferKey,
+    offer: Arc<Offer>,
+}
+
+/// A candidate offer of a query.
+pub(super) struct Candidate<'a> {
+    /// The offer's record number: ties in ranking go to the older offer.
+    pub(super) number: u64,
+    /// The provider's record number.
+    pub(super) provider: u64,
+    pub(super) offer: &'a Arc<Offer>,
+    pub(super) key: &'a OfferKey,
 }
 
 /// The records an applied change touched that the catalogue mirrors, taken from its write set
@@ -53,7 +72,7 @@ impl Catalogue {
         for offer in store.all::<Offer>() {
             let offer = offer?;
             let number = records::id_number::<Offer>(&offer.id)?;
-            catalogue.put_offer(number, offer);
+            catalogue.put_offer(number, offer)?;
         }
         Ok(catalogue)
     }
@@ -63,7 +82,7 @@ impl Catalogue {
         for &number in &touched.offers {
             self.remove_offer(number);
             if let Some(offer) = store.get_by_number::<Offer>(number)? {
-                self.put_offer(number, offer);
+                self.put_offer(number, offer)?;
             }
         }
         for &number in &touched.actors {
@@ -74,45 +93,67 @@ impl Catalogue {
         Ok(())
     }
 
-    fn put_offer(&mut self, number: u64, offer: Offer) {
+    fn put_offer(&mut self, number: u64, offer: Offer) -> Result<(), StoreError> {
         if !offer.is_available() {
-            return;
+            return Ok(());
         }
+        let key = OfferKey::of(&offer);
+        let provider = records::id_number::<Actor>(&offer.provider_id)?;
+        let offer = Arc::new(offer);
         for theme in &offer.spec.themes {
-            self.by_objective.entry(*theme).or_default().insert(number);
+            let entries = self.by_objective.entry(*theme).or_default();
+            let at = entries.partition_point(|entry| entry.number < number);
+            let entry = Entry {
+                number,
+                provider,
+                key,
+                offer: Arc::clone(&offer),
+            };
+            entries.insert(at, entry);
         }
-        self.offers.insert(number, Arc::new(offer));
+        Ok(())
     }
 
     fn remove_offer(&mut self, number: u64) {
-        if let Some(offer) = self.offers.remove(&number) {
-            for theme in &offer.spec.themes {
-                if let Some(numbers) = self.by_objective.get_mut(theme) {
-                    numbers.remove(&number);
-                }
+        for entries in self.by_objective.values_mut() {
+            if let Ok(at) = entries.binary_search_by_key(&number, |entry| entry.number) {
+                entries.remove(at);
             }
         }
     }
 
-    /// Each available offer sharing at least one of `themes`, once, in no particular order.
-    pub(super) fn offers_for<'a>(&'a self, themes: &'a [Objective]) -> impl Iterator<Item = (u64, &'a Arc<Offer>)> {
+    /// Each available offer that passes the need's hard filters, once, in no particular order.
+    /// The objective index gives the offers sharing an objective and the catalogue holds only
+    /// available ones; the offer's key tests the rest (see [`OfferKey::serves`]).
+    pub(super) fn candidates_for<'a>(
+        &'a self,
+        need: &'a Need,
+        need_key: &'a NeedKey,
+    ) -> impl Iterator<Item = Candidate<'a>> {
+        let requester = records::id_number::<Actor>(&need.requester_id).ok();
+        let themes = &need.spec.themes;
         themes.iter().enumerate().flat_map(move |(position, theme)| {
             let earlier = &themes[..position];
             self.by_objective
                 .get(theme)
                 .into_iter()
                 .flatten()
-                .filter_map(|number| Some((*number, self.offers.get(number)?)))
+                .filter(move |entry| entry.key.serves(need_key) && Some(entry.provider) != requester)
                 // An offer sharing several of the themes is yielded under the first of them.
-                .filter(move |(_, offer)| !offer.spec.themes.iter().any(|t| earlier.contains(t)))
+                .filter(move |entry| !entry.offer.spec.themes.iter().any(|t| earlier.contains(t)))
+                .map(|entry| Candidate {
+                    number: entry.number,
+                    provider: entry.provider,
+                    offer: &entry.offer,
+                    key: &entry.key,
+                })
         })
     }
 
     /// Whether any available offer passes the need's hard filters: a need without one is unmet
     /// demand.
     pub(super) fn has_candidate_for(&self, need: &Need) -> bool {
-        self.offers_for(&need.spec.themes)
-            .any(|(_, offer)| matching::passes(need, offer))
+        self.candidates_for(need, &NeedKey::of(need)).next().is_some()
     }
 
     /// The actor with this id.

@@ -2,10 +2,6 @@
 //! capacity in the same write that confirms, under the writer lock, so an offer is never
 //! over-booked however many confirmations race.
 
-use std::sync::{Arc, PoisonError, RwLockReadGuard};
-
-use super::catalogue::Catalogue;
-use super::directory::ActorDirectory;
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::validation::MAX_NOTE_CHARS;
@@ -13,8 +9,7 @@ use crate::domain::{
     Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
     Violations,
 };
-use crate::graph::{PartnershipGraph, Proximity};
-use crate::matching::{self, PairContext};
+use crate::matching;
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Default and largest number of candidates FindMatches returns.
@@ -54,22 +49,6 @@ impl MatchFilter {
     }
 }
 
-/// An offer that passes a need's hard filters, with its score: what ranking produces before
-/// anything is put in words.
-#[derive(Debug, Clone)]
-pub(super) struct RankedOffer {
-    pub(super) offer: Arc<Offer>,
-    /// In [0, 1], equal to the explained candidate's score.
-    pub(super) score: f64,
-}
-
-/// What ranking and explaining read, taken once per query: the catalogue, the graph and the
-/// trust paths from the requester.
-pub(super) struct RankingView<'h> {
-    pub(super) catalogue: RwLockReadGuard<'h, Catalogue>,
-    pub(super) proximity: Proximity<'h>,
-}
-
 impl Hub {
     /// Ranked offers for a need, best first; ties break by offer id so results are stable.
     pub fn find_matches(&self, need_id: &str, limit: u32) -> Result<Vec<MatchCandidate>, HubError> {
@@ -85,110 +64,10 @@ impl Hub {
         let need: Need = self.load("need_id", need_id)?;
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
-        let mut ranked = self.ranked_candidates(&need, &view)?;
-        ranked.truncate(limit);
-        ranked
+        self.ranked_candidates(&need, &view, Some(limit))?
             .into_iter()
             .map(|ranked| self.candidate(&need, &ranked.offer, &view))
             .collect()
-    }
-
-    /// The catalogue and the requester's trust paths, read once for every offer of a query.
-    pub(super) fn ranking_view<'h>(&'h self, need: &Need, graph: &'h PartnershipGraph) -> RankingView<'h> {
-        RankingView {
-            catalogue: self.catalogue(),
-            proximity: graph.proximity_from(&need.requester_id),
-        }
-    }
-
-    /// Every available offer that passes the need's hard filters, scored, best first (ties:
-    /// the older offer first). Offers come from the catalogue's objective index, so only offers
-    /// sharing an objective are looked at, and nothing is put in words.
-    pub(super) fn ranked_candidates(&self, need: &Need, view: &RankingView<'_>) -> Result<Vec<RankedOffer>, HubError> {
-        if need.status.is_final() {
-            return Err(HubError::FailedPrecondition(format!(
-                "need {} is {}; it is no longer matched",
-                need.id,
-                need.status.word()
-            )));
-        }
-        let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
-        let mut ranked: Vec<(u64, RankedOffer)> = view
-            .catalogue
-            .offers_for(&need.spec.themes)
-            .filter(|(_, offer)| matching::passes(need, offer))
-            .map(|(number, offer)| {
-                let provider = &offer.provider_id;
-                let languages = view.catalogue.actor(provider).map_or(&[][..], |a| &a.profile.languages);
-                let trust = view.proximity.trust_to(provider).unwrap_or(0.0);
-                let record = track_records.get(provider).copied().unwrap_or_default();
-                let score = matching::fit_score(need, offer, languages, trust, record, &self.weights);
-                let offer = Arc::clone(offer);
-                (number, RankedOffer { offer, score })
-            })
-            .collect();
-        ranked.sort_by(|(a_number, a), (b_number, b)| b.score.total_cmp(&a.score).then(a_number.cmp(b_number)));
-        Ok(ranked.into_iter().map(|(_, ranked)| ranked).collect())
-    }
-
-    /// A ranked offer explained: its provider, every score component in words, the trust path
-    /// and the similar needs the offer is already engaged on.
-    pub(super) fn candidate(
-        &self,
-        need: &Need,
-        offer: &Offer,
-        view: &RankingView<'_>,
-    ) -> Result<MatchCandidate, HubError> {
-        let directory = ActorDirectory::new(&view.catalogue);
-        let trust = view
-            .proximity
-            .trust_path(&offer.provider_id)
-            .map(|path| directory.describe(&path));
-        let provider = directory.get(&offer.provider_id).ok_or_else(|| HubError::NotFound {
-            field: "provider_id",
-            kind: "actor",
-            id: offer.provider_id.clone(),
-        })?;
-        let context = PairContext {
-            provider_languages: &provider.profile.languages,
-            trust: trust.as_ref(),
-            track_record: self.track_record(&offer.provider_id),
-        };
-        let mut fit = matching::score_pair(need, offer, &context, &self.weights);
-        let engaged_on_similar = self.engagements_on_similar_needs(need, offer)?;
-        if !engaged_on_similar.is_empty() {
-            let needs = engaged_on_similar.join(", ");
-            fit.explanation
-                .summary
-                .push_str(&format!("; already engaged on similar need {needs}: coordinate"));
-        }
-        Ok(MatchCandidate {
-            offer: offer.clone(),
-            provider: Actor::clone(provider),
-            score: fit.score,
-            explanation: fit.explanation,
-            engaged_on_similar,
-        })
-    }
-
-    fn engagements_on_similar_needs(&self, need: &Need, offer: &Offer) -> Result<Vec<String>, HubError> {
-        let mut needs = Vec::new();
-        for number in self.store.ids_in_index(TreeName::MatchesByOffer, &offer.id) {
-            let Some(engagement) = self.store.get_by_number::<Match>(number?)? else {
-                continue;
-            };
-            let engaged = engagement.status.awaits_answer() || engagement.status == MatchStatus::Confirmed;
-            if !engaged || engagement.need_id == need.id || needs.contains(&engagement.need_id) {
-                continue;
-            }
-            let Some(other) = self.store.get::<Need>(&engagement.need_id)? else {
-                continue;
-            };
-            if other.spec.overlaps(&need.spec) {
-                needs.push(other.id);
-            }
-        }
-        Ok(needs)
     }
 
     /// Proposes a need-offer pair that passes every hard filter; both parties then respond.

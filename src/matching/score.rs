@@ -208,6 +208,17 @@ const COMPONENTS: [&str; 8] = [
 ];
 
 impl ScoreWeights {
+    /// How much the score rises per unit of path trust: the proximity weight's share of all
+    /// weights (0 when none is positive). Ranking bounds scores with it.
+    pub fn proximity_share(&self) -> f64 {
+        let total: f64 = self.in_order().iter().sum();
+        if total > 0.0 {
+            self.partnership_proximity / total
+        } else {
+            0.0
+        }
+    }
+
     /// The weights in the order of [`COMPONENTS`].
     fn in_order(&self) -> [f64; 8] {
         [
@@ -244,7 +255,7 @@ fn component_values(
 }
 
 /// The weighted mean of the values, in [0, 1] (0 when no weight is positive).
-fn weighted(values: &[f64; 8], weights: &ScoreWeights) -> f64 {
+pub(crate) fn weighted(values: &[f64; 8], weights: &ScoreWeights) -> f64 {
     let weights = weights.in_order();
     let total_weight: f64 = weights.iter().sum();
     if total_weight <= 0.0 {
@@ -299,7 +310,7 @@ fn best_geographic_fit<'n>(need: &'n Need, offer: &Offer) -> Option<(GeographicF
         .max_by_key(|(fit, _)| *fit)
 }
 
-fn geographic_value(fit: GeographicFit) -> f64 {
+pub(crate) fn geographic_value(fit: GeographicFit) -> f64 {
     match fit {
         GeographicFit::Country => 1.0,
         GeographicFit::Area(AreaFit::Intermediate) => 0.85,
@@ -402,7 +413,7 @@ fn track_record_detail(record: TrackRecord) -> String {
 }
 
 /// Share of the offer's capacity still free.
-fn free_share(offer: &Offer) -> f64 {
+pub(crate) fn free_share(offer: &Offer) -> f64 {
     f64::from(offer.remaining_capacity) / f64::from(offer.spec.capacity.max(1))
 }
 

@@ -1,0 +1,316 @@
+//! Ranking a need's candidate offers, and explaining the ones returned.
+//!
+//! Ranking reads the in-memory catalogue: the objective index and the offers' keys leave the
+//! offers that pass the hard filters, and each key bounds its offer's score from above (see
+//! [`crate::matching::keys`]). Offers are then scored exactly, with their records and the
+//! requester's trust paths, in order of that bound; once `keep` exact scores beat the next
+//! bound, no offer left can enter the result. Every returned score is the exact score.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, PoisonError, RwLockReadGuard};
+
+use rustc_hash::FxHashMap;
+
+use super::catalogue::{Candidate, Catalogue};
+use super::directory::ActorDirectory;
+use super::{Hub, HubError, MatchCandidate};
+use crate::domain::lifecycle::Lifecycle;
+use crate::domain::{Actor, Match, MatchStatus, Need, Offer};
+use crate::graph::{PartnershipGraph, Proximity};
+use crate::matching::keys::NeedKey;
+use crate::matching::{self, PairContext, TrackRecord};
+use crate::store::TreeName;
+
+/// Slack for floating-point rounding between a bound and the score it bounds.
+const BOUND_SLACK: f64 = 1e-9;
+
+/// An offer that passes a need's hard filters, with its score: what ranking produces before
+/// anything is put in words.
+#[derive(Debug, Clone)]
+pub(super) struct RankedOffer {
+    pub(super) offer: Arc<Offer>,
+    /// In [0, 1], equal to the explained candidate's score.
+    pub(super) score: f64,
+}
+
+/// What ranking and explaining read, taken once per query: the catalogue and the trust paths
+/// from the requester.
+pub(super) struct RankingView<'h> {
+    pub(super) catalogue: RwLockReadGuard<'h, Catalogue>,
+    pub(super) proximity: Proximity<'h>,
+}
+
+/// What the score takes from an offer's provider, found once per provider and query: hubs
+/// provide hundreds of offers.
+struct ProviderContext<'a> {
+    track_record: TrackRecord,
+    /// The provider's languages and the best path's trust, once an offer of the provider is
+    /// scored exactly.
+    found: Option<(&'a [String], f64)>,
+}
+
+/// A candidate before its trust path is looked up.
+struct Unranked<'a> {
+    number: u64,
+    provider: u64,
+    offer: &'a Arc<Offer>,
+    /// Highest score the offer can have.
+    bound: f64,
+}
+
+impl Hub {
+    /// The catalogue and the requester's trust paths, read once for every offer of a query.
+    pub(super) fn ranking_view<'h>(&'h self, need: &Need, graph: &'h PartnershipGraph) -> RankingView<'h> {
+        RankingView {
+            catalogue: self.catalogue(),
+            proximity: graph.proximity_from(&need.requester_id),
+        }
+    }
+
+    /// The best `keep` (all, when `None`) available offers that pass the need's hard filters,
+    /// scored, best first; ties go to the older offer.
+    pub(super) fn ranked_candidates(
+        &self,
+        need: &Need,
+        view: &RankingView<'_>,
+        keep: Option<usize>,
+    ) -> Result<Vec<RankedOffer>, HubError> {
+        if need.status.is_final() {
+            return Err(HubError::FailedPrecondition(format!(
+                "need {} is {}; it is no longer matched",
+                need.id,
+                need.status.word()
+            )));
+        }
+        let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
+        let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
+        let need_key = NeedKey::of(need);
+        let trust_bound = view.proximity.max_trust();
+        let mut unranked: Vec<Unranked<'_>> = Vec::new();
+        for Candidate {
+            number,
+            provider,
+            offer,
+            key,
+        } in view.catalogue.candidates_for(need, &need_key)
+        {
+            let context = providers.entry(provider).or_insert_with(|| ProviderContext {
+                track_record: track_records.get(&offer.provider_id).copied().unwrap_or_default(),
+                found: None,
+            });
+            let bound = key.score_bound(&need_key, trust_bound, context.track_record, &self.weights) + BOUND_SLACK;
+            unranked.push(Unranked {
+                number,
+                provider,
+                offer,
+                bound,
+            });
+        }
+        unranked.sort_by(|a, b| b.bound.total_cmp(&a.bound));
+        let mut ranked: Vec<(u64, RankedOffer)> = Vec::new();
+        // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
+        let mut best = BinaryHeap::new();
+        for candidate in unranked {
+            if let Some(keep) = keep
+                && best.len() == keep
+                && best
+                    .peek()
+                    .is_some_and(|Reverse(bits)| candidate.bound < f64::from_bits(*bits))
+            {
+                break;
+            }
+            let offer = candidate.offer;
+            let Some(context) = providers.get_mut(&candidate.provider) else {
+                continue;
+            };
+            let (languages, trust) = *context.found.get_or_insert_with(|| {
+                let id = offer.provider_id.as_str();
+                let languages = view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]);
+                (languages, view.proximity.trust_to(id).unwrap_or(0.0))
+            });
+            let score = matching::fit_score(need, offer, languages, trust, context.track_record, &self.weights);
+            best.push(Reverse(score.to_bits()));
+            if keep.is_some_and(|keep| best.len() > keep) {
+                best.pop();
+            }
+            let offer = Arc::clone(offer);
+            ranked.push((candidate.number, RankedOffer { offer, score }));
+        }
+        ranked.sort_by(|(a_number, a), (b_number, b)| b.score.total_cmp(&a.score).then(a_number.cmp(b_number)));
+        ranked.truncate(keep.unwrap_or(usize::MAX));
+        Ok(ranked.into_iter().map(|(_, ranked)| ranked).collect())
+    }
+
+    /// A ranked offer explained: its provider, every score component in words, the trust path
+    /// and the similar needs the offer is already engaged on.
+    pub(super) fn candidate(
+        &self,
+        need: &Need,
+        offer: &Offer,
+        view: &RankingView<'_>,
+    ) -> Result<MatchCandidate, HubError> {
+        let directory = ActorDirectory::new(&view.catalogue);
+        let trust = view
+            .proximity
+            .trust_path(&offer.provider_id)
+            .map(|path| directory.describe(&path));
+        let provider = directory.get(&offer.provider_id).ok_or_else(|| HubError::NotFound {
+            field: "provider_id",
+            kind: "actor",
+            id: offer.provider_id.clone(),
+        })?;
+        let context = PairContext {
+            provider_languages: &provider.profile.languages,
+            trust: trust.as_ref(),
+            track_record: self.track_record(&offer.provider_id),
+        };
+        let mut fit = matching::score_pair(need, offer, &context, &self.weights);
+        let engaged_on_similar = self.engagements_on_similar_needs(need, offer)?;
+        if !engaged_on_similar.is_empty() {
+            let needs = engaged_on_similar.join(", ");
+            fit.explanation
+                .summary
+                .push_str(&format!("; already engaged on similar need {needs}: coordinate"));
+        }
+        Ok(MatchCandidate {
+            offer: offer.clone(),
+            provider: Actor::clone(provider),
+            score: fit.score,
+            explanation: fit.explanation,
+            engaged_on_similar,
+        })
+    }
+
+    fn engagements_on_similar_needs(&self, need: &Need, offer: &Offer) -> Result<Vec<String>, HubError> {
+        let mut needs = Vec::new();
+        for number in self.store.ids_in_index(TreeName::MatchesByOffer, &offer.id) {
+            let Some(engagement) = self.store.get_by_number::<Match>(number?)? else {
+                continue;
+            };
+            let engaged = engagement.status.awaits_answer() || engagement.status == MatchStatus::Confirmed;
+            if !engaged || engagement.need_id == need.id || needs.contains(&engagement.need_id) {
+                continue;
+            }
+            let Some(other) = self.store.get::<Need>(&engagement.need_id)? else {
+                continue;
+            };
+            if other.spec.overlaps(&need.spec) {
+                needs.push(other.id);
+            }
+        }
+        Ok(needs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::HubSettings;
+    use crate::matching::keys::OfferKey;
+    use crate::synthetic::{Tier, generate};
+
+    /// A tier S world (500 offers, 2,000 needs) and its first `needs` open needs and all offers.
+    async fn world(needs: usize) -> (tempfile::TempDir, Hub, Vec<Need>, Vec<Offer>) {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        generate(&hub, Tier::S, 11, |_| {}).await.unwrap();
+        let open: Vec<Need> = hub.store.all::<Need>().take(needs).map(Result::unwrap).collect();
+        let offers: Vec<Offer> = hub.store.all::<Offer>().map(Result::unwrap).collect();
+        (dir, hub, open, offers)
+    }
+
+    fn ids(ranked: &[RankedOffer]) -> Vec<(String, f64)> {
+        ranked.iter().map(|r| (r.offer.id.clone(), r.score)).collect()
+    }
+
+    /// Every offer of the store checked and scored one by one, without catalogue, prefilter or
+    /// bounds: what ranking must equal.
+    fn brute_force(hub: &Hub, need: &Need, offers: &[Offer], proximity: &Proximity<'_>) -> Vec<(String, f64)> {
+        let mut scored: Vec<(u64, String, f64)> = offers
+            .iter()
+            .filter(|offer| matching::passes(need, offer))
+            .map(|offer| {
+                let provider: Actor = hub.store.get(&offer.provider_id).unwrap().unwrap();
+                let trust = proximity.trust_to(&offer.provider_id).unwrap_or(0.0);
+                let record = hub.track_record(&offer.provider_id);
+                let score = matching::fit_score(need, offer, &provider.profile.languages, trust, record, &hub.weights);
+                let number = crate::store::records::id_number::<Offer>(&offer.id).unwrap();
+                (number, offer.id.clone(), score)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        scored.into_iter().map(|(_, id, score)| (id, score)).collect()
+    }
+
+    #[tokio::test]
+    async fn ranking_equals_scoring_every_offer_and_pruning_keeps_the_same_best() {
+        let (_dir, hub, needs, offers) = world(150).await;
+        let graph = hub.graph();
+        let mut compared = 0;
+        for need in &needs {
+            let view = hub.ranking_view(need, &graph);
+            let all = hub.ranked_candidates(need, &view, None).unwrap();
+            assert_eq!(
+                ids(&all),
+                brute_force(&hub, need, &offers, &view.proximity),
+                "{}",
+                need.id
+            );
+            for keep in [1, 10, 50] {
+                let best = hub.ranked_candidates(need, &view, Some(keep)).unwrap();
+                assert_eq!(ids(&best), ids(&all[..keep.min(all.len())]), "{} keep {keep}", need.id);
+            }
+            compared += all.len();
+        }
+        assert!(compared > 1_000, "only {compared} candidates compared");
+    }
+
+    #[tokio::test]
+    async fn explained_scores_equal_ranked_scores() {
+        let (_dir, hub, needs, _) = world(40).await;
+        let graph = hub.graph();
+        for need in &needs {
+            let view = hub.ranking_view(need, &graph);
+            for ranked in hub.ranked_candidates(need, &view, Some(20)).unwrap() {
+                let explained = hub.candidate(need, &ranked.offer, &view).unwrap();
+                assert_eq!(explained.score, ranked.score, "{} {}", need.id, ranked.offer.id);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn offer_keys_answer_as_the_hard_filters_do_and_bound_the_score() {
+        let (_dir, hub, needs, offers) = world(300).await;
+        let (mut passed, mut refused) = (0, 0);
+        for need in &needs {
+            let need_key = NeedKey::of(need);
+            let compared = offers.iter().filter(|offer| {
+                offer.is_available()
+                    && offer.provider_id != need.requester_id
+                    && offer.spec.themes.iter().any(|t| need.spec.themes.contains(t))
+            });
+            for offer in compared {
+                let passes = matching::passes(need, offer);
+                let key = OfferKey::of(offer);
+                assert_eq!(key.serves(&need_key), passes, "{} and {}", need.id, offer.id);
+                passed += usize::from(passes);
+                refused += usize::from(!passes);
+                let provider: Actor = hub.store.get(&offer.provider_id).unwrap().unwrap();
+                for trust in [0.0, 0.45, 1.0] {
+                    let record = TrackRecord::default();
+                    let languages = &provider.profile.languages;
+                    let score = matching::fit_score(need, offer, languages, trust, record, &hub.weights);
+                    let bound = key.score_bound(&need_key, trust, record, &hub.weights);
+                    assert!(
+                        bound + 1e-12 >= score,
+                        "{} {}: bound {bound} < score {score}",
+                        need.id,
+                        offer.id
+                    );
+                }
+            }
+        }
+        assert!(passed > 100 && refused > 100, "{passed} passed, {refused} refused");
+    }
+}

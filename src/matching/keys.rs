@@ -1,0 +1,140 @@
+//! Needs and offers as compact keys: three of the hard filters and an upper bound on the score,
+//! as bit tests on data kept next to each other in memory.
+//!
+//! Ranking a need at tier L walks some 20,000 offers that share one of its objectives. Testing
+//! each with [`super::passes`] and scoring each with [`super::fit_score`] chases a dozen
+//! pointers and compares country and language codes as strings. With keys, the hub tests the
+//! filters on bits, bounds every survivor's score from above, and scores exactly, with the
+//! records, only the offers whose bound can still reach the result.
+//!
+//! For validated records (every country and area code known) [`OfferKey::serves`] answers
+//! exactly as the modality, country and window filters do, and [`OfferKey::score_bound`] is never
+//! below the score; the hub's tests check both against the records on a synthetic world.
+
+use crate::domain::geography::{AreaFit, PlaceSet};
+use crate::domain::offer::GeographicFit;
+use crate::domain::{DateWindow, Modality, Need, Objective, Offer};
+
+use super::score::{ScoreWeights, TrackRecord, geographic_value, weighted};
+
+/// What a need asks for, as keys test it.
+#[derive(Debug, Clone, Copy)]
+pub struct NeedKey {
+    themes: u32,
+    modalities: u32,
+    /// The need's countries and every area that contains one of them.
+    places: PlaceSet,
+    /// The need's countries alone, then the areas containing them, tightest first.
+    by_precision: [(PlaceSet, GeographicFit); 4],
+    window: DateWindow,
+}
+
+/// What an offer gives, as keys test it.
+#[derive(Debug, Clone, Copy)]
+pub struct OfferKey {
+    themes: u32,
+    modalities: u32,
+    /// The countries and areas the offer's coverage names.
+    places: PlaceSet,
+    worldwide: bool,
+    window: DateWindow,
+    /// Share of the capacity still free.
+    free_share: f64,
+}
+
+fn theme_bits(themes: &[Objective]) -> u32 {
+    themes.iter().fold(0, |bits, theme| bits | 1 << theme.number())
+}
+
+fn modality_bits(modalities: &[Modality]) -> u32 {
+    modalities.iter().fold(0, |bits, m| bits | 1 << (*m as u32))
+}
+
+/// Share of the `wanted` bits found in `offered`, as the score counts it (1 when nothing is
+/// wanted; records name each item once).
+fn bit_share(wanted: u32, offered: u32) -> f64 {
+    if wanted == 0 {
+        return 1.0;
+    }
+    f64::from((wanted & offered).count_ones()) / f64::from(wanted.count_ones())
+}
+
+impl NeedKey {
+    /// The key of `need`.
+    pub fn of(need: &Need) -> NeedKey {
+        let countries = &need.spec.countries;
+        let area = |level| (PlaceSet::areas_containing(countries, level), GeographicFit::Area(level));
+        NeedKey {
+            themes: theme_bits(&need.spec.themes),
+            modalities: modality_bits(&need.spec.modalities),
+            places: PlaceSet::reaching(countries),
+            by_precision: [
+                (PlaceSet::of(countries, &[]), GeographicFit::Country),
+                area(AreaFit::Intermediate),
+                area(AreaFit::SubRegion),
+                area(AreaFit::Region),
+            ],
+            window: need.spec.window,
+        }
+    }
+}
+
+impl OfferKey {
+    /// The key of `offer`.
+    pub fn of(offer: &Offer) -> OfferKey {
+        let coverage = &offer.spec.coverage;
+        OfferKey {
+            themes: theme_bits(&offer.spec.themes),
+            modalities: modality_bits(&offer.spec.modalities),
+            places: PlaceSet::of(&coverage.countries, &coverage.areas),
+            worldwide: coverage.worldwide,
+            window: offer.spec.window,
+            free_share: super::score::free_share(offer),
+        }
+    }
+
+    /// Whether the offer delivers one of the need's modalities, serves one of its countries and
+    /// overlaps its window.
+    pub fn serves(&self, need: &NeedKey) -> bool {
+        self.modalities & need.modalities != 0
+            && (self.worldwide || self.places.intersects(&need.places))
+            && self.window.overlaps(&need.window)
+    }
+
+    /// The highest score the pair can have when the path trust is at most `trust_bound`: the
+    /// objective, modality, geography, track record and load components exactly, language and
+    /// level at their best.
+    pub fn score_bound(
+        &self,
+        need: &NeedKey,
+        trust_bound: f64,
+        track_record: TrackRecord,
+        weights: &ScoreWeights,
+    ) -> f64 {
+        let values = [
+            bit_share(need.themes, self.themes),
+            bit_share(need.modalities, self.modalities),
+            self.geography(need),
+            1.0,
+            1.0,
+            trust_bound,
+            track_record.value(),
+            self.free_share,
+        ];
+        weighted(&values, weights)
+    }
+
+    /// The geography component: the tightest way the coverage names one of the need's places.
+    fn geography(&self, need: &NeedKey) -> f64 {
+        let named = need
+            .by_precision
+            .iter()
+            .find(|(places, _)| places.intersects(&self.places))
+            .map(|(_, fit)| *fit);
+        match named {
+            Some(fit) => geographic_value(fit),
+            None if self.worldwide => geographic_value(GeographicFit::Worldwide),
+            None => 0.0,
+        }
+    }
+}
