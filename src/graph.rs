@@ -9,6 +9,8 @@
 //! every trust is at most 1 and a walk that repeats a node is never better than its simple path.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::{Mutex, PoisonError};
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
@@ -31,8 +33,10 @@ struct Link {
 #[derive(Debug, Default)]
 pub struct PartnershipGraph {
     graph: StableUnGraph<String, Link>,
-    nodes: HashMap<String, NodeIndex>,
-    edges: HashMap<String, EdgeIndex>,
+    /// Node of each actor id, and edge of each partnership id (FxHash: the rebuild at start
+    /// hashes two million ids).
+    nodes: FxHashMap<String, NodeIndex>,
+    edges: FxHashMap<String, EdgeIndex>,
     /// Each node's partnerships as one contiguous list, by node index: the path queries scan
     /// tens of thousands of a hub's edges per query, and petgraph's linked edge lists cost a
     /// cache miss per edge. Kept in step with `graph` by `add_partnership` and

@@ -136,13 +136,18 @@ impl Hub {
     /// Opens the store in `data_dir` and rebuilds the partnership graph from it.
     pub fn open(data_dir: &Path, settings: HubSettings) -> Result<Hub, HubError> {
         let store = Store::open(data_dir, &settings.store)?;
-        let track_records = RwLock::new(track_records(&store)?);
-        let mut graph = PartnershipGraph::new();
-        for partnership in store.all::<crate::domain::Partnership>() {
-            graph.add_partnership(&partnership?);
-        }
+        // The graph and the catalogue read different trees: rebuild them side by side.
+        let (graph, memory) = std::thread::scope(|scope| {
+            let graph = scope.spawn(|| rebuild_graph(&store));
+            let memory = Catalogue::load(&store)
+                .map_err(HubError::from)
+                .and_then(|catalogue| Ok((catalogue, track_records(&store)?)));
+            (graph.join(), memory)
+        });
+        let graph = graph.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let (catalogue, track_records) = memory?;
         tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
-        let catalogue = RwLock::new(Catalogue::load(&store)?);
+        let (catalogue, track_records) = (RwLock::new(catalogue), RwLock::new(track_records));
         Ok(Hub {
             store,
             graph: RwLock::new(graph),
@@ -259,6 +264,15 @@ impl Hub {
             None => Ok(None),
         }
     }
+}
+
+/// The partnership graph from every partnership in the store.
+fn rebuild_graph(store: &Store) -> Result<PartnershipGraph, HubError> {
+    let mut graph = PartnershipGraph::new();
+    for partnership in store.all::<crate::domain::Partnership>() {
+        graph.add_partnership(&partnership?);
+    }
+    Ok(graph)
 }
 
 /// Every provider's track record, from the completed matches in the store.
