@@ -140,7 +140,7 @@ impl Catalogue {
                 .flatten()
                 .filter(move |entry| entry.key.serves(need_key) && Some(entry.provider) != requester)
                 // An offer sharing several of the themes is yielded under the first of them.
-                .filter(move |entry| !entry.offer.spec.themes.iter().any(|t| earlier.contains(t)))
+                .filter(move |entry| !entry.key.has_any_theme(earlier))
                 .map(|entry| Candidate {
                     number: entry.number,
                     provider: entry.provider,

@@ -93,6 +93,11 @@ impl OfferKey {
         }
     }
 
+    /// Whether the offer names one of `themes`.
+    pub fn has_any_theme(&self, themes: &[Objective]) -> bool {
+        self.themes & theme_bits(themes) != 0
+    }
+
     /// Whether the offer delivers one of the need's modalities, serves one of its countries and
     /// overlaps its window.
     pub fn serves(&self, need: &NeedKey) -> bool {
