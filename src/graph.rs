@@ -17,6 +17,7 @@ use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
 use petgraph::visit::EdgeRef;
 
 use crate::domain::{Partnership, PartnershipKind};
+use crate::store::{Record, records};
 
 /// Longest path, in hops, that proximity considers.
 pub const MAX_HOPS: usize = 3;
@@ -24,9 +25,17 @@ pub const MAX_HOPS: usize = 3;
 /// One partnership as an edge.
 #[derive(Debug, Clone)]
 struct Link {
-    partnership_id: String,
+    /// The partnership's record number (its id is `partnership-<number>`): a million ids held
+    /// as strings would cost over 100 MB at tier L.
+    number: u64,
     kind: PartnershipKind,
     trust: f64,
+}
+
+impl Link {
+    fn partnership_id(&self) -> String {
+        records::format_id(Partnership::ID_PREFIX, self.number)
+    }
 }
 
 /// Who works with whom.
@@ -36,7 +45,7 @@ pub struct PartnershipGraph {
     /// Node of each actor id, and edge of each partnership id (FxHash: the rebuild at start
     /// hashes two million ids).
     nodes: FxHashMap<String, NodeIndex>,
-    edges: FxHashMap<String, EdgeIndex>,
+    edges: FxHashMap<u64, EdgeIndex>,
     /// Each node's partnerships as one contiguous list, by node index: the path queries scan
     /// tens of thousands of a hub's edges per query, and petgraph's linked edge lists cost a
     /// cache miss per edge. Kept in step with `graph` by `add_partnership` and
@@ -139,18 +148,23 @@ impl PartnershipGraph {
         node
     }
 
-    /// Adds a partnership's edge (and its actors' nodes when new).
+    /// Adds a partnership's edge (and its actors' nodes when new). Partnerships come from the
+    /// store, which names them `partnership-<number>`; one named otherwise is left out.
     pub fn add_partnership(&mut self, partnership: &Partnership) {
+        let Ok(number) = records::id_number::<Partnership>(&partnership.id) else {
+            tracing::warn!(id = %partnership.id, "partnership id is not a store id; left out of the graph");
+            return;
+        };
         let a = self.node(&partnership.spec.actor_a);
         let b = self.node(&partnership.spec.actor_b);
         let link = Link {
-            partnership_id: partnership.id.clone(),
+            number,
             kind: partnership.spec.kind,
             trust: partnership.spec.effective_trust(),
         };
         let trust = link.trust;
         let edge = self.graph.add_edge(a, b, link);
-        self.edges.insert(partnership.id.clone(), edge);
+        self.edges.insert(number, edge);
         let needed = a.index().max(b.index()) + 1;
         if self.adjacency.len() < needed {
             self.adjacency.resize_with(needed, Vec::new);
@@ -161,7 +175,10 @@ impl PartnershipGraph {
 
     /// Removes a partnership's edge; actors stay.
     pub fn remove_partnership(&mut self, partnership_id: &str) {
-        let Some(edge) = self.edges.remove(partnership_id) else {
+        let Some(edge) = records::id_number::<Partnership>(partnership_id)
+            .ok()
+            .and_then(|number| self.edges.remove(&number))
+        else {
             return;
         };
         if let Some((a, b)) = self.graph.edge_endpoints(edge) {
@@ -275,7 +292,7 @@ impl PartnershipGraph {
                 let (a, b) = self.graph.edge_endpoints(edge)?;
                 let link = self.graph.edge_weight(edge)?;
                 (inside.contains(&a) && inside.contains(&b)).then(|| GraphLink {
-                    partnership_id: link.partnership_id.clone(),
+                    partnership_id: link.partnership_id(),
                     actor_a: self.graph[a].clone(),
                     actor_b: self.graph[b].clone(),
                     kind: link.kind,
@@ -324,7 +341,7 @@ impl PartnershipGraph {
         Some(Hop {
             from: self.graph[from].clone(),
             to: self.graph[to].clone(),
-            partnership_id: link.partnership_id.clone(),
+            partnership_id: link.partnership_id(),
             kind: link.kind,
             trust: link.trust,
         })
