@@ -48,14 +48,64 @@ impl Hub {
     /// Expires what is due now: needs and offers whose window ended before today, and proposals
     /// older than the proposal time-to-live.
     pub async fn expire_due(&self) -> Result<ExpirySweep, HubError> {
-        let needs = self.write(|store| self.expire_needs(store), |_| {}).await?;
-        let offers = self.write(|store| self.expire_offers(store), |_| {}).await?;
-        let proposals = self.write(|store| self.expire_proposals(store), |_| {}).await?;
+        let (ttl, today, now) = (self.proposal_ttl_millis(), self.today(), self.now());
+        let offer_statuses = [OfferStatus::Active, OfferStatus::Paused, OfferStatus::Exhausted];
+        let match_statuses = [
+            MatchStatus::Proposed,
+            MatchStatus::AcceptedByRequester,
+            MatchStatus::AcceptedByProvider,
+        ];
+        let needs_due = |need: &Need| need.status == NeedStatus::Open && ended_before(&need.spec.window, today);
+        let offers_due =
+            |offer: &Offer| offer_statuses.contains(&offer.status) && ended_before(&offer.spec.window, today);
+        let proposals_due =
+            |record: &Match| match_statuses.contains(&record.status) && record.created_at.saturating_add(ttl) <= now;
+        // Finding what is due reads every open record: done without the writer lock, so writes
+        // go on meanwhile. Under the lock each found record is read again and expired only if
+        // it is still due.
+        let needs = self.due(TreeName::NeedsByStatus, &[NeedStatus::Open], needs_due)?;
+        let needs = self
+            .write(|store| self.expire_needs(store, &needs, needs_due), |_| {})
+            .await?;
+        let offers = self.due(TreeName::OffersByStatus, &offer_statuses, offers_due)?;
+        let offers = self
+            .write(|store| self.expire_offers(store, &offers, offers_due), |_| {})
+            .await?;
+        let proposals = self.due(TreeName::MatchesByStatus, &match_statuses, proposals_due)?;
+        let proposals = self
+            .write(|store| self.expire_proposals(store, &proposals, proposals_due), |_| {})
+            .await?;
         Ok(ExpirySweep {
             needs,
             offers,
             proposals,
         })
+    }
+
+    fn proposal_ttl_millis(&self) -> i64 {
+        i64::try_from(self.proposal_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The records filed under one of `statuses` for which `is_due` holds, read one at a time so
+    /// a sweep holds only what it expires.
+    fn due<R: Record>(
+        &self,
+        index: TreeName,
+        statuses: &[impl std::fmt::Debug],
+        is_due: impl Fn(&R) -> bool,
+    ) -> Result<Vec<R>, HubError> {
+        let mut due = Vec::new();
+        for status in statuses {
+            for number in self.store.ids_in_index(index, &format!("{status:?}")) {
+                due.extend(self.store.get_by_number::<R>(number?)?.filter(|record| is_due(record)));
+            }
+        }
+        Ok(due)
+    }
+
+    /// The record as stored now, if it is still due.
+    fn still_due<R: Record>(store: &Store, found: &R, is_due: &impl Fn(&R) -> bool) -> Result<Option<R>, HubError> {
+        Ok(store.get::<R>(found.id())?.filter(|record| is_due(record)))
     }
 
     fn today(&self) -> NaiveDate {
@@ -65,76 +115,76 @@ impl Hub {
     }
 
     /// The records filed under any of `statuses` in `index`.
-    fn in_statuses<R: Record>(store: &Store, index: TreeName, statuses: &[String]) -> Result<Vec<R>, HubError> {
-        let mut records = Vec::new();
-        for status in statuses {
-            for number in store.ids_in_index(index, status) {
-                records.extend(store.get_by_number::<R>(number?)?);
-            }
-        }
-        Ok(records)
-    }
-
-    fn expire_needs(&self, store: &Store) -> Result<(WriteSet, usize), HubError> {
-        let (now, today) = (self.now(), self.today());
-        let mut writes = WriteSet::default();
-        let mut expired = 0;
-        for old in Self::in_statuses::<Need>(store, TreeName::NeedsByStatus, &[format!("{:?}", NeedStatus::Open)])? {
-            if ended_before(&old.spec.window, today) {
-                let need = Hub::moved(&old, NeedStatus::Expired, now)?;
-                writes.put(Some(&old), &need)?;
-                let summary = format!("need {} expired: its window ended", need.id);
-                writes.record_event(HubEvent {
-                    by: None,
-                    ..need.event(EventKind::NeedExpired, now, summary)
-                });
-                cancel_pending(store, &mut writes, TreeName::MatchesByNeed, &need.id, now)?;
-                expired += 1;
-            }
-        }
-        Ok((writes, expired))
-    }
-
-    fn expire_offers(&self, store: &Store) -> Result<(WriteSet, usize), HubError> {
-        let (now, today) = (self.now(), self.today());
-        let statuses = [OfferStatus::Active, OfferStatus::Paused, OfferStatus::Exhausted].map(|s| format!("{s:?}"));
-        let mut writes = WriteSet::default();
-        let mut expired = 0;
-        for old in Self::in_statuses::<Offer>(store, TreeName::OffersByStatus, &statuses)? {
-            if ended_before(&old.spec.window, today) {
-                let offer = Hub::moved(&old, OfferStatus::Expired, now)?;
-                writes.put(Some(&old), &offer)?;
-                let summary = format!("offer {} expired: its window ended", offer.id);
-                let mut event = HubEvent::new(EventKind::OfferExpired, now, summary);
-                event.offer_id = Some(offer.id.clone());
-                event.actor_ids = vec![offer.provider_id.clone()];
-                writes.record_event(event);
-                cancel_pending(store, &mut writes, TreeName::MatchesByOffer, &offer.id, now)?;
-                expired += 1;
-            }
-        }
-        Ok((writes, expired))
-    }
-
-    fn expire_proposals(&self, store: &Store) -> Result<(WriteSet, usize), HubError> {
+    fn expire_needs(
+        &self,
+        store: &Store,
+        found: &[Need],
+        is_due: impl Fn(&Need) -> bool,
+    ) -> Result<(WriteSet, usize), HubError> {
         let now = self.now();
-        let ttl = i64::try_from(self.proposal_ttl.as_millis()).unwrap_or(i64::MAX);
-        let statuses = [
-            MatchStatus::Proposed,
-            MatchStatus::AcceptedByRequester,
-            MatchStatus::AcceptedByProvider,
-        ]
-        .map(|s| format!("{s:?}"));
         let mut writes = WriteSet::default();
         let mut expired = 0;
-        for old in Self::in_statuses::<Match>(store, TreeName::MatchesByStatus, &statuses)? {
-            if old.created_at.saturating_add(ttl) <= now {
-                let record = Hub::moved(&old, MatchStatus::Expired, now)?;
-                writes.put(Some(&old), &record)?;
-                let summary = format!("match {} expired: not answered within the proposal time", record.id);
-                writes.record_event(record.event(EventKind::MatchExpired, now, None, summary));
-                expired += 1;
-            }
+        for found in found {
+            let Some(old) = Self::still_due(store, found, &is_due)? else {
+                continue;
+            };
+            let need = Hub::moved(&old, NeedStatus::Expired, now)?;
+            writes.put(Some(&old), &need)?;
+            let summary = format!("need {} expired: its window ended", need.id);
+            writes.record_event(HubEvent {
+                by: None,
+                ..need.event(EventKind::NeedExpired, now, summary)
+            });
+            cancel_pending(store, &mut writes, TreeName::MatchesByNeed, &need.id, now)?;
+            expired += 1;
+        }
+        Ok((writes, expired))
+    }
+
+    fn expire_offers(
+        &self,
+        store: &Store,
+        found: &[Offer],
+        is_due: impl Fn(&Offer) -> bool,
+    ) -> Result<(WriteSet, usize), HubError> {
+        let now = self.now();
+        let mut writes = WriteSet::default();
+        let mut expired = 0;
+        for found in found {
+            let Some(old) = Self::still_due(store, found, &is_due)? else {
+                continue;
+            };
+            let offer = Hub::moved(&old, OfferStatus::Expired, now)?;
+            writes.put(Some(&old), &offer)?;
+            let summary = format!("offer {} expired: its window ended", offer.id);
+            let mut event = HubEvent::new(EventKind::OfferExpired, now, summary);
+            event.offer_id = Some(offer.id.clone());
+            event.actor_ids = vec![offer.provider_id.clone()];
+            writes.record_event(event);
+            cancel_pending(store, &mut writes, TreeName::MatchesByOffer, &offer.id, now)?;
+            expired += 1;
+        }
+        Ok((writes, expired))
+    }
+
+    fn expire_proposals(
+        &self,
+        store: &Store,
+        found: &[Match],
+        is_due: impl Fn(&Match) -> bool,
+    ) -> Result<(WriteSet, usize), HubError> {
+        let now = self.now();
+        let mut writes = WriteSet::default();
+        let mut expired = 0;
+        for found in found {
+            let Some(old) = Self::still_due(store, found, &is_due)? else {
+                continue;
+            };
+            let record = Hub::moved(&old, MatchStatus::Expired, now)?;
+            writes.put(Some(&old), &record)?;
+            let summary = format!("match {} expired: not answered within the proposal time", record.id);
+            writes.record_event(record.event(EventKind::MatchExpired, now, None, summary));
+            expired += 1;
         }
         Ok((writes, expired))
     }
