@@ -2,7 +2,7 @@
 //! [`AllocationInstance`], solved exactly (`optimal`, a min-cost flow) or stably (`stable`,
 //! deferred acceptance); a dry run returns the proposal, a commit proposes the matches.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::ranking::RankedOffer;
 use super::{Hub, HubError, NeedFilter, PageRequest};
@@ -19,7 +19,7 @@ const REGION_SHARE: f64 = 0.5;
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
 /// The ranked offer behind each (need, offer) pair of an instance.
-type PairCandidates = HashMap<(usize, usize), RankedOffer>;
+type PairCandidates = FxHashMap<(usize, usize), RankedOffer>;
 
 /// How to allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,25 +153,39 @@ impl Hub {
             )?
             .records;
         let now = self.now();
-        let mut instance = AllocationInstance::default();
-        let mut offer_index: HashMap<String, usize> = HashMap::new();
-        let mut candidates = HashMap::new();
+        // With a provider filter the best `keep` of that provider's offers are wanted, so every
+        // candidate is ranked before filtering.
+        let ranked_keep = request.provider_id.is_none().then_some(keep);
         let graph = self.graph();
-        for need in &needs {
-            let need_index = instance.needs.len();
+        // Needs of one requester share its trust paths: rank them together.
+        let by_requester = by_requester(&needs);
+        let ranked_groups = in_parallel(&by_requester, |group| {
+            let view = self.ranking_view(&needs[group[0]], &graph);
+            let ranked: Vec<_> = group
+                .iter()
+                .map(|&need| (need, self.ranked_candidates(&needs[need], &view, ranked_keep)))
+                .collect();
+            ranked
+        });
+        let mut ranked: Vec<_> = ranked_groups.into_iter().flatten().collect();
+        ranked.sort_unstable_by_key(|(need, _)| *need);
+        let mut instance = AllocationInstance::default();
+        let mut offer_index: FxHashMap<String, usize> = FxHashMap::default();
+        let mut candidates = PairCandidates::default();
+        for (need_index, (need, (_, ranked))) in needs.iter().zip(ranked).enumerate() {
             instance.needs.push(need_slot(need, now));
-            // With a provider filter the best `keep` of that provider's offers are wanted, so
-            // every candidate is ranked before filtering.
-            let ranked_keep = request.provider_id.is_none().then_some(keep);
-            let ranked = self.ranked_candidates(need, &self.ranking_view(need, &graph), ranked_keep)?;
-            let mine = ranked
+            let mine = ranked?
                 .into_iter()
                 .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
             for candidate in mine.take(keep) {
-                let offer = *offer_index.entry(candidate.offer.id.clone()).or_insert_with(|| {
-                    instance.offers.push(offer_slot(&candidate.offer));
-                    instance.offers.len() - 1
-                });
+                let offer = match offer_index.get(&candidate.offer.id) {
+                    Some(&offer) => offer,
+                    None => {
+                        instance.offers.push(offer_slot(&candidate.offer));
+                        offer_index.insert(candidate.offer.id.clone(), instance.offers.len() - 1);
+                        instance.offers.len() - 1
+                    }
+                };
                 instance.pairs.push(CandidatePair {
                     need: need_index,
                     offer,
@@ -192,21 +206,24 @@ impl Hub {
         candidates: &PairCandidates,
     ) -> Result<AllocationOutcome, HubError> {
         let graph = self.graph();
-        let mut pairs = Vec::new();
-        for &(need, offer) in &allocation.assigned {
+        let explained = in_parallel(&allocation.assigned, |&(need, offer)| {
             let Some(ranked) = candidates.get(&(need, offer)) else {
-                continue;
+                return Ok(None);
             };
             let view = self.ranking_view(&needs[need], &graph);
             let explained = self.candidate(&needs[need], &ranked.offer, &view)?;
-            pairs.push(AllocatedPair {
+            Ok(Some(AllocatedPair {
                 need_id: instance.needs[need].id.clone(),
                 offer_id: instance.offers[offer].id.clone(),
                 fit: ranked.score,
                 priority: instance.needs[need].priority,
                 summary: explained.explanation.summary,
-            });
-        }
+            }))
+        });
+        let pairs = explained
+            .into_iter()
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, HubError>>()?;
         let unmatched = allocate::unmatched_reasons(instance, allocation)
             .into_iter()
             .map(|(need, reason)| (instance.needs[need].id.clone(), reason))
@@ -222,6 +239,37 @@ impl Hub {
             offers_considered: instance.offers.len(),
         })
     }
+}
+
+/// Indices of `needs` grouped by requester, in order of first appearance.
+fn by_requester(needs: &[Need]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: FxHashMap<&str, usize> = FxHashMap::default();
+    for (index, need) in needs.iter().enumerate() {
+        let group = *group_of.entry(need.requester_id.as_str()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push(index);
+    }
+    groups
+}
+
+/// `work` applied to every item, on as many threads as the machine has cores, results in the
+/// items' order: a run ranks candidates for tens of thousands of needs.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 fn need_slot(need: &Need, now: i64) -> NeedSlot {
