@@ -15,7 +15,7 @@ pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
 /// Share of an offer's remaining capacity one region may take (rounded up, at least one).
 const REGION_SHARE: f64 = 0.5;
-/// Needs read per allocation run at most.
+/// Open needs one allocation run takes at most: 50 candidates each stay within memory.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
 /// The ranked offer behind each (need, offer) pair of an instance.
@@ -143,15 +143,18 @@ impl Hub {
             status: Some(NeedStatus::Open),
             ..request.needs.clone()
         };
-        let needs = self
-            .list_needs(
-                &filter,
-                &PageRequest {
-                    after: None,
-                    limit: MAX_NEEDS_PER_RUN,
-                },
-            )?
-            .records;
+        let page = PageRequest {
+            after: None,
+            limit: MAX_NEEDS_PER_RUN + 1,
+        };
+        let needs = self.list_needs(&filter, &page)?.records;
+        if needs.len() > MAX_NEEDS_PER_RUN {
+            // Leaving some needs out silently would skew the allocation towards the older ones.
+            return Err(HubError::FailedPrecondition(format!(
+                "more than {MAX_NEEDS_PER_RUN} open needs match this run; narrow it with the need filter \
+                 (requester, objective, country or region) and run each part"
+            )));
+        }
         let now = self.now();
         // With a provider filter the best `keep` of that provider's offers are wanted, so every
         // candidate is ranked before filtering.
