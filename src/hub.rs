@@ -133,19 +133,20 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Opens the store in `data_dir` and rebuilds the partnership graph from it.
+    /// Opens the store in `data_dir` and rebuilds from it the partnership graph, the offer
+    /// catalogue and the providers' track records.
     pub fn open(data_dir: &Path, settings: HubSettings) -> Result<Hub, HubError> {
         let store = Store::open(data_dir, &settings.store)?;
         // The graph and the catalogue read different trees: rebuild them side by side.
-        let (graph, memory) = std::thread::scope(|scope| {
+        let (graph, catalogue_and_records) = std::thread::scope(|scope| {
             let graph = scope.spawn(|| rebuild_graph(&store));
-            let memory = Catalogue::load(&store)
+            let catalogue_and_records = Catalogue::load(&store)
                 .map_err(HubError::from)
                 .and_then(|catalogue| Ok((catalogue, track_records(&store)?)));
-            (graph.join(), memory)
+            (graph.join(), catalogue_and_records)
         });
         let graph = graph.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let (catalogue, track_records) = memory?;
+        let (catalogue, track_records) = catalogue_and_records?;
         tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
         let (catalogue, track_records) = (RwLock::new(catalogue), RwLock::new(track_records));
         Ok(Hub {
@@ -216,7 +217,7 @@ impl Hub {
     fn apply(&self, writes: WriteSet) -> Result<crate::store::Applied, HubError> {
         let touched = Touched::of(&writes);
         let applied = self.store.apply(writes)?;
-        self.catalogue_mut().refresh(&self.store, &touched)?;
+        self.catalogue_mut().refresh(&self.store, &touched);
         Ok(applied)
     }
 

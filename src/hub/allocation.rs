@@ -159,10 +159,12 @@ impl Hub {
         // With a provider filter the best `keep` of that provider's offers are wanted, so every
         // candidate is ranked before filtering.
         let ranked_keep = request.provider_id.is_none().then_some(keep);
-        let graph = self.graph();
-        // Needs of one requester share its trust paths: rank them together.
+        // Needs of one requester share its trust paths: rank them together. Each group takes the
+        // graph's read lock for itself, so a write waiting for the graph waits for one group,
+        // not for the whole run.
         let by_requester = by_requester(&needs);
         let ranked_groups = in_parallel(&by_requester, |group| {
+            let graph = self.graph();
             let view = self.ranking_view(&needs[group[0]], &graph);
             let ranked: Vec<_> = group
                 .iter()
@@ -208,11 +210,11 @@ impl Hub {
         allocation: &Allocation,
         candidates: &PairCandidates,
     ) -> Result<AllocationOutcome, HubError> {
-        let graph = self.graph();
         let explained = in_parallel(&allocation.assigned, |&(need, offer)| {
             let Some(ranked) = candidates.get(&(need, offer)) else {
                 return Ok(None);
             };
+            let graph = self.graph();
             let view = self.ranking_view(&needs[need], &graph);
             let explained = self.candidate(&needs[need], &ranked.offer, &view)?;
             Ok(Some(AllocatedPair {

@@ -5,7 +5,9 @@
 //! the available offers grouped by GCM objective and the actors (providers of candidates, names
 //! along trust paths) as shared records. It is rebuilt from the store at open and refreshed,
 //! under the writer lock, with exactly the records each applied change wrote
-//! ([`crate::store::WriteSet::changed`]), so it never disagrees with the store a reader could see.
+//! ([`crate::store::WriteSet::changed`]), right after the change commits: a reader may see a
+//! write in the store a moment before it sees it here, never the other way round, and every
+//! proposal re-checks its pair against the store.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,7 +42,9 @@ pub(super) struct Candidate<'a> {
     pub(super) number: u64,
     /// The provider's record number.
     pub(super) provider: u64,
+    /// The offer as stored.
     pub(super) offer: &'a Arc<Offer>,
+    /// The offer's key, for the score bound.
     pub(super) key: &'a OfferKey,
 }
 
@@ -72,33 +76,45 @@ impl Catalogue {
         for offer in store.all::<Offer>() {
             let offer = offer?;
             let number = records::id_number::<Offer>(&offer.id)?;
-            catalogue.put_offer(number, offer)?;
+            catalogue.put_offer(number, offer);
         }
         Ok(catalogue)
     }
 
-    /// Re-reads the records a change touched, after it was applied.
-    pub(super) fn refresh(&mut self, store: &Store, touched: &Touched) -> Result<(), StoreError> {
+    /// Re-reads the records a change touched, after it was applied. The change is committed by
+    /// then, so a record that cannot be read is logged and left out rather than failing the
+    /// write that was already made.
+    pub(super) fn refresh(&mut self, store: &Store, touched: &Touched) {
         for &number in &touched.offers {
             self.remove_offer(number);
-            if let Some(offer) = store.get_by_number::<Offer>(number)? {
-                self.put_offer(number, offer)?;
+            match store.get_by_number::<Offer>(number) {
+                Ok(Some(offer)) => self.put_offer(number, offer),
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, number, "offer not refreshed in the catalogue"),
             }
         }
         for &number in &touched.actors {
-            if let Some(actor) = store.get_by_number::<Actor>(number)? {
-                self.actors.insert(actor.id.clone(), Arc::new(actor));
+            match store.get_by_number::<Actor>(number) {
+                Ok(Some(actor)) => {
+                    self.actors.insert(actor.id.clone(), Arc::new(actor));
+                }
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, number, "actor not refreshed in the catalogue"),
             }
         }
-        Ok(())
     }
 
-    fn put_offer(&mut self, number: u64, offer: Offer) -> Result<(), StoreError> {
+    /// Files an offer under its objectives when it is available. Offers come from the store,
+    /// whose providers are store ids; one with another provider id is logged and left out.
+    fn put_offer(&mut self, number: u64, offer: Offer) {
         if !offer.is_available() {
-            return Ok(());
+            return;
         }
+        let Ok(provider) = records::id_number::<Actor>(&offer.provider_id) else {
+            tracing::warn!(offer = %offer.id, provider = %offer.provider_id, "provider id is not a store id; offer left out of matching");
+            return;
+        };
         let key = OfferKey::of(&offer);
-        let provider = records::id_number::<Actor>(&offer.provider_id)?;
         let offer = Arc::new(offer);
         for theme in &offer.spec.themes {
             let entries = self.by_objective.entry(*theme).or_default();
@@ -111,7 +127,6 @@ impl Catalogue {
             };
             entries.insert(at, entry);
         }
-        Ok(())
     }
 
     fn remove_offer(&mut self, number: u64) {
@@ -125,11 +140,11 @@ impl Catalogue {
     /// Each available offer that passes the need's hard filters, once, in no particular order.
     /// The objective index gives the offers sharing an objective and the catalogue holds only
     /// available ones; the offer's key tests the rest (see [`OfferKey::serves`]).
-    pub(super) fn candidates_for<'a>(
+    pub(super) fn candidates_for<'a, 'k>(
         &'a self,
-        need: &'a Need,
-        need_key: &'a NeedKey,
-    ) -> impl Iterator<Item = Candidate<'a>> {
+        need: &'k Need,
+        need_key: &'k NeedKey,
+    ) -> impl Iterator<Item = Candidate<'a>> + use<'a, 'k> {
         let requester = records::id_number::<Actor>(&need.requester_id).ok();
         let themes = &need.spec.themes;
         themes.iter().enumerate().flat_map(move |(position, theme)| {

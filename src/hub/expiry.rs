@@ -2,6 +2,7 @@
 //! proposal time-to-live are released. A background task sweeps periodically; each sweep's work
 //! shows in the event log (NEED_EXPIRED, OFFER_EXPIRED, MATCH_EXPIRED, MATCH_CANCELLED).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
@@ -87,20 +88,24 @@ impl Hub {
     }
 
     /// The records filed under one of `statuses` for which `is_due` holds, read one at a time so
-    /// a sweep holds only what it expires.
+    /// a sweep holds only what it expires; each once, though a record that changed status during
+    /// the scan may be filed under two of them.
     fn due<R: Record>(
         &self,
         index: TreeName,
         statuses: &[impl std::fmt::Debug],
         is_due: impl Fn(&R) -> bool,
     ) -> Result<Vec<R>, HubError> {
-        let mut due = Vec::new();
+        let mut due = BTreeMap::new();
         for status in statuses {
             for number in self.store.ids_in_index(index, &format!("{status:?}")) {
-                due.extend(self.store.get_by_number::<R>(number?)?.filter(|record| is_due(record)));
+                let number = number?;
+                if let Some(record) = self.store.get_by_number::<R>(number)?.filter(|record| is_due(record)) {
+                    due.insert(number, record);
+                }
             }
         }
-        Ok(due)
+        Ok(due.into_values().collect())
     }
 
     /// The record as stored now, if it is still due.
@@ -114,7 +119,7 @@ impl Hub {
             .date_naive()
     }
 
-    /// The records filed under any of `statuses` in `index`.
+    /// Expires the needs found due that still are.
     fn expire_needs(
         &self,
         store: &Store,
@@ -141,6 +146,7 @@ impl Hub {
         Ok((writes, expired))
     }
 
+    /// Expires the offers found due that still are.
     fn expire_offers(
         &self,
         store: &Store,
@@ -167,6 +173,7 @@ impl Hub {
         Ok((writes, expired))
     }
 
+    /// Expires the proposals found due that still are.
     fn expire_proposals(
         &self,
         store: &Store,

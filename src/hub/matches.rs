@@ -50,7 +50,7 @@ impl MatchFilter {
 }
 
 impl Hub {
-    /// Ranked offers for a need, best first; ties break by offer id so results are stable.
+    /// Ranked offers for a need, best first; ties go to the older offer, so results are stable.
     pub fn find_matches(&self, need_id: &str, limit: u32) -> Result<Vec<MatchCandidate>, HubError> {
         let limit = match usize::try_from(limit) {
             Ok(0) => DEFAULT_CANDIDATES,

@@ -7,12 +7,12 @@
 //! bound, no offer left can enter the result. Every returned score is the exact score.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, PoisonError, RwLockReadGuard};
 
 use rustc_hash::FxHashMap;
 
-use super::catalogue::{Candidate, Catalogue};
+use super::catalogue::Catalogue;
 use super::directory::ActorDirectory;
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::lifecycle::Lifecycle;
@@ -85,29 +85,7 @@ impl Hub {
         }
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
         let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
-        let need_key = NeedKey::of(need);
-        let trust_bound = view.proximity.max_trust();
-        let mut unranked: Vec<Unranked<'_>> = Vec::new();
-        for Candidate {
-            number,
-            provider,
-            offer,
-            key,
-        } in view.catalogue.candidates_for(need, &need_key)
-        {
-            let context = providers.entry(provider).or_insert_with(|| ProviderContext {
-                track_record: track_records.get(&offer.provider_id).copied().unwrap_or_default(),
-                found: None,
-            });
-            let bound = key.score_bound(&need_key, trust_bound, context.track_record, &self.weights) + BOUND_SLACK;
-            unranked.push(Unranked {
-                number,
-                provider,
-                offer,
-                bound,
-            });
-        }
-        unranked.sort_by(|a, b| b.bound.total_cmp(&a.bound));
+        let unranked = self.bounded_candidates(need, view, &track_records, &mut providers);
         let mut ranked: Vec<(u64, RankedOffer)> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
@@ -120,26 +98,73 @@ impl Hub {
             {
                 break;
             }
-            let offer = candidate.offer;
             let Some(context) = providers.get_mut(&candidate.provider) else {
                 continue;
             };
-            let (languages, trust) = *context.found.get_or_insert_with(|| {
-                let id = offer.provider_id.as_str();
-                let languages = view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]);
-                (languages, view.proximity.trust_to(id).unwrap_or(0.0))
-            });
-            let score = matching::fit_score(need, offer, languages, trust, context.track_record, &self.weights);
+            let score = self.exact_score(need, candidate.offer, context, view);
             best.push(Reverse(score.to_bits()));
             if keep.is_some_and(|keep| best.len() > keep) {
                 best.pop();
             }
-            let offer = Arc::clone(offer);
+            let offer = Arc::clone(candidate.offer);
             ranked.push((candidate.number, RankedOffer { offer, score }));
         }
         ranked.sort_by(|(a_number, a), (b_number, b)| b.score.total_cmp(&a.score).then(a_number.cmp(b_number)));
         ranked.truncate(keep.unwrap_or(usize::MAX));
         Ok(ranked.into_iter().map(|(_, ranked)| ranked).collect())
+    }
+
+    /// Every offer that passes the need's hard filters with the bound of its score, highest
+    /// bound first; each provider's context is filed in `providers`.
+    fn bounded_candidates<'v>(
+        &self,
+        need: &'v Need,
+        view: &'v RankingView<'_>,
+        track_records: &HashMap<String, TrackRecord>,
+        providers: &mut FxHashMap<u64, ProviderContext<'v>>,
+    ) -> Vec<Unranked<'v>> {
+        let need_key = NeedKey::of(need);
+        let trust_bound = view.proximity.max_trust();
+        let mut unranked: Vec<Unranked<'_>> = view
+            .catalogue
+            .candidates_for(need, &need_key)
+            .map(|candidate| {
+                let context = providers.entry(candidate.provider).or_insert_with(|| ProviderContext {
+                    track_record: track_records
+                        .get(&candidate.offer.provider_id)
+                        .copied()
+                        .unwrap_or_default(),
+                    found: None,
+                });
+                let bound = candidate
+                    .key
+                    .score_bound(&need_key, trust_bound, context.track_record, &self.weights);
+                Unranked {
+                    number: candidate.number,
+                    provider: candidate.provider,
+                    offer: candidate.offer,
+                    bound: bound + BOUND_SLACK,
+                }
+            })
+            .collect();
+        unranked.sort_by(|a, b| b.bound.total_cmp(&a.bound));
+        unranked
+    }
+
+    /// The offer's score, with its provider's languages and trust path looked up once.
+    fn exact_score<'v>(
+        &self,
+        need: &Need,
+        offer: &Offer,
+        context: &mut ProviderContext<'v>,
+        view: &'v RankingView<'_>,
+    ) -> f64 {
+        let (languages, trust) = *context.found.get_or_insert_with(|| {
+            let id = offer.provider_id.as_str();
+            let languages = view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]);
+            (languages, view.proximity.trust_to(id).unwrap_or(0.0))
+        });
+        matching::fit_score(need, offer, languages, trust, context.track_record, &self.weights)
     }
 
     /// A ranked offer explained: its provider, every score component in words, the trust path

@@ -208,17 +208,6 @@ const COMPONENTS: [&str; 8] = [
 ];
 
 impl ScoreWeights {
-    /// How much the score rises per unit of path trust: the proximity weight's share of all
-    /// weights (0 when none is positive). Ranking bounds scores with it.
-    pub fn proximity_share(&self) -> f64 {
-        let total: f64 = self.in_order().iter().sum();
-        if total > 0.0 {
-            self.partnership_proximity / total
-        } else {
-            0.0
-        }
-    }
-
     /// The weights in the order of [`COMPONENTS`].
     fn in_order(&self) -> [f64; 8] {
         [
