@@ -1,3 +1,308 @@
-//! Placeholder: filled in by the benchmark work.
+//! In-process benchmarks of the matching core over a synthetic world: opening a store,
+//! `FindMatches` latency, and batch allocation side by side with OR-Tools. Prints its figures;
+//! nothing here asserts a time. Make a world first, then run a scenario:
+//!
+//! ```text
+//! cargo run --release -- generate --tier l --data-dir /tmp/bench/L
+//! cargo bench --bench matching -- open --data-dir /tmp/bench/L
+//! cargo bench --bench matching -- find-matches --data-dir /tmp/bench/L
+//! cargo bench --bench matching -- allocation --data-dir /tmp/bench/M
+//! ```
+//!
+//! The scenarios only read the world: allocation runs are dry runs. BENCHMARKS.md holds the
+//! figures measured on the project's machines.
 
-fn main() {}
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use capacity_hub::hub::{AllocationMode, AllocationRequest, Hub, HubSettings, NeedFilter, PageRequest};
+use capacity_hub::matching::allocate::{self, AllocationInstance};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "In-process benchmarks of the matching core")]
+struct Args {
+    #[command(subcommand)]
+    scenario: Scenario,
+    /// Cargo passes `--bench` to every benchmark binary; it means nothing here.
+    #[arg(long, hide = true, global = true)]
+    bench: bool,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Open a store: sled recovery, the partnership graph and the offer catalogue rebuilt.
+    Open {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// FindMatches (10 candidates) for a deterministic sample of open needs.
+    FindMatches {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Needs queried, spread evenly over the open needs.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+    },
+    /// RunAllocation dry runs, optimal and stable, and OR-Tools on the same flow network.
+    Allocation {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Candidate offers kept per need.
+        #[arg(long, default_value_t = 50)]
+        candidates_per_need: usize,
+        /// Where the flow network is written for OR-Tools.
+        #[arg(long, default_value = "target/allocation-network.txt")]
+        network: PathBuf,
+        /// Solves of each solver; the fastest counts.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    match args.scenario {
+        Scenario::Open { data_dir } => open(&data_dir).map(drop),
+        Scenario::FindMatches { data_dir, queries } => find_matches(&data_dir, queries),
+        Scenario::Allocation {
+            data_dir,
+            candidates_per_need,
+            network,
+            repeat,
+        } => allocation(&data_dir, candidates_per_need, &network, repeat.max(1)).await,
+    }
+}
+
+/// Opens the hub and prints how long it took and the memory it holds.
+fn open(data_dir: &Path) -> Result<Hub, Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let hub = Hub::open(data_dir, HubSettings::default())?;
+    println!(
+        "open + rebuild graph and catalogue: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!("{}", memory());
+    Ok(hub)
+}
+
+fn find_matches(data_dir: &Path, queries: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let hub = open(data_dir)?;
+    let needs = open_need_sample(&hub, queries)?;
+    for need in needs.iter().take(100) {
+        hub.find_matches(need, 10)?;
+    }
+    let mut times = Vec::with_capacity(needs.len());
+    let mut returned = 0;
+    for need in &needs {
+        let started = Instant::now();
+        returned += hub.find_matches(need, 10)?.len();
+        times.push(started.elapsed());
+    }
+    println!(
+        "FindMatches, in process, limit 10: {} queries over {} distinct open needs, {:.1} candidates returned on average",
+        times.len(),
+        needs.len(),
+        returned as f64 / times.len().max(1) as f64
+    );
+    println!("{}", Latencies::of(times));
+    println!("{}", memory());
+    Ok(())
+}
+
+/// Every `step`-th open need, so the sample spreads over the whole world.
+fn open_need_sample(hub: &Hub, wanted: usize) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let filter = NeedFilter {
+        status: Some(capacity_hub::domain::NeedStatus::Open),
+        ..NeedFilter::default()
+    };
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let page = hub.list_needs(&filter, &PageRequest { after, limit: 500 })?;
+        ids.extend(page.records.into_iter().map(|need| need.id));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let step = (ids.len() / wanted.max(1)).max(1);
+    Ok(ids.into_iter().step_by(step).take(wanted).collect())
+}
+
+async fn allocation(
+    data_dir: &Path,
+    candidates_per_need: usize,
+    network: &Path,
+    repeat: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let hub = open(data_dir)?;
+    let request = |mode| AllocationRequest {
+        mode,
+        dry_run: true,
+        needs: NeedFilter::default(),
+        provider_id: None,
+        candidates_per_need,
+    };
+    let started = Instant::now();
+    let instance = hub.allocation_problem(&request(AllocationMode::Optimal))?;
+    println!(
+        "instance: {} open needs, {} offers, {} candidate pairs (at most {candidates_per_need} per need), read and ranked in {:.2} s",
+        instance.needs.len(),
+        instance.offers.len(),
+        instance.pairs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for mode in [AllocationMode::Optimal, AllocationMode::Stable] {
+        let started = Instant::now();
+        let outcome = hub.run_allocation(request(mode)).await?;
+        println!(
+            "RunAllocation {mode:?} dry run, end to end: {:.2} s, {} pairs, total value {:.3}, blocking pairs {}",
+            started.elapsed().as_secs_f64(),
+            outcome.pairs.len(),
+            outcome.total_value,
+            outcome.blocking_pairs
+        );
+    }
+    solvers(&instance, repeat);
+    versus_ortools(&instance, network, repeat)
+}
+
+/// The solvers alone on the instance, without reading the store or explaining.
+fn solvers(instance: &AllocationInstance, repeat: usize) {
+    let (stable_time, stable) = fastest(repeat, || allocate::stable(instance));
+    let blocking_started = Instant::now();
+    let blocking = allocate::blocking_pairs(instance, &stable).len();
+    let feasible = allocate::check_feasible(instance, &stable);
+    println!(
+        "stable solve: {:.3} s, {} pairs; blocking-pair check: {} blocking pairs in {:.3} s; feasible: {feasible:?}",
+        stable_time.as_secs_f64(),
+        stable.assigned.len(),
+        blocking,
+        blocking_started.elapsed().as_secs_f64()
+    );
+    let (optimal_time, (optimal, bound)) = fastest(repeat, || allocate::optimal_with_bound(instance));
+    println!(
+        "optimal solve (flow + funding repair): {:.3} s, {} pairs, total value {:.6}, upper bound {:.6} (gap {:.3}%); feasible: {:?}",
+        optimal_time.as_secs_f64(),
+        optimal.assigned.len(),
+        optimal.total_value,
+        bound,
+        100.0 * (bound - optimal.total_value) / bound.max(f64::MIN_POSITIVE),
+        allocate::check_feasible(instance, &optimal)
+    );
+}
+
+/// Our min-cost flow and OR-Tools' `SimpleMinCostFlow` on the same exported network.
+fn versus_ortools(
+    instance: &AllocationInstance,
+    network: &Path,
+    repeat: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(network)?);
+    let size = allocate::write_flow_network(instance, &mut out)?;
+    drop(out);
+    println!(
+        "flow network: {} nodes, {} arcs, written to {}",
+        size.nodes,
+        size.arcs,
+        network.display()
+    );
+    let (ours_time, ours) = fastest(repeat, || allocate::min_cost_flow(instance));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/ortools_flow.py");
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg(network)
+        .args(["--repeat", &repeat.to_string()])
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("OR-Tools run failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let ortools_cost = report["cost"].as_i64().ok_or("OR-Tools printed no cost")?;
+    let ortools_solve = report["solve_seconds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_f64)
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "min-cost flow, ours: {:.3} s (from the instance), cost {}",
+        ours_time.as_secs_f64(),
+        ours.cost
+    );
+    println!(
+        "min-cost flow, OR-Tools {} SimpleMinCostFlow: {:.3} s (solve only), cost {ortools_cost}, status {}",
+        report["ortools_version"].as_str().unwrap_or("?"),
+        ortools_solve,
+        report["status"].as_str().unwrap_or("?")
+    );
+    println!(
+        "objective ratio ours / OR-Tools: {:.6}; time ratio ours / OR-Tools solve: {:.2}",
+        ours.cost as f64 / ortools_cost as f64,
+        ours_time.as_secs_f64() / ortools_solve
+    );
+    Ok(())
+}
+
+/// The fastest of `repeat` runs, and the last result.
+fn fastest<T>(repeat: usize, mut run: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut result = None;
+    for _ in 0..repeat {
+        let started = Instant::now();
+        let value = run();
+        best = best.min(started.elapsed());
+        result = Some(value);
+    }
+    (best, result.expect("repeat is at least 1"))
+}
+
+/// Sorted per-query times.
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn of(mut times: Vec<Duration>) -> Latencies {
+        times.sort_unstable();
+        Latencies(times)
+    }
+
+    /// The time below which `share` of the queries finished (nearest rank).
+    fn percentile(&self, share: f64) -> f64 {
+        let rank = ((share * self.0.len() as f64).ceil() as usize).clamp(1, self.0.len().max(1));
+        self.0.get(rank - 1).map_or(0.0, |t| t.as_secs_f64() * 1000.0)
+    }
+}
+
+impl std::fmt::Display for Latencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total: Duration = self.0.iter().sum();
+        write!(
+            f,
+            "latency ms: p50 {:.3}, p90 {:.3}, p99 {:.3}, max {:.3}; mean {:.3}",
+            self.percentile(0.50),
+            self.percentile(0.90),
+            self.percentile(0.99),
+            self.percentile(1.0),
+            total.as_secs_f64() * 1000.0 / self.0.len().max(1) as f64
+        )
+    }
+}
+
+/// This process's resident memory now and at its peak, from /proc.
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map_or("?".to_string(), |v| v.trim().to_string())
+    };
+    format!("memory: resident {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+}

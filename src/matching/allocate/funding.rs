@@ -26,12 +26,13 @@ pub trait Solver {
 
 /// If some funding offer holds more budgets than its funds: every funding offer is closed with
 /// what it may keep (all it holds if that fits, else [`keep`]), and the needs let go are routed
-/// once more through the other offers. Returns whether anything was repaired. One round suffices
-/// because no funding offer is left open to overflow again.
-pub fn repair(p: &Prepared, solver: &mut impl Solver) -> bool {
+/// once more through the other offers. `assignment` is the solver's current one. Returns whether
+/// anything was repaired. One round suffices because no funding offer is left open to overflow
+/// again.
+pub fn repair(p: &Prepared, solver: &mut dyn Solver, assignment: &[usize]) -> bool {
     let funded: Vec<usize> = (0..p.offers).filter(|&o| p.funding[o].is_some()).collect();
     let mut holdings: Vec<Vec<(usize, usize)>> = vec![Vec::new(); p.offers];
-    for (need, &k) in solver.assignment().iter().enumerate().filter(|&(_, &k)| k != NONE) {
+    for (need, &k) in assignment.iter().enumerate().filter(|&(_, &k)| k != NONE) {
         holdings[p.offer[k] as usize].push((need, k));
     }
     let over = |offer: usize, held: &[(usize, usize)]| {

@@ -13,8 +13,6 @@ pub const SCALE: f64 = 1_000_000.0;
 const MAX_VALUE: f64 = 1_000_000.0;
 /// "No candidate" / "no need" / "no slot" in index arrays.
 pub const NONE: usize = usize::MAX;
-/// Region key of the single slot of an offer whose regional cap cannot bind.
-const ALL_REGIONS: u32 = u32::MAX;
 
 /// The normalised instance. Candidate `k` of need `n` lives at `start[n] <= k < start[n + 1]`,
 /// best first (value descending, then offer index ascending).
@@ -28,6 +26,8 @@ pub struct Prepared {
     pub funding: Vec<Option<i64>>,
     pub start: Vec<usize>,
     pub offer: Vec<u32>,
+    /// The need of each candidate (the inverse of `start`).
+    pub need: Vec<u32>,
     pub value: Vec<i64>,
     /// Index of the candidate in `instance.pairs`, for the f64 total.
     pub pair: Vec<u32>,
@@ -80,6 +80,7 @@ impl Prepared {
                 .collect(),
             start: Vec::new(),
             offer: Vec::new(),
+            need: Vec::new(),
             value: Vec::new(),
             pair: Vec::new(),
             slot: Vec::new(),
@@ -119,41 +120,62 @@ impl Prepared {
             && self.funding[offer].is_none_or(|funds| self.budget[need] <= funds)
     }
 
-    /// Bucket the acceptable pairs by need, sort each bucket by preference, drop duplicates.
+    /// The pair's value in millionths if the pair is acceptable (known indices, offer may take
+    /// need), else 0.
+    fn candidate_value(&self, instance: &AllocationInstance, pair: &CandidatePair) -> i64 {
+        if pair.need >= self.needs || pair.offer >= self.offers {
+            return 0;
+        }
+        let value = scaled(pair_value(instance, pair));
+        if self.acceptable(pair.need, pair.offer, value) {
+            value
+        } else {
+            0
+        }
+    }
+
+    /// Bucket the acceptable pairs by need (a counting sort), sort each bucket by preference, drop
+    /// duplicates.
     fn fill_candidates(&mut self, instance: &AllocationInstance) {
-        let values: Vec<i64> = instance
-            .pairs
-            .iter()
-            .map(|p| {
-                if p.need >= self.needs || p.offer >= self.offers {
-                    return 0;
-                }
-                let value = scaled(pair_value(instance, p));
-                if self.acceptable(p.need, p.offer, value) {
-                    value
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let buckets = bucket_by_need(instance, &values, self.needs);
+        let mut bucket_start = vec![0usize; self.needs + 1];
+        for pair in &instance.pairs {
+            if self.candidate_value(instance, pair) > 0 {
+                bucket_start[pair.need + 1] += 1;
+            }
+        }
+        for need in 0..self.needs {
+            bucket_start[need + 1] += bucket_start[need];
+        }
+        let mut fill = bucket_start.clone();
+        let mut order = vec![0u32; bucket_start[self.needs]];
+        for (i, pair) in instance.pairs.iter().enumerate() {
+            if self.candidate_value(instance, pair) > 0 {
+                order[fill[pair.need]] = i as u32;
+                fill[pair.need] += 1;
+            }
+        }
+        drop(fill);
+        self.offer.reserve(order.len());
+        self.need.reserve(order.len());
+        self.value.reserve(order.len());
+        self.pair.reserve(order.len());
         let mut seen = vec![NONE; self.offers];
+        // One need's pairs as (value, offer, pair index), sorted best first.
+        let mut entries: Vec<(i64, u32, u32)> = Vec::new();
         self.start.push(0);
-        for (need, mut bucket) in buckets.into_iter().enumerate() {
-            let key = |&i: &u32| {
-                (
-                    std::cmp::Reverse(values[i as usize]),
-                    instance.pairs[i as usize].offer,
-                    i,
-                )
-            };
-            bucket.sort_unstable_by_key(key);
-            for i in bucket {
-                let offer = instance.pairs[i as usize].offer;
-                if seen[offer] != need {
-                    seen[offer] = need;
-                    self.offer.push(offer as u32);
-                    self.value.push(values[i as usize]);
+        for need in 0..self.needs {
+            entries.clear();
+            for &i in &order[bucket_start[need]..bucket_start[need + 1]] {
+                let pair = &instance.pairs[i as usize];
+                entries.push((self.candidate_value(instance, pair), pair.offer as u32, i));
+            }
+            entries.sort_unstable_by_key(|&(value, offer, i)| (std::cmp::Reverse(value), offer, i));
+            for &(value, offer, i) in &entries {
+                if seen[offer as usize] != need {
+                    seen[offer as usize] = need;
+                    self.offer.push(offer);
+                    self.need.push(need as u32);
+                    self.value.push(value);
                     self.pair.push(i);
                 }
             }
@@ -163,35 +185,65 @@ impl Prepared {
 
     /// One slot per (offer, region) seen among the candidates, or one per offer whose regional cap
     /// cannot bind; slots are numbered in (offer, region) order so an offer's slots are contiguous.
+    /// Candidates are grouped by offer with a counting sort, so this is linear.
     fn fill_slots(&mut self) {
-        let key = |prepared: &Prepared, need: usize, k: usize| {
-            let offer = prepared.offer[k] as usize;
-            let region = match prepared.region_cap[offer] {
-                Some(cap) if cap < prepared.capacity[offer] => prepared.need_region[need],
-                _ => ALL_REGIONS,
-            };
-            (offer as u64) << 32 | u64::from(region)
-        };
-        let mut keys = Vec::with_capacity(self.offer.len());
-        for need in 0..self.needs {
-            keys.extend(self.candidates(need).map(|k| key(self, need, k)));
+        let candidates = self.offer.len();
+        let region = |k: u32| self.need_region[self.need[k as usize] as usize] as usize;
+        let mut group_start = vec![0usize; self.offers + 1];
+        for &offer in &self.offer {
+            group_start[offer as usize + 1] += 1;
         }
-        let mut unique = keys.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        self.slot = keys
-            .iter()
-            .map(|key| unique.binary_search(key).unwrap_or_default() as u32)
-            .collect();
-        self.slot_offer = unique.iter().map(|key| (key >> 32) as u32).collect();
-        self.slot_cap = self.slot_offer.iter().map(|&o| self.seat_limit(o as usize)).collect();
-        self.offer_slots = vec![0; self.offers + 1];
-        for &offer in &self.slot_offer {
-            self.offer_slots[offer as usize + 1] += 1;
+        for offer in 0..self.offers {
+            group_start[offer + 1] += group_start[offer];
         }
-        for o in 0..self.offers {
-            self.offer_slots[o + 1] += self.offer_slots[o];
+        let mut fill = group_start.clone();
+        let mut group = vec![0u32; candidates];
+        for (k, &offer) in self.offer.iter().enumerate() {
+            group[fill[offer as usize]] = k as u32;
+            fill[offer as usize] += 1;
         }
+        let regions = self.need_region.iter().map(|&r| r as usize + 1).max().unwrap_or(0);
+        let mut stamp = vec![NONE; regions];
+        let mut slot_of_region = vec![0u32; regions];
+        let mut seen_regions = Vec::new();
+        self.slot = vec![0; candidates];
+        self.offer_slots = Vec::with_capacity(self.offers + 1);
+        for offer in 0..self.offers {
+            self.offer_slots.push(self.slot_offer.len());
+            let members = &group[group_start[offer]..group_start[offer + 1]];
+            if members.is_empty() {
+                continue;
+            }
+            let cap = self.seat_limit(offer);
+            let binds = matches!(self.region_cap[offer], Some(cap) if cap < self.capacity[offer]);
+            if !binds {
+                let slot = self.slot_offer.len() as u32;
+                for &k in members {
+                    self.slot[k as usize] = slot;
+                }
+                self.slot_offer.push(offer as u32);
+                self.slot_cap.push(cap);
+                continue;
+            }
+            seen_regions.clear();
+            for &k in members {
+                let r = region(k);
+                if stamp[r] != offer {
+                    stamp[r] = offer;
+                    seen_regions.push(r as u32);
+                }
+            }
+            seen_regions.sort_unstable();
+            for &r in &seen_regions {
+                slot_of_region[r as usize] = self.slot_offer.len() as u32;
+                self.slot_offer.push(offer as u32);
+                self.slot_cap.push(cap);
+            }
+            for &k in members {
+                self.slot[k as usize] = slot_of_region[region(k)];
+            }
+        }
+        self.offer_slots.push(self.slot_offer.len());
     }
 
     /// Most needs one slot of `offer` holds.
@@ -207,15 +259,4 @@ fn regions(instance: &AllocationInstance) -> Vec<u32> {
         *id = i as u32;
     }
     instance.needs.iter().map(|n| ids[n.region.as_str()]).collect()
-}
-
-/// Indices of the pairs with a positive value, per need.
-fn bucket_by_need(instance: &AllocationInstance, values: &[i64], needs: usize) -> Vec<Vec<u32>> {
-    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); needs];
-    for (i, pair) in instance.pairs.iter().enumerate() {
-        if values[i] > 0 {
-            buckets[pair.need].push(i as u32);
-        }
-    }
-    buckets
 }

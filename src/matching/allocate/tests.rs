@@ -265,6 +265,24 @@ fn odd_inputs_are_tolerated() {
 }
 
 #[test]
+fn both_solvers_agree_on_synthetic_instances_before_and_after_the_repair() {
+    // Large enough for many global price updates and a real re-route after the repair.
+    let mut rerouted = 0;
+    for seed in 0..4 {
+        let instance = synthetic_instance(1500, 400, 15, seed);
+        let (scaling, paths) = relaxed_by_both_solvers(&instance);
+        assert_eq!(scaling, paths, "seed {seed}");
+        if let Some((scaling, paths)) = repaired_by_both_solvers(&instance) {
+            assert_eq!(scaling, paths, "seed {seed}");
+            if scaling.1 < scaling.0 {
+                rerouted += 1;
+            }
+        }
+    }
+    assert!(rerouted > 0, "no seed compared a repair that re-routed needs");
+}
+
+#[test]
 fn synthetic_instances_are_deterministic_and_solvable() {
     let a = synthetic_instance(300, 80, 12, 3);
     assert_eq!(a, synthetic_instance(300, 80, 12, 3));
@@ -291,6 +309,58 @@ fn relaxed_by_both_solvers(instance: &AllocationInstance) -> (i64, i64) {
     let mut paths = flow::Flow::new(&p);
     paths.solve();
     (total(scaling.assignment()), total(paths.assignment()))
+}
+
+/// The first flow and the repaired one (scaled totals) by cost scaling and by shortest paths,
+/// each solver repairing its own first flow; `None` when the two first flows differ (ties), as
+/// the repairs then start from different places.
+fn repaired_by_both_solvers(instance: &AllocationInstance) -> Option<((i64, i64), (i64, i64))> {
+    let p = Prepared::new(instance);
+    let total = |chosen: &[usize]| chosen.iter().filter(|&&k| k != NONE).map(|&k| p.value[k]).sum::<i64>();
+    let run = |solver: &mut dyn Solver| {
+        solver.solve();
+        let first = solver.assignment();
+        funding::repair(&p, solver, &first);
+        (first, solver.assignment())
+    };
+    let (scaling_first, scaling_final) = run(&mut scaling::Scaling::new(&p));
+    let (paths_first, paths_final) = run(&mut flow::Flow::new(&p));
+    (scaling_first == paths_first).then(|| {
+        (
+            (total(&scaling_first), total(&scaling_final)),
+            (total(&paths_first), total(&paths_final)),
+        )
+    })
+}
+
+/// What `optimal` guarantees beyond the funding offers: with the needs they keep and the offers
+/// themselves taken out, the rest of the allocation is optimal (scaled totals: found, best).
+fn rest_after_repair(instance: &AllocationInstance) -> (i64, i64) {
+    let best = optimal(instance);
+    let funded = |offer: usize| instance.offers[offer].funding_usd.is_some();
+    let kept: Vec<usize> = best.assigned.iter().filter(|a| funded(a.1)).map(|a| a.0).collect();
+    let rest = AllocationInstance {
+        needs: instance.needs.clone(),
+        offers: instance
+            .offers
+            .iter()
+            .map(|o| OfferSlot {
+                capacity: if o.funding_usd.is_some() { 0 } else { o.capacity },
+                ..o.clone()
+            })
+            .collect(),
+        pairs: instance
+            .pairs
+            .iter()
+            .filter(|p| !kept.contains(&p.need))
+            .copied()
+            .collect(),
+    };
+    let found = Allocation {
+        assigned: best.assigned.iter().filter(|a| !funded(a.1)).copied().collect(),
+        total_value: 0.0,
+    };
+    (scaled_total(&rest, &found), brute_force(&rest, false))
 }
 
 /// Best scaled total over every feasible allocation, by depth-first search; with `budgets`
@@ -425,6 +495,122 @@ fn textbook_deferred_acceptance(p: &Prepared) -> Vec<(usize, usize)> {
     assigned
 }
 
+// ---------------------------------------------------------------- the exported network
+
+/// Parse a network written by [`write_flow_network`] and solve it by successive shortest paths
+/// with Bellman-Ford (independent of both solvers of `optimal`): its min cost, and its size.
+fn solve_exported(text: &str) -> (i64, NetworkSize) {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(' ').collect();
+    let field = |name: &str| {
+        let at = header.iter().position(|&f| f == name).unwrap();
+        header[at + 1].parse::<usize>().unwrap()
+    };
+    let (nodes, source, sink, supply, arcs) = (
+        field("nodes"),
+        field("source"),
+        field("sink"),
+        field("supply"),
+        field("arcs"),
+    );
+    // Residual arcs in pairs: 2i forward, 2i + 1 backward.
+    let (mut head, mut cap, mut cost, mut out) = (Vec::new(), Vec::new(), Vec::new(), vec![Vec::new(); nodes]);
+    for line in lines {
+        let f: Vec<i64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(f.len(), 4, "{line}");
+        let (u, v) = (f[0] as usize, f[1] as usize);
+        out[u].push(head.len());
+        head.push(v);
+        cap.push(f[2]);
+        cost.push(f[3]);
+        out[v].push(head.len());
+        head.push(u);
+        cap.push(0);
+        cost.push(-f[3]);
+    }
+    assert_eq!(head.len(), 2 * arcs);
+    let mut total = 0;
+    for _ in 0..supply {
+        let mut dist = vec![i64::MAX; nodes];
+        let mut pred = vec![NONE; nodes];
+        dist[source] = 0;
+        for _ in 0..nodes {
+            let mut changed = false;
+            for u in 0..nodes {
+                if dist[u] == i64::MAX {
+                    continue;
+                }
+                for &a in &out[u] {
+                    if cap[a] > 0 && dist[u] + cost[a] < dist[head[a]] {
+                        dist[head[a]] = dist[u] + cost[a];
+                        pred[head[a]] = a;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        assert!(dist[sink] < i64::MAX, "every unit can reach the sink");
+        let mut node = sink;
+        while node != source {
+            let a = pred[node];
+            cap[a] -= 1;
+            cap[a ^ 1] += 1;
+            node = head[a ^ 1];
+        }
+        total += dist[sink];
+    }
+    (total, NetworkSize { nodes, arcs })
+}
+
+/// The exported network, solved independently, against [`min_cost_flow`].
+fn check_exported(instance: &AllocationInstance) -> Result<(), TestCaseError> {
+    let mut text = Vec::new();
+    let size = write_flow_network(instance, &mut text).unwrap();
+    let (cost, parsed) = solve_exported(std::str::from_utf8(&text).unwrap());
+    prop_assert_eq!(parsed, size);
+    let ours = min_cost_flow(instance);
+    prop_assert_eq!(ours.cost, cost);
+    prop_assert_eq!(scaled_total(instance, &ours.allocation), -cost);
+    prop_assert!(close(optimal_with_bound(instance).1, ours.allocation.total_value));
+    Ok(())
+}
+
+#[test]
+fn exported_network_format() {
+    let mut text = Vec::new();
+    let size = write_flow_network(&funding_instance(100), &mut text).unwrap();
+    // Needs 0..3, slots 3..5 (one per offer), offers 5..7, sink 7, source 8.
+    let expected = "nodes 9 source 8 sink 7 supply 3 arcs 14\n\
+                    8 0 1 0\n8 1 1 0\n8 2 1 0\n\
+                    0 3 1 -900000\n0 4 1 -300000\n0 7 1 0\n\
+                    1 3 1 -800000\n1 7 1 0\n\
+                    2 3 1 -700000\n2 7 1 0\n\
+                    3 5 3 0\n4 6 1 0\n\
+                    5 7 3 0\n6 7 1 0\n";
+    assert_eq!(String::from_utf8(text).unwrap(), expected);
+    assert_eq!(size, NetworkSize { nodes: 9, arcs: 14 });
+    let flow = min_cost_flow(&funding_instance(100));
+    assert_eq!(
+        flow.cost, -2_400_000,
+        "the relaxation gives all three needs to the fund"
+    );
+    assert_eq!(flow.allocation.assigned, vec![(0, 0), (1, 0), (2, 0)]);
+}
+
+#[test]
+fn exported_network_with_values_too_large_for_cost_scaling() {
+    // Priorities of 1e6 make cost scaling's prices too large, so `optimal` takes shortest paths.
+    let mut instance = synthetic_instance(600, 100, 6, 5);
+    for need in &mut instance.needs {
+        need.priority *= 1e6;
+    }
+    assert!(!scaling::fits_i64(&Prepared::new(&instance)));
+    check_exported(&instance).unwrap();
+}
+
 // ---------------------------------------------------------------- strategies
 
 /// Small instances: up to `needs` needs and `offers` offers, two regions, optional regional caps;
@@ -514,9 +700,31 @@ proptest! {
     }
 
     #[test]
+    fn the_rest_after_the_funding_repair_is_optimal(instance in instances(7, 4, true, false)) {
+        let (found, best) = rest_after_repair(&instance);
+        prop_assert_eq!(found, best);
+    }
+
+    #[test]
+    fn the_rest_after_the_funding_repair_is_optimal_on_near_ties(instance in instances(7, 4, true, true)) {
+        let (found, best) = rest_after_repair(&instance);
+        prop_assert_eq!(found, best);
+    }
+
+    #[test]
     fn both_exact_solvers_agree(instance in instances(12, 6, true, true)) {
         let (scaling, paths) = relaxed_by_both_solvers(&instance);
         prop_assert_eq!(scaling, paths);
+    }
+
+    #[test]
+    fn exported_network_solves_to_the_same_cost(instance in instances(10, 5, true, false)) {
+        check_exported(&instance)?;
+    }
+
+    #[test]
+    fn exported_network_solves_to_the_same_cost_on_near_ties(instance in instances(10, 5, true, true)) {
+        check_exported(&instance)?;
     }
 
     #[test]
@@ -535,5 +743,61 @@ proptest! {
     fn stable_equals_textbook_deferred_acceptance(instance in instances(8, 4, false, false)) {
         let p = Prepared::new(&instance);
         prop_assert_eq!(stable(&instance).assigned, textbook_deferred_acceptance(&p));
+    }
+}
+
+// ---------------------------------------------------------------- timing (not a test)
+
+/// Not a test: times [`min_cost_flow`] and [`optimal_with_bound`] on a synthetic instance and
+/// optionally writes its network for `benches/ortools_flow.py`. Prints wall and CPU seconds
+/// (the CPU time of this thread sees through a busy machine); asserts nothing about time.
+///
+/// ```text
+/// ALLOCATE_BENCH=needs,offers,candidates,seed[,network_file] ALLOCATE_BENCH_RUNS=5 \
+///     cargo test --release --lib matching::allocate::tests::time_min_cost_flow -- --ignored --nocapture
+/// ```
+#[test]
+#[ignore = "timing run, see its docs"]
+fn time_min_cost_flow() {
+    use std::time::Instant;
+    let spec = std::env::var("ALLOCATE_BENCH").unwrap_or_else(|_| "20000,5000,50,1".to_owned());
+    let fields: Vec<&str> = spec.split(',').collect();
+    let number = |i: usize| {
+        fields[i]
+            .parse::<usize>()
+            .expect("ALLOCATE_BENCH=needs,offers,candidates,seed")
+    };
+    let instance = synthetic_instance(number(0), number(1), number(2), number(3) as u64);
+    if let Some(path) = fields.get(4) {
+        let mut file = std::fs::File::create(path).unwrap();
+        let size = write_flow_network(&instance, &mut file).unwrap();
+        println!("wrote {path}: {} nodes, {} arcs", size.nodes, size.arcs);
+    }
+    let runs: usize = std::env::var("ALLOCATE_BENCH_RUNS").map_or(5, |r| r.parse().unwrap());
+    let cpu = || {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split(' ').next().and_then(|ns| ns.parse::<f64>().ok()))
+            .map_or(f64::NAN, |ns| ns / 1e9)
+    };
+    for _ in 0..runs {
+        let (start, cpu_start) = (Instant::now(), cpu());
+        let flow = min_cost_flow(&instance);
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "min_cost_flow {seconds:.3} s cost {} cpu {:.3} s",
+            flow.cost,
+            cpu() - cpu_start
+        );
+    }
+    for _ in 0..runs {
+        let (start, cpu_start) = (Instant::now(), cpu());
+        let (best, bound) = optimal_with_bound(&instance);
+        let seconds = start.elapsed().as_secs_f64();
+        let value = best.total_value;
+        println!(
+            "optimal_with_bound {seconds:.3} s value {value:.6} bound {bound:.6} cpu {:.3} s",
+            cpu() - cpu_start
+        );
     }
 }
