@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use capacity_hub::hub::{AllocationMode, AllocationRequest, Hub, HubSettings, NeedFilter, PageRequest};
@@ -142,7 +143,7 @@ async fn allocation(
     network: &Path,
     repeat: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let hub = open(data_dir)?;
+    let hub = Arc::new(open(data_dir)?);
     let request = |mode| AllocationRequest {
         mode,
         dry_run: true,

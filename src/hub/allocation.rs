@@ -2,9 +2,13 @@
 //! [`AllocationInstance`], solved exactly (`optimal`, a min-cost flow) or stably (`stable`,
 //! deferred acceptance); a dry run returns the proposal, a commit proposes the matches.
 
+use std::ops::Range;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::ranking::RankedOffer;
+use super::ranking::RankingView;
 use super::{Hub, HubError, NeedFilter, PageRequest};
 use crate::domain::{Need, NeedStatus, Offer, Urgency, Violations, geography};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
@@ -17,9 +21,6 @@ pub const MAX_CANDIDATES_PER_NEED: usize = 200;
 const REGION_SHARE: f64 = 0.5;
 /// Open needs one allocation run takes at most: 50 candidates each stay within memory.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
-
-/// The ranked offer behind each (need, offer) pair of an instance.
-type PairCandidates = FxHashMap<(usize, usize), RankedOffer>;
 
 /// How to allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,14 +95,19 @@ pub fn priority(need: &Need, now: i64) -> f64 {
 
 impl Hub {
     /// Allocates open needs to offers in one run.
-    pub async fn run_allocation(&self, request: AllocationRequest) -> Result<AllocationOutcome, HubError> {
-        let (needs, instance, candidates) = self.allocation_instance(&request)?;
-        let allocation = match request.mode {
-            AllocationMode::Optimal => allocate::optimal(&instance),
-            AllocationMode::Stable => allocate::stable(&instance),
+    ///
+    /// Reading, ranking, solving and explaining take seconds of CPU on a large world, so they run
+    /// on a blocking thread: the async workers keep answering other calls meanwhile.
+    pub async fn run_allocation(self: &Arc<Self>, request: AllocationRequest) -> Result<AllocationOutcome, HubError> {
+        let hub = Arc::clone(self);
+        let dry_run = request.dry_run;
+        let proposal = tokio::task::spawn_blocking(move || hub.propose_allocation(&request)).await;
+        let mut outcome = match proposal {
+            Ok(outcome) => outcome?,
+            Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+            Err(_) => return Err(HubError::ResourceExhausted("the hub is shutting down".into())),
         };
-        let mut outcome = self.describe(&needs, &instance, &allocation, &candidates)?;
-        if !request.dry_run {
+        if !dry_run {
             // A pair that changed since the instance was read (an offer filled up, a need was
             // withdrawn, a live match exists already) is reported, not fatal: the run keeps what
             // it could propose.
@@ -120,17 +126,24 @@ impl Hub {
         Ok(outcome)
     }
 
+    /// The run's proposal: the instance built, solved and described, nothing created.
+    fn propose_allocation(&self, request: &AllocationRequest) -> Result<AllocationOutcome, HubError> {
+        let run = self.allocation_instance(request)?;
+        let allocation = match request.mode {
+            AllocationMode::Optimal => allocate::optimal(&run.instance),
+            AllocationMode::Stable => allocate::stable(&run.instance),
+        };
+        self.describe(&run, &allocation)
+    }
+
     /// The instance a run with `request` would solve, without solving it: what the benchmarks
     /// export to solve with other solvers on exactly the same data.
     pub fn allocation_problem(&self, request: &AllocationRequest) -> Result<AllocationInstance, HubError> {
-        Ok(self.allocation_instance(request)?.1)
+        Ok(self.allocation_instance(request)?.instance)
     }
 
     /// The open needs a run looks at, and the instance built from their best candidates.
-    fn allocation_instance(
-        &self,
-        request: &AllocationRequest,
-    ) -> Result<(Vec<Need>, AllocationInstance, PairCandidates), HubError> {
+    fn allocation_instance(&self, request: &AllocationRequest) -> Result<RunInstance, HubError> {
         let keep = match request.candidates_per_need {
             0 => DEFAULT_CANDIDATES_PER_NEED,
             k if k <= MAX_CANDIDATES_PER_NEED => k,
@@ -139,9 +152,47 @@ impl Hub {
                 return Err(Violations::single("candidates_per_need", rule).into());
             }
         };
+        let needs = self.open_needs(&request.needs)?;
+        // With a provider filter the best `keep` of that provider's offers are wanted, so every
+        // candidate is ranked before filtering.
+        let ranked_keep = request.provider_id.is_none().then_some(keep);
+        let ranked = self.with_requester_views(
+            &needs,
+            |need| need,
+            |need, view| self.ranked_candidates(need, view, ranked_keep),
+        );
+        let mut run = RunInstance::default();
+        let mut slot_of_offer: FxHashMap<u64, usize> = FxHashMap::default();
+        let now = self.now();
+        for (need_index, (need, ranked)) in needs.iter().zip(ranked).enumerate() {
+            run.instance.needs.push(need_slot(need, now));
+            let start = run.instance.pairs.len();
+            let mine = ranked?
+                .into_iter()
+                .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
+            for candidate in mine.take(keep) {
+                let offer = *slot_of_offer.entry(candidate.number).or_insert_with(|| {
+                    run.instance.offers.push(offer_slot(&candidate.offer));
+                    run.offers.push(Arc::clone(&candidate.offer));
+                    run.offers.len() - 1
+                });
+                run.instance.pairs.push(CandidatePair {
+                    need: need_index,
+                    offer,
+                    fit: candidate.score,
+                });
+            }
+            run.pairs_of_need.push(start..run.instance.pairs.len());
+        }
+        run.needs = needs;
+        Ok(run)
+    }
+
+    /// The open needs that pass `filter`, refused if more than one run takes.
+    fn open_needs(&self, filter: &NeedFilter) -> Result<Vec<Need>, HubError> {
         let filter = NeedFilter {
             status: Some(NeedStatus::Open),
-            ..request.needs.clone()
+            ..filter.clone()
         };
         let page = PageRequest {
             after: None,
@@ -155,80 +206,42 @@ impl Hub {
                  (requester, objective, country or region) and run each part"
             )));
         }
-        let now = self.now();
-        // With a provider filter the best `keep` of that provider's offers are wanted, so every
-        // candidate is ranked before filtering.
-        let ranked_keep = request.provider_id.is_none().then_some(keep);
-        // Needs of one requester share its trust paths: rank them together. Each group takes the
-        // graph's read lock for itself, so a write waiting for the graph waits for one group,
-        // not for the whole run.
-        let by_requester = by_requester(&needs);
-        let ranked_groups = in_parallel(&by_requester, |group| {
-            let graph = self.graph();
-            let view = self.ranking_view(&needs[group[0]], &graph);
-            let ranked: Vec<_> = group
-                .iter()
-                .map(|&need| (need, self.ranked_candidates(&needs[need], &view, ranked_keep)))
-                .collect();
-            ranked
-        });
-        let mut ranked: Vec<_> = ranked_groups.into_iter().flatten().collect();
-        ranked.sort_unstable_by_key(|(need, _)| *need);
-        let mut instance = AllocationInstance::default();
-        let mut offer_index: FxHashMap<String, usize> = FxHashMap::default();
-        let mut candidates = PairCandidates::default();
-        for (need_index, (need, (_, ranked))) in needs.iter().zip(ranked).enumerate() {
-            instance.needs.push(need_slot(need, now));
-            let mine = ranked?
-                .into_iter()
-                .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
-            for candidate in mine.take(keep) {
-                let offer = match offer_index.get(&candidate.offer.id) {
-                    Some(&offer) => offer,
-                    None => {
-                        instance.offers.push(offer_slot(&candidate.offer));
-                        offer_index.insert(candidate.offer.id.clone(), instance.offers.len() - 1);
-                        instance.offers.len() - 1
-                    }
-                };
-                instance.pairs.push(CandidatePair {
-                    need: need_index,
-                    offer,
-                    fit: candidate.score,
-                });
-                candidates.insert((need_index, offer), candidate);
-            }
-        }
-        Ok((needs, instance, candidates))
+        Ok(needs)
+    }
+
+    /// `work` applied to each item with the ranking view of its need's requester, results in the
+    /// items' order. Needs of one requester share its trust paths, so their items are done
+    /// together, each requester's group on whichever core is free; each group takes the graph's
+    /// read lock for itself, so a write waiting for the graph waits for one group, not the run.
+    fn with_requester_views<'n, T: Sync, R: Send>(
+        &self,
+        items: &'n [T],
+        need_of: impl Fn(&'n T) -> &'n Need + Sync,
+        work: impl Fn(&T, &RankingView<'_>) -> R + Sync,
+    ) -> Vec<R> {
+        let groups = by_requester(items.iter().map(&need_of));
+        let done: Vec<Vec<(usize, R)>> = groups
+            .par_iter()
+            .map(|group| {
+                let graph = self.graph();
+                let view = self.ranking_view(need_of(&items[group[0]]), &graph);
+                group.iter().map(|&at| (at, work(&items[at], &view))).collect()
+            })
+            .collect();
+        let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
+        done.sort_unstable_by_key(|(at, _)| *at);
+        done.into_iter().map(|(_, result)| result).collect()
     }
 
     /// The run's outcome in words: each assigned pair explained, each unmatched need's reason.
-    fn describe(
-        &self,
-        needs: &[Need],
-        instance: &AllocationInstance,
-        allocation: &Allocation,
-        candidates: &PairCandidates,
-    ) -> Result<AllocationOutcome, HubError> {
-        let explained = in_parallel(&allocation.assigned, |&(need, offer)| {
-            let Some(ranked) = candidates.get(&(need, offer)) else {
-                return Ok(None);
-            };
-            let graph = self.graph();
-            let view = self.ranking_view(&needs[need], &graph);
-            let explained = self.candidate(&needs[need], &ranked.offer, &view)?;
-            Ok(Some(AllocatedPair {
-                need_id: instance.needs[need].id.clone(),
-                offer_id: instance.offers[offer].id.clone(),
-                fit: ranked.score,
-                priority: instance.needs[need].priority,
-                summary: explained.explanation.summary,
-            }))
-        });
-        let pairs = explained
-            .into_iter()
-            .filter_map(Result::transpose)
-            .collect::<Result<Vec<_>, HubError>>()?;
+    fn describe(&self, run: &RunInstance, allocation: &Allocation) -> Result<AllocationOutcome, HubError> {
+        let explained = self.with_requester_views(
+            &allocation.assigned,
+            |&(need, _)| &run.needs[need],
+            |&pair, view| self.allocated_pair(run, pair, view),
+        );
+        let pairs = explained.into_iter().collect::<Result<Vec<_>, HubError>>()?;
+        let instance = &run.instance;
         let unmatched = allocate::unmatched_reasons(instance, allocation)
             .into_iter()
             .map(|(need, reason)| (instance.needs[need].id.clone(), reason))
@@ -244,13 +257,52 @@ impl Hub {
             offers_considered: instance.offers.len(),
         })
     }
+    /// One assigned pair with its explanation summary.
+    fn allocated_pair(
+        &self,
+        run: &RunInstance,
+        (need, offer): (usize, usize),
+        view: &RankingView<'_>,
+    ) -> Result<AllocatedPair, HubError> {
+        let explained = self.candidate(&run.needs[need], &run.offers[offer], view)?;
+        let slot = &run.instance.needs[need];
+        Ok(AllocatedPair {
+            need_id: slot.id.clone(),
+            offer_id: run.instance.offers[offer].id.clone(),
+            fit: run.fit(need, offer),
+            priority: slot.priority,
+            summary: explained.explanation.summary,
+        })
+    }
 }
 
-/// Indices of `needs` grouped by requester, in order of first appearance.
-fn by_requester(needs: &[Need]) -> Vec<Vec<usize>> {
+/// An instance with the records behind its slots: what a run explains its result from.
+#[derive(Default)]
+struct RunInstance {
+    instance: AllocationInstance,
+    /// The open needs, by need slot.
+    needs: Vec<Need>,
+    /// The candidate offers, by offer slot.
+    offers: Vec<Arc<Offer>>,
+    /// Where each need's candidate pairs are in `instance.pairs`, by need slot.
+    pairs_of_need: Vec<Range<usize>>,
+}
+
+impl RunInstance {
+    /// The fit of a candidate pair of the instance (0 for a pair that is not one).
+    fn fit(&self, need: usize, offer: usize) -> f64 {
+        self.instance.pairs[self.pairs_of_need[need].clone()]
+            .iter()
+            .find(|pair| pair.offer == offer)
+            .map_or(0.0, |pair| pair.fit)
+    }
+}
+
+/// Positions of `needs` grouped by requester, in order of first appearance.
+fn by_requester<'n>(needs: impl IntoIterator<Item = &'n Need>) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut group_of: FxHashMap<&str, usize> = FxHashMap::default();
-    for (index, need) in needs.iter().enumerate() {
+    for (index, need) in needs.into_iter().enumerate() {
         let group = *group_of.entry(need.requester_id.as_str()).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
@@ -258,23 +310,6 @@ fn by_requester(needs: &[Need]) -> Vec<Vec<usize>> {
         groups[group].push(index);
     }
     groups
-}
-
-/// `work` applied to every item, on as many threads as the machine has cores, results in the
-/// items' order: a run ranks candidates for tens of thousands of needs.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
 }
 
 fn need_slot(need: &Need, now: i64) -> NeedSlot {

@@ -29,6 +29,8 @@ const BOUND_SLACK: f64 = 1e-9;
 /// anything is put in words.
 #[derive(Debug, Clone)]
 pub(super) struct RankedOffer {
+    /// The offer's record number: ties go to the lower, older one.
+    pub(super) number: u64,
     pub(super) offer: Arc<Offer>,
     /// In [0, 1], equal to the explained candidate's score.
     pub(super) score: f64,
@@ -86,7 +88,7 @@ impl Hub {
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
         let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
         let unranked = self.bounded_candidates(need, view, &track_records, &mut providers);
-        let mut ranked: Vec<(u64, RankedOffer)> = Vec::new();
+        let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
         for candidate in unranked {
@@ -107,11 +109,15 @@ impl Hub {
                 best.pop();
             }
             let offer = Arc::clone(candidate.offer);
-            ranked.push((candidate.number, RankedOffer { offer, score }));
+            ranked.push(RankedOffer {
+                number: candidate.number,
+                offer,
+                score,
+            });
         }
-        ranked.sort_by(|(a_number, a), (b_number, b)| b.score.total_cmp(&a.score).then(a_number.cmp(b_number)));
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.number.cmp(&b.number)));
         ranked.truncate(keep.unwrap_or(usize::MAX));
-        Ok(ranked.into_iter().map(|(_, ranked)| ranked).collect())
+        Ok(ranked)
     }
 
     /// Every offer that passes the need's hard filters with the bound of its score, highest
