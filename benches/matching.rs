@@ -7,9 +7,11 @@
 //! cargo bench --bench matching -- open --data-dir /tmp/bench/L
 //! cargo bench --bench matching -- find-matches --data-dir /tmp/bench/L
 //! cargo bench --bench matching -- allocation --data-dir /tmp/bench/M
+//! cp -r /tmp/bench/M /tmp/bench/M-commit
+//! cargo bench --bench matching -- commit-allocation --data-dir /tmp/bench/M-commit
 //! ```
 //!
-//! The scenarios only read the world: allocation runs are dry runs. BENCHMARKS.md holds the
+//! The scenarios only read the world, except `commit-allocation`, which proposes matches. BENCHMARKS.md holds the
 //! figures measured on the project's machines.
 
 use std::path::{Path, PathBuf};
@@ -60,6 +62,12 @@ enum Scenario {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// One committed STABLE RunAllocation: it writes a proposed match for every pair, so run it
+    /// on a copy of the world.
+    CommitAllocation {
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -78,6 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             network,
             repeat,
         } => allocation(&data_dir, candidates_per_need, &network, repeat.max(1)).await,
+        Scenario::CommitAllocation { data_dir } => commit_allocation(&data_dir).await,
     }
 }
 
@@ -173,6 +182,27 @@ async fn allocation(
     }
     solvers(&instance, repeat);
     versus_ortools(&instance, network, repeat)
+}
+
+async fn commit_allocation(data_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let hub = Arc::new(open(data_dir)?);
+    let request = AllocationRequest {
+        mode: AllocationMode::Stable,
+        dry_run: false,
+        needs: NeedFilter::default(),
+        provider_id: None,
+        candidates_per_need: 0,
+    };
+    let started = Instant::now();
+    let outcome = hub.run_allocation(request).await?;
+    println!(
+        "RunAllocation Stable committed, end to end: {:.2} s, {} pairs, {} matches proposed and durable, {} needs unmatched",
+        started.elapsed().as_secs_f64(),
+        outcome.pairs.len(),
+        outcome.match_ids.len(),
+        outcome.unmatched.len()
+    );
+    Ok(())
 }
 
 /// The solvers alone on the instance, without reading the store or explaining.

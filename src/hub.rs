@@ -33,7 +33,7 @@ use crate::domain::{Match, MatchStatus};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
-use crate::store::{Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
+use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
 use catalogue::{Catalogue, Touched};
 
 pub use crate::store::backup::BackupSummary;
@@ -201,15 +201,24 @@ impl Hub {
         change: impl FnOnce(&Store) -> Result<(WriteSet, T), HubError>,
         applied: impl FnOnce(&T),
     ) -> Result<T, HubError> {
-        let (applied_writes, value) = {
-            let _guard = self.writer.lock().await;
-            let (writes, value) = change(&self.store)?;
-            let applied_writes = self.apply(writes)?;
-            applied(&value);
-            (applied_writes, value)
-        };
-        self.store.durable(applied_writes.ticket).await?;
+        let (value, ticket) = self.write_unacknowledged(change, applied).await?;
+        self.store.durable(ticket).await?;
         Ok(value)
+    }
+
+    /// [`Hub::write`] without waiting for the flush: the change is applied, and acknowledged only
+    /// once the caller has waited on the ticket. A batch of writes waits once, on its last ticket,
+    /// since a flush covers every ticket before the one it was started for.
+    async fn write_unacknowledged<T>(
+        &self,
+        change: impl FnOnce(&Store) -> Result<(WriteSet, T), HubError>,
+        applied: impl FnOnce(&T),
+    ) -> Result<(T, FlushTicket), HubError> {
+        let _guard = self.writer.lock().await;
+        let (writes, value) = change(&self.store)?;
+        let applied_writes = self.apply(writes)?;
+        applied(&value);
+        Ok((value, applied_writes.ticket))
     }
 
     /// Applies `writes` and brings the catalogue up to date with them. Callers hold the writer

@@ -6,12 +6,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::matches::Proposal;
 use super::ranking::RankingView;
 use super::{Hub, HubError, NeedFilter, PageRequest};
-use crate::domain::{Need, NeedStatus, Offer, Urgency, Violations, geography};
+use crate::domain::{Explanation, Match, MatchStatus, Need, NeedStatus, Offer, Urgency, Violations, geography};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
+use crate::store::TreeName;
 
 /// Default and largest number of candidate offers kept per need.
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
@@ -52,8 +54,8 @@ pub struct AllocatedPair {
     pub offer_id: String,
     pub fit: f64,
     pub priority: f64,
-    /// The pair's explanation summary from the pairwise score.
-    pub summary: String,
+    /// The pair's pairwise score explained; a committed run's match records it.
+    pub explanation: Explanation,
 }
 
 /// The outcome of a run.
@@ -108,22 +110,42 @@ impl Hub {
             Err(_) => return Err(HubError::ResourceExhausted("the hub is shutting down".into())),
         };
         if !dry_run {
-            // A pair that changed since the instance was read (an offer filled up, a need was
-            // withdrawn, a live match exists already) is reported, not fatal: the run keeps what
-            // it could propose.
-            let mut skipped = Vec::new();
-            for pair in &outcome.pairs {
-                match self.propose_match(&pair.need_id, &pair.offer_id, "").await {
-                    Ok(record) => outcome.match_ids.push(record.id),
-                    Err(HubError::AlreadyExists(why) | HubError::FailedPrecondition(why)) => {
-                        skipped.push((pair.need_id.clone(), format!("not proposed: {why}")));
-                    }
-                    Err(error) => return Err(error),
-                }
-            }
-            outcome.unmatched.extend(skipped);
+            self.commit(&mut outcome).await?;
         }
         Ok(outcome)
+    }
+
+    /// Proposes the outcome's pairs. A pair that changed since the instance was read (an offer
+    /// filled up, a need was withdrawn or paired meanwhile) is reported among the unmatched, not
+    /// fatal: the run keeps what it could propose, and its pairs, totals and match ids then say
+    /// what was proposed, in the same order.
+    async fn commit(&self, outcome: &mut AllocationOutcome) -> Result<(), HubError> {
+        let proposals: Vec<Proposal<'_>> = outcome
+            .pairs
+            .iter()
+            .map(|pair| Proposal {
+                need_id: &pair.need_id,
+                offer_id: &pair.offer_id,
+                ranked: Some((pair.fit, &pair.explanation)),
+            })
+            .collect();
+        let proposed = self.propose_matches(&proposals).await?;
+        let mut kept = Vec::with_capacity(outcome.pairs.len());
+        for (pair, proposal) in std::mem::take(&mut outcome.pairs).into_iter().zip(proposed) {
+            match proposal {
+                Ok(record) => {
+                    outcome.match_ids.push(record.id);
+                    kept.push(pair);
+                }
+                Err(refused) => outcome
+                    .unmatched
+                    .push((pair.need_id, format!("not proposed: {refused}"))),
+            }
+        }
+        outcome.total_fit = kept.iter().map(|pair| pair.fit).sum();
+        outcome.total_value = kept.iter().map(|pair| pair.fit * pair.priority).sum();
+        outcome.pairs = kept;
+        Ok(())
     }
 
     /// The run's proposal: the instance built, solved and described, nothing created.
@@ -152,7 +174,9 @@ impl Hub {
                 return Err(Violations::single("candidates_per_need", rule).into());
             }
         };
-        let needs = self.open_needs(&request.needs)?;
+        let engaged = self.engaged()?;
+        let mut needs = self.open_needs(&request.needs)?;
+        needs.retain(|need| !engaged.needs.contains(&need.id));
         // With a provider filter the best `keep` of that provider's offers are wanted, so every
         // candidate is ranked before filtering.
         let ranked_keep = request.provider_id.is_none().then_some(keep);
@@ -172,7 +196,8 @@ impl Hub {
                 .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
             for candidate in mine.take(keep) {
                 let offer = *slot_of_offer.entry(candidate.number).or_insert_with(|| {
-                    run.instance.offers.push(offer_slot(&candidate.offer));
+                    let awaiting = engaged.awaiting.get(&candidate.offer.id).copied().unwrap_or(0);
+                    run.instance.offers.push(offer_slot(&candidate.offer, awaiting));
                     run.offers.push(Arc::clone(&candidate.offer));
                     run.offers.len() - 1
                 });
@@ -186,6 +211,32 @@ impl Hub {
         }
         run.needs = needs;
         Ok(run)
+    }
+
+    /// The needs and seats that live matches hold already.
+    fn engaged(&self) -> Result<Engaged, HubError> {
+        let mut engaged = Engaged::default();
+        let live = [
+            MatchStatus::Proposed,
+            MatchStatus::AcceptedByRequester,
+            MatchStatus::AcceptedByProvider,
+            MatchStatus::Confirmed,
+        ];
+        for status in live {
+            for number in self
+                .store
+                .ids_in_index(TreeName::MatchesByStatus, &format!("{status:?}"))
+            {
+                let Some(live) = self.store.get_by_number::<Match>(number?)? else {
+                    continue;
+                };
+                if status.awaits_answer() {
+                    *engaged.awaiting.entry(live.offer_id).or_default() += 1;
+                }
+                engaged.needs.insert(live.need_id);
+            }
+        }
+        Ok(engaged)
     }
 
     /// The open needs that pass `filter`, refused if more than one run takes.
@@ -271,9 +322,20 @@ impl Hub {
             offer_id: run.instance.offers[offer].id.clone(),
             fit: run.fit(need, offer),
             priority: slot.priority,
-            summary: explained.explanation.summary,
+            explanation: explained.explanation,
         })
     }
+}
+
+/// What live matches hold: a run leaves these needs and seats alone.
+#[derive(Default)]
+struct Engaged {
+    /// Needs with a match being answered or confirmed: a run pairs each need once, and these
+    /// are paired already.
+    needs: FxHashSet<String>,
+    /// Proposals being answered, by offer: each holds a seat until it is answered. (A confirmed
+    /// match has taken its seat from the offer's remaining capacity already.)
+    awaiting: FxHashMap<String, u32>,
 }
 
 /// An instance with the records behind its slots: what a run explains its result from.
@@ -327,8 +389,9 @@ fn need_slot(need: &Need, now: i64) -> NeedSlot {
     }
 }
 
-fn offer_slot(offer: &Offer) -> OfferSlot {
-    let capacity = offer.remaining_capacity;
+/// An offer as a run sees it: its remaining capacity less the seats proposals are waiting on.
+fn offer_slot(offer: &Offer, awaiting: u32) -> OfferSlot {
+    let capacity = offer.remaining_capacity.saturating_sub(awaiting);
     let region_cap = (capacity >= 2).then(|| ((f64::from(capacity) * REGION_SHARE).ceil() as u32).max(1));
     OfferSlot {
         id: offer.id.clone(),

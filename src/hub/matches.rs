@@ -17,6 +17,20 @@ pub const DEFAULT_CANDIDATES: usize = 10;
 /// Largest number of candidates FindMatches returns.
 pub const MAX_CANDIDATES: usize = 100;
 
+/// Proposals an allocation run writes in one transaction: few enough that other writers wait
+/// milliseconds for the writer lock, enough that thousands take seconds.
+const PROPOSALS_PER_WRITE: usize = 256;
+
+/// A pair to propose.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Proposal<'a> {
+    pub(super) need_id: &'a str,
+    pub(super) offer_id: &'a str,
+    /// The score and explanation the pair was just ranked with, if it was: an allocation run
+    /// records what it saw instead of ranking each pair again under the writer lock.
+    pub(super) ranked: Option<(f64, &'a Explanation)>,
+}
+
 /// A ranked offer for a need.
 #[derive(Debug, Clone)]
 pub struct MatchCandidate {
@@ -72,66 +86,131 @@ impl Hub {
 
     /// Proposes a need-offer pair that passes every hard filter; both parties then respond.
     pub async fn propose_match(&self, need_id: &str, offer_id: &str, request_id: &str) -> Result<Match, HubError> {
-        // Idempotency keys are the owner's own: another caller reusing a key gets its own record.
-        let scope = format!("ProposeMatch/{need_id}/{offer_id}");
+        let proposal = Proposal {
+            need_id,
+            offer_id,
+            ranked: None,
+        };
         let change = |store: &Store| {
-            if let Some(existing) = self.replay::<Match>(&scope, request_id)? {
-                return Ok((WriteSet::default(), existing));
-            }
-            let need: Need = self.load("need_id", need_id)?;
-            let offer: Offer = self.load("offer_id", offer_id)?;
-            if need.status.is_final() {
-                return Err(HubError::FailedPrecondition(format!(
-                    "need {need_id} is {}; it cannot be matched",
-                    need.status.word()
-                )));
-            }
-            matching::check_pair(&need, &offer).map_err(|refusal| HubError::FailedPrecondition(refusal.0))?;
-            if let Some(live) = self.live_match(store, &need.id, &offer.id)? {
-                return Err(HubError::AlreadyExists(format!(
-                    "match {} already pairs need {need_id} with offer {offer_id}",
-                    live.id
-                )));
-            }
-            let graph = self.graph();
-            let fit = self.candidate(&need, &offer, &self.ranking_view(&need, &graph))?;
-            let now = self.now();
-            let record = Match {
-                id: store.next_id("match")?,
-                need_id: need.id.clone(),
-                offer_id: fit.offer.id.clone(),
-                requester_id: need.requester_id.clone(),
-                provider_id: fit.offer.provider_id.clone(),
-                score: fit.score,
-                explanation: fit.explanation,
-                status: MatchStatus::Proposed,
-                responses: Vec::new(),
-                outcome: None,
-                created_at: now,
-                updated_at: now,
-            };
             let mut writes = WriteSet::default();
-            writes.put(None, &record)?;
-            let summary = format!(
-                "match {} proposed: need {} with offer {}",
-                record.id, record.need_id, record.offer_id
-            );
-            writes.record_event(record.event(EventKind::MatchProposed, now, None, summary));
-            if !request_id.is_empty() {
-                writes.remember_request(&scope, request_id, &record.id);
-            }
+            let record = self.proposal(store, &proposal, request_id, &mut writes)?;
             Ok((writes, record))
         };
         self.write(change, |_| {}).await
     }
 
-    fn live_match(&self, store: &Store, need_id: &str, offer_id: &str) -> Result<Option<Match>, HubError> {
+    /// Proposes each pair as [`Hub::propose_match`] does, [`PROPOSALS_PER_WRITE`] to a write,
+    /// and waits once for a flush that covers them all: an allocation run proposes thousands, and
+    /// one transaction and flush each would take minutes. The pairs must be distinct. Returns
+    /// each pair's outcome in order; a store or flush failure fails the whole batch.
+    pub(super) async fn propose_matches(
+        &self,
+        proposals: &[Proposal<'_>],
+    ) -> Result<Vec<Result<Match, HubError>>, HubError> {
+        let mut proposed = Vec::with_capacity(proposals.len());
+        let mut last_ticket = None;
+        for chunk in proposals.chunks(PROPOSALS_PER_WRITE) {
+            let change = |store: &Store| {
+                let mut writes = WriteSet::default();
+                let mut outcomes = Vec::with_capacity(chunk.len());
+                for proposal in chunk {
+                    match self.proposal(store, proposal, "", &mut writes) {
+                        // The store failing ends the batch; a pair refused by its records does not.
+                        Err(HubError::Store(failure)) => return Err(HubError::Store(failure)),
+                        outcome => outcomes.push(outcome),
+                    }
+                }
+                Ok((writes, outcomes))
+            };
+            let (outcomes, ticket) = self.write_unacknowledged(change, |_| {}).await?;
+            proposed.extend(outcomes);
+            last_ticket = Some(ticket);
+        }
+        if let Some(ticket) = last_ticket {
+            self.store.durable(ticket).await?;
+        }
+        Ok(proposed)
+    }
+
+    /// Adds to `writes` what proposes a pair, checked against the records as they are now; a
+    /// refused pair adds nothing.
+    fn proposal(
+        &self,
+        store: &Store,
+        proposal: &Proposal<'_>,
+        request_id: &str,
+        writes: &mut WriteSet,
+    ) -> Result<Match, HubError> {
+        let Proposal {
+            need_id,
+            offer_id,
+            ranked,
+        } = *proposal;
+        // Idempotency keys are the owner's own: another caller reusing a key gets its own record.
+        let scope = format!("ProposeMatch/{need_id}/{offer_id}");
+        if let Some(existing) = self.replay::<Match>(&scope, request_id)? {
+            return Ok(existing);
+        }
+        let need: Need = self.load("need_id", need_id)?;
+        let offer: Offer = self.load("offer_id", offer_id)?;
+        if need.status.is_final() {
+            return Err(HubError::FailedPrecondition(format!(
+                "need {need_id} is {}; it cannot be matched",
+                need.status.word()
+            )));
+        }
+        matching::check_pair(&need, &offer).map_err(|refusal| HubError::FailedPrecondition(refusal.0))?;
+        // An allocation pairs each need once; a need may be proposed to several offers by hand.
+        let same_offer = ranked.is_none().then_some(offer_id);
+        if let Some(live) = self.live_match(store, &need.id, same_offer)? {
+            return Err(HubError::AlreadyExists(format!(
+                "match {} already pairs need {need_id} with offer {}",
+                live.id, live.offer_id
+            )));
+        }
+        let (score, explanation) = match ranked {
+            Some((score, explanation)) => (score, explanation.clone()),
+            None => {
+                let graph = self.graph();
+                let fit = self.candidate(&need, &offer, &self.ranking_view(&need, &graph))?;
+                (fit.score, fit.explanation)
+            }
+        };
+        let now = self.now();
+        let record = Match {
+            id: store.next_id("match")?,
+            need_id: need.id.clone(),
+            offer_id: offer.id.clone(),
+            requester_id: need.requester_id.clone(),
+            provider_id: offer.provider_id.clone(),
+            score,
+            explanation,
+            status: MatchStatus::Proposed,
+            responses: Vec::new(),
+            outcome: None,
+            created_at: now,
+            updated_at: now,
+        };
+        writes.put(None, &record)?;
+        let summary = format!(
+            "match {} proposed: need {} with offer {}",
+            record.id, record.need_id, record.offer_id
+        );
+        writes.record_event(record.event(EventKind::MatchProposed, now, None, summary));
+        if !request_id.is_empty() {
+            writes.remember_request(&scope, request_id, &record.id);
+        }
+        Ok(record)
+    }
+
+    /// A match of the need being answered or confirmed, with `offer_id` or (`None`) any offer.
+    fn live_match(&self, store: &Store, need_id: &str, offer_id: Option<&str>) -> Result<Option<Match>, HubError> {
         for number in store.ids_in_index(TreeName::MatchesByNeed, need_id) {
             let Some(existing) = store.get_by_number::<Match>(number?)? else {
                 continue;
             };
             let live = existing.status.awaits_answer() || existing.status == MatchStatus::Confirmed;
-            if existing.offer_id == offer_id && live {
+            if live && offer_id.is_none_or(|offer_id| existing.offer_id == offer_id) {
                 return Ok(Some(existing));
             }
         }

@@ -1137,13 +1137,13 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
                      offer_id,
                      fit,
                      priority,
-                     summary,
+                     explanation,
                  }| proto::AllocatedPair {
                     need_id: need_id.clone(),
                     offer_id: offer_id.clone(),
                     fit: *fit,
                     priority: *priority,
-                    summary: summary.clone(),
+                    summary: explanation.summary.clone(),
                 },
             )
             .collect(),
