@@ -2,6 +2,7 @@
 //! talks to a running hub only through the generated gRPC client.
 
 mod actors;
+mod allocate;
 mod backup;
 mod client;
 mod edit;

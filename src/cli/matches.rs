@@ -4,6 +4,7 @@
 use clap::{Args, Subcommand};
 
 use super::CliError;
+use super::allocate::{self, AllocateArgs};
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::output::{self, CodeParser, and_list, cell, code, codes, list, or_dash, percent, say, timestamp};
 use crate::proto::{
@@ -59,6 +60,9 @@ enum MatchesCommand {
     },
     /// List matches, optionally filtered.
     List(ListArgs),
+    /// Allocate open needs to offers in one batch (admin): optimal or stable, a dry run unless
+    /// --commit. Needs already paired by a live match take no part.
+    Allocate(AllocateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +184,7 @@ pub async fn run(args: MatchesArgs) -> Result<(), CliError> {
             explain,
         } => return find(&hub, need_id, limit, explain, json).await,
         MatchesCommand::List(list_args) => return list_matches(&hub, list_args, json).await,
+        MatchesCommand::Allocate(allocate_args) => return allocate::run(&hub, allocate_args, json).await,
         MatchesCommand::Bundles { need_id, max } => return bundles(&hub, need_id, max, json).await,
         MatchesCommand::Propose(propose) => {
             call(hub.matches().propose_match(ProposeMatchRequest::from(propose))).await?

@@ -104,23 +104,30 @@ struct SubmitArgs {
 
 #[derive(Debug, Args)]
 struct ListArgs {
-    /// Only needs of this requester.
-    #[arg(long)]
-    requester: Option<String>,
+    #[command(flatten)]
+    filter: NeedFilterArgs,
     /// Only needs in this status.
     #[arg(long, value_parser = CodeParser::<NeedStatus>::new())]
     status: Option<NeedStatus>,
-    /// Only needs naming this GCM objective.
-    #[arg(long)]
-    theme: Option<u32>,
-    /// Only needs delivered in this country (alpha-3).
-    #[arg(long)]
-    country: Option<String>,
-    /// Only needs delivered in this M49 area ("central_america", "africa").
-    #[arg(long)]
-    region: Option<String>,
     #[command(flatten)]
     page: PageArgs,
+}
+
+/// Which needs a command looks at: `needs list` and `matches allocate` filter alike.
+#[derive(Debug, Args)]
+pub(super) struct NeedFilterArgs {
+    /// Only needs of this requester.
+    #[arg(long)]
+    pub(super) requester: Option<String>,
+    /// Only needs naming this GCM objective.
+    #[arg(long)]
+    pub(super) theme: Option<u32>,
+    /// Only needs delivered in this country (alpha-3).
+    #[arg(long)]
+    pub(super) country: Option<String>,
+    /// Only needs delivered in this M49 area ("central_america", "africa").
+    #[arg(long)]
+    pub(super) region: Option<String>,
 }
 
 /// Runs a `needs` subcommand.
@@ -173,11 +180,11 @@ fn submit_request(args: SubmitArgs) -> Result<SubmitNeedRequest, CliError> {
 
 async fn list_needs(hub: &Hub, args: ListArgs, json: bool) -> Result<(), CliError> {
     let request = ListNeedsRequest {
-        requester_id: args.requester.unwrap_or_default(),
+        requester_id: args.filter.requester.unwrap_or_default(),
         status: args.status.map_or(0, Into::into),
-        theme: args.theme.unwrap_or_default(),
-        country: args.country.unwrap_or_default(),
-        region: args.region.unwrap_or_default(),
+        theme: args.filter.theme.unwrap_or_default(),
+        country: args.filter.country.unwrap_or_default(),
+        region: args.filter.region.unwrap_or_default(),
         page_size: args.page.page_size.unwrap_or_default(),
         page_token: String::new(),
     };

@@ -81,6 +81,7 @@ impl_code!(
     MgiDimension,
     EventKind,
     GraphFormat,
+    AllocationMode,
 );
 
 /// The codes of `E` and their numbers in proto order, without the unspecified zero. A code is

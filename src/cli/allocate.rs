@@ -1,0 +1,120 @@
+//! `capacity-hub matches allocate`: one batch allocation run over the open needs, a dry run
+//! unless `--commit` is given, printed as the pairs with their reasons and the needs left out
+//! with theirs.
+
+use clap::Args;
+
+use super::CliError;
+use super::client::{Hub, call};
+use super::needs::NeedFilterArgs;
+use super::output::{self, CodeParser, cell, say};
+use crate::proto::{AllocationMode, RunAllocationRequest, RunAllocationResponse};
+
+/// How far a pair's reasons are indented under its row.
+const INDENT: usize = 6;
+
+/// `capacity-hub matches allocate ...`
+#[derive(Debug, Args)]
+pub struct AllocateArgs {
+    /// `optimal` (greatest total fit x priority) or `stable` (no need and offer would both
+    /// rather have each other).
+    #[arg(long, default_value = "optimal", value_parser = CodeParser::<AllocationMode>::new())]
+    mode: AllocationMode,
+    /// Propose the matches; without it the run only shows what it would propose.
+    #[arg(long)]
+    commit: bool,
+    #[command(flatten)]
+    needs: NeedFilterArgs,
+    /// Only offers of this provider.
+    #[arg(long)]
+    provider: Option<String>,
+    /// Best candidate offers kept per need (the hub's default is 50, at most 200).
+    #[arg(long)]
+    candidates: Option<u32>,
+}
+
+impl From<AllocateArgs> for RunAllocationRequest {
+    fn from(args: AllocateArgs) -> Self {
+        RunAllocationRequest {
+            mode: args.mode.into(),
+            dry_run: !args.commit,
+            requester_id: args.needs.requester.unwrap_or_default(),
+            theme: args.needs.theme.unwrap_or_default(),
+            country: args.needs.country.unwrap_or_default(),
+            region: args.needs.region.unwrap_or_default(),
+            provider_id: args.provider.unwrap_or_default(),
+            candidates_per_need: args.candidates.unwrap_or_default(),
+        }
+    }
+}
+
+/// Runs the allocation and prints its outcome.
+pub async fn run(hub: &Hub, args: AllocateArgs, json: bool) -> Result<(), CliError> {
+    let request = RunAllocationRequest::from(args);
+    let committed = !request.dry_run;
+    let response = call(hub.matches().run_allocation(request)).await?;
+    if json {
+        return output::print_json(&response);
+    }
+    say!("{}", headline(&response, committed));
+    if !response.pairs.is_empty() {
+        say!();
+        print_pairs(&response);
+    }
+    if !response.unmatched.is_empty() {
+        say!();
+        let rows = response
+            .unmatched
+            .iter()
+            .map(|left_out| [cell(&left_out.need_id, 14), left_out.reason.clone()]);
+        output::print_table(&output::fitted_table(["LEFT OUT", "WHY"], rows.collect(), 1), 0);
+    }
+    Ok(())
+}
+
+/// `16005 of 20000 needs paired with 4880 offers considered; total fit 11270.41, value 22891.20;
+/// 0 blocking pairs (dry run: nothing proposed)`.
+fn headline(response: &RunAllocationResponse, committed: bool) -> String {
+    if response.needs_considered == 0 {
+        return "no open need takes part (needs with a match being answered or confirmed are left out)".to_owned();
+    }
+    let done = if committed {
+        format!("{} matches proposed", response.match_ids.len())
+    } else {
+        "dry run: nothing proposed; --commit proposes".to_owned()
+    };
+    format!(
+        "{} of {} needs paired, {} offers considered; total fit {:.2}, value {:.2}; {} blocking pairs ({done})",
+        response.pairs.len(),
+        response.needs_considered,
+        response.offers_considered,
+        response.total_fit,
+        response.total_value,
+        response.blocking_pairs
+    )
+}
+
+/// One row per pair, its reasons on indented lines under it; a committed run's rows carry their
+/// match ids, which come in pair order.
+fn print_pairs(response: &RunAllocationResponse) {
+    let rows = response.pairs.iter().enumerate().map(|(at, pair)| {
+        let match_id = response.match_ids.get(at).map_or("-", String::as_str);
+        [
+            cell(&pair.need_id, 16),
+            cell(&pair.offer_id, 16),
+            format!("{:.2}", pair.fit),
+            format!("{:.2}", pair.priority),
+            cell(match_id, 16),
+        ]
+    });
+    let mut table = output::table(["NEED", "OFFER", "FIT", "PRIORITY", "MATCH"]);
+    table.add_rows(rows);
+    let mut lines = table.lines();
+    if let Some(header) = lines.next() {
+        say!("{}", header.trim_end());
+    }
+    for (line, pair) in lines.zip(&response.pairs) {
+        say!("{}", line.trim_end());
+        output::print_indented(&pair.summary, INDENT);
+    }
+}
