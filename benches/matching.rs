@@ -63,10 +63,16 @@ enum Scenario {
         repeat: usize,
     },
     /// One committed STABLE RunAllocation: it writes a proposed match for every pair, so run it
-    /// on a copy of the world.
+    /// on a copy of the world (or pass --dry-run).
     CommitAllocation {
         #[arg(long)]
         data_dir: PathBuf,
+        /// Only needs delivered in this M49 area ("africa"): a run takes at most 100,000 needs.
+        #[arg(long)]
+        region: Option<String>,
+        /// Only time the run; propose nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -86,7 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             network,
             repeat,
         } => allocation(&data_dir, candidates_per_need, &network, repeat.max(1)).await,
-        Scenario::CommitAllocation { data_dir } => commit_allocation(&data_dir).await,
+        Scenario::CommitAllocation {
+            data_dir,
+            region,
+            dry_run,
+        } => commit_allocation(&data_dir, region, dry_run).await,
     }
 }
 
@@ -184,20 +194,29 @@ async fn allocation(
     versus_ortools(&instance, network, repeat)
 }
 
-async fn commit_allocation(data_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+async fn commit_allocation(
+    data_dir: &Path,
+    area: Option<String>,
+    dry_run: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let hub = Arc::new(open(data_dir)?);
     let request = AllocationRequest {
         mode: AllocationMode::Stable,
-        dry_run: false,
-        needs: NeedFilter::default(),
+        dry_run,
+        needs: NeedFilter {
+            area,
+            ..NeedFilter::default()
+        },
         provider_id: None,
         candidates_per_need: 0,
     };
     let started = Instant::now();
     let outcome = hub.run_allocation(request).await?;
     println!(
-        "RunAllocation Stable committed, end to end: {:.2} s, {} pairs, {} matches proposed and durable, {} needs unmatched",
+        "RunAllocation Stable {}, end to end: {:.2} s, {} needs, {} pairs, {} matches proposed and durable, {} needs unmatched",
+        if dry_run { "dry run" } else { "committed" },
         started.elapsed().as_secs_f64(),
+        outcome.needs_considered,
         outcome.pairs.len(),
         outcome.match_ids.len(),
         outcome.unmatched.len()

@@ -8,6 +8,7 @@
 //! reach plus at most one edge into the target. This is exact for the bounded problem, because
 //! every trust is at most 1 and a walk that repeats a node is never better than its simple path.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
@@ -46,9 +47,10 @@ pub struct PartnershipGraph {
     /// hashes two million ids).
     nodes: FxHashMap<String, NodeIndex>,
     edges: FxHashMap<u64, EdgeIndex>,
-    /// Each node's partnerships as one contiguous list, by node index: the path queries scan
-    /// tens of thousands of a hub's edges per query, and petgraph's linked edge lists cost a
-    /// cache miss per edge. Kept in step with `graph` by `add_partnership` and
+    /// Each node's partnerships as one contiguous list, by node index, highest trust first: the
+    /// path queries scan tens of thousands of a hub's edges per query, petgraph's linked edge
+    /// lists cost a cache miss per edge, and in trust order a scan can stop once no further edge
+    /// can beat the path it has. Kept in step with `graph` by `add_partnership(s)` and
     /// `remove_partnership`.
     adjacency: Vec<Vec<Adjacent>>,
     /// Per-node scratch arrays of finished queries, reused so a query neither allocates nor
@@ -151,9 +153,43 @@ impl PartnershipGraph {
     /// Adds a partnership's edge (and its actors' nodes when new). Partnerships come from the
     /// store, which names them `partnership-<number>`; one named otherwise is left out.
     pub fn add_partnership(&mut self, partnership: &Partnership) {
+        if let Some((a, b)) = self.link(partnership) {
+            for node in [a, b] {
+                let list = &mut self.adjacency[node.index()];
+                if let Some((added, before)) = list.split_last() {
+                    let at = before.partition_point(|other| other.trust >= added.trust);
+                    list[at..].rotate_right(1);
+                }
+            }
+        }
+    }
+
+    /// Adds many partnerships (a rebuild, an import), sorting each partnership list once at the
+    /// end rather than at every edge: a hub has tens of thousands.
+    pub fn add_partnerships<P: Borrow<Partnership>, E>(
+        &mut self,
+        partnerships: impl IntoIterator<Item = Result<P, E>>,
+    ) -> Result<(), E> {
+        let mut linked = Vec::new();
+        for partnership in partnerships {
+            if let Some((a, b)) = self.link(partnership?.borrow()) {
+                linked.extend([a, b]);
+            }
+        }
+        linked.sort_unstable();
+        linked.dedup();
+        for node in linked {
+            self.adjacency[node.index()].sort_by(|x, y| y.trust.total_cmp(&x.trust));
+        }
+        Ok(())
+    }
+
+    /// Adds the partnership's edge, its end at the end of both actors' lists; returns the
+    /// actors' nodes, or `None` for a partnership left out.
+    fn link(&mut self, partnership: &Partnership) -> Option<(NodeIndex, NodeIndex)> {
         let Ok(number) = records::id_number::<Partnership>(&partnership.id) else {
             tracing::warn!(id = %partnership.id, "partnership id is not a store id; left out of the graph");
-            return;
+            return None;
         };
         let a = self.node(&partnership.spec.actor_a);
         let b = self.node(&partnership.spec.actor_b);
@@ -171,6 +207,7 @@ impl PartnershipGraph {
         }
         self.adjacency[a.index()].push(Adjacent { other: b, edge, trust });
         self.adjacency[b.index()].push(Adjacent { other: a, edge, trust });
+        Some((a, b))
     }
 
     /// Removes a partnership's edge; actors stay.
@@ -215,6 +252,7 @@ impl PartnershipGraph {
             reach,
             touched: Vec::new(),
             best_reach: 0.0,
+            best_two: 0.0,
         };
         if let Some(source) = proximity.source {
             proximity.explore(source);
@@ -359,6 +397,8 @@ pub struct Proximity<'g> {
     touched: Vec<NodeIndex>,
     /// The highest one- or two-hop reach of any node: no path beats it.
     best_reach: f64,
+    /// The highest two-hop reach of any node: no three-hop path beats it times its last edge.
+    best_two: f64,
 }
 
 /// How well the source reaches one node in one and in two hops (trust 0: not at all).
@@ -424,6 +464,7 @@ impl Proximity<'_> {
                     entry.middle = middle;
                     entry.two_edge = adjacent.edge;
                     self.best_reach = self.best_reach.max(trust);
+                    self.best_two = self.best_two.max(trust);
                 }
             }
         }
@@ -477,8 +518,12 @@ impl Proximity<'_> {
             [(source, first_edge), (at_target.middle, at_target.two_edge)]
         });
         // Three hops: the best two-hop reach of each partner of the target, plus that last edge.
-        // A two-hop reach through the target itself would repeat it, and is never better.
+        // A two-hop reach through the target itself would repeat it, and is never better. The
+        // edges come highest trust first, so once one cannot beat the best path, none can.
         for adjacent in self.graph.adjacent(target) {
+            if adjacent.trust * self.best_two <= best.map_or(0.0, |known| known.trust) {
+                break;
+            }
             let before = self.reach(adjacent.other);
             if adjacent.other == source || before.middle == target {
                 continue;
@@ -536,21 +581,25 @@ mod tests {
     fn graph(links: &[(&str, &str, f64)]) -> PartnershipGraph {
         let mut graph = PartnershipGraph::new();
         for (i, (a, b, trust)) in links.iter().enumerate() {
-            graph.add_partnership(&Partnership {
-                id: format!("partnership-{i}"),
-                spec: PartnershipSpec {
-                    actor_a: a.to_string(),
-                    actor_b: b.to_string(),
-                    kind: PartnershipKind::JointProgramme,
-                    trust: *trust,
-                    since: None,
-                    note: String::new(),
-                    claimed_by: None,
-                },
-                created_at: 0,
-            });
+            graph.add_partnership(&partnership(i, a, b, *trust));
         }
         graph
+    }
+
+    fn partnership(number: usize, a: &str, b: &str, trust: f64) -> Partnership {
+        Partnership {
+            id: format!("partnership-{number}"),
+            spec: PartnershipSpec {
+                actor_a: a.to_string(),
+                actor_b: b.to_string(),
+                kind: PartnershipKind::JointProgramme,
+                trust,
+                since: None,
+                note: String::new(),
+                claimed_by: None,
+            },
+            created_at: 0,
+        }
     }
 
     fn path_actors(path: &TrustPath) -> Vec<&str> {
@@ -572,6 +621,78 @@ mod tests {
         let path = graph.proximity_from("s").trust_path("t").unwrap();
         assert_eq!(path_actors(&path), ["s", "x", "y", "t"]);
         assert!((path.trust() - 0.729).abs() < 1e-12);
+    }
+
+    /// The best product of trusts over simple paths of at most three hops, by trying them all.
+    fn best_trust_by_search(links: &[(String, String, f64)], from: &str, to: &str) -> f64 {
+        fn walk(links: &[(String, String, f64)], at: &str, to: &str, seen: &mut Vec<String>, trust: f64) -> f64 {
+            if at == to {
+                return trust;
+            }
+            if seen.len() > MAX_HOPS {
+                return 0.0;
+            }
+            let mut best: f64 = 0.0;
+            for (a, b, edge) in links {
+                let next = match (a == at, b == at) {
+                    (true, _) => b,
+                    (_, true) => a,
+                    _ => continue,
+                };
+                if seen.contains(next) {
+                    continue;
+                }
+                seen.push(next.clone());
+                best = best.max(walk(links, next, to, seen, trust * edge));
+                seen.pop();
+            }
+            best
+        }
+        walk(links, from, to, &mut vec![from.to_string()], 1.0)
+    }
+
+    proptest::proptest! {
+        /// On random graphs, some edges added one by one (sorted into place) and the rest in
+        /// bulk (sorted at the end), the search with its early stop finds the best trust there
+        /// is within three hops, along a path of at most three hops whose trusts multiply to it.
+        #[test]
+        fn trust_paths_equal_an_exhaustive_search(
+            edges in proptest::collection::vec((0..9usize, 0..9usize, 1..=100u32), 0..28),
+            one_by_one in 0..28usize,
+        ) {
+            let links: Vec<(String, String, f64)> = edges
+                .iter()
+                .filter(|(a, b, _)| a != b)
+                .map(|(a, b, trust)| (format!("n{a}"), format!("n{b}"), f64::from(*trust) / 100.0))
+                .collect();
+            let mut built = PartnershipGraph::new();
+            let all: Vec<Partnership> =
+                links.iter().enumerate().map(|(i, (a, b, trust))| partnership(i, a, b, *trust)).collect();
+            let split = one_by_one.min(all.len());
+            let Ok(()) = built.add_partnerships(all[split..].iter().map(Ok::<_, std::convert::Infallible>));
+            for partnership in &all[..split] {
+                built.add_partnership(partnership);
+            }
+            for from in 0..9 {
+                let from = format!("n{from}");
+                let proximity = built.proximity_from(&from);
+                for to in 0..9 {
+                    let to = format!("n{to}");
+                    if to == from {
+                        continue;
+                    }
+                    let expected = best_trust_by_search(&links, &from, &to);
+                    let found = proximity.trust_path(&to);
+                    let trust = found.as_ref().map_or(0.0, TrustPath::trust);
+                    proptest::prop_assert!((trust - expected).abs() < 1e-12, "{from} -> {to}: {trust} vs {expected}");
+                    if let Some(path) = found {
+                        proptest::prop_assert!(path.hops.len() <= MAX_HOPS);
+                        let product: f64 = path.hops.iter().map(|hop| hop.trust).product();
+                        proptest::prop_assert!((product - trust).abs() < 1e-12);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

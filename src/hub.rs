@@ -23,7 +23,6 @@ mod paths;
 mod ranking;
 mod watch;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -35,6 +34,7 @@ use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
 use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
 use catalogue::{Catalogue, Touched};
+use rustc_hash::FxHashMap;
 
 pub use crate::store::backup::BackupSummary;
 pub use crate::store::{Page, PageRequest};
@@ -118,8 +118,9 @@ pub struct Hub {
     graph: RwLock<PartnershipGraph>,
     /// Available offers by objective and every actor, in memory: what ranking reads.
     catalogue: RwLock<Catalogue>,
-    /// Each provider's completed engagements, rebuilt from completed matches at start.
-    track_records: RwLock<HashMap<String, TrackRecord>>,
+    /// Each provider's completed engagements, rebuilt from completed matches at start (FxHash:
+    /// ranking looks up every candidate provider).
+    track_records: RwLock<FxHashMap<String, TrackRecord>>,
     writer: tokio::sync::Mutex<()>,
     weights: ScoreWeights,
     proposal_ttl: Duration,
@@ -279,15 +280,13 @@ impl Hub {
 /// The partnership graph from every partnership in the store.
 fn rebuild_graph(store: &Store) -> Result<PartnershipGraph, HubError> {
     let mut graph = PartnershipGraph::new();
-    for partnership in store.all::<crate::domain::Partnership>() {
-        graph.add_partnership(&partnership?);
-    }
+    graph.add_partnerships(store.all::<crate::domain::Partnership>())?;
     Ok(graph)
 }
 
 /// Every provider's track record, from the completed matches in the store.
-fn track_records(store: &Store) -> Result<HashMap<String, TrackRecord>, HubError> {
-    let mut records: HashMap<String, TrackRecord> = HashMap::new();
+fn track_records(store: &Store) -> Result<FxHashMap<String, TrackRecord>, HubError> {
+    let mut records: FxHashMap<String, TrackRecord> = FxHashMap::default();
     for number in store.ids_in_index(TreeName::MatchesByStatus, &format!("{:?}", MatchStatus::Completed)) {
         let Some(completed) = store.get_by_number::<Match>(number?)? else {
             continue;

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::domain::{Actor, Need, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Store, StoreError, TreeName, WriteSet, records};
@@ -22,8 +24,8 @@ pub(super) struct Catalogue {
     /// The available offers (active, with capacity left) of each objective, by record number
     /// ascending. Entries sit side by side, so a query's prefilter reads memory in order.
     by_objective: HashMap<Objective, Vec<Entry>>,
-    /// Every actor, by id.
-    actors: HashMap<String, Arc<Actor>>,
+    /// Every actor, by id (FxHash: ranking looks up every provider it scores exactly).
+    actors: FxHashMap<String, Arc<Actor>>,
 }
 
 /// One available offer under one of its objectives.

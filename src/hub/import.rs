@@ -2,6 +2,8 @@
 //! batches, each one transaction, with a single flush at the end instead of one per record.
 //! Every record still passes its domain validation.
 
+use std::convert::Infallible;
+
 use super::{Hub, HubError};
 use crate::domain::{Actor, Need, Offer, Partnership};
 use crate::store::WriteSet;
@@ -47,12 +49,11 @@ impl Hub {
         }
         let _guard = self.writer.lock().await;
         self.apply(writes)?;
-        let mut graph = self.graph_mut();
-        for record in &batch {
-            if let ImportRecord::Partnership(partnership) = record {
-                graph.add_partnership(partnership);
-            }
-        }
+        let partnerships = batch.iter().filter_map(|record| match record {
+            ImportRecord::Partnership(partnership) => Some(Ok::<_, Infallible>(partnership)),
+            _ => None,
+        });
+        let Ok(()) = self.graph_mut().add_partnerships(partnerships);
         Ok(())
     }
 }

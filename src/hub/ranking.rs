@@ -7,7 +7,7 @@
 //! bound, no offer left can enter the result. Every returned score is the exact score.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::{Arc, PoisonError, RwLockReadGuard};
 
 use rustc_hash::FxHashMap;
@@ -126,7 +126,7 @@ impl Hub {
         &self,
         need: &'v Need,
         view: &'v RankingView<'_>,
-        track_records: &HashMap<String, TrackRecord>,
+        track_records: &FxHashMap<String, TrackRecord>,
         providers: &mut FxHashMap<u64, ProviderContext<'v>>,
     ) -> Vec<Unranked<'v>> {
         let need_key = NeedKey::of(need);
