@@ -48,6 +48,16 @@ pub struct ClientArgs {
     /// Print responses as canonical proto3 JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Seconds to wait for an answer. The hub has its own limit (its --request-timeout-secs); a
+    /// large allocation run may need both raised.
+    #[arg(
+        long,
+        env = "CAPACITY_HUB_TIMEOUT_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub timeout_secs: u64,
 }
 
 /// The channel the generated clients run over, with the token interceptor.
@@ -69,7 +79,7 @@ impl Hub {
         let mut endpoint = Endpoint::from_shared(url.clone())
             .map_err(|error| format!("--server {}: not a valid address: {error}", args.server))?
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60));
+            .timeout(Duration::from_secs(args.timeout_secs));
         if let Some(tls) = tls_config(&url, args.ca_cert.as_deref())? {
             endpoint = endpoint
                 .tls_config(tls)
@@ -257,6 +267,14 @@ impl fmt::Display for RpcError {
         // What a plain-text client sees of a TLS-only hub.
         if self.0.code() == Code::Internal && self.0.message().contains("h2 protocol error") {
             write!(f, " (if the hub serves TLS, connect with --ca-cert FILE)")?;
+        }
+        // What either side's time limit looks like.
+        if self.0.code() == Code::Cancelled && self.0.message().contains("Timeout expired") {
+            write!(
+                f,
+                " (the call ran out of time: the client waits --timeout-secs, the hub its \
+                 --request-timeout-secs; narrow a large run or raise both)"
+            )?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -99,11 +100,15 @@ impl Hub {
     /// Allocates open needs to offers in one run.
     ///
     /// Reading, ranking, solving and explaining take seconds of CPU on a large world, so they run
-    /// on a blocking thread: the async workers keep answering other calls meanwhile.
+    /// on a blocking thread: the async workers keep answering other calls meanwhile. If the call
+    /// is dropped (its caller gone, its time up), the run stops at the next requester group
+    /// instead of ranking on for nobody.
     pub async fn run_allocation(self: &Arc<Self>, request: AllocationRequest) -> Result<AllocationOutcome, HubError> {
         let hub = Arc::clone(self);
         let dry_run = request.dry_run;
-        let proposal = tokio::task::spawn_blocking(move || hub.propose_allocation(&request)).await;
+        let abandoned = AbandonOnDrop::default();
+        let flag = Arc::clone(&abandoned.0);
+        let proposal = tokio::task::spawn_blocking(move || hub.propose_allocation(&request, &flag)).await;
         let mut outcome = match proposal {
             Ok(outcome) => outcome?,
             Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
@@ -149,23 +154,31 @@ impl Hub {
     }
 
     /// The run's proposal: the instance built, solved and described, nothing created.
-    fn propose_allocation(&self, request: &AllocationRequest) -> Result<AllocationOutcome, HubError> {
-        let run = self.allocation_instance(request)?;
+    fn propose_allocation(
+        &self,
+        request: &AllocationRequest,
+        abandoned: &AtomicBool,
+    ) -> Result<AllocationOutcome, HubError> {
+        let run = self.allocation_instance(request, abandoned)?;
         let allocation = match request.mode {
             AllocationMode::Optimal => allocate::optimal(&run.instance),
             AllocationMode::Stable => allocate::stable(&run.instance),
         };
-        self.describe(&run, &allocation)
+        self.describe(&run, &allocation, abandoned)
     }
 
     /// The instance a run with `request` would solve, without solving it: what the benchmarks
     /// export to solve with other solvers on exactly the same data.
     pub fn allocation_problem(&self, request: &AllocationRequest) -> Result<AllocationInstance, HubError> {
-        Ok(self.allocation_instance(request)?.instance)
+        Ok(self.allocation_instance(request, &AtomicBool::new(false))?.instance)
     }
 
     /// The open needs a run looks at, and the instance built from their best candidates.
-    fn allocation_instance(&self, request: &AllocationRequest) -> Result<RunInstance, HubError> {
+    fn allocation_instance(
+        &self,
+        request: &AllocationRequest,
+        abandoned: &AtomicBool,
+    ) -> Result<RunInstance, HubError> {
         let keep = match request.candidates_per_need {
             0 => DEFAULT_CANDIDATES_PER_NEED,
             k if k <= MAX_CANDIDATES_PER_NEED => k,
@@ -184,7 +197,8 @@ impl Hub {
             &needs,
             |need| need,
             |need, view| self.ranked_candidates(need, view, ranked_keep),
-        );
+            abandoned,
+        )?;
         let mut run = RunInstance::default();
         let mut slot_of_offer: FxHashMap<u64, usize> = FxHashMap::default();
         let now = self.now();
@@ -264,33 +278,49 @@ impl Hub {
     /// items' order. Needs of one requester share its trust paths, so their items are done
     /// together, each requester's group on whichever core is free; each group takes the graph's
     /// read lock for itself, so a write waiting for the graph waits for one group, not the run.
+    /// Once `abandoned` is set, the groups left are skipped and the run fails.
     fn with_requester_views<'n, T: Sync, R: Send>(
         &self,
         items: &'n [T],
         need_of: impl Fn(&'n T) -> &'n Need + Sync,
         work: impl Fn(&T, &RankingView<'_>) -> R + Sync,
-    ) -> Vec<R> {
+        abandoned: &AtomicBool,
+    ) -> Result<Vec<R>, HubError> {
         let groups = by_requester(items.iter().map(&need_of));
         let done: Vec<Vec<(usize, R)>> = groups
             .par_iter()
             .map(|group| {
+                if abandoned.load(Ordering::Relaxed) {
+                    return Vec::new();
+                }
                 let graph = self.graph();
                 let view = self.ranking_view(need_of(&items[group[0]]), &graph);
                 group.iter().map(|&at| (at, work(&items[at], &view))).collect()
             })
             .collect();
+        if abandoned.load(Ordering::Relaxed) {
+            return Err(HubError::FailedPrecondition(
+                "the allocation run was abandoned by its caller".into(),
+            ));
+        }
         let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
         done.sort_unstable_by_key(|(at, _)| *at);
-        done.into_iter().map(|(_, result)| result).collect()
+        Ok(done.into_iter().map(|(_, result)| result).collect())
     }
 
     /// The run's outcome in words: each assigned pair explained, each unmatched need's reason.
-    fn describe(&self, run: &RunInstance, allocation: &Allocation) -> Result<AllocationOutcome, HubError> {
+    fn describe(
+        &self,
+        run: &RunInstance,
+        allocation: &Allocation,
+        abandoned: &AtomicBool,
+    ) -> Result<AllocationOutcome, HubError> {
         let explained = self.with_requester_views(
             &allocation.assigned,
             |&(need, _)| &run.needs[need],
             |&pair, view| self.allocated_pair(run, pair, view),
-        );
+            abandoned,
+        )?;
         let pairs = explained.into_iter().collect::<Result<Vec<_>, HubError>>()?;
         let instance = &run.instance;
         let unmatched = allocate::unmatched_reasons(instance, allocation)
@@ -324,6 +354,17 @@ impl Hub {
             priority: slot.priority,
             explanation: explained.explanation,
         })
+    }
+}
+
+/// Raises its flag when dropped: held by a run's call, it tells the run's blocking work that
+/// nobody is waiting any more.
+#[derive(Default)]
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -398,5 +439,35 @@ fn offer_slot(offer: &Offer, awaiting: u32) -> OfferSlot {
         capacity,
         funding_usd: offer.spec.funding_usd,
         region_cap,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::HubSettings;
+    use crate::synthetic::{Tier, generate};
+
+    /// A run whose caller has gone stops with an error instead of finishing for nobody; the same
+    /// run with its caller waiting pairs needs.
+    #[tokio::test]
+    async fn an_abandoned_run_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        generate(&hub, Tier::S, 5, |_| {}).await.unwrap();
+        let request = AllocationRequest {
+            mode: AllocationMode::Stable,
+            dry_run: true,
+            needs: NeedFilter::default(),
+            provider_id: None,
+            candidates_per_need: 0,
+        };
+        let waited = hub.propose_allocation(&request, &AtomicBool::new(false)).unwrap();
+        assert!(!waited.pairs.is_empty());
+        let abandoned = hub.propose_allocation(&request, &AtomicBool::new(true));
+        assert!(
+            matches!(&abandoned, Err(HubError::FailedPrecondition(why)) if why.contains("abandoned")),
+            "{abandoned:?}"
+        );
     }
 }
