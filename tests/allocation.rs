@@ -434,7 +434,7 @@ async fn a_proposal_holds_its_seat_for_later_runs() {
             .collect();
         assert_eq!(reasons.len(), 1, "{mode:?}: {reasons:?}");
         assert_eq!(reasons[0].0, late.id);
-        assert!(reasons[0].1.contains("full"), "{mode:?}: {reasons:?}");
+        assert!(reasons[0].1.contains("held by proposals"), "{mode:?}: {reasons:?}");
     }
     let on_offer: Vec<Match> = listed(&hub).await;
     assert_eq!(
@@ -442,6 +442,46 @@ async fn a_proposal_holds_its_seat_for_later_runs() {
         pair_set(&committed),
         "the one seat was proposed twice"
     );
+}
+
+/// A funding offer's money that live matches are paired with is not given again: after a
+/// committed run gives 80 of 100 dollars to one need, a later need asking 50 is left out, while
+/// one asking 20 fits what is left.
+#[tokio::test]
+async fn money_a_live_match_holds_is_not_given_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let gtm = hub.register("Guatemala", ActorKind::NationalGovernment, "GTM").await;
+    let fund = hub.register("Start-up fund", ActorKind::UnEntity, "").await;
+    let funding = [Modality::Funding];
+    let offer = RegisterOfferRequest {
+        funding_usd: Some(100),
+        ..offer_request(&fund.id, &[13], &funding, Coverage::Worldwide)
+    };
+    let offer = seats(&hub, offer, 10).await;
+    let asking = |budget: i64| SubmitNeedRequest {
+        budget_usd: Some(budget),
+        ..need_request(&gtm.id, &[13], &funding, &["GTM"])
+    };
+    let first = hub.submit(asking(80)).await;
+    let committed = run(&hub, run_request(AllocationMode::Optimal, false)).await;
+    assert_eq!(
+        pair_set(&committed),
+        BTreeSet::from([(first.id.clone(), offer.id.clone())])
+    );
+
+    let too_dear = hub.submit(asking(50)).await;
+    let affordable = hub.submit(asking(20)).await;
+    for mode in [AllocationMode::Optimal, AllocationMode::Stable] {
+        let later = run(&hub, run_request(mode, true)).await;
+        assert_eq!(
+            pair_set(&later),
+            BTreeSet::from([(affordable.id.clone(), offer.id.clone())]),
+            "{mode:?}: {later:?}"
+        );
+        let left_out: Vec<&str> = later.unmatched.iter().map(|u| u.need_id.as_str()).collect();
+        assert_eq!(left_out, [too_dear.id.as_str()], "{mode:?}");
+    }
 }
 
 #[tokio::test]

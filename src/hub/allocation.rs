@@ -2,6 +2,7 @@
 //! [`AllocationInstance`], solved exactly (`optimal`, a min-cost flow) or stably (`stable`,
 //! deferred acceptance); a dry run returns the proposal, a commit proposes the matches.
 
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,7 +72,8 @@ pub struct AllocationOutcome {
     pub unmatched: Vec<(String, String)>,
     /// Matches proposed by a committed run.
     pub match_ids: Vec<String>,
-    /// Blocking pairs of the result (always 0 for `stable`; shown for `optimal` too).
+    /// Blocking pairs of the proposed assignment (always 0 for `stable`; shown for `optimal`
+    /// too), before a commit leaves out any pair that changed meanwhile.
     pub blocking_pairs: usize,
     pub needs_considered: usize,
     pub offers_considered: usize,
@@ -114,10 +116,18 @@ impl Hub {
             Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
             Err(_) => return Err(HubError::ResourceExhausted("the hub is shutting down".into())),
         };
-        if !dry_run {
-            self.commit(&mut outcome).await?;
+        if dry_run {
+            return Ok(outcome);
         }
-        Ok(outcome)
+        // A commit that has begun proposing finishes, and is flushed, even if the call goes
+        // away: its caller then finds the matches listed rather than half a run.
+        let hub = Arc::clone(self);
+        let committed = tokio::spawn(async move { hub.commit(&mut outcome).await.map(|()| outcome) }).await;
+        match committed {
+            Ok(outcome) => outcome,
+            Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+            Err(_) => Err(HubError::ResourceExhausted("the hub is shutting down".into())),
+        }
     }
 
     /// Proposes the outcome's pairs. A pair that changed since the instance was read (an offer
@@ -190,31 +200,37 @@ impl Hub {
         let engaged = self.engaged()?;
         let mut needs = self.open_needs(&request.needs)?;
         needs.retain(|need| !engaged.needs.contains(&need.id));
-        // With a provider filter the best `keep` of that provider's offers are wanted, so every
-        // candidate is ranked before filtering.
-        let ranked_keep = request.provider_id.is_none().then_some(keep);
-        let ranked = self.with_requester_views(
-            &needs,
-            |need| need,
-            |need, view| self.ranked_candidates(need, view, ranked_keep),
-            abandoned,
-        )?;
+        // Offers of another provider, and offers whose every seat a proposal holds, are passed
+        // over, so each need keeps its best `keep` offers that can still take it; the held ones
+        // passed over are counted, to say why a need is left without any.
+        let rank = |need: &Need, view: &RankingView<'_>| {
+            let passed_over_held = Cell::new(0);
+            let ranked = self.ranked_candidates_where(need, view, Some(keep), |offer| {
+                let theirs = request.provider_id.as_ref().is_none_or(|p| &offer.provider_id == p);
+                let held = engaged.awaiting.get(&offer.id).copied().unwrap_or(0) >= offer.remaining_capacity;
+                passed_over_held.set(passed_over_held.get() + usize::from(theirs && held));
+                theirs && !held
+            });
+            (ranked, passed_over_held.get())
+        };
+        let ranked = self.with_requester_views(&needs, |need| need, rank, abandoned)?;
         let mut run = RunInstance::default();
         let mut slot_of_offer: FxHashMap<u64, usize> = FxHashMap::default();
         let now = self.now();
-        for (need_index, (need, ranked)) in needs.iter().zip(ranked).enumerate() {
+        for (need_index, (need, (ranked, passed_over_held))) in needs.iter().zip(ranked).enumerate() {
             run.instance.needs.push(need_slot(need, now));
+            run.passed_over_held.push(passed_over_held);
             let start = run.instance.pairs.len();
-            let mine = ranked?
-                .into_iter()
-                .filter(|c| request.provider_id.as_ref().is_none_or(|p| &c.offer.provider_id == p));
-            for candidate in mine.take(keep) {
-                let offer = *slot_of_offer.entry(candidate.number).or_insert_with(|| {
-                    let awaiting = engaged.awaiting.get(&candidate.offer.id).copied().unwrap_or(0);
-                    run.instance.offers.push(offer_slot(&candidate.offer, awaiting));
-                    run.offers.push(Arc::clone(&candidate.offer));
-                    run.offers.len() - 1
-                });
+            for candidate in ranked? {
+                let offer = match slot_of_offer.get(&candidate.number) {
+                    Some(&slot) => slot,
+                    None => {
+                        run.instance.offers.push(self.offer_slot(&candidate.offer, &engaged)?);
+                        run.offers.push(Arc::clone(&candidate.offer));
+                        slot_of_offer.insert(candidate.number, run.offers.len() - 1);
+                        run.offers.len() - 1
+                    }
+                };
                 run.instance.pairs.push(CandidatePair {
                     need: need_index,
                     offer,
@@ -245,12 +261,38 @@ impl Hub {
                     continue;
                 };
                 if status.awaits_answer() {
-                    *engaged.awaiting.entry(live.offer_id).or_default() += 1;
+                    *engaged.awaiting.entry(live.offer_id.clone()).or_default() += 1;
                 }
+                engaged
+                    .needs_of_offer
+                    .entry(live.offer_id)
+                    .or_default()
+                    .push(live.need_id.clone());
                 engaged.needs.insert(live.need_id);
             }
         }
         Ok(engaged)
+    }
+
+    /// An offer as a run sees it: its remaining capacity less the seats proposals are waiting
+    /// on, and its funding less the budgets of the needs its live matches pair it with.
+    fn offer_slot(&self, offer: &Offer, engaged: &Engaged) -> Result<OfferSlot, HubError> {
+        let awaiting = engaged.awaiting.get(&offer.id).copied().unwrap_or(0);
+        let capacity = offer.remaining_capacity.saturating_sub(awaiting);
+        let region_cap = (capacity >= 2).then(|| ((f64::from(capacity) * REGION_SHARE).ceil() as u32).max(1));
+        let mut funding_usd = offer.spec.funding_usd;
+        if let Some(funding) = &mut funding_usd {
+            for need_id in engaged.needs_of_offer.get(&offer.id).into_iter().flatten() {
+                let budget = self.store.get::<Need>(need_id)?.and_then(|need| need.spec.budget_usd);
+                *funding = funding.saturating_sub(budget.unwrap_or(0)).max(0);
+            }
+        }
+        Ok(OfferSlot {
+            id: offer.id.clone(),
+            capacity,
+            funding_usd,
+            region_cap,
+        })
     }
 
     /// The open needs that pass `filter`, refused if more than one run takes.
@@ -325,7 +367,7 @@ impl Hub {
         let instance = &run.instance;
         let unmatched = allocate::unmatched_reasons(instance, allocation)
             .into_iter()
-            .map(|(need, reason)| (instance.needs[need].id.clone(), reason))
+            .map(|(need, reason)| (instance.needs[need].id.clone(), run.reason(need, reason)))
             .collect();
         Ok(AllocationOutcome {
             total_fit: pairs.iter().map(|p| p.fit).sum(),
@@ -338,7 +380,8 @@ impl Hub {
             offers_considered: instance.offers.len(),
         })
     }
-    /// One assigned pair with its explanation summary.
+
+    /// One assigned pair with its explanation.
     fn allocated_pair(
         &self,
         run: &RunInstance,
@@ -377,6 +420,8 @@ struct Engaged {
     /// Proposals being answered, by offer: each holds a seat until it is answered. (A confirmed
     /// match has taken its seat from the offer's remaining capacity already.)
     awaiting: FxHashMap<String, u32>,
+    /// The needs of each offer's live matches: a funding offer's money is theirs.
+    needs_of_offer: FxHashMap<String, Vec<String>>,
 }
 
 /// An instance with the records behind its slots: what a run explains its result from.
@@ -389,9 +434,25 @@ struct RunInstance {
     offers: Vec<Arc<Offer>>,
     /// Where each need's candidate pairs are in `instance.pairs`, by need slot.
     pairs_of_need: Vec<Range<usize>>,
+    /// Offers passed over while ranking each need because proposals hold all their seats.
+    passed_over_held: Vec<usize>,
 }
 
 impl RunInstance {
+    /// Why a need is left out: the solver's reason, unless the need had no candidate only
+    /// because proposals hold the seats of every offer that fits it.
+    fn reason(&self, need: usize, solver_reason: String) -> String {
+        match self.passed_over_held[need] {
+            1 if self.pairs_of_need[need].is_empty() => {
+                "the seats of its candidate offer are all held by proposals being answered".to_owned()
+            }
+            held if held > 1 && self.pairs_of_need[need].is_empty() => {
+                format!("the seats of its {held} candidate offers are all held by proposals being answered")
+            }
+            _ => solver_reason,
+        }
+    }
+
     /// The fit of a candidate pair of the instance (0 for a pair that is not one).
     fn fit(&self, need: usize, offer: usize) -> f64 {
         self.instance.pairs[self.pairs_of_need[need].clone()]
@@ -427,18 +488,6 @@ fn need_slot(need: &Need, now: i64) -> NeedSlot {
         region: region.to_string(),
         priority: priority(need, now),
         budget_usd: need.spec.budget_usd,
-    }
-}
-
-/// An offer as a run sees it: its remaining capacity less the seats proposals are waiting on.
-fn offer_slot(offer: &Offer, awaiting: u32) -> OfferSlot {
-    let capacity = offer.remaining_capacity.saturating_sub(awaiting);
-    let region_cap = (capacity >= 2).then(|| ((f64::from(capacity) * REGION_SHARE).ceil() as u32).max(1));
-    OfferSlot {
-        id: offer.id.clone(),
-        capacity,
-        funding_usd: offer.spec.funding_usd,
-        region_cap,
     }
 }
 

@@ -2,6 +2,8 @@
 //! capacity in the same write that confirms, under the writer lock, so an offer is never
 //! over-booked however many confirmations race.
 
+use rustc_hash::FxHashMap;
+
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::validation::MAX_NOTE_CHARS;
@@ -93,7 +95,7 @@ impl Hub {
         };
         let change = |store: &Store| {
             let mut writes = WriteSet::default();
-            let record = self.proposal(store, &proposal, request_id, &mut writes)?;
+            let record = self.proposal(store, &proposal, request_id, 0, &mut writes)?;
             Ok((writes, record))
         };
         self.write(change, |_| {}).await
@@ -101,8 +103,9 @@ impl Hub {
 
     /// Proposes each pair as [`Hub::propose_match`] does, [`PROPOSALS_PER_WRITE`] to a write,
     /// and waits once for a flush that covers them all: an allocation run proposes thousands, and
-    /// one transaction and flush each would take minutes. The pairs must be distinct. Returns
-    /// each pair's outcome in order; a store or flush failure fails the whole batch.
+    /// one transaction and flush each would take minutes. Each need may come once: a need's
+    /// earlier proposal in the same transaction is not in the store yet. Returns each pair's
+    /// outcome in order; a store or flush failure fails the whole batch.
     pub(super) async fn propose_matches(
         &self,
         proposals: &[Proposal<'_>],
@@ -113,11 +116,18 @@ impl Hub {
             let change = |store: &Store| {
                 let mut writes = WriteSet::default();
                 let mut outcomes = Vec::with_capacity(chunk.len());
+                // Seats this transaction's proposals hold: the store does not show them yet.
+                let mut held: FxHashMap<&str, u32> = FxHashMap::default();
                 for proposal in chunk {
-                    match self.proposal(store, proposal, "", &mut writes) {
+                    let held_here = held.get(proposal.offer_id).copied().unwrap_or(0);
+                    match self.proposal(store, proposal, "", held_here, &mut writes) {
                         // The store failing ends the batch; a pair refused by its records does not.
                         Err(HubError::Store(failure)) => return Err(HubError::Store(failure)),
-                        outcome => outcomes.push(outcome),
+                        Ok(record) => {
+                            *held.entry(proposal.offer_id).or_default() += 1;
+                            outcomes.push(Ok(record));
+                        }
+                        refused => outcomes.push(refused),
                     }
                 }
                 Ok((writes, outcomes))
@@ -133,12 +143,14 @@ impl Hub {
     }
 
     /// Adds to `writes` what proposes a pair, checked against the records as they are now; a
-    /// refused pair adds nothing.
+    /// refused pair adds nothing. A ranked (allocation) proposal also needs a seat that no
+    /// proposal being answered holds, counting `held_in_batch` not yet in the store.
     fn proposal(
         &self,
         store: &Store,
         proposal: &Proposal<'_>,
         request_id: &str,
+        held_in_batch: u32,
         writes: &mut WriteSet,
     ) -> Result<Match, HubError> {
         let Proposal {
@@ -160,6 +172,15 @@ impl Hub {
             )));
         }
         matching::check_pair(&need, &offer).map_err(|refusal| HubError::FailedPrecondition(refusal.0))?;
+        if ranked.is_some() {
+            let held = held_in_batch + self.awaiting_answers(store, offer_id)?;
+            if held >= offer.remaining_capacity {
+                return Err(HubError::FailedPrecondition(format!(
+                    "offer {offer_id}'s {} free seats are all held by proposals being answered",
+                    offer.remaining_capacity
+                )));
+            }
+        }
         // An allocation pairs each need once; a need may be proposed to several offers by hand.
         let same_offer = ranked.is_none().then_some(offer_id);
         if let Some(live) = self.live_match(store, &need.id, same_offer)? {
@@ -201,6 +222,20 @@ impl Hub {
             writes.remember_request(&scope, request_id, &record.id);
         }
         Ok(record)
+    }
+
+    /// The offer's proposals being answered: each holds a seat until it is answered.
+    fn awaiting_answers(&self, store: &Store, offer_id: &str) -> Result<u32, HubError> {
+        let mut awaiting = 0;
+        for number in store.ids_in_index(TreeName::MatchesByOffer, offer_id) {
+            if store
+                .get_by_number::<Match>(number?)?
+                .is_some_and(|existing| existing.status.awaits_answer())
+            {
+                awaiting += 1;
+            }
+        }
+        Ok(awaiting)
     }
 
     /// A match of the need being answered or confirmed, with `offer_id` or (`None`) any offer.

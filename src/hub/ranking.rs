@@ -78,6 +78,18 @@ impl Hub {
         view: &RankingView<'_>,
         keep: Option<usize>,
     ) -> Result<Vec<RankedOffer>, HubError> {
+        self.ranked_candidates_where(need, view, keep, |_| true)
+    }
+
+    /// [`Hub::ranked_candidates`] among the offers `wanted` keeps: an allocation run passes over
+    /// offers it cannot use without losing its place among the best.
+    pub(super) fn ranked_candidates_where(
+        &self,
+        need: &Need,
+        view: &RankingView<'_>,
+        keep: Option<usize>,
+        wanted: impl Fn(&Offer) -> bool,
+    ) -> Result<Vec<RankedOffer>, HubError> {
         if need.status.is_final() {
             return Err(HubError::FailedPrecondition(format!(
                 "need {} is {}; it is no longer matched",
@@ -99,6 +111,9 @@ impl Hub {
                     .is_some_and(|Reverse(bits)| candidate.bound < f64::from_bits(*bits))
             {
                 break;
+            }
+            if !wanted(candidate.offer) {
+                continue;
             }
             let Some(context) = providers.get_mut(&candidate.provider) else {
                 continue;
