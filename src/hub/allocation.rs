@@ -357,25 +357,34 @@ impl Hub {
         allocation: &Allocation,
         abandoned: &AtomicBool,
     ) -> Result<AllocationOutcome, HubError> {
-        let explained = self.with_requester_views(
-            &allocation.assigned,
-            |&(need, _)| &run.needs[need],
-            |&pair, view| self.allocated_pair(run, pair, view),
-            abandoned,
-        )?;
-        let pairs = explained.into_iter().collect::<Result<Vec<_>, HubError>>()?;
         let instance = &run.instance;
-        let unmatched = allocate::unmatched_reasons(instance, allocation)
-            .into_iter()
-            .map(|(need, reason)| (instance.needs[need].id.clone(), run.reason(need, reason)))
-            .collect();
+        // The reasons and the blocking-pair check need no store or graph: they run beside the
+        // explanations.
+        let (explained, (unmatched, blocking_pairs)) = rayon::join(
+            || {
+                self.with_requester_views(
+                    &allocation.assigned,
+                    |&(need, _)| &run.needs[need],
+                    |&pair, view| self.allocated_pair(run, pair, view),
+                    abandoned,
+                )
+            },
+            || {
+                let unmatched: Vec<(String, String)> = allocate::unmatched_reasons(instance, allocation)
+                    .into_iter()
+                    .map(|(need, reason)| (instance.needs[need].id.clone(), run.reason(need, reason)))
+                    .collect();
+                (unmatched, allocate::blocking_pairs(instance, allocation).len())
+            },
+        );
+        let pairs = explained?.into_iter().collect::<Result<Vec<_>, HubError>>()?;
         Ok(AllocationOutcome {
             total_fit: pairs.iter().map(|p| p.fit).sum(),
             pairs,
             total_value: allocation.total_value,
             unmatched,
             match_ids: Vec::new(),
-            blocking_pairs: allocate::blocking_pairs(instance, allocation).len(),
+            blocking_pairs,
             needs_considered: instance.needs.len(),
             offers_considered: instance.offers.len(),
         })
