@@ -131,15 +131,19 @@ fn pair_set(response: &RunAllocationResponse) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// Checks what every proposal must satisfy, against the hub's own records: `considered` are the
-/// open needs the run should look at, `provider` the provider filter (empty: none).
-async fn assert_sound(hub: &TestHub, response: &RunAllocationResponse, considered: &[Need], provider: &str) {
-    let offers: HashMap<String, Offer> = hub
-        .all_offers(ListOffersRequest::default())
+/// Every offer the hub lists, by id.
+async fn offers_by_id(hub: &TestHub) -> HashMap<String, Offer> {
+    hub.all_offers(ListOffersRequest::default())
         .await
         .into_iter()
         .map(|o| (o.id.clone(), o))
-        .collect();
+        .collect()
+}
+
+/// Checks what every proposal must satisfy, against the hub's own records: `considered` are the
+/// open needs the run should look at, `provider` the provider filter (empty: none).
+async fn assert_sound(hub: &TestHub, response: &RunAllocationResponse, considered: &[Need], provider: &str) {
+    let offers = offers_by_id(hub).await;
     let considered_ids: HashSet<&str> = considered.iter().map(|n| n.id.as_str()).collect();
 
     let mut paired = HashSet::new();
@@ -381,12 +385,7 @@ async fn a_commit_proposes_exactly_its_pairs_once() {
     assert_eq!(all.len(), matches.len() + again.match_ids.len());
     let needs: HashSet<&str> = all.iter().map(|m| m.need_id.as_str()).collect();
     assert_eq!(needs.len(), all.len(), "a need proposed twice: {all:?}");
-    let offers: HashMap<String, Offer> = hub
-        .all_offers(ListOffersRequest::default())
-        .await
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
+    let offers = offers_by_id(&hub).await;
     for (offer_id, offer) in &offers {
         let holding = all.iter().filter(|m| &m.offer_id == offer_id).count();
         assert!(
