@@ -9,7 +9,11 @@
 //! cargo bench --bench matching -- allocation --data-dir /tmp/bench/M
 //! cp -r /tmp/bench/M /tmp/bench/M-commit
 //! cargo bench --bench matching -- commit-allocation --data-dir /tmp/bench/M-commit
+//! cargo bench --bench matching -- relevance
 //! ```
+//!
+//! `relevance` needs no world: it loads the labelled set of `data/relevance` into a fresh hub and
+//! prints precision@1, MRR and NDCG@5 with and without `text_relevance`.
 //!
 //! The scenarios only read the world, except `commit-allocation`, which proposes matches. BENCHMARKS.md holds the
 //! figures measured on the project's machines.
@@ -20,7 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use capacity_hub::hub::{AllocationMode, AllocationRequest, Hub, HubSettings, NeedFilter, PageRequest};
+use capacity_hub::matching::ScoreWeights;
 use capacity_hub::matching::allocate::{self, AllocationInstance};
+use capacity_hub::quality::{self, Judgement, Metrics};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -74,6 +80,17 @@ enum Scenario {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Ranking quality on the labelled relevance set: the text share chosen on the tuning half,
+    /// then precision@1, MRR and NDCG@5 on the held-out half, without and with text relevance.
+    Relevance {
+        /// The set's directory.
+        #[arg(long, default_value = "data/relevance")]
+        set: PathBuf,
+        /// Also print the tuning half's needs whose right offer is not first (never the
+        /// held-out half's: they are not looked at).
+        #[arg(long)]
+        misses: bool,
+    },
 }
 
 #[tokio::main]
@@ -97,7 +114,76 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             region,
             dry_run,
         } => commit_allocation(&data_dir, region, dry_run).await,
+        Scenario::Relevance { set, misses } => relevance(&set, misses).await,
     }
+}
+
+/// Loads the set into a fresh hub, tunes the text share on one half and reports the other.
+async fn relevance(set: &Path, misses: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let hub = Hub::open(dir.path(), HubSettings::default())?;
+    let files = quality::set_files(set)?;
+    let judgements = quality::judge(&hub, &files).await?;
+    let (held_out, tuning): (Vec<&Judgement>, Vec<&Judgement>) = judgements.iter().partition(|j| j.held_out);
+    let cross = |half: &[&Judgement]| half.iter().filter(|j| j.cross_language).count();
+    println!(
+        "relevance set: {} files, {} graded needs: {} to tune on ({} cross-language), {} held out ({} cross-language)",
+        files.len(),
+        judgements.len(),
+        tuning.len(),
+        cross(&tuning),
+        held_out.len(),
+        cross(&held_out)
+    );
+    let built_in = ScoreWeights::default();
+    let (share, tuned) = quality::tune_text_share(&tuning, &built_in);
+    let differs = (built_in.text_share() - share).abs() > 1e-9;
+    println!(
+        "text share chosen on the tuning half: {share:.2} (tuning NDCG@5 {:.3}, MRR {:.3}); built-in default: {:.2}{}",
+        tuned.ndcg_at_5,
+        tuned.mrr,
+        built_in.text_share(),
+        if differs {
+            "  <- differs: the default should be the tuned share"
+        } else {
+            ""
+        }
+    );
+    let blind = built_in.with_text_share(0.0);
+    if misses {
+        println!("\ntuning needs whose right offer is not first:");
+        for miss in tuning.iter().filter_map(|j| j.miss(&built_in)) {
+            println!("{miss}");
+        }
+    }
+    println!();
+    println!("| half | needs | n | p@1 blind | MRR blind | NDCG@5 blind | p@1 text | MRR text | NDCG@5 text |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, half) in [("held out", &held_out), ("tuning", &tuning)] {
+        for (scope, keep) in [("same-language", false), ("cross-language", true)] {
+            let group: Vec<&Judgement> = half.iter().copied().filter(|j| j.cross_language == keep).collect();
+            row(
+                name,
+                scope,
+                &quality::measure(group.iter().copied(), &blind),
+                &quality::measure(group, &built_in),
+            );
+        }
+        row(
+            name,
+            "all",
+            &quality::measure(half.iter().copied(), &blind),
+            &quality::measure(half.iter().copied(), &built_in),
+        );
+    }
+    Ok(())
+}
+
+fn row(half: &str, scope: &str, blind: &Metrics, text: &Metrics) {
+    println!(
+        "| {half} | {scope} | {} | {:.2} | {:.3} | {:.3} | {:.2} | {:.3} | {:.3} |",
+        blind.needs, blind.precision_at_1, blind.mrr, blind.ndcg_at_5, text.precision_at_1, text.mrr, text.ndcg_at_5
+    );
 }
 
 /// Opens the hub and prints how long it took and the memory it holds.

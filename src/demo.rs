@@ -1,9 +1,10 @@
 //! The demo world: the actors, offers, needs and partnerships reported at the two 2018
 //! International Dialogue on Migration workshops (see DOMAIN.md), kept as data in
 //! `demo/world.json` and loaded through the same hub methods the API uses, so every record passes
-//! the same validation.
+//! the same validation. The labelled relevance set (`data/relevance/`, see [`crate::quality`]) is
+//! written in the same format, with keys on offers and needs and each need's graded offers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::Deserialize;
@@ -16,12 +17,12 @@ use crate::hub::{Hub, HubError};
 
 const WORLD: &str = include_str!("demo/world.json");
 
-/// Why the demo world could not load.
+/// Why a world file could not load.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("demo/world.json is malformed: {0}")]
+    #[error("the world file is malformed: {0}")]
     Malformed(#[from] serde_json::Error),
-    #[error("demo/world.json names an unknown actor key '{0}'")]
+    #[error("the world file names an unknown actor key '{0}'")]
     UnknownKey(String),
     #[error("demo record '{record}' was refused: {source}")]
     Refused { record: String, source: HubError },
@@ -87,6 +88,9 @@ struct DemoPartnership {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoOffer {
+    /// How a labelled set's needs refer to the offer.
+    #[serde(default)]
+    key: Option<String>,
     provider: String,
     title: String,
     description: String,
@@ -104,6 +108,12 @@ struct DemoOffer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoNeed {
+    /// A labelled set's name for the need.
+    #[serde(default)]
+    key: Option<String>,
+    /// A labelled set's grades: offer key to 2 (the right offer) or 1 (useful); others are 0.
+    #[serde(default)]
+    labels: BTreeMap<String, u8>,
     requester: String,
     title: String,
     description: String,
@@ -137,7 +147,22 @@ fn refused(record: &str) -> impl FnOnce(HubError) -> DemoError + '_ {
 
 /// Loads the demo world into `hub` and says how much it loaded.
 pub async fn load(hub: &Hub) -> Result<DemoSummary, DemoError> {
-    let world: World = serde_json::from_str(WORLD)?;
+    Ok(load_world(hub, WORLD).await?.summary)
+}
+
+/// What a world file loaded: the counts, and the ids the hub gave its keyed offers and needs.
+#[derive(Debug, Clone)]
+pub struct LoadedWorld {
+    pub summary: DemoSummary,
+    /// Offer key to offer id.
+    pub offers: HashMap<String, String>,
+    /// Keyed needs in the file's order: key, need id and grades by offer key.
+    pub needs: Vec<(String, String, BTreeMap<String, u8>)>,
+}
+
+/// Loads a world file (the demo world's format) into `hub`.
+pub async fn load_world(hub: &Hub, json: &str) -> Result<LoadedWorld, DemoError> {
+    let world: World = serde_json::from_str(json)?;
     let keys = load_actors(hub, world.actors).await?;
     let summary = DemoSummary {
         actors: keys.0.len(),
@@ -148,13 +173,26 @@ pub async fn load(hub: &Hub) -> Result<DemoSummary, DemoError> {
     for partnership in world.partnerships {
         load_partnership(hub, &keys, partnership).await?;
     }
+    let mut loaded = LoadedWorld {
+        summary,
+        offers: HashMap::new(),
+        needs: Vec::new(),
+    };
     for offer in world.offers {
-        load_offer(hub, &keys, offer).await?;
+        let key = offer.key.clone();
+        let id = load_offer(hub, &keys, offer).await?;
+        if let Some(key) = key {
+            loaded.offers.insert(key, id);
+        }
     }
     for need in world.needs {
-        load_need(hub, &keys, need).await?;
+        let (key, labels) = (need.key.clone(), need.labels.clone());
+        let id = load_need(hub, &keys, need).await?;
+        if let Some(key) = key {
+            loaded.needs.push((key, id, labels));
+        }
     }
-    Ok(summary)
+    Ok(loaded)
 }
 
 async fn load_actors(hub: &Hub, actors: Vec<DemoActor>) -> Result<Keys, DemoError> {
@@ -215,8 +253,9 @@ async fn load_partnership(hub: &Hub, keys: &Keys, partnership: DemoPartnership) 
     Ok(())
 }
 
-async fn load_offer(hub: &Hub, keys: &Keys, offer: DemoOffer) -> Result<(), DemoError> {
+async fn load_offer(hub: &Hub, keys: &Keys, offer: DemoOffer) -> Result<String, DemoError> {
     let DemoOffer {
+        key: _,
         provider,
         title,
         description,
@@ -248,14 +287,17 @@ async fn load_offer(hub: &Hub, keys: &Keys, offer: DemoOffer) -> Result<(), Demo
         window: DateWindow::default(),
     };
     let request_id = format!("demo:offer:{provider}:{}", spec.title);
-    hub.register_offer(keys.id(&provider)?, spec, &request_id)
+    let offer = hub
+        .register_offer(keys.id(&provider)?, spec, &request_id)
         .await
         .map_err(refused(&request_id))?;
-    Ok(())
+    Ok(offer.id)
 }
 
-async fn load_need(hub: &Hub, keys: &Keys, need: DemoNeed) -> Result<(), DemoError> {
+async fn load_need(hub: &Hub, keys: &Keys, need: DemoNeed) -> Result<String, DemoError> {
     let DemoNeed {
+        key: _,
+        labels: _,
         requester,
         title,
         description,
@@ -280,8 +322,9 @@ async fn load_need(hub: &Hub, keys: &Keys, need: DemoNeed) -> Result<(), DemoErr
         window: DateWindow::default(),
     };
     let request_id = format!("demo:need:{requester}:{}", spec.title);
-    hub.submit_need(keys.id(&requester)?, spec, &request_id)
+    let need = hub
+        .submit_need(keys.id(&requester)?, spec, &request_id)
         .await
         .map_err(refused(&request_id))?;
-    Ok(())
+    Ok(need.id)
 }

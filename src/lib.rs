@@ -7,11 +7,13 @@
 //! - [`server`]: the router (services, health, reflection) and graceful shutdown.
 //! - [`cli`]: the `capacity-hub` command line: `serve` and the client subcommands.
 //! - [`demo`]: the 2018 workshop world that `serve --demo` loads.
+//! - [`quality`]: ranking quality (precision@1, MRR, NDCG@5) on the labelled relevance set.
 //! - [`synthetic`]: deterministic synthetic worlds (tiers S, M, L) for benchmarks.
 //! - [`hub`]: the application core, one method per use case.
 //! - [`matching`]: hard filters and the explained, weighted score of a need-offer pair.
 //! - [`graph`]: the partnership graph and bounded trust paths.
 //! - [`store`]: sled trees, indexes, codec, idempotency keys and group commit.
+//! - [`text`]: reading titles and descriptions: languages, analysers, the glossary, BM25.
 //! - [`domain`]: the vocabulary and rules of DOMAIN.md, with no I/O.
 //! - [`proto`]: the generated gRPC messages, servers and clients.
 
@@ -23,10 +25,12 @@ pub mod domain;
 pub mod graph;
 pub mod hub;
 pub mod matching;
+pub mod quality;
 pub mod rpc;
 pub mod server;
 pub mod store;
 pub mod synthetic;
+pub mod text;
 
 /// Messages, servers and clients generated from `proto/capacityhub/v1`.
 #[allow(clippy::all, missing_docs)]

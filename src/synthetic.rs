@@ -1,7 +1,10 @@
 //! Synthetic worlds for benchmarks: deterministic (same tier and seed, same world), shaped like
 //! the demo world. Partnership degrees are heavy-tailed by preferential attachment, so a few hubs
 //! (an IOM) have thousands of partners and most actors a handful; themes, modalities, regions and
-//! actor kinds are mixed as in the 2018 workshop world.
+//! actor kinds are mixed as in the 2018 workshop world. Needs and offers have titles and
+//! descriptions written from the glossary's terms of their objectives ([`prose`]).
+
+mod prose;
 
 use std::collections::HashSet;
 
@@ -14,6 +17,8 @@ use crate::domain::{
     Offer, OfferSpec, OfferStatus, Partnership, PartnershipKind, PartnershipSpec, Urgency,
 };
 use crate::hub::{Hub, HubError, ImportRecord};
+use crate::text::Language;
+use prose::{Prose, Side};
 
 /// Records written per transaction.
 const BATCH: usize = 10_000;
@@ -134,6 +139,17 @@ struct Generator<'h> {
     actors: Vec<(String, Option<&'static Country>)>,
     /// Every partnership endpoint so far: drawing from it picks actors by degree.
     endpoints: Vec<usize>,
+    prose: Prose,
+}
+
+/// The language a record's text is written in: the first of its languages the generator writes,
+/// else English.
+fn written_language(languages: &[String]) -> Language {
+    languages
+        .iter()
+        .filter_map(|code| Language::from_code(code))
+        .find(|language| prose::WRITTEN.contains(language))
+        .unwrap_or(Language::English)
 }
 
 impl Generator<'_> {
@@ -243,14 +259,20 @@ impl Generator<'_> {
         let funding_usd = modalities
             .contains(&Modality::Funding)
             .then(|| self.rng.random_range(50..=2_000) * 1_000);
+        let themes = self.themes();
+        let languages = home.map_or_else(|| vec!["en".to_string()], languages_of);
+        let place = home.map_or("every region", |country| country.name);
+        let (title, description) =
+            self.prose
+                .write(&mut self.rng, Side::Offer, written_language(&languages), &themes, place);
         let spec = OfferSpec {
-            title: format!("Synthetic offer on objectives {}", self.rng.random_range(1..=23)),
-            description: String::new(),
-            themes: self.themes(),
+            title,
+            description,
+            themes,
             modalities,
             levels: Vec::new(),
             coverage,
-            languages: home.map_or_else(|| vec!["en".to_string()], languages_of),
+            languages,
             capacity: self.rng.random_range(1..=10),
             funding_usd,
             window: DateWindow::default(),
@@ -286,14 +308,23 @@ impl Generator<'_> {
         let budget_usd = funding.then(|| self.rng.random_range(10..=500) * 1_000);
         let level = [Level::Local, Level::National, Level::Regional][self.rng.random_range(0..3)];
         let waited = self.rng.random_range(0..90) * 86_400_000;
+        let themes = self.themes();
+        let mut languages: Vec<String> = languages_of(country).into_iter().take(1).collect();
+        let language = written_language(&languages);
+        if !languages.iter().any(|code| code == language.code()) {
+            languages.push(language.code().to_string());
+        }
+        let (title, description) = self
+            .prose
+            .write(&mut self.rng, Side::Need, language, &themes, country.name);
         let spec = NeedSpec {
-            title: format!("Synthetic need of {}", country.name),
-            description: String::new(),
-            themes: self.themes(),
+            title,
+            description,
+            themes,
             modalities,
             level,
             countries: vec![country.alpha3.to_string()],
-            languages: languages_of(country).into_iter().take(1).collect(),
+            languages,
             budget_usd,
             urgency,
             window: DateWindow::default(),
@@ -322,6 +353,7 @@ pub async fn generate(hub: &Hub, tier: Tier, seed: u64, progress: impl Fn(usize)
         countries: geography::countries().iter().collect(),
         actors: Vec::with_capacity(size.actors),
         endpoints: Vec::with_capacity(size.partnerships * 2),
+        prose: Prose::new(),
     };
     let mut written = 0;
     let mut batch = Vec::with_capacity(BATCH);

@@ -27,9 +27,9 @@ pub struct ServeArgs {
     /// Load the 2018 workshop world when the store is empty.
     #[arg(long)]
     pub demo: bool,
-    /// JSON file of score weights (any of theme_coverage, modality_coverage, geography,
-    /// language, level, partnership_proximity, track_record, load); missing ones keep their
-    /// defaults.
+    /// JSON file of score weights (any of text_relevance, theme_coverage, modality_coverage,
+    /// geography, language, level, partnership_proximity, track_record, load); missing ones keep
+    /// their defaults.
     #[arg(long, env = "CAPACITY_HUB_SCORE_WEIGHTS")]
     pub score_weights: Option<PathBuf>,
     /// Hours a proposal may wait for both answers before it expires.

@@ -124,7 +124,8 @@ pub struct MatchResponse {
 /// One scored aspect of a need-offer pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreComponent {
-    /// theme_coverage, modality_coverage, geography, language, level, partnership_proximity.
+    /// text_relevance, theme_coverage, modality_coverage, geography, language, level,
+    /// partnership_proximity, track_record, load.
     pub name: String,
     /// In [0, 1].
     pub value: f64,

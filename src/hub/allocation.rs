@@ -205,7 +205,8 @@ impl Hub {
         // passed over are counted, to say why a need is left without any.
         let rank = |need: &Need, view: &RankingView<'_>| {
             let passed_over_held = Cell::new(0);
-            let ranked = self.ranked_candidates_where(need, view, Some(keep), |offer| {
+            let text = view.text_query(need);
+            let ranked = self.ranked_candidates_where(need, &text, view, Some(keep), |offer| {
                 let theirs = request.provider_id.as_ref().is_none_or(|p| &offer.provider_id == p);
                 let held = engaged.awaiting.get(&offer.id).copied().unwrap_or(0) >= offer.remaining_capacity;
                 passed_over_held.set(passed_over_held.get() + usize::from(theirs && held));
@@ -397,7 +398,9 @@ impl Hub {
         (need, offer): (usize, usize),
         view: &RankingView<'_>,
     ) -> Result<AllocatedPair, HubError> {
-        let explained = self.candidate(&run.needs[need], &run.offers[offer], view)?;
+        let need_record = &run.needs[need];
+        let text = view.text_query(need_record);
+        let explained = self.candidate(need_record, &text, &run.offers[offer], view)?;
         let slot = &run.instance.needs[need];
         Ok(AllocatedPair {
             need_id: slot.id.clone(),

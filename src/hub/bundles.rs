@@ -4,6 +4,7 @@ use super::ranking::{RankedOffer, RankingView};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Need, Violations};
 use crate::matching::bundles::{self, Bundle, BundleCandidate, Cell};
+use crate::text::TextQuery;
 
 /// Default number of bundles.
 pub const DEFAULT_BUNDLES: usize = 3;
@@ -33,7 +34,8 @@ impl Hub {
         let need: Need = self.load("need_id", need_id)?;
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
-        let ranked = self.ranked_candidates(&need, &view, None)?;
+        let text = view.text_query(&need);
+        let ranked = self.ranked_candidates(&need, &text, &view, None)?;
         let inputs: Vec<BundleCandidate<'_>> = ranked
             .iter()
             .map(|c| BundleCandidate {
@@ -45,7 +47,7 @@ impl Hub {
         found
             .into_iter()
             .map(|bundle| {
-                let members = self.bundle_members(&need, &bundle, &ranked, &view)?;
+                let members = self.bundle_members(&need, &text, &bundle, &ranked, &view)?;
                 Ok(explain(&need, bundle, members, &graph))
             })
             .collect()
@@ -55,6 +57,7 @@ impl Hub {
     fn bundle_members(
         &self,
         need: &Need,
+        text: &TextQuery,
         bundle: &Bundle,
         ranked: &[RankedOffer],
         view: &RankingView<'_>,
@@ -62,7 +65,7 @@ impl Hub {
         let mut members = Vec::new();
         for member in &bundle.members {
             if let Some(ranked) = ranked.iter().find(|c| c.offer.id == member.offer_id) {
-                members.push((self.candidate(need, &ranked.offer, view)?, member.cells.clone()));
+                members.push((self.candidate(need, text, &ranked.offer, view)?, member.cells.clone()));
             }
         }
         Ok(members)

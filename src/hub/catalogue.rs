@@ -8,6 +8,10 @@
 //! ([`crate::store::WriteSet::changed`]), right after the change commits: a reader may see a
 //! write in the store a moment before it sees it here, never the other way round, and every
 //! proposal re-checks its pair against the store.
+//!
+//! It also holds the available offers' words as a text collection ([`TextIndex`]): each offer's
+//! terms, and the vocabulary and counts BM25 weighs a need's words with, moved with every offer
+//! filed or taken out, so text relevance always reflects the offers as they are.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +21,7 @@ use rustc_hash::FxHashMap;
 use crate::domain::{Actor, Need, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Store, StoreError, TreeName, WriteSet, records};
+use crate::text::{Document, TextIndex, TextMatch, TextQuery, TextTerms};
 
 /// Available offers by objective, and every actor.
 #[derive(Debug, Default)]
@@ -26,6 +31,10 @@ pub(super) struct Catalogue {
     by_objective: HashMap<Objective, Vec<Entry>>,
     /// Every actor, by id (FxHash: ranking looks up every provider it scores exactly).
     actors: FxHashMap<String, Arc<Actor>>,
+    /// The available offers' words: vocabulary and counts.
+    text: TextIndex,
+    /// Each available offer's terms, by record number.
+    documents: FxHashMap<u64, Arc<Document>>,
 }
 
 /// One available offer under one of its objectives.
@@ -36,6 +45,7 @@ struct Entry {
     provider: u64,
     key: OfferKey,
     offer: Arc<Offer>,
+    document: Arc<Document>,
 }
 
 /// A candidate offer of a query.
@@ -48,6 +58,8 @@ pub(super) struct Candidate<'a> {
     pub(super) offer: &'a Arc<Offer>,
     /// The offer's key, for the score bound.
     pub(super) key: &'a OfferKey,
+    /// The offer's terms, for its text relevance.
+    pub(super) document: &'a Document,
 }
 
 /// The records an applied change touched that the catalogue mirrors, taken from its write set
@@ -117,6 +129,9 @@ impl Catalogue {
             return;
         };
         let key = OfferKey::of(&offer);
+        let terms = TextTerms::read(&offer.spec.title, &offer.spec.description, &offer.spec.languages);
+        let document = Arc::new(self.text.add(&terms));
+        self.documents.insert(number, Arc::clone(&document));
         let offer = Arc::new(offer);
         for theme in &offer.spec.themes {
             let entries = self.by_objective.entry(*theme).or_default();
@@ -126,12 +141,16 @@ impl Catalogue {
                 provider,
                 key,
                 offer: Arc::clone(&offer),
+                document: Arc::clone(&document),
             };
             entries.insert(at, entry);
         }
     }
 
     fn remove_offer(&mut self, number: u64) {
+        if let Some(document) = self.documents.remove(&number) {
+            self.text.remove(&document);
+        }
         for entries in self.by_objective.values_mut() {
             if let Ok(at) = entries.binary_search_by_key(&number, |entry| entry.number) {
                 entries.remove(at);
@@ -163,6 +182,7 @@ impl Catalogue {
                     provider: entry.provider,
                     offer: &entry.offer,
                     key: &entry.key,
+                    document: &entry.document,
                 })
         })
     }
@@ -171,6 +191,32 @@ impl Catalogue {
     /// demand.
     pub(super) fn has_candidate_for(&self, need: &Need) -> bool {
         self.candidates_for(need, &NeedKey::of(need)).next().is_some()
+    }
+
+    /// A need's words weighed against the available offers' as they are now.
+    pub(super) fn text_query(&self, need: &Need) -> TextQuery {
+        let spec = &need.spec;
+        self.text.query(&TextTerms::read_with_words(
+            &spec.title,
+            &spec.description,
+            &spec.languages,
+        ))
+    }
+
+    /// How an offer's words answer a need's, with the words they share. An offer no longer
+    /// filed (taken since it was ranked) is read afresh.
+    pub(super) fn text_match(&self, query: &TextQuery, offer: &Offer) -> TextMatch {
+        let filed = records::id_number::<Offer>(&offer.id)
+            .ok()
+            .and_then(|number| self.documents.get(&number));
+        match filed {
+            Some(document) => query.explain(document),
+            None => {
+                let spec = &offer.spec;
+                let terms = TextTerms::read(&spec.title, &spec.description, &spec.languages);
+                query.explain(&self.text.document(&terms))
+            }
+        }
     }
 
     /// The actor with this id.

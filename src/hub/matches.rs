@@ -80,9 +80,10 @@ impl Hub {
         let need: Need = self.load("need_id", need_id)?;
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
-        self.ranked_candidates(&need, &view, Some(limit))?
+        let text = view.text_query(&need);
+        self.ranked_candidates(&need, &text, &view, Some(limit))?
             .into_iter()
-            .map(|ranked| self.candidate(&need, &ranked.offer, &view))
+            .map(|ranked| self.candidate(&need, &text, &ranked.offer, &view))
             .collect()
     }
 
@@ -193,7 +194,8 @@ impl Hub {
             Some((score, explanation)) => (score, explanation.clone()),
             None => {
                 let graph = self.graph();
-                let fit = self.candidate(&need, &offer, &self.ranking_view(&need, &graph))?;
+                let view = self.ranking_view(&need, &graph);
+                let fit = self.candidate(&need, &view.text_query(&need), &offer, &view)?;
                 (fit.score, fit.explanation)
             }
         };

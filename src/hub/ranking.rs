@@ -2,7 +2,8 @@
 //!
 //! Ranking reads the in-memory catalogue: the objective index and the offers' keys leave the
 //! offers that pass the hard filters, and each key bounds its offer's score from above (see
-//! [`crate::matching::keys`]). Offers are then scored exactly, with their records and the
+//! [`crate::matching::keys`]), with the offer's text relevance computed exactly (a merge of two
+//! short sorted term lists, cheap beside the rest). Offers are then scored exactly, with their records and the
 //! requester's trust paths, in order of that bound; once `keep` exact scores beat the next
 //! bound, no offer left can enter the result. Every returned score is the exact score.
 
@@ -21,6 +22,7 @@ use crate::graph::{PartnershipGraph, Proximity};
 use crate::matching::keys::NeedKey;
 use crate::matching::{self, PairContext, TrackRecord};
 use crate::store::TreeName;
+use crate::text::TextQuery;
 
 /// Slack for floating-point rounding between a bound and the score it bounds.
 const BOUND_SLACK: f64 = 1e-9;
@@ -59,10 +61,21 @@ struct Unranked<'a> {
     offer: &'a Arc<Offer>,
     /// Highest score the offer can have.
     bound: f64,
+    /// The offer's text relevance, exact.
+    text: f64,
+}
+
+impl RankingView<'_> {
+    /// A need's words weighed against the available offers': read once per need, for ranking
+    /// and explaining.
+    pub(super) fn text_query(&self, need: &Need) -> TextQuery {
+        self.catalogue.text_query(need)
+    }
 }
 
 impl Hub {
-    /// The catalogue and the requester's trust paths, read once for every offer of a query.
+    /// The catalogue and the requester's trust paths, read once for every offer of a query (and
+    /// for every need of one requester in an allocation run).
     pub(super) fn ranking_view<'h>(&'h self, need: &Need, graph: &'h PartnershipGraph) -> RankingView<'h> {
         RankingView {
             catalogue: self.catalogue(),
@@ -71,14 +84,16 @@ impl Hub {
     }
 
     /// The best `keep` (all, when `None`) available offers that pass the need's hard filters,
-    /// scored, best first; ties go to the older offer.
+    /// scored, best first; ties go to the older offer. `text` is the need's words
+    /// ([`RankingView::text_query`]).
     pub(super) fn ranked_candidates(
         &self,
         need: &Need,
+        text: &TextQuery,
         view: &RankingView<'_>,
         keep: Option<usize>,
     ) -> Result<Vec<RankedOffer>, HubError> {
-        self.ranked_candidates_where(need, view, keep, |_| true)
+        self.ranked_candidates_where(need, text, view, keep, |_| true)
     }
 
     /// [`Hub::ranked_candidates`] among the offers `wanted` keeps: an allocation run passes over
@@ -86,6 +101,7 @@ impl Hub {
     pub(super) fn ranked_candidates_where(
         &self,
         need: &Need,
+        text: &TextQuery,
         view: &RankingView<'_>,
         keep: Option<usize>,
         wanted: impl Fn(&Offer) -> bool,
@@ -99,7 +115,7 @@ impl Hub {
         }
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
         let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
-        let unranked = self.bounded_candidates(need, view, &track_records, &mut providers);
+        let unranked = self.bounded_candidates(need, text, view, &track_records, &mut providers);
         let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
@@ -118,7 +134,7 @@ impl Hub {
             let Some(context) = providers.get_mut(&candidate.provider) else {
                 continue;
             };
-            let score = self.exact_score(need, candidate.offer, context, view);
+            let score = self.exact_score(need, &candidate, context, view);
             best.push(Reverse(score.to_bits()));
             if keep.is_some_and(|keep| best.len() > keep) {
                 best.pop();
@@ -140,6 +156,7 @@ impl Hub {
     fn bounded_candidates<'v>(
         &self,
         need: &'v Need,
+        text: &TextQuery,
         view: &'v RankingView<'_>,
         track_records: &FxHashMap<String, TrackRecord>,
         providers: &mut FxHashMap<u64, ProviderContext<'v>>,
@@ -157,14 +174,17 @@ impl Hub {
                         .unwrap_or_default(),
                     found: None,
                 });
-                let bound = candidate
-                    .key
-                    .score_bound(&need_key, trust_bound, context.track_record, &self.weights);
+                let relevance = text.relevance(candidate.document);
+                let bound =
+                    candidate
+                        .key
+                        .score_bound(&need_key, trust_bound, context.track_record, relevance, &self.weights);
                 Unranked {
                     number: candidate.number,
                     provider: candidate.provider,
                     offer: candidate.offer,
                     bound: bound + BOUND_SLACK,
+                    text: relevance,
                 }
             })
             .collect();
@@ -176,16 +196,18 @@ impl Hub {
     fn exact_score<'v>(
         &self,
         need: &Need,
-        offer: &Offer,
+        candidate: &Unranked<'_>,
         context: &mut ProviderContext<'v>,
         view: &'v RankingView<'_>,
     ) -> f64 {
+        let offer = candidate.offer;
         let (languages, trust) = *context.found.get_or_insert_with(|| {
             let id = offer.provider_id.as_str();
             let languages = view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]);
             (languages, view.proximity.trust_to(id).unwrap_or(0.0))
         });
-        matching::fit_score(need, offer, languages, trust, context.track_record, &self.weights)
+        let record = context.track_record;
+        matching::fit_score(need, offer, languages, trust, record, candidate.text, &self.weights)
     }
 
     /// A ranked offer explained: its provider, every score component in words, the trust path
@@ -193,6 +215,7 @@ impl Hub {
     pub(super) fn candidate(
         &self,
         need: &Need,
+        text: &TextQuery,
         offer: &Offer,
         view: &RankingView<'_>,
     ) -> Result<MatchCandidate, HubError> {
@@ -206,8 +229,10 @@ impl Hub {
             kind: "actor",
             id: offer.provider_id.clone(),
         })?;
+        let text = view.catalogue.text_match(text, offer);
         let context = PairContext {
             provider_languages: &provider.profile.languages,
+            text: &text,
             trust: trust.as_ref(),
             track_record: self.track_record(&offer.provider_id),
         };
@@ -270,17 +295,21 @@ mod tests {
         ranked.iter().map(|r| (r.offer.id.clone(), r.score)).collect()
     }
 
-    /// Every offer of the store checked and scored one by one, without catalogue, prefilter or
-    /// bounds: what ranking must equal.
-    fn brute_force(hub: &Hub, need: &Need, offers: &[Offer], proximity: &Proximity<'_>) -> Vec<(String, f64)> {
+    /// Every offer of the store checked and scored one by one, without the catalogue's objective
+    /// index, keys or bounds (its text collection gives each offer's text relevance): what ranking
+    /// must equal.
+    fn brute_force(hub: &Hub, need: &Need, offers: &[Offer], view: &RankingView<'_>) -> Vec<(String, f64)> {
+        let text = view.text_query(need);
         let mut scored: Vec<(u64, String, f64)> = offers
             .iter()
             .filter(|offer| matching::passes(need, offer))
             .map(|offer| {
                 let provider: Actor = hub.store.get(&offer.provider_id).unwrap().unwrap();
-                let trust = proximity.trust_to(&offer.provider_id).unwrap_or(0.0);
+                let trust = view.proximity.trust_to(&offer.provider_id).unwrap_or(0.0);
                 let record = hub.track_record(&offer.provider_id);
-                let score = matching::fit_score(need, offer, &provider.profile.languages, trust, record, &hub.weights);
+                let relevance = view.catalogue.text_match(&text, offer).relevance;
+                let languages = &provider.profile.languages;
+                let score = matching::fit_score(need, offer, languages, trust, record, relevance, &hub.weights);
                 let number = crate::store::records::id_number::<Offer>(&offer.id).unwrap();
                 (number, offer.id.clone(), score)
             })
@@ -293,23 +322,27 @@ mod tests {
     async fn ranking_equals_scoring_every_offer_and_pruning_keeps_the_same_best() {
         let (_dir, hub, needs, offers) = world(150).await;
         let graph = hub.graph();
-        let mut compared = 0;
+        let (mut compared, mut with_words) = (0, 0);
         for need in &needs {
             let view = hub.ranking_view(need, &graph);
-            let all = hub.ranked_candidates(need, &view, None).unwrap();
-            assert_eq!(
-                ids(&all),
-                brute_force(&hub, need, &offers, &view.proximity),
-                "{}",
-                need.id
-            );
+            let text = view.text_query(need);
+            let all = hub.ranked_candidates(need, &text, &view, None).unwrap();
+            assert_eq!(ids(&all), brute_force(&hub, need, &offers, &view), "{}", need.id);
+            with_words += all
+                .iter()
+                .filter(|r| view.catalogue.text_match(&text, &r.offer).relevance > 0.0)
+                .count();
             for keep in [1, 10, 50] {
-                let best = hub.ranked_candidates(need, &view, Some(keep)).unwrap();
+                let best = hub.ranked_candidates(need, &text, &view, Some(keep)).unwrap();
                 assert_eq!(ids(&best), ids(&all[..keep.min(all.len())]), "{} keep {keep}", need.id);
             }
             compared += all.len();
         }
         assert!(compared > 1_000, "only {compared} candidates compared");
+        assert!(
+            with_words * 2 > compared,
+            "only {with_words} of {compared} candidates share words"
+        );
     }
 
     #[tokio::test]
@@ -318,8 +351,9 @@ mod tests {
         let graph = hub.graph();
         for need in &needs {
             let view = hub.ranking_view(need, &graph);
-            for ranked in hub.ranked_candidates(need, &view, Some(20)).unwrap() {
-                let explained = hub.candidate(need, &ranked.offer, &view).unwrap();
+            let text = view.text_query(need);
+            for ranked in hub.ranked_candidates(need, &text, &view, Some(20)).unwrap() {
+                let explained = hub.candidate(need, &text, &ranked.offer, &view).unwrap();
                 assert_eq!(explained.score, ranked.score, "{} {}", need.id, ranked.offer.id);
             }
         }
@@ -343,11 +377,11 @@ mod tests {
                 passed += usize::from(passes);
                 refused += usize::from(!passes);
                 let provider: Actor = hub.store.get(&offer.provider_id).unwrap().unwrap();
-                for trust in [0.0, 0.45, 1.0] {
+                for (trust, text) in [(0.0, 0.0), (0.45, 0.3), (1.0, 1.0)] {
                     let record = TrackRecord::default();
                     let languages = &provider.profile.languages;
-                    let score = matching::fit_score(need, offer, languages, trust, record, &hub.weights);
-                    let bound = key.score_bound(&need_key, trust, record, &hub.weights);
+                    let score = matching::fit_score(need, offer, languages, trust, record, text, &hub.weights);
+                    let bound = key.score_bound(&need_key, trust, record, text, &hub.weights);
                     assert!(
                         bound + 1e-12 >= score,
                         "{} {}: bound {bound} < score {score}",

@@ -107,16 +107,18 @@ impl OfferKey {
     }
 
     /// The highest score the pair can have when the path trust is at most `trust_bound`: the
-    /// objective, modality, geography, track record and load components exactly, language and
-    /// level at their best.
+    /// text relevance (computed by the caller), objective, modality, geography, track record and
+    /// load components exactly, language and level at their best.
     pub fn score_bound(
         &self,
         need: &NeedKey,
         trust_bound: f64,
         track_record: TrackRecord,
+        text_relevance: f64,
         weights: &ScoreWeights,
     ) -> f64 {
         let values = [
+            text_relevance,
             bit_share(need.themes, self.themes),
             bit_share(need.modalities, self.modalities),
             self.geography(need),

@@ -6,11 +6,14 @@ use serde::{Deserialize, Serialize};
 use crate::domain::geography::{self, AreaFit};
 use crate::domain::offer::GeographicFit;
 use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent, Violations};
+use crate::text::TextMatch;
 
 /// Weights of the score's components. They need not sum to 1: the score is divided by their sum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScoreWeights {
+    /// How well the offer's words and concepts answer the need's (BM25, see [`crate::text`]).
+    pub text_relevance: f64,
     /// Share of the need's objectives the offer covers.
     pub theme_coverage: f64,
     /// Share of the need's modalities the offer delivers.
@@ -30,18 +33,22 @@ pub struct ScoreWeights {
 }
 
 impl Default for ScoreWeights {
-    /// Objectives and trust weigh most: the workshops found that existing partnerships are the
-    /// best predictor that a collaboration works, and that help must fit the demand.
+    /// The words weigh most: a broker reads the need first. Their share, 0.42, is the one
+    /// `cargo bench --bench matching -- relevance` chose on the tuning half of the labelled set;
+    /// the other weights keep the proportions they had before the hub read text (objectives and
+    /// trust first: the workshops found that existing partnerships are the best predictor that a
+    /// collaboration works, and that help must fit the demand), scaled to the remaining 0.58.
     fn default() -> Self {
         ScoreWeights {
-            theme_coverage: 0.25,
-            modality_coverage: 0.15,
-            geography: 0.15,
-            language: 0.10,
-            level: 0.05,
-            partnership_proximity: 0.20,
-            track_record: 0.07,
-            load: 0.03,
+            text_relevance: 0.42,
+            theme_coverage: 0.145,
+            modality_coverage: 0.087,
+            geography: 0.087,
+            language: 0.058,
+            level: 0.029,
+            partnership_proximity: 0.116,
+            track_record: 0.0406,
+            load: 0.0174,
         }
     }
 }
@@ -50,6 +57,7 @@ impl ScoreWeights {
     /// Every weight must be finite and non-negative, and at least one positive.
     pub fn validate(&self) -> Result<(), Violations> {
         let ScoreWeights {
+            text_relevance,
             theme_coverage,
             modality_coverage,
             geography,
@@ -60,6 +68,7 @@ impl ScoreWeights {
             load,
         } = self;
         let named = [
+            ("text_relevance", text_relevance),
             ("theme_coverage", theme_coverage),
             ("modality_coverage", modality_coverage),
             ("geography", geography),
@@ -126,6 +135,8 @@ impl TrackRecord {
 pub struct PairContext<'a> {
     /// Stand in when the offer names no languages.
     pub provider_languages: &'a [String],
+    /// How the offer's words answer the need's.
+    pub text: &'a TextMatch,
     pub trust: Option<&'a TrustLink>,
     pub track_record: TrackRecord,
 }
@@ -141,8 +152,16 @@ pub struct PairScore {
 /// Scores an offer for a need, with every component's value, weight and sentence.
 pub fn score_pair(need: &Need, offer: &Offer, context: &PairContext<'_>, weights: &ScoreWeights) -> PairScore {
     let trust = context.trust.map_or(0.0, |link| link.trust);
-    let values = component_values(need, offer, context.provider_languages, trust, context.track_record);
+    let values = component_values(
+        need,
+        offer,
+        context.provider_languages,
+        trust,
+        context.track_record,
+        context.text.relevance,
+    );
     let details = [
+        text_detail(context.text),
         theme_detail(need, offer),
         modality_detail(need, offer),
         geography_detail(need, offer),
@@ -187,16 +206,18 @@ pub fn fit_score(
     provider_languages: &[String],
     trust: f64,
     track_record: TrackRecord,
+    text_relevance: f64,
     weights: &ScoreWeights,
 ) -> f64 {
     weighted(
-        &component_values(need, offer, provider_languages, trust, track_record),
+        &component_values(need, offer, provider_languages, trust, track_record, text_relevance),
         weights,
     )
 }
 
 /// The components' names, in the order of [`ScoreWeights`]' fields.
-const COMPONENTS: [&str; 8] = [
+const COMPONENTS: [&str; 9] = [
+    "text_relevance",
     "theme_coverage",
     "modality_coverage",
     "geography",
@@ -208,9 +229,45 @@ const COMPONENTS: [&str; 8] = [
 ];
 
 impl ScoreWeights {
+    /// These weights with `text_relevance` taking `share` of their sum and the others keeping
+    /// their proportions: how the default text weight is chosen (see [`crate::quality`]).
+    pub fn with_text_share(&self, share: f64) -> ScoreWeights {
+        let others: f64 = self.in_order()[1..].iter().sum();
+        let scale = if others > 0.0 { (1.0 - share) / others } else { 0.0 };
+        ScoreWeights {
+            text_relevance: share,
+            theme_coverage: self.theme_coverage * scale,
+            modality_coverage: self.modality_coverage * scale,
+            geography: self.geography * scale,
+            language: self.language * scale,
+            level: self.level * scale,
+            partnership_proximity: self.partnership_proximity * scale,
+            track_record: self.track_record * scale,
+            load: self.load * scale,
+        }
+    }
+
+    /// The share of the weights' sum that `text_relevance` has.
+    pub fn text_share(&self) -> f64 {
+        let sum: f64 = self.in_order().iter().sum();
+        if sum > 0.0 { self.text_relevance / sum } else { 0.0 }
+    }
+
+    /// The score of named component values (as an explanation lists them) under these weights.
+    pub fn weigh(&self, components: &[(String, f64)]) -> f64 {
+        let mut values = [0.0; 9];
+        for (name, value) in components {
+            if let Some(at) = COMPONENTS.iter().position(|c| c == name) {
+                values[at] = *value;
+            }
+        }
+        weighted(&values, self)
+    }
+
     /// The weights in the order of [`COMPONENTS`].
-    fn in_order(&self) -> [f64; 8] {
+    fn in_order(&self) -> [f64; 9] {
         [
+            self.text_relevance,
             self.theme_coverage,
             self.modality_coverage,
             self.geography,
@@ -230,8 +287,10 @@ fn component_values(
     provider_languages: &[String],
     trust: f64,
     track_record: TrackRecord,
-) -> [f64; 8] {
+    text_relevance: f64,
+) -> [f64; 9] {
     [
+        text_relevance,
         share(&need.spec.themes, &offer.spec.themes),
         share(&need.spec.modalities, &offer.spec.modalities),
         best_geographic_fit(need, offer).map_or(0.0, |(fit, _)| geographic_value(fit)),
@@ -244,7 +303,7 @@ fn component_values(
 }
 
 /// The weighted mean of the values, in [0, 1] (0 when no weight is positive).
-pub(crate) fn weighted(values: &[f64; 8], weights: &ScoreWeights) -> f64 {
+pub(crate) fn weighted(values: &[f64; 9], weights: &ScoreWeights) -> f64 {
     let weights = weights.in_order();
     let total_weight: f64 = weights.iter().sum();
     if total_weight <= 0.0 {
@@ -274,6 +333,14 @@ fn and_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn text_detail(text: &TextMatch) -> String {
+    if text.shared.is_empty() {
+        "shares no telling words with the need".into()
+    } else {
+        format!("mentions {}", and_list(&text.shared))
     }
 }
 
@@ -437,6 +504,7 @@ mod tests {
         };
         assert!(negative.validate().unwrap_err().to_string().starts_with("load:"));
         let zero = ScoreWeights {
+            text_relevance: 0.0,
             theme_coverage: 0.0,
             modality_coverage: 0.0,
             geography: 0.0,
@@ -455,6 +523,7 @@ mod tests {
     #[test]
     fn default_weights_sum_to_one() {
         let ScoreWeights {
+            text_relevance,
             theme_coverage,
             modality_coverage,
             geography,
@@ -464,7 +533,8 @@ mod tests {
             track_record,
             load,
         } = ScoreWeights::default();
-        let sum = theme_coverage
+        let sum = text_relevance
+            + theme_coverage
             + modality_coverage
             + geography
             + language

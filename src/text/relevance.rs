@@ -1,0 +1,364 @@
+//! How well an offer's words answer a need's: BM25 over the available offers as the collection,
+//! normalised to [0, 1], with the terms the two share for the explanation.
+//!
+//! For a need's terms `t` (weight `q(t)`: its occurrences, saturated, and [`CONCEPT_WEIGHT`]
+//! for a glossary concept) and an offer `d` of length `|d|`:
+//!
+//! ```text
+//! w(t)            = q(t) * idf(t),   idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
+//! tf_part(t, d)   = tf(t, d) / (tf(t, d) + K1 * (1 - B + B * |d| / avgdl))      in [0, 1)
+//! share(T)        = sum over t in T shared by d of w(t) * tf_part(t, d) / sum over t in T of w(t)
+//! text_relevance  = share(every term of the need)                when need and offer are in one language
+//!                   share(the need's concepts) * c / (c + C0)    when they are written in two
+//! ```
+//!
+//! `N`, `df` and `avgdl` are the collection's, kept up to date as offers change. Need terms that
+//! no offer uses cannot tell offers apart and are left out. The value is the share of the need's
+//! informative words the offer answers, each as BM25 counts it. An offer written in another
+//! language can share no word with the need, only concepts (the glossary is the bridge), so it is
+//! measured on the concepts alone: it must not lose to a same-language offer for its language
+//! only. A need names few concepts (`c` of them), so that share is shrunk towards 0 as a track
+//! record is, by [`CONCEPT_PRIOR`] concepts assumed unshared: one concept in common says less
+//! than five. The value depends only on the pair and the collection, so ranking can bound and prune on
+//! it exactly.
+
+use rustc_hash::FxHashMap;
+
+use super::analysis::TextTerms;
+use super::language::Language;
+
+/// BM25's term-frequency saturation.
+pub const K1: f64 = 1.2;
+/// BM25's length normalisation.
+pub const B: f64 = 0.75;
+/// Saturation of a need's repeated words.
+const K3: f64 = 1.2;
+/// A glossary concept shared counts this much more than a word: it was curated, and it is the
+/// only bridge between languages.
+pub const CONCEPT_WEIGHT: f64 = 1.5;
+/// Concepts assumed unshared when an offer in another language is measured on concepts alone.
+pub const CONCEPT_PRIOR: f64 = 2.0;
+/// Shared terms named in an explanation.
+const NAMED_TERMS: usize = 4;
+
+/// A term's number in the index's vocabulary.
+type TermId = u32;
+
+/// The available offers' words as a collection: the vocabulary, how many offers use each term,
+/// and the offers' total length.
+#[derive(Debug, Default)]
+pub struct TextIndex {
+    ids: FxHashMap<Box<str>, TermId>,
+    /// Offers using each term, by term id.
+    document_frequency: Vec<u32>,
+    documents: u32,
+    total_length: f64,
+}
+
+/// An offer's terms as the index numbers them, sorted by id, and its length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Document {
+    terms: Box<[(TermId, f32)]>,
+    length: f32,
+    language: Option<Language>,
+}
+
+/// A need's terms against the index, ready to score offers.
+#[derive(Debug, Clone)]
+pub struct TextQuery {
+    /// The informative terms, sorted by id, with `w(t)` and whether each is a concept.
+    terms: Vec<(TermId, f64, bool)>,
+    /// Per term: how to show it, and the concepts (as positions in `terms`) covering it.
+    shown: Vec<(String, Vec<usize>)>,
+    /// The sum of the weights, and of the concepts' weights.
+    total: f64,
+    concepts_total: f64,
+    /// The language the need was read in.
+    language: Option<Language>,
+    /// The need's informative concepts.
+    concepts: usize,
+    average_length: f64,
+}
+
+/// A pair's text relevance and the need's words the offer shares, most telling first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextMatch {
+    /// In [0, 1].
+    pub relevance: f64,
+    /// The shared terms as the need wrote them, or as the glossary names them in its language.
+    pub shared: Vec<String>,
+}
+
+impl TextIndex {
+    /// Files an offer's terms: the vocabulary grows and the counts move.
+    pub fn add(&mut self, text: &TextTerms) -> Document {
+        let mut terms: Vec<(TermId, f32)> = text
+            .terms
+            .iter()
+            .map(|term| {
+                let next = self.document_frequency.len() as TermId;
+                let id = *self.ids.entry(term.key.as_str().into()).or_insert(next);
+                if id == next {
+                    self.document_frequency.push(0);
+                }
+                self.document_frequency[id as usize] += 1;
+                (id, term.frequency)
+            })
+            .collect();
+        terms.sort_by_key(|(id, _)| *id);
+        self.documents += 1;
+        self.total_length += f64::from(text.length);
+        Document {
+            terms: terms.into_boxed_slice(),
+            length: text.length,
+            language: text.language,
+        }
+    }
+
+    /// Takes a filed offer's terms out of the counts (the vocabulary keeps its words).
+    pub fn remove(&mut self, document: &Document) {
+        for (id, _) in &document.terms {
+            if let Some(count) = self.document_frequency.get_mut(*id as usize) {
+                *count = count.saturating_sub(1);
+            }
+        }
+        self.documents = self.documents.saturating_sub(1);
+        self.total_length = (self.total_length - f64::from(document.length)).max(0.0);
+    }
+
+    /// An offer's terms numbered without filing them (an offer no longer available, explained):
+    /// words the collection has never seen cannot match a need's informative terms and are left out.
+    pub fn document(&self, text: &TextTerms) -> Document {
+        let mut terms: Vec<(TermId, f32)> = text
+            .terms
+            .iter()
+            .filter_map(|term| Some((*self.ids.get(term.key.as_str())?, term.frequency)))
+            .collect();
+        terms.sort_by_key(|(id, _)| *id);
+        Document {
+            terms: terms.into_boxed_slice(),
+            length: text.length,
+            language: text.language,
+        }
+    }
+
+    /// A need's terms weighted against the collection as it is now.
+    pub fn query(&self, text: &TextTerms) -> TextQuery {
+        let documents = f64::from(self.documents);
+        let mut informative: Vec<(TermId, f64, usize)> = Vec::new();
+        for (position, term) in text.terms.iter().enumerate() {
+            let Some(&id) = self.ids.get(term.key.as_str()) else {
+                continue;
+            };
+            let frequency = f64::from(self.document_frequency[id as usize]);
+            if frequency == 0.0 {
+                continue;
+            }
+            let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
+            let occurrences = f64::from(term.frequency);
+            let mut weight = occurrences * (K3 + 1.0) / (occurrences + K3) * idf;
+            if term.key.starts_with('#') {
+                weight *= CONCEPT_WEIGHT;
+            }
+            informative.push((id, weight, position));
+        }
+        informative.sort_by_key(|(id, _, _)| *id);
+        let place_of = |position: usize| informative.iter().position(|(_, _, p)| *p == position);
+        let shown = informative
+            .iter()
+            .map(|(_, _, position)| {
+                let term = &text.terms[*position];
+                let words = term.words.clone().unwrap_or_else(|| term.key.clone());
+                (words, term.within.iter().filter_map(|p| place_of(*p)).collect())
+            })
+            .collect();
+        let is_concept = |position: usize| text.terms[position].key.starts_with('#');
+        TextQuery {
+            total: informative.iter().map(|(_, weight, _)| weight).sum(),
+            concepts_total: informative
+                .iter()
+                .filter(|(_, _, position)| is_concept(*position))
+                .map(|(_, weight, _)| weight)
+                .sum(),
+            language: text.language,
+            concepts: informative
+                .iter()
+                .filter(|(_, _, position)| is_concept(*position))
+                .count(),
+            terms: informative
+                .into_iter()
+                .map(|(id, weight, position)| (id, weight, is_concept(position)))
+                .collect(),
+            shown,
+            average_length: if documents > 0.0 {
+                self.total_length / documents
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Offers in the collection.
+    pub fn documents(&self) -> u32 {
+        self.documents
+    }
+}
+
+impl TextQuery {
+    /// Whether the need has any word an offer could share.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The text relevance of an offer, in [0, 1].
+    pub fn relevance(&self, document: &Document) -> f64 {
+        let (mut all, mut concepts) = (0.0, 0.0);
+        self.each_shared(document, |at, contribution| {
+            all += contribution;
+            if self.terms[at].2 {
+                concepts += contribution;
+            }
+        });
+        let share = |sum: f64, total: f64| if total > 0.0 { sum / total } else { 0.0 };
+        let value = if self.across_languages(document) {
+            let found = self.concepts as f64;
+            share(concepts, self.concepts_total) * found / (found + CONCEPT_PRIOR)
+        } else {
+            share(all, self.total)
+        };
+        value.clamp(0.0, 1.0)
+    }
+
+    /// Whether the need and the offer are written in two known languages.
+    fn across_languages(&self, document: &Document) -> bool {
+        matches!((self.language, document.language), (Some(a), Some(b)) if a != b)
+    }
+
+    /// [`TextQuery::relevance`] with the shared terms in words: concepts and words, the largest
+    /// contributions first, a word left out when a concept over it is named.
+    pub fn explain(&self, document: &Document) -> TextMatch {
+        let mut shared: Vec<(usize, f64)> = Vec::new();
+        self.each_shared(document, |at, contribution| shared.push((at, contribution)));
+        let relevance = self.relevance(document);
+        // Equal contributions are named in the words' order, not the vocabulary's, which depends
+        // on the order the hub first saw the words.
+        shared.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| self.shown[a.0].0.cmp(&self.shown[b.0].0))
+        });
+        let found: Vec<usize> = shared.iter().map(|(at, _)| *at).collect();
+        let mut words: Vec<String> = Vec::new();
+        for (at, _) in &shared {
+            let (word, within) = &self.shown[*at];
+            let covered = within.iter().any(|concept| found.contains(concept));
+            if !covered && !words.contains(word) {
+                words.push(word.clone());
+            }
+            if words.len() == NAMED_TERMS {
+                break;
+            }
+        }
+        TextMatch {
+            relevance,
+            shared: words,
+        }
+    }
+
+    /// Calls `each(position, contribution)` for every term the document shares, in id order.
+    fn each_shared(&self, document: &Document, mut each: impl FnMut(usize, f64)) {
+        let length_part = if self.average_length > 0.0 {
+            K1 * (1.0 - B + B * f64::from(document.length) / self.average_length)
+        } else {
+            K1
+        };
+        let (mut q, mut d) = (0, 0);
+        let terms = &document.terms;
+        while q < self.terms.len() && d < terms.len() {
+            let (query_id, weight, _) = self.terms[q];
+            let (document_id, frequency) = terms[d];
+            match query_id.cmp(&document_id) {
+                std::cmp::Ordering::Less => q += 1,
+                std::cmp::Ordering::Greater => d += 1,
+                std::cmp::Ordering::Equal => {
+                    let frequency = f64::from(frequency);
+                    each(q, weight * frequency / (frequency + length_part));
+                    q += 1;
+                    d += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(title: &str, description: &str, language: &str) -> TextTerms {
+        TextTerms::read_with_words(title, description, &[language.to_string()])
+    }
+
+    fn index(offers: &[TextTerms]) -> (TextIndex, Vec<Document>) {
+        let mut index = TextIndex::default();
+        let documents = offers.iter().map(|offer| index.add(offer)).collect();
+        (index, documents)
+    }
+
+    #[test]
+    fn the_offer_on_the_need_s_topic_scores_highest_and_says_why() {
+        let offers = [
+            read(
+                "Victim identification for frontline border staff",
+                "Three-day course on indicators of human trafficking, interviewing and referral to protection services.",
+                "en",
+            ),
+            read(
+                "Financial investigations of trafficking networks",
+                "Coaching prosecutors and financial intelligence units to follow the money of traffickers.",
+                "en",
+            ),
+            read(
+                "Shelters for survivors",
+                "Standards and management of shelters for survivors of gender-based violence.",
+                "en",
+            ),
+        ];
+        let (index, documents) = index(&offers);
+        let need = read(
+            "Formation des gardes-frontières",
+            "Nos agents aux postes frontières ne savent pas repérer les victimes de la traite des personnes \
+             ni les orienter vers les services de protection.",
+            "fr",
+        );
+        let query = index.query(&need);
+        let scores: Vec<f64> = documents.iter().map(|d| query.relevance(d)).collect();
+        assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{scores:?}");
+        assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
+        let explained = query.explain(&documents[0]);
+        assert_eq!(explained.relevance, scores[0]);
+        assert!(!explained.shared.is_empty());
+        assert!(
+            explained.shared.iter().all(|w| !w.starts_with('#')),
+            "{:?}",
+            explained.shared
+        );
+    }
+
+    #[test]
+    fn counts_follow_offers_in_and_out_and_an_empty_need_is_irrelevant() {
+        let offers = [
+            read("Remittances", "Cheaper remittances.", "en"),
+            read("Shelters", "Shelter.", "en"),
+        ];
+        let (mut index, documents) = index(&offers);
+        let need = read("Remittances", "", "en");
+        let before = index.query(&need).relevance(&documents[0]);
+        index.remove(&documents[1]);
+        let after = index.query(&need).relevance(&documents[0]);
+        assert_ne!(before, after, "idf moved with the collection");
+        assert_eq!(index.documents(), 1);
+        let empty = index.query(&read("", "", "en"));
+        assert!(empty.is_empty());
+        assert_eq!(empty.relevance(&documents[0]), 0.0);
+    }
+}
