@@ -129,8 +129,8 @@ impl Catalogue {
             return;
         };
         let key = OfferKey::of(&offer);
-        let terms = TextTerms::read(&offer.spec.title, &offer.spec.description, &offer.spec.languages);
-        let document = Arc::new(self.text.add(&terms));
+        let spec = &offer.spec;
+        let document = Arc::new(self.text.add(&spec.title, &spec.description, &spec.languages));
         self.documents.insert(number, Arc::clone(&document));
         let offer = Arc::new(offer);
         for theme in &offer.spec.themes {
@@ -213,8 +213,7 @@ impl Catalogue {
             Some(document) => query.explain(document),
             None => {
                 let spec = &offer.spec;
-                let terms = TextTerms::read(&spec.title, &spec.description, &spec.languages);
-                query.explain(&self.text.document(&terms))
+                query.explain(&self.text.document(&spec.title, &spec.description, &spec.languages))
             }
         }
     }

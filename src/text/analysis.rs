@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::glossary::{Glossary, glossary};
+use super::glossary::glossary;
 use super::language::{Language, NEGATIONS, Script, is_stop_word, text_language};
 
 /// A title word counts as much as this many description words: titles say what a record is about.
@@ -54,83 +54,67 @@ pub(crate) fn concept_key(concept: &str) -> String {
 impl TextTerms {
     /// The terms of a record's title and description; `languages` are the record's own.
     pub fn read(title: &str, description: &str, languages: &[String]) -> TextTerms {
-        Reader::new(title, description, languages, false).read(glossary())
+        let mut terms = Terms::new(false);
+        let (language, length) = read_text(title, description, languages, &mut terms);
+        terms.into_text(language, length)
     }
 
     /// [`TextTerms::read`], keeping each term's words for explanations.
     pub fn read_with_words(title: &str, description: &str, languages: &[String]) -> TextTerms {
-        Reader::new(title, description, languages, true).read(glossary())
+        let mut terms = Terms::new(true);
+        let (language, length) = read_text(title, description, languages, &mut terms);
+        terms.into_text(language, length)
     }
 }
 
-/// One text being read.
-struct Reader<'t> {
-    parts: [(&'t str, f32); 2],
-    language: Option<Language>,
-    with_words: bool,
+/// Where a text's terms go as they are read: [`TextTerms`], or an offer's document in the index,
+/// which numbers them on the spot (one reading rule for needs and offers alike).
+pub(crate) trait TermSink {
+    /// One occurrence of a stem, `word` as written; returns the term's place, for concepts over it.
+    fn word(&mut self, stem: &str, word: &str, weight: f32) -> usize;
+    /// One occurrence of a glossary concept over the words at `places`.
+    fn concept(&mut self, concept: usize, language: Language, weight: f32, places: &[usize]);
 }
 
-impl<'t> Reader<'t> {
-    fn new(title: &'t str, description: &'t str, languages: &[String], with_words: bool) -> Reader<'t> {
-        // Detection reads both parts at once: a title alone is often too short to tell.
-        let language = if languages.len() == 1 {
-            text_language("", languages)
-        } else {
-            text_language(&format!("{title}\n{description}"), languages)
-        };
-        Reader {
-            parts: [(title, TITLE_WEIGHT), (description, 1.0)],
-            language,
-            with_words,
-        }
+/// Reads a record's title and description into `sink`: the language it was read in and its
+/// length (words that count, title words weighted).
+pub(crate) fn read_text(
+    title: &str,
+    description: &str,
+    languages: &[String],
+    sink: &mut impl TermSink,
+) -> (Option<Language>, f32) {
+    // Detection reads both parts at once: a title alone is often too short to tell.
+    let language = if languages.len() == 1 {
+        text_language("", languages)
+    } else {
+        text_language(&format!("{title}\n{description}"), languages)
+    };
+    let glossary = glossary();
+    let mut length = 0.0;
+    // A part's stems side by side in one buffer: a text has a hundred words, read at open for
+    // every offer, and one allocation per word would cost more than the stemming.
+    let mut buffer = String::new();
+    let mut stems: Vec<(std::ops::Range<usize>, Option<usize>)> = Vec::new();
+    for (text, weight) in [(title, TITLE_WEIGHT), (description, 1.0)] {
+        buffer.clear();
+        stems.clear();
+        for_each_stem(text, language, |stem, word| {
+            let start = buffer.len();
+            buffer.push_str(stem);
+            let range = start..buffer.len();
+            let place = (!is_negation(word)).then(|| sink.word(&buffer[range.clone()], word, weight));
+            stems.push((range, place));
+        });
+        length += weight * stems.len() as f32;
+        let Some(language) = language else { continue };
+        let sequence: Vec<&str> = stems.iter().map(|(range, _)| &buffer[range.clone()]).collect();
+        glossary.concepts_in(language, &sequence, |concept, span| {
+            let places: Vec<usize> = stems[span].iter().filter_map(|(_, place)| *place).collect();
+            sink.concept(concept, language, weight, &places);
+        });
     }
-
-    fn read(self, glossary: &Glossary) -> TextTerms {
-        let mut terms = Terms::default();
-        let mut length = 0.0;
-        // The part's stems side by side in one buffer: a text has a hundred words, read at open
-        // for every offer, so one allocation per word would cost more than the stemming.
-        let mut buffer = String::new();
-        let mut stems: Vec<(std::ops::Range<usize>, &str)> = Vec::new();
-        for (text, weight) in self.parts {
-            buffer.clear();
-            stems.clear();
-            for_each_stem(text, self.language, |stem, word| {
-                let start = buffer.len();
-                buffer.push_str(stem);
-                stems.push((start..buffer.len(), word));
-            });
-            length += weight * stems.len() as f32;
-            let positions: Vec<Option<usize>> = stems
-                .iter()
-                .map(|(range, word)| {
-                    if is_negation(word) {
-                        return None;
-                    }
-                    let words = self.with_words.then(|| word.to_lowercase());
-                    Some(terms.add(&buffer[range.clone()], weight, words))
-                })
-                .collect();
-            let Some(language) = self.language else { continue };
-            let sequence: Vec<&str> = stems.iter().map(|(range, _)| &buffer[range.clone()]).collect();
-            glossary.concepts_in(language, &sequence, |concept, span| {
-                let entry = glossary.concept(concept);
-                let words = self.with_words.then(|| entry.name(language).to_string());
-                let index = terms.add(&concept_key(&entry.id), weight, words);
-                for position in positions[span].iter().flatten() {
-                    let within = &mut terms.list[*position].within;
-                    if !within.contains(&index) {
-                        within.push(index);
-                    }
-                }
-            });
-        }
-        TextTerms {
-            language: self.language,
-            terms: terms.list,
-            length,
-        }
-    }
+    (language, length)
 }
 
 /// Whether a word is one of the negations read only inside glossary terms.
@@ -139,22 +123,30 @@ fn is_negation(word: &str) -> bool {
 }
 
 /// A text's distinct terms as they are counted.
-#[derive(Default)]
 struct Terms {
     list: Vec<Term>,
     at: FxHashMap<String, usize>,
+    with_words: bool,
 }
 
 impl Terms {
+    fn new(with_words: bool) -> Terms {
+        Terms {
+            list: Vec::new(),
+            at: FxHashMap::default(),
+            with_words,
+        }
+    }
+
     /// Counts one occurrence of `key`; returns its position in the list.
-    fn add(&mut self, key: &str, weight: f32, words: Option<String>) -> usize {
+    fn add(&mut self, key: &str, weight: f32, words: impl FnOnce() -> String) -> usize {
         let index = match self.at.get(key) {
             Some(&index) => index,
             None => {
                 self.list.push(Term {
                     key: key.to_string(),
                     frequency: 0.0,
-                    words,
+                    words: self.with_words.then(words),
                     within: Vec::new(),
                 });
                 self.at.insert(key.to_string(), self.list.len() - 1);
@@ -163,6 +155,31 @@ impl Terms {
         };
         self.list[index].frequency += weight;
         index
+    }
+
+    fn into_text(self, language: Option<Language>, length: f32) -> TextTerms {
+        TextTerms {
+            language,
+            terms: self.list,
+            length,
+        }
+    }
+}
+
+impl TermSink for Terms {
+    fn word(&mut self, stem: &str, word: &str, weight: f32) -> usize {
+        self.add(stem, weight, || word.to_lowercase())
+    }
+
+    fn concept(&mut self, concept: usize, language: Language, weight: f32, places: &[usize]) {
+        let entry = glossary().concept(concept);
+        let index = self.add(&concept_key(&entry.id), weight, || entry.name(language).to_string());
+        for place in places {
+            let within = &mut self.list[*place].within;
+            if !within.contains(&index) {
+                within.push(index);
+            }
+        }
     }
 }
 

@@ -24,7 +24,8 @@
 
 use rustc_hash::FxHashMap;
 
-use super::analysis::TextTerms;
+use super::analysis::{TermSink, TextTerms, concept_key, read_text};
+use super::glossary::glossary;
 use super::language::Language;
 
 /// BM25's term-frequency saturation.
@@ -49,6 +50,8 @@ type TermId = u32;
 #[derive(Debug, Default)]
 pub struct TextIndex {
     ids: FxHashMap<Box<str>, TermId>,
+    /// The ids of the glossary's concepts, by concept, once numbered.
+    concept_ids: Vec<Option<TermId>>,
     /// Offers using each term, by term id.
     document_frequency: Vec<u32>,
     documents: u32,
@@ -68,6 +71,9 @@ pub struct Document {
 pub struct TextQuery {
     /// The informative terms, sorted by id, with `w(t)` and whether each is a concept.
     terms: Vec<(TermId, f64, bool)>,
+    /// `w(t)` by term id over the whole vocabulary (negative for a concept, 0 for a term the need
+    /// lacks): scoring an offer is then one look-up per offer term, thousands of offers a query.
+    by_id: Vec<f64>,
     /// Per term: how to show it, and the concepts (as positions in `terms`) covering it.
     shown: Vec<(String, Vec<usize>)>,
     /// The sum of the weights, and of the concepts' weights.
@@ -90,28 +96,24 @@ pub struct TextMatch {
 }
 
 impl TextIndex {
-    /// Files an offer's terms: the vocabulary grows and the counts move.
-    pub fn add(&mut self, text: &TextTerms) -> Document {
-        let mut terms: Vec<(TermId, f32)> = text
-            .terms
-            .iter()
-            .map(|term| {
-                let next = self.document_frequency.len() as TermId;
-                let id = *self.ids.entry(term.key.as_str().into()).or_insert(next);
-                if id == next {
-                    self.document_frequency.push(0);
-                }
-                self.document_frequency[id as usize] += 1;
-                (id, term.frequency)
-            })
-            .collect();
-        terms.sort_by_key(|(id, _)| *id);
+    /// Reads an offer's title and description (`languages` are the offer's) and files its terms:
+    /// the vocabulary grows and the counts move.
+    pub fn add(&mut self, title: &str, description: &str, languages: &[String]) -> Document {
+        let mut filing = Filing {
+            index: self,
+            counts: Vec::new(),
+        };
+        let (language, length) = read_text(title, description, languages, &mut filing);
+        let terms = tally(filing.counts);
+        for (id, _) in &terms {
+            self.document_frequency[*id as usize] += 1;
+        }
         self.documents += 1;
-        self.total_length += f64::from(text.length);
+        self.total_length += f64::from(length);
         Document {
-            terms: terms.into_boxed_slice(),
-            length: text.length,
-            language: text.language,
+            terms,
+            length,
+            language,
         }
     }
 
@@ -128,18 +130,42 @@ impl TextIndex {
 
     /// An offer's terms numbered without filing them (an offer no longer available, explained):
     /// words the collection has never seen cannot match a need's informative terms and are left out.
-    pub fn document(&self, text: &TextTerms) -> Document {
-        let mut terms: Vec<(TermId, f32)> = text
-            .terms
-            .iter()
-            .filter_map(|term| Some((*self.ids.get(term.key.as_str())?, term.frequency)))
-            .collect();
-        terms.sort_by_key(|(id, _)| *id);
+    pub fn document(&self, title: &str, description: &str, languages: &[String]) -> Document {
+        let mut looking = Looking {
+            index: self,
+            counts: Vec::new(),
+        };
+        let (language, length) = read_text(title, description, languages, &mut looking);
+        let terms = tally(looking.counts);
         Document {
-            terms: terms.into_boxed_slice(),
-            length: text.length,
-            language: text.language,
+            terms,
+            length,
+            language,
         }
+    }
+
+    /// The id of a term, numbering it when it is new.
+    fn number(&mut self, key: &str) -> TermId {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.document_frequency.len() as TermId;
+        self.ids.insert(key.into(), id);
+        self.document_frequency.push(0);
+        id
+    }
+
+    /// The id of a glossary concept's term, numbering it when it is new.
+    fn number_concept(&mut self, concept: usize) -> TermId {
+        if let Some(Some(id)) = self.concept_ids.get(concept) {
+            return *id;
+        }
+        let id = self.number(&concept_key(&glossary().concept(concept).id));
+        if self.concept_ids.len() <= concept {
+            self.concept_ids.resize(concept + 1, None);
+        }
+        self.concept_ids[concept] = Some(id);
+        id
     }
 
     /// A need's terms weighted against the collection as it is now.
@@ -173,7 +199,12 @@ impl TextIndex {
             })
             .collect();
         let is_concept = |position: usize| text.terms[position].key.starts_with('#');
+        let mut by_id = vec![0.0; self.document_frequency.len()];
+        for (id, weight, position) in &informative {
+            by_id[*id as usize] = if is_concept(*position) { -weight } else { *weight };
+        }
         TextQuery {
+            by_id,
             total: informative.iter().map(|(_, weight, _)| weight).sum(),
             concepts_total: informative
                 .iter()
@@ -204,6 +235,58 @@ impl TextIndex {
     }
 }
 
+/// Numbers an offer's terms as they are read, filing new ones.
+struct Filing<'i> {
+    index: &'i mut TextIndex,
+    counts: Vec<(TermId, f32)>,
+}
+
+impl TermSink for Filing<'_> {
+    fn word(&mut self, stem: &str, _word: &str, weight: f32) -> usize {
+        self.counts.push((self.index.number(stem), weight));
+        0
+    }
+
+    fn concept(&mut self, concept: usize, _language: Language, weight: f32, _places: &[usize]) {
+        self.counts.push((self.index.number_concept(concept), weight));
+    }
+}
+
+/// Numbers an offer's terms as they are read, leaving out those the index does not know.
+struct Looking<'i> {
+    index: &'i TextIndex,
+    counts: Vec<(TermId, f32)>,
+}
+
+impl TermSink for Looking<'_> {
+    fn word(&mut self, stem: &str, _word: &str, weight: f32) -> usize {
+        if let Some(&id) = self.index.ids.get(stem) {
+            self.counts.push((id, weight));
+        }
+        0
+    }
+
+    fn concept(&mut self, concept: usize, _language: Language, weight: f32, _places: &[usize]) {
+        let key = concept_key(&glossary().concept(concept).id);
+        if let Some(&id) = self.index.ids.get(key.as_str()) {
+            self.counts.push((id, weight));
+        }
+    }
+}
+
+/// Occurrences summed per term, sorted by id.
+fn tally(mut counts: Vec<(TermId, f32)>) -> Box<[(TermId, f32)]> {
+    counts.sort_unstable_by_key(|(id, _)| *id);
+    let mut terms: Vec<(TermId, f32)> = Vec::with_capacity(counts.len());
+    for (id, weight) in counts {
+        match terms.last_mut() {
+            Some((last, total)) if *last == id => *total += weight,
+            _ => terms.push((id, weight)),
+        }
+    }
+    terms.into_boxed_slice()
+}
+
 impl TextQuery {
     /// Whether the need has any word an offer could share.
     pub fn is_empty(&self) -> bool {
@@ -212,15 +295,31 @@ impl TextQuery {
 
     /// The text relevance of an offer, in [0, 1].
     pub fn relevance(&self, document: &Document) -> f64 {
+        let length_part = self.length_part(document);
         let (mut all, mut concepts) = (0.0, 0.0);
-        self.each_shared(document, |at, contribution| {
+        // The offer's terms ascend by id, as the need's do in `each_shared`: the same sums.
+        for &(id, frequency) in &document.terms {
+            let Some(&weight) = self.by_id.get(id as usize) else {
+                break;
+            };
+            if weight == 0.0 {
+                continue;
+            }
+            let frequency = f64::from(frequency);
+            let contribution = weight.abs() * frequency / (frequency + length_part);
             all += contribution;
-            if self.terms[at].2 {
+            if weight < 0.0 {
                 concepts += contribution;
             }
-        });
+        }
+        self.value(all, concepts, self.across(document.language))
+    }
+
+    /// The relevance of an offer whose shared terms sum to `all`, of which `concepts` are
+    /// concepts.
+    fn value(&self, all: f64, concepts: f64, across_languages: bool) -> f64 {
         let share = |sum: f64, total: f64| if total > 0.0 { sum / total } else { 0.0 };
-        let value = if self.across_languages(document) {
+        let value = if across_languages {
             let found = self.concepts as f64;
             share(concepts, self.concepts_total) * found / (found + CONCEPT_PRIOR)
         } else {
@@ -229,9 +328,18 @@ impl TextQuery {
         value.clamp(0.0, 1.0)
     }
 
-    /// Whether the need and the offer are written in two known languages.
-    fn across_languages(&self, document: &Document) -> bool {
-        matches!((self.language, document.language), (Some(a), Some(b)) if a != b)
+    /// BM25's `K1 * (1 - B + B * |d| / avgdl)` for the offer.
+    fn length_part(&self, document: &Document) -> f64 {
+        if self.average_length > 0.0 {
+            K1 * (1.0 - B + B * f64::from(document.length) / self.average_length)
+        } else {
+            K1
+        }
+    }
+
+    /// Whether the need and an offer in `language` are written in two known languages.
+    fn across(&self, language: Option<Language>) -> bool {
+        matches!((self.language, language), (Some(a), Some(b)) if a != b)
     }
 
     /// [`TextQuery::relevance`] with the shared terms in words: concepts and words, the largest
@@ -266,11 +374,7 @@ impl TextQuery {
 
     /// Calls `each(position, contribution)` for every term the document shares, in id order.
     fn each_shared(&self, document: &Document, mut each: impl FnMut(usize, f64)) {
-        let length_part = if self.average_length > 0.0 {
-            K1 * (1.0 - B + B * f64::from(document.length) / self.average_length)
-        } else {
-            K1
-        };
+        let length_part = self.length_part(document);
         let (mut q, mut d) = (0, 0);
         let terms = &document.terms;
         while q < self.terms.len() && d < terms.len() {
@@ -298,26 +402,30 @@ mod tests {
         TextTerms::read_with_words(title, description, &[language.to_string()])
     }
 
-    fn index(offers: &[TextTerms]) -> (TextIndex, Vec<Document>) {
+    /// Offers as (title, description, language).
+    fn index(offers: &[(&str, &str, &str)]) -> (TextIndex, Vec<Document>) {
         let mut index = TextIndex::default();
-        let documents = offers.iter().map(|offer| index.add(offer)).collect();
+        let documents = offers
+            .iter()
+            .map(|(title, description, language)| index.add(title, description, &[language.to_string()]))
+            .collect();
         (index, documents)
     }
 
     #[test]
     fn the_offer_on_the_need_s_topic_scores_highest_and_says_why() {
         let offers = [
-            read(
+            (
                 "Victim identification for frontline border staff",
                 "Three-day course on indicators of human trafficking, interviewing and referral to protection services.",
                 "en",
             ),
-            read(
+            (
                 "Financial investigations of trafficking networks",
                 "Coaching prosecutors and financial intelligence units to follow the money of traffickers.",
                 "en",
             ),
-            read(
+            (
                 "Shelters for survivors",
                 "Standards and management of shelters for survivors of gender-based violence.",
                 "en",
@@ -347,8 +455,8 @@ mod tests {
     #[test]
     fn counts_follow_offers_in_and_out_and_an_empty_need_is_irrelevant() {
         let offers = [
-            read("Remittances", "Cheaper remittances.", "en"),
-            read("Shelters", "Shelter.", "en"),
+            ("Remittances", "Cheaper remittances.", "en"),
+            ("Shelters", "Shelter.", "en"),
         ];
         let (mut index, documents) = index(&offers);
         let need = read("Remittances", "", "en");
@@ -360,5 +468,10 @@ mod tests {
         let empty = index.query(&read("", "", "en"));
         assert!(empty.is_empty());
         assert_eq!(empty.relevance(&documents[0]), 0.0);
+        let unfiled = index.document("Cheaper remittances", "", &["en".to_string()]);
+        assert!(
+            index.query(&need).relevance(&unfiled) > 0.0,
+            "an unfiled offer is read against the same vocabulary"
+        );
     }
 }
