@@ -68,11 +68,24 @@ struct Entry {
     concept: usize,
 }
 
-/// Every concept, and per language its terms filed by their first stem.
+/// Every concept, and per language its terms filed by their first stem, or by their first two
+/// joined by a space: a stem such as "migrant" begins dozens of terms, and a text's every word is
+/// looked up.
 #[derive(Debug)]
 pub struct Glossary {
     concepts: Vec<Concept>,
-    by_first_stem: Vec<FxHashMap<String, Vec<Entry>>>,
+    by_opening: Vec<FxHashMap<String, Vec<Entry>>>,
+}
+
+/// The key a term is filed under: its first stem, or its first two joined by a space.
+fn opening(stems: &[impl AsRef<str>], into: &mut String) {
+    into.clear();
+    for (at, stem) in stems.iter().take(2).enumerate() {
+        if at > 0 {
+            into.push(' ');
+        }
+        into.push_str(stem.as_ref());
+    }
 }
 
 static COMPILED: LazyLock<Glossary> = LazyLock::new(|| {
@@ -91,7 +104,7 @@ impl Glossary {
     pub fn parse(text: &str) -> Result<Glossary, GlossaryError> {
         let mut glossary = Glossary {
             concepts: Vec::new(),
-            by_first_stem: vec![FxHashMap::default(); Language::ALL.len()],
+            by_opening: vec![FxHashMap::default(); Language::ALL.len()],
         };
         for (number, line) in text.lines().enumerate() {
             let line_number = number + 1;
@@ -131,10 +144,12 @@ impl Glossary {
                 for term in &terms[language.index()] {
                     let mut stems = Vec::new();
                     for_each_stem(term, Some(language), |stem, _| stems.push(stem.to_string()));
-                    let Some(first) = stems.first().cloned() else {
+                    if stems.is_empty() {
                         continue;
-                    };
-                    let filed = glossary.by_first_stem[language.index()].entry(first).or_default();
+                    }
+                    let mut key = String::new();
+                    opening(&stems, &mut key);
+                    let filed = glossary.by_opening[language.index()].entry(key).or_default();
                     if !filed
                         .iter()
                         .any(|entry| entry.stems == stems && entry.concept == concept)
@@ -162,13 +177,18 @@ impl Glossary {
     /// (a text's stems in order), with the positions it covers; a concept found twice at one
     /// position is reported once.
     pub fn concepts_in(&self, language: Language, stems: &[&str], mut found: impl FnMut(usize, Range<usize>)) {
-        let filed = &self.by_first_stem[language.index()];
+        let filed = &self.by_opening[language.index()];
         let mut here: Vec<usize> = Vec::new();
+        let mut key = String::new();
         for start in 0..stems.len() {
-            let Some(entries) = filed.get(stems[start]) else {
-                continue;
-            };
             here.clear();
+            let single = filed.get(stems[start]).into_iter().flatten();
+            let entries = if start + 1 < stems.len() {
+                opening(&stems[start..], &mut key);
+                single.chain(filed.get(key.as_str()).into_iter().flatten())
+            } else {
+                single.chain(None.into_iter().flatten())
+            };
             for entry in entries {
                 let end = start + entry.stems.len();
                 let matches = stems

@@ -1,7 +1,8 @@
 //! The languages the hub reads, and how it tells which one a text is in.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 
 use rust_stemmers::Algorithm;
 
@@ -131,8 +132,8 @@ impl Script {
 pub(crate) const NEGATIONS: [&str; 10] = ["no", "not", "nor", "non", "ni", "غير", "لا", "не", "ни", "без"];
 
 /// For each lower-cased stop word, the languages whose list has it (a bit per [`Language::index`]).
-static STOP_WORDS: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
-    let mut words: HashMap<&'static str, u8> = HashMap::new();
+static STOP_WORDS: LazyLock<FxHashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut words: FxHashMap<&'static str, u8> = FxHashMap::default();
     for language in Language::ALL {
         for word in language.stop_words().iter().filter(|word| !NEGATIONS.contains(*word)) {
             *words.entry(word).or_default() |= 1 << language.index();
