@@ -85,11 +85,7 @@ pub(crate) fn read_text(
     sink: &mut impl TermSink,
 ) -> (Option<Language>, f32) {
     // Detection reads both parts at once: a title alone is often too short to tell.
-    let language = if languages.len() == 1 {
-        text_language("", languages)
-    } else {
-        text_language(&format!("{title}\n{description}"), languages)
-    };
+    let language = text_language(&format!("{title}\n{description}"), languages);
     let glossary = glossary();
     let mut length = 0.0;
     // A part's stems side by side in one buffer: a text has a hundred words, read at open for

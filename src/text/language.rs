@@ -153,12 +153,20 @@ pub(crate) fn is_stop_word(word: &str, language: Language) -> bool {
 /// its language.
 const DECISIVE_STOP_WORDS: usize = 3;
 
-/// The language of a record's text: the one its `languages` name when they name exactly one the
-/// hub reads; else, among the languages they name (or all the hub reads, when they name none of
-/// them), the one whose script and function words the text shows clearly; else whatlang's guess
-/// among those. `None` when nothing can tell (no letters, or a language the hub does not read):
-/// such a text is still compared word for word, without stemming. Never a default language.
+/// The language of a record's text. Its function words decide when they show one language the
+/// hub reads clearly (a requester may ask for help in Spanish and write in English); else the
+/// language its `languages` name, when they name exactly one the hub reads; else, among the
+/// languages they name (or all the hub reads, when they name none of them), whatlang's guess.
+/// The script narrows every choice. `None` when nothing can tell (no letters, or a language the
+/// hub does not read): such a text is still compared word for word, without stemming. Never a
+/// default language.
 pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
+    let script = dominant_script(text);
+    let of_script = |language: &Language| script.is_none_or(|script| language.script() == script);
+    let readable: Vec<Language> = Language::ALL.into_iter().filter(of_script).collect();
+    if let Some(shown) = by_stop_words(text, &readable) {
+        return Some(shown);
+    }
     if let [only] = named {
         return Language::from_code(only);
     }
@@ -169,12 +177,12 @@ pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
         }
         candidates = Language::ALL.to_vec();
     }
-    let script = dominant_script(text)?;
-    candidates.retain(|language| language.script() == script);
+    script?;
+    candidates.retain(of_script);
     match candidates[..] {
         [] => None,
         [only] => Some(only),
-        _ => by_stop_words(text, &candidates).or_else(|| by_whatlang(text, &candidates)),
+        _ => by_whatlang(text, &candidates),
     }
 }
 
