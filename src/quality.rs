@@ -161,7 +161,8 @@ pub async fn judge(hub: &Hub, files: &[PathBuf]) -> Result<Vec<Judgement>, Quali
             judgements.push(Judgement {
                 key: key.clone(),
                 language,
-                cross_language: right_language.is_some() && right_language != language,
+                // As the hub judges it: both languages known, and not the same.
+                cross_language: language.is_some() && right_language.is_some() && right_language != language,
                 held_out: position % 2 == 1,
                 grades,
                 candidates,

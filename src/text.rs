@@ -4,8 +4,9 @@
 //! enormously (objective 10 covers victim identification at borders and supply-chain due
 //! diligence alike). This module turns a title and a description into terms the hub can compare:
 //!
-//! - [`language`]: which language a text is in: the record's own `languages` where they name one,
-//!   else its function words, else [whatlang](https://crates.io/crates/whatlang).
+//! - [`language`]: which language a text is in: the one its script and function words show
+//!   clearly, else the one its record's `languages` name, else
+//!   [whatlang](https://crates.io/crates/whatlang)'s guess.
 //! - [`analysis`]: tokens, lower-cased, stop words removed, stemmed per language (Snowball, from
 //!   rust-stemmers) and folded (accents dropped), so "protección" meets "proteccion".
 //! - [`glossary`]: the curated multilingual glossary (`data/glossary.tsv`): a text's words also

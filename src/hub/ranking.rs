@@ -2,8 +2,9 @@
 //!
 //! Ranking reads the in-memory catalogue: the objective index and the offers' keys leave the
 //! offers that pass the hard filters, and each key bounds its offer's score from above (see
-//! [`crate::matching::keys`]), with the offer's text relevance computed exactly (a merge of two
-//! short sorted term lists, cheap beside the rest). Offers are then scored exactly, with their records and the
+//! [`crate::matching::keys`]), with the offer's text relevance computed exactly (one look-up of
+//! each offer term in the need's weights; at tier L most of a query's time, see BENCHMARKS.md).
+//! Offers are then scored exactly, with their records and the
 //! requester's trust paths, in order of that bound; once `keep` exact scores beat the next
 //! bound, no offer left can enter the result. Every returned score is the exact score.
 

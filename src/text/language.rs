@@ -168,7 +168,12 @@ pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
         return Some(shown);
     }
     if let [only] = named {
-        return Language::from_code(only);
+        match Language::from_code(only) {
+            Some(language) if of_script(&language) => return Some(language),
+            // Named, but the text is in another script: the script's languages are the choice.
+            Some(_) => return among(text, &readable),
+            None => return None,
+        }
     }
     let mut candidates: Vec<Language> = named.iter().filter_map(|code| Language::from_code(code)).collect();
     if candidates.is_empty() {
@@ -179,10 +184,15 @@ pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
     }
     script?;
     candidates.retain(of_script);
-    match candidates[..] {
+    among(text, &candidates)
+}
+
+/// The only candidate, or whatlang's guess among several.
+fn among(text: &str, candidates: &[Language]) -> Option<Language> {
+    match candidates {
         [] => None,
-        [only] => Some(only),
-        _ => by_whatlang(text, &candidates),
+        [only] => Some(*only),
+        _ => by_whatlang(text, candidates),
     }
 }
 
@@ -232,12 +242,16 @@ mod tests {
     }
 
     #[test]
-    fn a_record_naming_one_language_is_read_in_it() {
+    fn a_record_naming_one_language_is_read_in_it_unless_its_words_or_script_show_another() {
         assert_eq!(
             text_language("anything at all", &named(&["fr"])),
             Some(Language::French)
         );
         assert_eq!(text_language("irgendetwas", &named(&["de"])), None);
+        let english = "Guatemala seeks alternatives to detention for migrant children and more consular training";
+        assert_eq!(text_language(english, &named(&["es"])), Some(Language::English));
+        let arabic = "تدريب حرس الحدود";
+        assert_eq!(text_language(arabic, &named(&["en"])), Some(Language::Arabic));
     }
 
     #[test]

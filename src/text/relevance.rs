@@ -228,11 +228,6 @@ impl TextIndex {
             },
         }
     }
-
-    /// Offers in the collection.
-    pub fn documents(&self) -> u32 {
-        self.documents
-    }
 }
 
 /// Numbers an offer's terms as they are read, filing new ones.
@@ -288,11 +283,6 @@ fn tally(mut counts: Vec<(TermId, f32)>) -> Box<[(TermId, f32)]> {
 }
 
 impl TextQuery {
-    /// Whether the need has any word an offer could share.
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
     /// The text relevance of an offer, in [0, 1].
     pub fn relevance(&self, document: &Document) -> f64 {
         let length_part = self.length_part(document);
@@ -346,7 +336,13 @@ impl TextQuery {
     /// contributions first, a word left out when a concept over it is named.
     pub fn explain(&self, document: &Document) -> TextMatch {
         let mut shared: Vec<(usize, f64)> = Vec::new();
-        self.each_shared(document, |at, contribution| shared.push((at, contribution)));
+        // An offer in another language counts by concepts alone: its shared words are not named.
+        let concepts_only = self.across(document.language);
+        self.each_shared(document, |at, contribution| {
+            if !concepts_only || self.terms[at].2 {
+                shared.push((at, contribution));
+            }
+        });
         let relevance = self.relevance(document);
         // Equal contributions are named in the words' order, not the vocabulary's, which depends
         // on the order the hub first saw the words.
@@ -464,9 +460,9 @@ mod tests {
         index.remove(&documents[1]);
         let after = index.query(&need).relevance(&documents[0]);
         assert_ne!(before, after, "idf moved with the collection");
-        assert_eq!(index.documents(), 1);
+        assert_eq!(index.documents, 1);
         let empty = index.query(&read("", "", "en"));
-        assert!(empty.is_empty());
+        assert!(empty.terms.is_empty());
         assert_eq!(empty.relevance(&documents[0]), 0.0);
         let unfiled = index.document("Cheaper remittances", "", &["en".to_string()]);
         assert!(
