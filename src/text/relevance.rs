@@ -449,6 +449,27 @@ mod tests {
     }
 
     #[test]
+    fn an_offer_in_another_language_is_scored_and_explained_by_concepts_alone() {
+        let offers = [
+            (
+                "UNICEF course on human trafficking",
+                "Training for social workers.",
+                "en",
+            ),
+            ("UNICEF shelters", "Shelter management.", "en"),
+        ];
+        let (index, documents) = index(&offers);
+        let need = read("Apoyo de UNICEF", "Trata de personas en la frontera.", "es");
+        let query = index.query(&need);
+        let on_topic = query.explain(&documents[0]);
+        assert!(on_topic.relevance > 0.0);
+        assert!(on_topic.shared.iter().all(|w| w != "unicef"), "{:?}", on_topic.shared);
+        let off_topic = query.explain(&documents[1]);
+        assert_eq!(off_topic.relevance, 0.0, "a shared name is not a shared concept");
+        assert!(off_topic.shared.is_empty(), "{:?}", off_topic.shared);
+    }
+
+    #[test]
     fn counts_follow_offers_in_and_out_and_an_empty_need_is_irrelevant() {
         let offers = [
             ("Remittances", "Cheaper remittances.", "en"),
