@@ -46,9 +46,20 @@ pub struct Term {
     pub within: Vec<usize>,
 }
 
+/// What begins a concept's key: no stem has it, since words split at anything not a letter or
+/// digit.
+const CONCEPT_MARK: char = '#';
+
 /// The key of a concept's term.
 pub(crate) fn concept_key(concept: &str) -> String {
-    format!("#{concept}")
+    format!("{CONCEPT_MARK}{concept}")
+}
+
+impl Term {
+    /// Whether the term is a glossary concept rather than a stem.
+    pub fn is_concept(&self) -> bool {
+        self.key.starts_with(CONCEPT_MARK)
+    }
 }
 
 impl TextTerms {
@@ -299,7 +310,7 @@ mod tests {
             terms
                 .terms
                 .iter()
-                .filter(|t| t.key.starts_with('#'))
+                .filter(|t| t.is_concept())
                 .map(|t| t.key.clone())
                 .collect()
         };

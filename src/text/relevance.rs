@@ -183,7 +183,7 @@ impl TextIndex {
             let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
             let occurrences = f64::from(term.frequency);
             let mut weight = occurrences * (K3 + 1.0) / (occurrences + K3) * idf;
-            if term.key.starts_with('#') {
+            if term.is_concept() {
                 weight *= CONCEPT_WEIGHT;
             }
             informative.push((id, weight, position));
@@ -198,7 +198,7 @@ impl TextIndex {
                 (words, term.within.iter().filter_map(|p| place_of(*p)).collect())
             })
             .collect();
-        let is_concept = |position: usize| text.terms[position].key.starts_with('#');
+        let is_concept = |position: usize| text.terms[position].is_concept();
         let mut by_id = vec![0.0; self.document_frequency.len()];
         for (id, weight, position) in &informative {
             by_id[*id as usize] = if is_concept(*position) { -weight } else { *weight };
