@@ -69,12 +69,13 @@ pub struct Document {
 /// A need's terms against the index, ready to score offers.
 #[derive(Debug, Clone)]
 pub struct TextQuery {
-    /// The informative terms, sorted by id, with `w(t)` and whether each is a concept.
-    terms: Vec<(TermId, f64, bool)>,
+    /// The informative terms' ids, sorted.
+    ids: Vec<TermId>,
     /// `w(t)` by term id over the whole vocabulary (negative for a concept, 0 for a term the need
     /// lacks): scoring an offer is then one look-up per offer term, thousands of offers a query.
     by_id: Vec<f64>,
-    /// Per term: how to show it, and the concepts (as positions in `terms`) covering it.
+    /// Per informative term, as `ids`: how to show it, and the concepts (as positions in `ids`)
+    /// covering it.
     shown: Vec<(String, Vec<usize>)>,
     /// The sum of the weights, and of the concepts' weights.
     total: f64,
@@ -216,10 +217,7 @@ impl TextIndex {
                 .iter()
                 .filter(|(_, _, position)| is_concept(*position))
                 .count(),
-            terms: informative
-                .into_iter()
-                .map(|(id, weight, position)| (id, weight, is_concept(position)))
-                .collect(),
+            ids: informative.iter().map(|(id, _, _)| *id).collect(),
             shown,
             average_length: if documents > 0.0 {
                 self.total_length / documents
@@ -285,23 +283,13 @@ fn tally(mut counts: Vec<(TermId, f32)>) -> Box<[(TermId, f32)]> {
 impl TextQuery {
     /// The text relevance of an offer, in [0, 1].
     pub fn relevance(&self, document: &Document) -> f64 {
-        let length_part = self.length_part(document);
         let (mut all, mut concepts) = (0.0, 0.0);
-        // The offer's terms ascend by id, as the need's do in `each_shared`: the same sums.
-        for &(id, frequency) in &document.terms {
-            let Some(&weight) = self.by_id.get(id as usize) else {
-                break;
-            };
-            if weight == 0.0 {
-                continue;
-            }
-            let frequency = f64::from(frequency);
-            let contribution = weight.abs() * frequency / (frequency + length_part);
+        self.each_shared(document, |_, concept, contribution| {
             all += contribution;
-            if weight < 0.0 {
+            if concept {
                 concepts += contribution;
             }
-        }
+        });
         self.value(all, concepts, self.across(document.language))
     }
 
@@ -338,8 +326,8 @@ impl TextQuery {
         let mut shared: Vec<(usize, f64)> = Vec::new();
         // An offer in another language counts by concepts alone: its shared words are not named.
         let concepts_only = self.across(document.language);
-        self.each_shared(document, |at, contribution| {
-            if !concepts_only || self.terms[at].2 {
+        self.each_shared(document, |id, concept, contribution| {
+            if let (true, Ok(at)) = (!concepts_only || concept, self.ids.binary_search(&id)) {
                 shared.push((at, contribution));
             }
         });
@@ -368,23 +356,18 @@ impl TextQuery {
         }
     }
 
-    /// Calls `each(position, contribution)` for every term the document shares, in id order.
-    fn each_shared(&self, document: &Document, mut each: impl FnMut(usize, f64)) {
+    /// Calls `each(id, is_concept, contribution)` for every term the offer shares with the need,
+    /// in id order: the one loop both [`TextQuery::relevance`] and [`TextQuery::explain`] sum.
+    fn each_shared(&self, document: &Document, mut each: impl FnMut(TermId, bool, f64)) {
         let length_part = self.length_part(document);
-        let (mut q, mut d) = (0, 0);
-        let terms = &document.terms;
-        while q < self.terms.len() && d < terms.len() {
-            let (query_id, weight, _) = self.terms[q];
-            let (document_id, frequency) = terms[d];
-            match query_id.cmp(&document_id) {
-                std::cmp::Ordering::Less => q += 1,
-                std::cmp::Ordering::Greater => d += 1,
-                std::cmp::Ordering::Equal => {
-                    let frequency = f64::from(frequency);
-                    each(q, weight * frequency / (frequency + length_part));
-                    q += 1;
-                    d += 1;
-                }
+        for &(id, frequency) in &document.terms {
+            // Terms newer than the query have no weight in it, and ids ascend: none after either.
+            let Some(&weight) = self.by_id.get(id as usize) else {
+                break;
+            };
+            if weight != 0.0 {
+                let frequency = f64::from(frequency);
+                each(id, weight < 0.0, weight.abs() * frequency / (frequency + length_part));
             }
         }
     }
@@ -483,7 +466,7 @@ mod tests {
         assert_ne!(before, after, "idf moved with the collection");
         assert_eq!(index.documents, 1);
         let empty = index.query(&read("", "", "en"));
-        assert!(empty.terms.is_empty());
+        assert!(empty.ids.is_empty());
         assert_eq!(empty.relevance(&documents[0]), 0.0);
         let unfiled = index.document("Cheaper remittances", "", &["en".to_string()]);
         assert!(
