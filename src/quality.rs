@@ -19,7 +19,7 @@ use crate::domain::{Need, Offer, ScoreComponent};
 use crate::hub::{Hub, HubError};
 use crate::matching::ScoreWeights;
 use crate::store::records;
-use crate::text::{Language, TextTerms};
+use crate::text::{Language, record_language};
 
 /// Candidates asked of `FindMatches` per need: all of them, in a set this size.
 const CANDIDATES: u32 = 100;
@@ -124,12 +124,12 @@ pub async fn judge(hub: &Hub, files: &[PathBuf]) -> Result<Vec<Judgement>, Quali
                 source,
             };
             let need: Need = hub.get_need(need_id).map_err(rank_error)?;
-            let language = text_language_of(&need.spec.title, &need.spec.description, &need.spec.languages);
+            let language = record_language(&need.spec.title, &need.spec.description, &need.spec.languages);
             let right = grades.iter().find(|(_, grade)| **grade == 2).map(|(id, _)| id.clone());
             let right_language = match &right {
                 Some(id) => {
                     let offer: Offer = hub.get_offer(id).map_err(rank_error)?;
-                    text_language_of(&offer.spec.title, &offer.spec.description, &offer.spec.languages)
+                    record_language(&offer.spec.title, &offer.spec.description, &offer.spec.languages)
                 }
                 None => None,
             };
@@ -173,10 +173,6 @@ pub async fn judge(hub: &Hub, files: &[PathBuf]) -> Result<Vec<Judgement>, Quali
         }
     }
     Ok(judgements)
-}
-
-fn text_language_of(title: &str, description: &str, languages: &[String]) -> Option<Language> {
-    TextTerms::read(title, description, languages).language
 }
 
 impl Judgement {

@@ -39,9 +39,9 @@ pub struct Term {
     pub key: String,
     /// Occurrences, title ones weighted by [`TITLE_WEIGHT`].
     pub frequency: f32,
-    /// How to show the term to a person, when asked for: the word as the text first wrote it, or
+    /// How to show the term to a person: the word as the text first wrote it (lower-cased), or
     /// the concept's name in the text's language.
-    pub words: Option<String>,
+    pub words: String,
     /// For a stem, the concepts found over one of its occurrences (shown instead of it).
     pub within: Vec<usize>,
 }
@@ -63,19 +63,19 @@ impl Term {
 }
 
 impl TextTerms {
-    /// The terms of a record's title and description; `languages` are the record's own.
-    pub fn read(title: &str, description: &str, languages: &[String]) -> TextTerms {
-        let mut terms = Terms::new(false);
-        let (language, length) = read_text(title, description, languages, &mut terms);
-        terms.into_text(language, length)
-    }
-
-    /// [`TextTerms::read`], keeping each term's words for explanations.
+    /// The terms of a record's title and description (`languages` are the record's own), with
+    /// each term's words for explanations.
     pub fn read_with_words(title: &str, description: &str, languages: &[String]) -> TextTerms {
-        let mut terms = Terms::new(true);
+        let mut terms = Terms::default();
         let (language, length) = read_text(title, description, languages, &mut terms);
         terms.into_text(language, length)
     }
+}
+
+/// The language a record's title and description are read in (see [`text_language`]): both
+/// parts at once, since a title alone is often too short to tell.
+pub fn record_language(title: &str, description: &str, languages: &[String]) -> Option<Language> {
+    text_language(&format!("{title}\n{description}"), languages)
 }
 
 /// Where a text's terms go as they are read: [`TextTerms`], or an offer's document in the index,
@@ -95,8 +95,7 @@ pub(crate) fn read_text(
     languages: &[String],
     sink: &mut impl TermSink,
 ) -> (Option<Language>, f32) {
-    // Detection reads both parts at once: a title alone is often too short to tell.
-    let language = text_language(&format!("{title}\n{description}"), languages);
+    let language = record_language(title, description, languages);
     let glossary = glossary();
     let mut length = 0.0;
     // A part's stems side by side in one buffer: a text has a hundred words, read at open for
@@ -130,21 +129,13 @@ fn is_negation(word: &str) -> bool {
 }
 
 /// A text's distinct terms as they are counted.
+#[derive(Default)]
 struct Terms {
     list: Vec<Term>,
     at: FxHashMap<String, usize>,
-    with_words: bool,
 }
 
 impl Terms {
-    fn new(with_words: bool) -> Terms {
-        Terms {
-            list: Vec::new(),
-            at: FxHashMap::default(),
-            with_words,
-        }
-    }
-
     /// Counts one occurrence of `key`; returns its position in the list.
     fn add(&mut self, key: &str, weight: f32, words: impl FnOnce() -> String) -> usize {
         let index = match self.at.get(key) {
@@ -153,7 +144,7 @@ impl Terms {
                 self.list.push(Term {
                     key: key.to_string(),
                     frequency: 0.0,
-                    words: self.with_words.then(words),
+                    words: words(),
                     within: Vec::new(),
                 });
                 self.at.insert(key.to_string(), self.list.len() - 1);
@@ -301,7 +292,7 @@ mod tests {
             "Queremos mejorar la identificación de víctimas en los pasos fronterizos.",
             &["es".to_string()],
         );
-        let english = TextTerms::read(
+        let english = TextTerms::read_with_words(
             "Victim identification for border guards",
             "A course on human trafficking.",
             &["en".to_string()],
@@ -319,11 +310,7 @@ mod tests {
             .filter(|c| concepts(&english).contains(c))
             .collect();
         assert!(shared.len() >= 2, "{shared:?}");
-        let title_word = spanish
-            .terms
-            .iter()
-            .find(|t| t.words.as_deref() == Some("trata"))
-            .unwrap();
+        let title_word = spanish.terms.iter().find(|t| t.words == "trata").unwrap();
         assert_eq!(title_word.frequency, TITLE_WEIGHT);
         assert!(!title_word.within.is_empty(), "a stem inside a concept knows it");
     }

@@ -195,7 +195,7 @@ impl TextIndex {
             .iter()
             .map(|(_, _, position)| {
                 let term = &text.terms[*position];
-                let words = term.words.clone().unwrap_or_else(|| term.key.clone());
+                let words = term.words.clone();
                 (words, term.within.iter().filter_map(|p| place_of(*p)).collect())
             })
             .collect();
