@@ -7,6 +7,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use capacity_hub::text::glossary::Concept;
+use capacity_hub::text::{Language, glossary};
 use common::*;
 use prost_types::FieldMask;
 
@@ -16,66 +18,27 @@ const TEXT: &str = "text_relevance";
 /// Its detail when the offer shares no informative word with the need.
 const NO_TELLING_WORDS: &str = "shares no telling words with the need";
 
-// ---- the glossary, as written in data/glossary.tsv --------------------------------------------
+// ---- the glossary compiled into the hub (data/glossary.tsv) -----------------------------------
 
-/// One concept line of the glossary: `concept, objectives, en, fr, es, ar, ru`.
-#[derive(Debug, Clone)]
-struct GlossaryLine {
-    concept: String,
-    en: Vec<String>,
-    fr: Vec<String>,
-    es: Vec<String>,
-}
-
-fn glossary() -> Vec<GlossaryLine> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/glossary.tsv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let terms = |cell: Option<&str>| -> Vec<String> {
-        cell.unwrap_or("")
-            .split('|')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect()
-    };
-    text.lines()
-        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
-        .map(|line| {
-            let cells: Vec<&str> = line.split('\t').collect();
-            GlossaryLine {
-                concept: cells[0].trim().to_string(),
-                en: terms(cells.get(2).copied()),
-                fr: terms(cells.get(3).copied()),
-                es: terms(cells.get(4).copied()),
-            }
-        })
-        .collect()
-}
-
-/// The glossary line whose English terms include `en` (case-insensitive). The test's texts are
-/// written with the glossary's terms; this fails early, saying so, if the glossary changed.
+/// The glossary's concept whose English terms include `en` (case-insensitive). The test's texts
+/// are written with the glossary's terms; this fails early, saying so, if the glossary changed.
 #[track_caller]
-fn concept_named(lines: &[GlossaryLine], en: &str) -> GlossaryLine {
-    lines
+fn concept_named(en: &str) -> &'static Concept {
+    glossary()
+        .concepts()
         .iter()
-        .find(|line| line.en.iter().any(|t| t.eq_ignore_ascii_case(en)))
-        .cloned()
+        .find(|c| c.terms(Language::English).iter().any(|t| t.eq_ignore_ascii_case(en)))
         .unwrap_or_else(|| panic!("data/glossary.tsv has no concept with the English term {en:?}"))
 }
 
-/// Asserts that a concept has `term` among its terms in `cell` (fr or es).
+/// Asserts that a concept has `term` among its terms in `language`.
 #[track_caller]
-fn assert_has_term(line: &GlossaryLine, language: &str, term: &str) {
-    let cell = match language {
-        "fr" => &line.fr,
-        "es" => &line.es,
-        "en" => &line.en,
-        other => panic!("no column {other}"),
-    };
+fn assert_has_term(concept: &Concept, language: Language, term: &str) {
+    let terms = concept.terms(language);
     assert!(
-        cell.iter().any(|t| t.to_lowercase() == term.to_lowercase()),
-        "the glossary's concept {} has no {language} term {term:?}: {cell:?}",
-        line.concept
+        terms.iter().any(|t| t.to_lowercase() == term.to_lowercase()),
+        "the glossary's concept {} has no {language} term {term:?}: {terms:?}",
+        concept.id
     );
 }
 
@@ -231,11 +194,10 @@ fn assert_tie_on_everything_but_text(candidates: &[MatchCandidate]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spanish_need_finds_the_english_offer_on_its_topic_first() {
-    let lines = glossary();
-    let trafficking = concept_named(&lines, "human trafficking");
-    assert_has_term(&trafficking, "es", "trata de personas");
-    let identification = concept_named(&lines, "victim identification");
-    assert_has_term(&identification, "es", "identificación de víctimas");
+    let trafficking = concept_named("human trafficking");
+    assert_has_term(trafficking, Language::Spanish, "trata de personas");
+    let identification = concept_named("victim identification");
+    assert_has_term(identification, Language::Spanish, "identificación de víctimas");
 
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(dir.path()).await;
@@ -344,10 +306,9 @@ async fn a_spanish_need_finds_the_english_offer_on_its_topic_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_french_need_s_explanation_names_the_shared_concept() {
-    let lines = glossary();
-    let trafficking = concept_named(&lines, "human trafficking");
-    assert_has_term(&trafficking, "fr", "traite des personnes");
-    let french_name = trafficking.fr[0].clone();
+    let trafficking = concept_named("human trafficking");
+    assert_has_term(trafficking, Language::French, "traite des personnes");
+    let french_name = trafficking.name(Language::French).to_string();
 
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(dir.path()).await;
@@ -395,7 +356,7 @@ async fn a_french_need_s_explanation_names_the_shared_concept() {
         detail.contains(&french_name),
         "the detail names the shared concept in French, {french_name:?}: {detail:?}"
     );
-    for english in &trafficking.en {
+    for english in trafficking.terms(Language::English) {
         assert!(
             !detail.contains(english.as_str()),
             "the detail names the concept in English ({english:?}) for a French need: {detail:?}"
