@@ -26,6 +26,10 @@
 //! temporary directory. Without the `--bench` flag that `cargo bench` passes (as under
 //! `cargo test --benches`) it is a smoke test: 1 s per workload, no warm-up.
 
+/// The server's allocator (see `src/main.rs`), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::error::Error;
 use std::fmt;

@@ -18,6 +18,10 @@
 //! The scenarios only read the world, except `commit-allocation`, which proposes matches. BENCHMARKS.md holds the
 //! figures measured on the project's machines.
 
+/// The server's allocator (see `src/main.rs`), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;

@@ -499,6 +499,27 @@ impl Proximity<'_> {
         self.best_reach
     }
 
+    /// An upper bound on [`Proximity::trust_to`] for `actor_id`, found without looking for its
+    /// path: its one- or two-hop reach, or a third hop from the best two-hop reach of any node
+    /// over its strongest partnership. Ranking tightens a candidate's bound with it before
+    /// scoring the candidate exactly.
+    pub fn trust_bound(&self, actor_id: &str) -> f64 {
+        let (Some(source), Some(&target)) = (self.source, self.graph.nodes.get(actor_id)) else {
+            return 0.0;
+        };
+        if target == source {
+            return 0.0;
+        }
+        let at_target = self.reach(target);
+        // Partnerships come highest trust first.
+        let strongest = self
+            .graph
+            .adjacent(target)
+            .first()
+            .map_or(0.0, |adjacent| adjacent.trust);
+        at_target.one.max(at_target.two).max(self.best_two * strongest)
+    }
+
     /// The trust of [`Proximity::trust_path`]'s path, without naming it: what ranking needs.
     pub fn trust_to(&self, actor_id: &str) -> Option<f64> {
         self.best_route(actor_id).map(|route| route.trust)
@@ -654,7 +675,8 @@ mod tests {
     proptest::proptest! {
         /// On random graphs, some edges added one by one (sorted into place) and the rest in
         /// bulk (sorted at the end), the search with its early stop finds the best trust there
-        /// is within three hops, along a path of at most three hops whose trusts multiply to it.
+        /// is within three hops, along a path of at most three hops whose trusts multiply to it;
+        /// ranking's bound on that trust is never below it.
         #[test]
         fn trust_paths_equal_an_exhaustive_search(
             edges in proptest::collection::vec((0..9usize, 0..9usize, 1..=100u32), 0..28),
@@ -685,6 +707,8 @@ mod tests {
                     let found = proximity.trust_path(&to);
                     let trust = found.as_ref().map_or(0.0, TrustPath::trust);
                     proptest::prop_assert!((trust - expected).abs() < 1e-12, "{from} -> {to}: {trust} vs {expected}");
+                    let bound = proximity.trust_bound(&to);
+                    proptest::prop_assert!(bound + 1e-12 >= trust, "{from} -> {to}: bound {bound} < {trust}");
                     if let Some(path) = found {
                         proptest::prop_assert!(path.hops.len() <= MAX_HOPS);
                         let product: f64 = path.hops.iter().map(|hop| hop.trust).product();

@@ -14,6 +14,7 @@
 //! filed or taken out, so text relevance always reflects the offers as they are.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -21,20 +22,30 @@ use rustc_hash::FxHashMap;
 use crate::domain::{Actor, Need, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Store, StoreError, TreeName, WriteSet, records};
-use crate::text::{Document, TextIndex, TextMatch, TextQuery, TextTerms};
+use crate::text::{Document, TermCount, TextIndex, TextMatch, TextQuery, TextTerms};
 
 /// Available offers by objective, and every actor.
 #[derive(Debug, Default)]
 pub(super) struct Catalogue {
     /// The available offers (active, with capacity left) of each objective, by record number
-    /// ascending. Entries sit side by side, so a query's prefilter reads memory in order.
-    by_objective: HashMap<Objective, Vec<Entry>>,
+    /// ascending, with their terms. Entries sit side by side, and so do their terms, so a
+    /// query's prefilter and its text relevance read memory in order.
+    by_objective: HashMap<Objective, Shelf>,
     /// Every actor, by id (FxHash: ranking looks up every provider it scores exactly).
     actors: FxHashMap<String, Arc<Actor>>,
     /// The available offers' words: vocabulary and counts.
     text: TextIndex,
-    /// Each available offer's terms, by record number.
-    documents: FxHashMap<u64, Arc<Document>>,
+}
+
+/// One objective's available offers, and their terms in one buffer.
+#[derive(Debug, Default)]
+struct Shelf {
+    entries: Vec<Entry>,
+    /// The entries' terms, each entry's in one range. An offer filed later (one edited, say)
+    /// has its terms appended; taken out, it leaves them unused until the shelf is tidied.
+    terms: Vec<TermCount>,
+    /// Terms no entry uses any more.
+    unused: usize,
 }
 
 /// One available offer under one of its objectives.
@@ -45,7 +56,7 @@ struct Entry {
     provider: u64,
     key: OfferKey,
     offer: Arc<Offer>,
-    document: Arc<Document>,
+    document: Document<Range<u32>>,
 }
 
 /// A candidate offer of a query.
@@ -59,7 +70,7 @@ pub(super) struct Candidate<'a> {
     /// The offer's key, for the score bound.
     pub(super) key: &'a OfferKey,
     /// The offer's terms, for its text relevance.
-    pub(super) document: &'a Document,
+    pub(super) document: Document<&'a [TermCount]>,
 }
 
 /// The records an applied change touched that the catalogue mirrors, taken from its write set
@@ -130,30 +141,36 @@ impl Catalogue {
         };
         let key = OfferKey::of(&offer);
         let spec = &offer.spec;
-        let document = Arc::new(self.text.add(&spec.title, &spec.description, &spec.languages));
-        self.documents.insert(number, Arc::clone(&document));
+        let document = self.text.add(&spec.title, &spec.description, &spec.languages);
         let offer = Arc::new(offer);
         for theme in &offer.spec.themes {
-            let entries = self.by_objective.entry(*theme).or_default();
-            let at = entries.partition_point(|entry| entry.number < number);
+            let shelf = self.by_objective.entry(*theme).or_default();
+            let at = shelf.entries.partition_point(|entry| entry.number < number);
             let entry = Entry {
                 number,
                 provider,
                 key,
                 offer: Arc::clone(&offer),
-                document: Arc::clone(&document),
+                document: document.shelve(&mut shelf.terms),
             };
-            entries.insert(at, entry);
+            shelf.entries.insert(at, entry);
         }
     }
 
     fn remove_offer(&mut self, number: u64) {
-        if let Some(document) = self.documents.remove(&number) {
-            self.text.remove(&document);
-        }
-        for entries in self.by_objective.values_mut() {
-            if let Ok(at) = entries.binary_search_by_key(&number, |entry| entry.number) {
-                entries.remove(at);
+        let mut counted = false;
+        for shelf in self.by_objective.values_mut() {
+            let Ok(at) = shelf.entries.binary_search_by_key(&number, |entry| entry.number) else {
+                continue;
+            };
+            let entry = shelf.entries.remove(at);
+            if !counted {
+                self.text.remove(entry.document.on(&shelf.terms));
+                counted = true;
+            }
+            shelf.unused += entry.document.shelved_terms();
+            if shelf.unused * 2 > shelf.terms.len() {
+                shelf.tidy();
             }
         }
     }
@@ -170,19 +187,20 @@ impl Catalogue {
         let themes = &need.spec.themes;
         themes.iter().enumerate().flat_map(move |(position, theme)| {
             let earlier = &themes[..position];
-            self.by_objective
-                .get(theme)
+            let shelf = self.by_objective.get(theme);
+            let terms = shelf.map_or(&[][..], |shelf| &shelf.terms[..]);
+            shelf
                 .into_iter()
-                .flatten()
+                .flat_map(|shelf| &shelf.entries)
                 .filter(move |entry| entry.key.serves(need_key) && Some(entry.provider) != requester)
                 // An offer sharing several of the themes is yielded under the first of them.
                 .filter(move |entry| !entry.key.has_any_theme(earlier))
-                .map(|entry| Candidate {
+                .map(move |entry| Candidate {
                     number: entry.number,
                     provider: entry.provider,
                     offer: &entry.offer,
                     key: &entry.key,
-                    document: &entry.document,
+                    document: entry.document.on(terms),
                 })
         })
     }
@@ -206,14 +224,22 @@ impl Catalogue {
     /// How an offer's words answer a need's, with the words they share. An offer no longer
     /// filed (taken since it was ranked) is read afresh.
     pub(super) fn text_match(&self, query: &TextQuery, offer: &Offer) -> TextMatch {
-        let filed = records::id_number::<Offer>(&offer.id)
-            .ok()
-            .and_then(|number| self.documents.get(&number));
+        let filed = records::id_number::<Offer>(&offer.id).ok().and_then(|number| {
+            offer.spec.themes.iter().find_map(|theme| {
+                let shelf = self.by_objective.get(theme)?;
+                let at = shelf.entries.binary_search_by_key(&number, |entry| entry.number).ok()?;
+                Some(shelf.entries[at].document.on(&shelf.terms))
+            })
+        });
         match filed {
             Some(document) => query.explain(document),
             None => {
                 let spec = &offer.spec;
-                query.explain(&self.text.document(&spec.title, &spec.description, &spec.languages))
+                query.explain(
+                    self.text
+                        .document(&spec.title, &spec.description, &spec.languages)
+                        .view(),
+                )
             }
         }
     }
@@ -221,5 +247,119 @@ impl Catalogue {
     /// The actor with this id.
     pub(super) fn actor(&self, id: &str) -> Option<&Arc<Actor>> {
         self.actors.get(id)
+    }
+}
+
+impl Shelf {
+    /// Moves the entries' terms together, in the entries' order, leaving out unused ones.
+    fn tidy(&mut self) {
+        let mut terms = Vec::with_capacity(self.terms.len() - self.unused);
+        for entry in &mut self.entries {
+            entry.document = entry.document.on(&self.terms).shelve(&mut terms);
+        }
+        self.terms = terms;
+        self.unused = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Coverage, DateWindow, Modality, OfferSpec, OfferStatus};
+
+    fn offer(number: u64, themes: &[u32], description: &str) -> Offer {
+        Offer {
+            id: records::format_id("offer", number),
+            provider_id: "actor-1".into(),
+            spec: OfferSpec {
+                title: format!("Offer {number}"),
+                description: description.into(),
+                themes: themes.iter().map(|&n| Objective::new(n).unwrap()).collect(),
+                modalities: vec![Modality::Training],
+                levels: Vec::new(),
+                coverage: Coverage {
+                    countries: Vec::new(),
+                    areas: Vec::new(),
+                    worldwide: true,
+                },
+                languages: vec!["en".into()],
+                capacity: 1,
+                funding_usd: None,
+                window: DateWindow::default(),
+            },
+            remaining_capacity: 1,
+            status: OfferStatus::Active,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// Every filed offer's terms on its shelves, as the catalogue reads them for ranking, equal
+    /// its terms read afresh against the same vocabulary.
+    fn assert_shelves_hold_each_offer_s_terms(catalogue: &Catalogue, offers: &[&Offer]) {
+        for offer in offers {
+            let number = records::id_number::<Offer>(&offer.id).unwrap();
+            let spec = &offer.spec;
+            let fresh = catalogue.text.document(&spec.title, &spec.description, &spec.languages);
+            for theme in &spec.themes {
+                let shelf = &catalogue.by_objective[theme];
+                let at = shelf.entries.binary_search_by_key(&number, |e| e.number).unwrap();
+                assert_eq!(
+                    shelf.entries[at].document.on(&shelf.terms),
+                    fresh.view(),
+                    "{}",
+                    offer.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shelves_keep_each_offer_s_terms_through_edits_and_tidying() {
+        let mut catalogue = Catalogue::default();
+        let texts = [
+            "border guards and victim identification",
+            "remittances for diaspora",
+            "shelters",
+        ];
+        let mut offers: Vec<Offer> = (1..=12)
+            .map(|number| offer(number, &[10, 1 + number as u32 % 3], texts[number as usize % 3]))
+            .collect();
+        for offer in &offers {
+            catalogue.put_offer(records::id_number::<Offer>(&offer.id).unwrap(), offer.clone());
+        }
+        // Edits re-file offers (their terms appended), and take enough out to tidy the shelves.
+        for offer in offers.iter_mut().take(8) {
+            offer.spec.description = "trafficking in persons at border crossings".into();
+            let number = records::id_number::<Offer>(&offer.id).unwrap();
+            catalogue.remove_offer(number);
+            catalogue.put_offer(number, offer.clone());
+        }
+        let shelf = &catalogue.by_objective[&Objective::new(10).unwrap()];
+        let used: usize = shelf.entries.iter().map(|e| e.document.shelved_terms()).sum();
+        assert_eq!(
+            used + shelf.unused,
+            shelf.terms.len(),
+            "every term is used or counted unused"
+        );
+        assert!(shelf.unused * 2 <= shelf.terms.len(), "a shelf half unused is tidied");
+        let numbers: Vec<u64> = shelf.entries.iter().map(|e| e.number).collect();
+        assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]), "{numbers:?}");
+        assert_shelves_hold_each_offer_s_terms(&catalogue, &offers.iter().collect::<Vec<_>>());
+        catalogue.remove_offer(1);
+        let left: Vec<&Offer> = offers[1..].iter().collect();
+        assert_shelves_hold_each_offer_s_terms(&catalogue, &left);
+        // The counts are those of a catalogue that only ever held the offers left: an offer on
+        // two shelves is counted out once.
+        let mut fresh = Catalogue::default();
+        for offer in &left {
+            fresh.put_offer(records::id_number::<Offer>(&offer.id).unwrap(), Offer::clone(offer));
+        }
+        let need = TextTerms::read_with_words("Border guards", "victim identification and trafficking", &["en".into()]);
+        let (edited, built) = (catalogue.text.query(&need), fresh.text.query(&need));
+        for offer in &left {
+            let (a, b) = (catalogue.text_match(&edited, offer), fresh.text_match(&built, offer));
+            assert!((a.relevance - b.relevance).abs() < 1e-9, "{}: {a:?} {b:?}", offer.id);
+        }
     }
 }

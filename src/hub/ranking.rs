@@ -2,11 +2,14 @@
 //!
 //! Ranking reads the in-memory catalogue: the objective index and the offers' keys leave the
 //! offers that pass the hard filters, and each key bounds its offer's score from above (see
-//! [`crate::matching::keys`]), with the offer's text relevance computed exactly (one look-up of
-//! each offer term in the need's weights; at tier L most of a query's time, see BENCHMARKS.md).
-//! Offers are then scored exactly, with their records and the
-//! requester's trust paths, in order of that bound; once `keep` exact scores beat the next
-//! bound, no offer left can enter the result. Every returned score is the exact score.
+//! [`crate::matching::keys`]), with the offer's text relevance computed exactly (one test of a
+//! small bit set per offer term, over terms the catalogue keeps side by side) and the
+//! requester's best trust to anyone standing for the provider's. Candidates wait in a heap by
+//! bound. The one on top has its bound tightened with its provider's own trust bound (a few
+//! look-ups in the graph, so only for candidates that get this far) and goes back if another
+//! now bounds higher; else it is scored exactly, with its record and the requester's trust
+//! path. Once `keep` exact scores beat the highest bound left, no offer left can enter the
+//! result. Every returned score is the exact score.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -20,7 +23,7 @@ use super::{Hub, HubError, MatchCandidate};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{Actor, Match, MatchStatus, Need, Offer};
 use crate::graph::{PartnershipGraph, Proximity};
-use crate::matching::keys::NeedKey;
+use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, PairContext, TrackRecord};
 use crate::store::TreeName;
 use crate::text::TextQuery;
@@ -50,6 +53,9 @@ pub(super) struct RankingView<'h> {
 /// provide hundreds of offers.
 struct ProviderContext<'a> {
     track_record: TrackRecord,
+    /// At least the trust of the provider's best path from the requester, once a candidate of
+    /// the provider reaches the top of the heap.
+    trust_bound: Option<f64>,
     /// The provider's languages and the best path's trust, once an offer of the provider is
     /// scored exactly.
     found: Option<(&'a [String], f64)>,
@@ -60,10 +66,37 @@ struct Unranked<'a> {
     number: u64,
     provider: u64,
     offer: &'a Arc<Offer>,
+    key: &'a OfferKey,
     /// Highest score the offer can have.
     bound: f64,
+    /// Whether `bound` counts the provider's own trust bound rather than the requester's best
+    /// trust to anyone.
+    tight: bool,
     /// The offer's text relevance, exact.
     text: f64,
+}
+
+/// Orders candidates by their bound, for the heap ranking pops them from.
+struct HighestBound<'a>(Unranked<'a>);
+
+impl PartialEq for HighestBound<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for HighestBound<'_> {}
+
+impl PartialOrd for HighestBound<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for HighestBound<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.bound.total_cmp(&other.0.bound)
+    }
 }
 
 impl RankingView<'_> {
@@ -116,11 +149,12 @@ impl Hub {
         }
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
         let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
-        let unranked = self.bounded_candidates(need, text, view, &track_records, &mut providers);
+        let need_key = NeedKey::of(need);
+        let mut unranked = self.bounded_candidates(need, &need_key, text, view, &track_records, &mut providers);
         let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
-        for candidate in unranked {
+        while let Some(HighestBound(mut candidate)) = unranked.pop() {
             if let Some(keep) = keep
                 && best.len() == keep
                 && best
@@ -135,6 +169,24 @@ impl Hub {
             let Some(context) = providers.get_mut(&candidate.provider) else {
                 continue;
             };
+            if !candidate.tight {
+                // Tightened only at the top of the heap: finding a provider's trust bound costs
+                // look-ups in the graph, and most candidates never get this far.
+                let id = candidate.offer.provider_id.as_str();
+                let trust_bound = *context
+                    .trust_bound
+                    .get_or_insert_with(|| view.proximity.trust_bound(id));
+                let record = context.track_record;
+                let bound = candidate
+                    .key
+                    .score_bound(&need_key, trust_bound, record, candidate.text, &self.weights);
+                candidate.bound = bound + BOUND_SLACK;
+                candidate.tight = true;
+                if unranked.peek().is_some_and(|next| next.0.bound > candidate.bound) {
+                    unranked.push(HighestBound(candidate));
+                    continue;
+                }
+            }
             let score = self.exact_score(need, &candidate, context, view);
             best.push(Reverse(score.to_bits()));
             if keep.is_some_and(|keep| best.len() > keep) {
@@ -153,44 +205,47 @@ impl Hub {
     }
 
     /// Every offer that passes the need's hard filters with the bound of its score, highest
-    /// bound first; each provider's context is filed in `providers`.
+    /// bound on top; each provider's context is filed in `providers`. A heap, not a sorted list:
+    /// thousands of candidates pass at tier L, and pruning takes only the first few hundred.
     fn bounded_candidates<'v>(
         &self,
         need: &'v Need,
+        need_key: &NeedKey,
         text: &TextQuery,
         view: &'v RankingView<'_>,
         track_records: &FxHashMap<String, TrackRecord>,
         providers: &mut FxHashMap<u64, ProviderContext<'v>>,
-    ) -> Vec<Unranked<'v>> {
-        let need_key = NeedKey::of(need);
+    ) -> BinaryHeap<HighestBound<'v>> {
         let trust_bound = view.proximity.max_trust();
-        let mut unranked: Vec<Unranked<'_>> = view
+        let unranked: Vec<HighestBound<'_>> = view
             .catalogue
-            .candidates_for(need, &need_key)
+            .candidates_for(need, need_key)
             .map(|candidate| {
                 let context = providers.entry(candidate.provider).or_insert_with(|| ProviderContext {
                     track_record: track_records
                         .get(&candidate.offer.provider_id)
                         .copied()
                         .unwrap_or_default(),
+                    trust_bound: None,
                     found: None,
                 });
                 let relevance = text.relevance(candidate.document);
                 let bound =
                     candidate
                         .key
-                        .score_bound(&need_key, trust_bound, context.track_record, relevance, &self.weights);
-                Unranked {
+                        .score_bound(need_key, trust_bound, context.track_record, relevance, &self.weights);
+                HighestBound(Unranked {
                     number: candidate.number,
                     provider: candidate.provider,
                     offer: candidate.offer,
+                    key: candidate.key,
                     bound: bound + BOUND_SLACK,
+                    tight: false,
                     text: relevance,
-                }
+                })
             })
             .collect();
-        unranked.sort_by(|a, b| b.bound.total_cmp(&a.bound));
-        unranked
+        BinaryHeap::from(unranked)
     }
 
     /// The offer's score, with its provider's languages and trust path looked up once.

@@ -5,6 +5,7 @@
 //! characters (as Lucene's CJK analyser does); no segmenter or Chinese glossary terms yet.
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use rust_stemmers::Stemmer;
 use rustc_hash::FxHashMap;
@@ -12,7 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use super::glossary::glossary;
-use super::language::{Language, NEGATIONS, Script, is_stop_word, text_language};
+use super::language::{Language, NEGATIONS, Script, is_stop_word, words_language};
 
 /// A title word counts as much as this many description words: titles say what a record is about.
 pub const TITLE_WEIGHT: f32 = 2.0;
@@ -72,10 +73,59 @@ impl TextTerms {
     }
 }
 
-/// The language a record's title and description are read in (see [`text_language`]): both
+/// The language a record's title and description are read in (see [`text_language`](crate::text::text_language)): both
 /// parts at once, since a title alone is often too short to tell.
 pub fn record_language(title: &str, description: &str, languages: &[String]) -> Option<Language> {
-    text_language(&format!("{title}\n{description}"), languages)
+    let mut words = Words::default();
+    words.split(title);
+    words.split(description);
+    words.language(languages, || format!("{title}\n{description}"))
+}
+
+/// A text's words, each lower-cased once into one buffer: language detection, stop words and
+/// stems all read the lower-cased word, and a text is read at open for every offer.
+#[derive(Default)]
+pub(crate) struct Words<'t> {
+    lower: String,
+    /// Each word: its range in `lower`, and the word as written.
+    spans: Vec<(Range<usize>, &'t str)>,
+}
+
+impl<'t> Words<'t> {
+    /// Appends the words of `text`: runs of letters and digits.
+    pub(crate) fn split(&mut self, text: &'t str) {
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+        {
+            let start = self.lower.len();
+            if word.is_ascii() {
+                self.lower.push_str(word);
+                self.lower[start..].make_ascii_lowercase();
+            } else {
+                self.lower.extend(word.chars().flat_map(char::to_lowercase));
+            }
+            self.spans.push((start..self.lower.len(), word));
+        }
+    }
+
+    /// Each word lower-cased, with the word as written.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'t str)> + Clone + '_ {
+        self.spans
+            .iter()
+            .map(|(range, word)| (&self.lower[range.clone()], *word))
+    }
+
+    /// The number of words.
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The language of these words (see [`text_language`](crate::text::text_language)); `text` gives them as written, for
+    /// the rare guess that needs whatlang.
+    pub(crate) fn language(&self, named: &[String], text: impl FnOnce() -> String) -> Option<Language> {
+        words_language(self.iter().map(|(lower, _)| lower), named, text)
+    }
 }
 
 /// Where a text's terms go as they are read: [`TextTerms`], or an offer's document in the index,
@@ -95,17 +145,23 @@ pub(crate) fn read_text(
     languages: &[String],
     sink: &mut impl TermSink,
 ) -> (Option<Language>, f32) {
-    let language = record_language(title, description, languages);
+    let mut words = Words::default();
+    words.split(title);
+    let title_words = words.len();
+    words.split(description);
+    let language = words.language(languages, || format!("{title}\n{description}"));
     let glossary = glossary();
     let mut length = 0.0;
     // A part's stems side by side in one buffer: a text has a hundred words, read at open for
     // every offer, and one allocation per word would cost more than the stemming.
     let mut buffer = String::new();
-    let mut stems: Vec<(std::ops::Range<usize>, Option<usize>)> = Vec::new();
-    for (text, weight) in [(title, TITLE_WEIGHT), (description, 1.0)] {
+    let mut stems: Vec<(Range<usize>, Option<usize>)> = Vec::new();
+    let parts = [(0..title_words, TITLE_WEIGHT), (title_words..words.len(), 1.0)];
+    for (part, weight) in parts {
         buffer.clear();
         stems.clear();
-        for_each_stem(text, language, |stem, word| {
+        let part_words = words.iter().skip(part.start).take(part.len());
+        stem_words(part_words, language, |stem, word| {
             let start = buffer.len();
             buffer.push_str(stem);
             let range = start..buffer.len();
@@ -189,34 +245,39 @@ thread_local! {
 
 /// Calls `each(stem, word)` for every word of `text` that counts, in order: `stem` folded and
 /// stemmed in `language`, `word` as written.
-pub fn for_each_stem<'t>(text: &'t str, language: Option<Language>, mut each: impl FnMut(&str, &'t str)) {
-    let mut lower = String::new();
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-    {
+pub fn for_each_stem<'t>(text: &'t str, language: Option<Language>, each: impl FnMut(&str, &'t str)) {
+    let mut words = Words::default();
+    words.split(text);
+    stem_words(words.iter(), language, each);
+}
+
+/// [`for_each_stem`] over words already split and lower-cased: `(lower-cased, as written)`.
+fn stem_words<'w, 't>(
+    words: impl Iterator<Item = (&'w str, &'t str)>,
+    language: Option<Language>,
+    mut each: impl FnMut(&str, &'t str),
+) {
+    for (lower, word) in words {
         if word.chars().next().and_then(Script::of) == Some(Script::Han) {
             for_each_pair(word, &mut each);
             continue;
         }
-        lower.clear();
-        lower.extend(word.chars().flat_map(char::to_lowercase));
-        let counts = lower.chars().nth(1).is_some() && !lower.chars().all(|c| c.is_ascii_digit());
-        if !counts || language.is_some_and(|language| is_stop_word(&lower, language)) {
+        let counts = lower.chars().nth(1).is_some() && !lower.bytes().all(|b| b.is_ascii_digit());
+        if !counts || language.is_some_and(|language| is_stop_word(lower, language)) {
             continue;
         }
         STEMS.with_borrow_mut(|memo| {
             let memo = &mut memo[language.map_or(Language::ALL.len(), Language::index)];
-            if let Some(stem) = memo.get(lower.as_str()) {
+            if let Some(stem) = memo.get(lower) {
                 each(stem, word);
                 return;
             }
             if memo.len() >= MEMO_LIMIT {
                 memo.clear();
             }
-            let stem = stem_of(&lower, language);
+            let stem = stem_of(lower, language);
             each(&stem, word);
-            memo.insert(lower.as_str().into(), stem.into_boxed_str());
+            memo.insert(lower.into(), stem.into_boxed_str());
         });
     }
 }

@@ -68,24 +68,22 @@ struct Entry {
     concept: usize,
 }
 
-/// Every concept, and per language its terms filed by their first stem, or by their first two
-/// joined by a space: a stem such as "migrant" begins dozens of terms, and a text's every word is
-/// looked up.
+/// Every concept, and per language its terms filed by their first stem, then (for terms of
+/// several words) by their second: a stem such as "migrant" begins dozens of terms, and a text's
+/// every word is looked up, so a word that begins no term costs one look-up.
 #[derive(Debug)]
 pub struct Glossary {
     concepts: Vec<Concept>,
-    by_opening: Vec<FxHashMap<String, Vec<Entry>>>,
+    by_opening: Vec<FxHashMap<Box<str>, Opening>>,
 }
 
-/// The key a term is filed under: its first stem, or its first two joined by a space.
-fn opening(stems: &[impl AsRef<str>], into: &mut String) {
-    into.clear();
-    for (at, stem) in stems.iter().take(2).enumerate() {
-        if at > 0 {
-            into.push(' ');
-        }
-        into.push_str(stem.as_ref());
-    }
+/// The terms that begin with one stem.
+#[derive(Debug, Clone, Default)]
+struct Opening {
+    /// Terms of that one stem.
+    alone: Vec<Entry>,
+    /// Longer terms, by their second stem.
+    by_second: FxHashMap<Box<str>, Vec<Entry>>,
 }
 
 static COMPILED: LazyLock<Glossary> = LazyLock::new(|| {
@@ -147,9 +145,13 @@ impl Glossary {
                     if stems.is_empty() {
                         continue;
                     }
-                    let mut key = String::new();
-                    opening(&stems, &mut key);
-                    let filed = glossary.by_opening[language.index()].entry(key).or_default();
+                    let opening = glossary.by_opening[language.index()]
+                        .entry(stems[0].as_str().into())
+                        .or_default();
+                    let filed = match stems.get(1) {
+                        None => &mut opening.alone,
+                        Some(second) => opening.by_second.entry(second.as_str().into()).or_default(),
+                    };
                     if !filed
                         .iter()
                         .any(|entry| entry.stems == stems && entry.concept == concept)
@@ -179,17 +181,17 @@ impl Glossary {
     pub fn concepts_in(&self, language: Language, stems: &[&str], mut found: impl FnMut(usize, Range<usize>)) {
         let filed = &self.by_opening[language.index()];
         let mut here: Vec<usize> = Vec::new();
-        let mut key = String::new();
         for start in 0..stems.len() {
-            here.clear();
-            let single = filed.get(stems[start]).into_iter().flatten();
-            let entries = if start + 1 < stems.len() {
-                opening(&stems[start..], &mut key);
-                single.chain(filed.get(key.as_str()).into_iter().flatten())
-            } else {
-                single.chain(None.into_iter().flatten())
+            let Some(opening) = filed.get(stems[start]) else {
+                continue;
             };
-            for entry in entries {
+            here.clear();
+            let longer = stems
+                .get(start + 1)
+                .and_then(|second| opening.by_second.get(*second))
+                .into_iter()
+                .flatten();
+            for entry in opening.alone.iter().chain(longer) {
                 let end = start + entry.stems.len();
                 let matches = stems
                     .get(start..end)

@@ -6,6 +6,8 @@ use rustc_hash::FxHashMap;
 
 use rust_stemmers::Algorithm;
 
+use super::analysis::Words;
+
 /// A language whose texts the hub analyses with its own stop words and stemmer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Language {
@@ -161,10 +163,22 @@ const DECISIVE_STOP_WORDS: usize = 3;
 /// hub does not read): such a text is still compared word for word, without stemming. Never a
 /// default language.
 pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
-    let script = dominant_script(text);
+    let mut words = Words::default();
+    words.split(text);
+    words.language(named, || text.to_string())
+}
+
+/// [`text_language`] of a text's words, lower-cased; `text` gives the text as written, called
+/// only when whatlang must guess.
+pub(crate) fn words_language<'w>(
+    words: impl Iterator<Item = &'w str> + Clone,
+    named: &[String],
+    text: impl FnOnce() -> String,
+) -> Option<Language> {
+    let script = dominant_script(words.clone());
     let of_script = |language: &Language| script.is_none_or(|script| language.script() == script);
     let readable: Vec<Language> = Language::ALL.into_iter().filter(of_script).collect();
-    if let Some(shown) = by_stop_words(text, &readable) {
+    if let Some(shown) = by_stop_words(words, &readable) {
         return Some(shown);
     }
     if let [only] = named {
@@ -188,18 +202,18 @@ pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
 }
 
 /// The only candidate, or whatlang's guess among several.
-fn among(text: &str, candidates: &[Language]) -> Option<Language> {
+fn among(text: impl FnOnce() -> String, candidates: &[Language]) -> Option<Language> {
     match candidates {
         [] => None,
         [only] => Some(*only),
-        _ => by_whatlang(text, candidates),
+        _ => by_whatlang(&text(), candidates),
     }
 }
 
-/// The script most of the text's letters are in.
-fn dominant_script(text: &str) -> Option<Script> {
+/// The script most of the words' letters are in.
+fn dominant_script<'w>(words: impl Iterator<Item = &'w str>) -> Option<Script> {
     let mut counts = [0usize; 4];
-    for letter in text.chars().filter_map(Script::of) {
+    for letter in words.flat_map(str::chars).filter_map(Script::of) {
         counts[letter as usize] += 1;
     }
     let (at, count) = counts.iter().enumerate().max_by_key(|(_, count)| **count)?;
@@ -207,14 +221,11 @@ fn dominant_script(text: &str) -> Option<Script> {
     (*count > 0).then(|| scripts[at])
 }
 
-/// The candidate whose stop words the text uses clearly more than any other's.
-fn by_stop_words(text: &str, candidates: &[Language]) -> Option<Language> {
+/// The candidate whose stop words the words use clearly more than any other's.
+fn by_stop_words<'w>(words: impl Iterator<Item = &'w str>, candidates: &[Language]) -> Option<Language> {
     let mut counts = vec![0usize; candidates.len()];
-    let mut lower = String::new();
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        lower.clear();
-        lower.extend(word.chars().flat_map(char::to_lowercase));
-        if let Some(bits) = STOP_WORDS.get(lower.as_str()) {
+    for word in words {
+        if let Some(bits) = STOP_WORDS.get(word) {
             for (count, language) in counts.iter_mut().zip(candidates) {
                 *count += usize::from(bits & (1 << language.index()) != 0);
             }

@@ -22,6 +22,8 @@
 //! than five. The value depends only on the pair and the collection, so ranking can bound and prune on
 //! it exactly.
 
+use std::ops::Range;
+
 use rustc_hash::FxHashMap;
 
 use super::analysis::{TermSink, TextTerms, concept_key, read_text};
@@ -58,23 +60,72 @@ pub struct TextIndex {
     total_length: f64,
 }
 
-/// An offer's terms as the index numbers them, sorted by id, and its length.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Document {
-    terms: Box<[(TermId, f32)]>,
+/// A term's number and its occurrences in an offer (title ones weighted).
+pub type TermCount = (TermId, f32);
+
+/// An offer's terms as the index numbers them, sorted by id, with its length and language.
+/// `Terms` is where the terms are: owned as read (`Box<[TermCount]>`), a range of a shelf that
+/// keeps many offers' terms side by side (`Range<u32>`), or borrowed to be scored
+/// (`&[TermCount]`): scoring thousands of offers a query reads their terms in order from one
+/// buffer rather than from as many allocations.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Document<Terms = Box<[TermCount]>> {
+    terms: Terms,
     length: f32,
     language: Option<Language>,
+}
+
+impl Document {
+    /// The document with its terms borrowed, to score.
+    pub fn view(&self) -> Document<&[TermCount]> {
+        Document {
+            terms: &self.terms,
+            length: self.length,
+            language: self.language,
+        }
+    }
+}
+
+impl<Terms: AsRef<[TermCount]>> Document<Terms> {
+    /// Appends the terms to `shelf`, keeping where they went.
+    pub fn shelve(&self, shelf: &mut Vec<TermCount>) -> Document<Range<u32>> {
+        let start = shelf.len() as u32;
+        shelf.extend_from_slice(self.terms.as_ref());
+        Document {
+            terms: start..shelf.len() as u32,
+            length: self.length,
+            language: self.language,
+        }
+    }
+}
+
+impl Document<Range<u32>> {
+    /// The document's terms on the shelf it was put on.
+    pub fn on<'s>(&self, shelf: &'s [TermCount]) -> Document<&'s [TermCount]> {
+        Document {
+            terms: &shelf[self.terms.start as usize..self.terms.end as usize],
+            length: self.length,
+            language: self.language,
+        }
+    }
+
+    /// How many terms it has on its shelf.
+    pub fn shelved_terms(&self) -> usize {
+        self.terms.len()
+    }
 }
 
 /// A need's terms against the index, ready to score offers.
 #[derive(Debug, Clone)]
 pub struct TextQuery {
-    /// The informative terms' ids, sorted.
-    ids: Vec<TermId>,
-    /// `w(t)` by term id over the whole vocabulary (negative for a concept, 0 for a term the need
-    /// lacks): scoring an offer is then one look-up per offer term, thousands of offers a query.
-    by_id: Vec<f64>,
-    /// Per informative term, as `ids`: how to show it, and the concepts (as positions in `ids`)
+    /// `w(t)` of each informative term, in id order (negative for a concept).
+    weights: Vec<f64>,
+    /// Which ids the need has, a bit per id up to its largest, and per 64 ids how many come
+    /// before them: scoring an offer is one test of a small bit set per offer term (thousands of
+    /// offers a query), and a term's place in `weights` is a count of bits.
+    present: Vec<u64>,
+    ranks: Vec<u32>,
+    /// Per informative term, as `weights`: how to show it, and the concepts (as places in `weights`)
     /// covering it.
     shown: Vec<(String, Vec<usize>)>,
     /// The sum of the weights, and of the concepts' weights.
@@ -106,7 +157,7 @@ impl TextIndex {
         };
         let (language, length) = read_text(title, description, languages, &mut filing);
         let terms = tally(filing.counts);
-        for (id, _) in &terms {
+        for (id, _) in terms.iter() {
             self.document_frequency[*id as usize] += 1;
         }
         self.documents += 1;
@@ -119,8 +170,8 @@ impl TextIndex {
     }
 
     /// Takes a filed offer's terms out of the counts (the vocabulary keeps its words).
-    pub fn remove(&mut self, document: &Document) {
-        for (id, _) in &document.terms {
+    pub fn remove(&mut self, document: Document<&[TermCount]>) {
+        for (id, _) in document.terms.iter() {
             if let Some(count) = self.document_frequency.get_mut(*id as usize) {
                 *count = count.saturating_sub(1);
             }
@@ -200,12 +251,26 @@ impl TextIndex {
             })
             .collect();
         let is_concept = |position: usize| text.terms[position].is_concept();
-        let mut by_id = vec![0.0; self.document_frequency.len()];
-        for (id, weight, position) in &informative {
-            by_id[*id as usize] = if is_concept(*position) { -weight } else { *weight };
+        let words = informative.last().map_or(0, |(id, _, _)| *id as usize / 64 + 1);
+        let mut present = vec![0u64; words];
+        for (id, _, _) in &informative {
+            present[*id as usize / 64] |= 1 << (id % 64);
         }
+        let ranks = present
+            .iter()
+            .scan(0u32, |before, bits| {
+                let rank = *before;
+                *before += bits.count_ones();
+                Some(rank)
+            })
+            .collect();
         TextQuery {
-            by_id,
+            weights: informative
+                .iter()
+                .map(|(_, weight, position)| if is_concept(*position) { -weight } else { *weight })
+                .collect(),
+            present,
+            ranks,
             total: informative.iter().map(|(_, weight, _)| weight).sum(),
             concepts_total: informative
                 .iter()
@@ -217,7 +282,6 @@ impl TextIndex {
                 .iter()
                 .filter(|(_, _, position)| is_concept(*position))
                 .count(),
-            ids: informative.iter().map(|(id, _, _)| *id).collect(),
             shown,
             average_length: if documents > 0.0 {
                 self.total_length / documents
@@ -268,7 +332,7 @@ impl TermSink for Looking<'_> {
 }
 
 /// Occurrences summed per term, sorted by id.
-fn tally(mut counts: Vec<(TermId, f32)>) -> Box<[(TermId, f32)]> {
+fn tally(mut counts: Vec<TermCount>) -> Box<[TermCount]> {
     counts.sort_unstable_by_key(|(id, _)| *id);
     let mut terms: Vec<(TermId, f32)> = Vec::with_capacity(counts.len());
     for (id, weight) in counts {
@@ -282,7 +346,7 @@ fn tally(mut counts: Vec<(TermId, f32)>) -> Box<[(TermId, f32)]> {
 
 impl TextQuery {
     /// The text relevance of an offer, in [0, 1].
-    pub fn relevance(&self, document: &Document) -> f64 {
+    pub fn relevance(&self, document: Document<&[TermCount]>) -> f64 {
         let (mut all, mut concepts) = (0.0, 0.0);
         self.each_shared(document, |_, concept, contribution| {
             all += contribution;
@@ -307,7 +371,7 @@ impl TextQuery {
     }
 
     /// BM25's `K1 * (1 - B + B * |d| / avgdl)` for the offer.
-    fn length_part(&self, document: &Document) -> f64 {
+    fn length_part(&self, document: Document<&[TermCount]>) -> f64 {
         if self.average_length > 0.0 {
             K1 * (1.0 - B + B * f64::from(document.length) / self.average_length)
         } else {
@@ -322,13 +386,13 @@ impl TextQuery {
 
     /// [`TextQuery::relevance`] with the shared terms in words: concepts and words, the largest
     /// contributions first, a word left out when a concept over it is named.
-    pub fn explain(&self, document: &Document) -> TextMatch {
+    pub fn explain(&self, document: Document<&[TermCount]>) -> TextMatch {
         let mut shared: Vec<(usize, f64)> = Vec::new();
         // An offer in another language counts by concepts alone: its shared words are not named.
         let concepts_only = self.across(document.language);
-        self.each_shared(document, |id, concept, contribution| {
-            if let (true, Ok(at)) = (!concepts_only || concept, self.ids.binary_search(&id)) {
-                shared.push((at, contribution));
+        self.each_shared(document, |place, concept, contribution| {
+            if !concepts_only || concept {
+                shared.push((place, contribution));
             }
         });
         let relevance = self.relevance(document);
@@ -356,18 +420,26 @@ impl TextQuery {
         }
     }
 
-    /// Calls `each(id, is_concept, contribution)` for every term the offer shares with the need,
-    /// in id order: the one loop both [`TextQuery::relevance`] and [`TextQuery::explain`] sum.
-    fn each_shared(&self, document: &Document, mut each: impl FnMut(TermId, bool, f64)) {
+    /// Calls `each(place, is_concept, contribution)` for every term the offer shares with the
+    /// need (`place` in the need's informative terms), in id order: the one loop both
+    /// [`TextQuery::relevance`] and [`TextQuery::explain`] sum.
+    fn each_shared(&self, document: Document<&[TermCount]>, mut each: impl FnMut(usize, bool, f64)) {
         let length_part = self.length_part(document);
-        for &(id, frequency) in &document.terms {
-            // Terms newer than the query have no weight in it, and ids ascend: none after either.
-            let Some(&weight) = self.by_id.get(id as usize) else {
+        for &(id, frequency) in document.terms {
+            let (word, bit) = (id as usize / 64, 1u64 << (id % 64));
+            // Ids ascend: none after the need's largest can be shared.
+            let Some(&bits) = self.present.get(word) else {
                 break;
             };
-            if weight != 0.0 {
+            if bits & bit != 0 {
+                let place = (self.ranks[word] + (bits & (bit - 1)).count_ones()) as usize;
+                let weight = self.weights[place];
                 let frequency = f64::from(frequency);
-                each(id, weight < 0.0, weight.abs() * frequency / (frequency + length_part));
+                each(
+                    place,
+                    weight < 0.0,
+                    weight.abs() * frequency / (frequency + length_part),
+                );
             }
         }
     }
@@ -418,10 +490,10 @@ mod tests {
             "fr",
         );
         let query = index.query(&need);
-        let scores: Vec<f64> = documents.iter().map(|d| query.relevance(d)).collect();
+        let scores: Vec<f64> = documents.iter().map(|d| query.relevance(d.view())).collect();
         assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{scores:?}");
         assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
-        let explained = query.explain(&documents[0]);
+        let explained = query.explain(documents[0].view());
         assert_eq!(explained.relevance, scores[0]);
         assert!(!explained.shared.is_empty());
         assert!(
@@ -444,10 +516,10 @@ mod tests {
         let (index, documents) = index(&offers);
         let need = read("Apoyo de UNICEF", "Trata de personas en la frontera.", "es");
         let query = index.query(&need);
-        let on_topic = query.explain(&documents[0]);
+        let on_topic = query.explain(documents[0].view());
         assert!(on_topic.relevance > 0.0);
         assert!(on_topic.shared.iter().all(|w| w != "unicef"), "{:?}", on_topic.shared);
-        let off_topic = query.explain(&documents[1]);
+        let off_topic = query.explain(documents[1].view());
         assert_eq!(off_topic.relevance, 0.0, "a shared name is not a shared concept");
         assert!(off_topic.shared.is_empty(), "{:?}", off_topic.shared);
     }
@@ -460,17 +532,17 @@ mod tests {
         ];
         let (mut index, documents) = index(&offers);
         let need = read("Remittances", "", "en");
-        let before = index.query(&need).relevance(&documents[0]);
-        index.remove(&documents[1]);
-        let after = index.query(&need).relevance(&documents[0]);
+        let before = index.query(&need).relevance(documents[0].view());
+        index.remove(documents[1].view());
+        let after = index.query(&need).relevance(documents[0].view());
         assert_ne!(before, after, "idf moved with the collection");
         assert_eq!(index.documents, 1);
         let empty = index.query(&read("", "", "en"));
-        assert!(empty.ids.is_empty());
-        assert_eq!(empty.relevance(&documents[0]), 0.0);
+        assert!(empty.weights.is_empty());
+        assert_eq!(empty.relevance(documents[0].view()), 0.0);
         let unfiled = index.document("Cheaper remittances", "", &["en".to_string()]);
         assert!(
-            index.query(&need).relevance(&unfiled) > 0.0,
+            index.query(&need).relevance(unfiled.view()) > 0.0,
             "an unfiled offer is read against the same vocabulary"
         );
     }
