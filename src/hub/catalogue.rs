@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::domain::{Actor, Need, Objective, Offer};
@@ -31,8 +32,9 @@ pub(super) struct Catalogue {
     /// ascending, with their terms. Entries sit side by side, and so do their terms, so a
     /// query's prefilter and its text relevance read memory in order.
     by_objective: HashMap<Objective, Shelf>,
-    /// Every actor, by id (FxHash: ranking looks up every provider it scores exactly).
-    actors: FxHashMap<String, Arc<Actor>>,
+    /// Every actor, by id (FxHash: ranking looks up every provider it scores exactly; ids kept
+    /// inline, so a look-up compares without reading other memory).
+    actors: FxHashMap<CompactString, Arc<Actor>>,
     /// The available offers' words: vocabulary and counts.
     text: TextIndex,
 }
@@ -96,7 +98,7 @@ impl Catalogue {
         let mut catalogue = Catalogue::default();
         for actor in store.all::<Actor>() {
             let actor = actor?;
-            catalogue.actors.insert(actor.id.clone(), Arc::new(actor));
+            catalogue.actors.insert(CompactString::from(&actor.id), Arc::new(actor));
         }
         for offer in store.all::<Offer>() {
             let offer = offer?;
@@ -121,7 +123,7 @@ impl Catalogue {
         for &number in &touched.actors {
             match store.get_by_number::<Actor>(number) {
                 Ok(Some(actor)) => {
-                    self.actors.insert(actor.id.clone(), Arc::new(actor));
+                    self.actors.insert(CompactString::from(&actor.id), Arc::new(actor));
                 }
                 Ok(None) => {}
                 Err(error) => tracing::error!(%error, number, "actor not refreshed in the catalogue"),
