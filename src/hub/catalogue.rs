@@ -134,7 +134,9 @@ impl Catalogue {
     /// Files an offer under its objectives when it is available. Offers come from the store,
     /// whose providers are store ids; one with another provider id is logged and left out.
     fn put_offer(&mut self, number: u64, offer: Offer) {
-        if !offer.is_available() {
+        // An offer is taken out of the text counts through its shelves: one on none (every write
+        // path refuses an offer without themes) must not be counted either.
+        if !offer.is_available() || offer.spec.themes.is_empty() {
             return;
         }
         let Ok(provider) = records::id_number::<Actor>(&offer.provider_id) else {

@@ -79,11 +79,12 @@ pub fn record_language(title: &str, description: &str, languages: &[String]) -> 
     let mut words = Words::default();
     words.split(title);
     words.split(description);
-    words.language(languages, || format!("{title}\n{description}"))
+    words.language(languages, &[title, description])
 }
 
-/// A text's words, each lower-cased once into one buffer: language detection, stop words and
-/// stems all read the lower-cased word, and a text is read at open for every offer.
+/// A text's words, each lower-cased once into one buffer: language detection's function words,
+/// stop words and stems all read the lower-cased word, and a text is read at open for every
+/// offer.
 #[derive(Default)]
 pub(crate) struct Words<'t> {
     lower: String,
@@ -121,10 +122,12 @@ impl<'t> Words<'t> {
         self.spans.len()
     }
 
-    /// The language of these words (see [`text_language`](crate::text::text_language)); `text` gives them as written, for
-    /// the rare guess that needs whatlang.
-    pub(crate) fn language(&self, named: &[String], text: impl FnOnce() -> String) -> Option<Language> {
-        words_language(self.iter().map(|(lower, _)| lower), named, text)
+    /// The language of these words (see [`text_language`](crate::text::text_language)), split
+    /// from `parts`: the script is counted over the parts as written (signs such as the Arabic
+    /// comma count, and case does not move a letter between scripts), and whatlang, in the rare
+    /// case it must guess, reads them.
+    pub(crate) fn language(&self, named: &[String], parts: &[&str]) -> Option<Language> {
+        words_language(self.iter().map(|(lower, _)| lower), named, parts)
     }
 }
 
@@ -149,7 +152,7 @@ pub(crate) fn read_text(
     words.split(title);
     let title_words = words.len();
     words.split(description);
-    let language = words.language(languages, || format!("{title}\n{description}"));
+    let language = words.language(languages, &[title, description]);
     let glossary = glossary();
     let mut length = 0.0;
     // A part's stems side by side in one buffer: a text has a hundred words, read at open for

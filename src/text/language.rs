@@ -165,17 +165,18 @@ const DECISIVE_STOP_WORDS: usize = 3;
 pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
     let mut words = Words::default();
     words.split(text);
-    words.language(named, || text.to_string())
+    words.language(named, &[text])
 }
 
-/// [`text_language`] of a text's words, lower-cased; `text` gives the text as written, called
-/// only when whatlang must guess.
+/// [`text_language`] of a text's words, lower-cased; `parts` are the text as written, whose
+/// letters tell the script and which whatlang reads when it must guess.
 pub(crate) fn words_language<'w>(
-    words: impl Iterator<Item = &'w str> + Clone,
+    words: impl Iterator<Item = &'w str>,
     named: &[String],
-    text: impl FnOnce() -> String,
+    parts: &[&str],
 ) -> Option<Language> {
-    let script = dominant_script(words.clone());
+    let script = dominant_script(parts.iter().flat_map(|part| part.chars()));
+    let text = || parts.join("\n");
     let of_script = |language: &Language| script.is_none_or(|script| language.script() == script);
     let readable: Vec<Language> = Language::ALL.into_iter().filter(of_script).collect();
     if let Some(shown) = by_stop_words(words, &readable) {
@@ -210,10 +211,10 @@ fn among(text: impl FnOnce() -> String, candidates: &[Language]) -> Option<Langu
     }
 }
 
-/// The script most of the words' letters are in.
-fn dominant_script<'w>(words: impl Iterator<Item = &'w str>) -> Option<Script> {
+/// The script most of the text's letters are in.
+fn dominant_script(text: impl Iterator<Item = char>) -> Option<Script> {
     let mut counts = [0usize; 4];
-    for letter in words.flat_map(str::chars).filter_map(Script::of) {
+    for letter in text.filter_map(Script::of) {
         counts[letter as usize] += 1;
     }
     let (at, count) = counts.iter().enumerate().max_by_key(|(_, count)| **count)?;
@@ -263,6 +264,8 @@ mod tests {
         assert_eq!(text_language(english, &named(&["es"])), Some(Language::English));
         let arabic = "تدريب حرس الحدود";
         assert_eq!(text_language(arabic, &named(&["en"])), Some(Language::Arabic));
+        // The script counts every letter and sign of its range as written, punctuation too.
+        assert_eq!(text_language("UNHCR دعم، ؟ ؟", &named(&["ar"])), Some(Language::Arabic));
     }
 
     #[test]
