@@ -6,9 +6,9 @@
 //! small bit set per offer term, over terms the catalogue keeps side by side) and the
 //! requester's best trust to anyone standing for the provider's. Candidates wait in a heap by
 //! bound. The one on top has its bound tightened with its provider's own trust bound (a few
-//! look-ups in the graph, so only for candidates that get this far) and goes back if another
-//! now bounds higher; else it is scored exactly, with its record and the requester's trust
-//! path. Once `keep` exact scores beat the highest bound left, no offer left can enter the
+//! look-ups in the graph, so only for candidates that get this far) and goes back in line;
+//! on top with its tightened bound, it is scored exactly, with its record and the requester's
+//! trust path. Once `keep` exact scores beat the highest bound left, no offer left can enter the
 //! result. Every returned score is the exact score.
 
 use std::cmp::Reverse;
@@ -182,10 +182,10 @@ impl Hub {
                     .score_bound(&need_key, trust_bound, record, candidate.text, &self.weights);
                 candidate.bound = bound + BOUND_SLACK;
                 candidate.tight = true;
-                if unranked.peek().is_some_and(|next| next.0.bound > candidate.bound) {
-                    unranked.push(HighestBound(candidate));
-                    continue;
-                }
+                // Back in line: popped again at once if it still bounds highest, and then
+                // passed over like any other when the best `keep` already beat it.
+                unranked.push(HighestBound(candidate));
+                continue;
             }
             let score = self.exact_score(need, &candidate, context, view);
             best.push(Reverse(score.to_bits()));
