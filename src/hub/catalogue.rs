@@ -164,7 +164,7 @@ impl Catalogue {
     fn remove_offer(&mut self, number: u64) {
         let mut counted = false;
         for shelf in self.by_objective.values_mut() {
-            let Ok(at) = shelf.entries.binary_search_by_key(&number, |entry| entry.number) else {
+            let Some(at) = shelf.position(number) else {
                 continue;
             };
             let entry = shelf.entries.remove(at);
@@ -231,7 +231,7 @@ impl Catalogue {
         let filed = records::id_number::<Offer>(&offer.id).ok().and_then(|number| {
             offer.spec.themes.iter().find_map(|theme| {
                 let shelf = self.by_objective.get(theme)?;
-                let at = shelf.entries.binary_search_by_key(&number, |entry| entry.number).ok()?;
+                let at = shelf.position(number)?;
                 Some(shelf.entries[at].document.on(&shelf.terms))
             })
         });
@@ -255,6 +255,11 @@ impl Catalogue {
 }
 
 impl Shelf {
+    /// Where the offer with this record number is among the entries, if filed here.
+    fn position(&self, number: u64) -> Option<usize> {
+        self.entries.binary_search_by_key(&number, |entry| entry.number).ok()
+    }
+
     /// Moves the entries' terms together, in the entries' order, leaving out unused ones.
     fn tidy(&mut self) {
         let mut terms = Vec::with_capacity(self.terms.len() - self.unused);
@@ -307,7 +312,7 @@ mod tests {
             let fresh = catalogue.text.document(&spec.title, &spec.description, &spec.languages);
             for theme in &spec.themes {
                 let shelf = &catalogue.by_objective[theme];
-                let at = shelf.entries.binary_search_by_key(&number, |e| e.number).unwrap();
+                let at = shelf.position(number).unwrap();
                 assert_eq!(
                     shelf.entries[at].document.on(&shelf.terms),
                     fresh.view(),

@@ -111,7 +111,7 @@ impl<'t> Words<'t> {
     }
 
     /// Each word lower-cased, with the word as written.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'t str)> + Clone + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'t str)> + '_ {
         self.spans
             .iter()
             .map(|(range, word)| (&self.lower[range.clone()], *word))
