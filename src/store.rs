@@ -12,6 +12,8 @@ pub mod trees;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
@@ -183,6 +185,28 @@ impl Store {
             Some(bytes) => codec::decode(R::TREE.name(), &key, &bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// What the hub derived from record `number` and keeps in the derived `tree` (see
+    /// [`TreeName::is_derived`]), if anything.
+    pub fn derived<T: DeserializeOwned>(&self, tree: TreeName, number: u64) -> Result<Option<T>, StoreError> {
+        debug_assert!(tree.is_derived());
+        let key = number.to_be_bytes();
+        match self.trees.get(tree).get(key)? {
+            Some(bytes) => codec::decode(tree.name(), &key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps what the hub derived from record `number` in the derived `tree`. Outside any
+    /// change and its event: it is written back whenever it is found missing or stale, so it
+    /// needs no flush of its own and a crash loses nothing that cannot be derived again.
+    pub fn keep_derived<T: Serialize>(&self, tree: TreeName, number: u64, value: &T) -> Result<(), StoreError> {
+        debug_assert!(tree.is_derived());
+        self.trees
+            .get(tree)
+            .insert(number.to_be_bytes(), codec::encode(value)?)?;
+        Ok(())
     }
 
     /// A page of records from `scan` that pass `keep`, after `page.after`.

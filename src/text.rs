@@ -19,7 +19,7 @@ pub mod glossary;
 pub mod language;
 pub mod relevance;
 
-pub use analysis::{TextTerms, record_language};
+pub use analysis::{TextReading, TextTerms, record_language};
 pub use glossary::{Glossary, glossary};
 pub use language::{Language, text_language};
 pub use relevance::{Document, TermCount, TextIndex, TextMatch, TextQuery};

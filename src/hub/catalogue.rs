@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use crate::domain::{Actor, Need, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Store, StoreError, TreeName, WriteSet, records};
-use crate::text::{Document, TermCount, TextIndex, TextMatch, TextQuery, TextTerms};
+use crate::text::{Document, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms};
 
 /// Available offers by objective, and every actor.
 #[derive(Debug, Default)]
@@ -103,7 +103,7 @@ impl Catalogue {
         for offer in store.all::<Offer>() {
             let offer = offer?;
             let number = records::id_number::<Offer>(&offer.id)?;
-            catalogue.put_offer(number, offer);
+            catalogue.put_offer(number, offer, |offer| kept_reading(store, number, offer));
         }
         Ok(catalogue)
     }
@@ -115,7 +115,7 @@ impl Catalogue {
         for &number in &touched.offers {
             self.remove_offer(number);
             match store.get_by_number::<Offer>(number) {
-                Ok(Some(offer)) => self.put_offer(number, offer),
+                Ok(Some(offer)) => self.put_offer(number, offer, |offer| kept_reading(store, number, offer)),
                 Ok(None) => {}
                 Err(error) => tracing::error!(%error, number, "offer not refreshed in the catalogue"),
             }
@@ -131,9 +131,10 @@ impl Catalogue {
         }
     }
 
-    /// Files an offer under its objectives when it is available. Offers come from the store,
-    /// whose providers are store ids; one with another provider id is logged and left out.
-    fn put_offer(&mut self, number: u64, offer: Offer) {
+    /// Files an offer under its objectives when it is available, its words as `reading` gives
+    /// them. Offers come from the store, whose providers are store ids; one with another provider
+    /// id is logged and left out.
+    fn put_offer(&mut self, number: u64, offer: Offer, reading: impl FnOnce(&Offer) -> TextReading) {
         // An offer is taken out of the text counts through its shelves: one on none (every write
         // path refuses an offer without themes) must not be counted either.
         if !offer.is_available() || offer.spec.themes.is_empty() {
@@ -144,8 +145,7 @@ impl Catalogue {
             return;
         };
         let key = OfferKey::of(&offer);
-        let spec = &offer.spec;
-        let document = self.text.add(&spec.title, &spec.description, &spec.languages);
+        let document = self.text.add(&reading(&offer));
         let offer = Arc::new(offer);
         for theme in &offer.spec.themes {
             let shelf = self.by_objective.entry(*theme).or_default();
@@ -239,11 +239,8 @@ impl Catalogue {
             Some(document) => query.explain(document),
             None => {
                 let spec = &offer.spec;
-                query.explain(
-                    self.text
-                        .document(&spec.title, &spec.description, &spec.languages)
-                        .view(),
-                )
+                let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
+                query.explain(self.text.document(&reading).view())
             }
         }
     }
@@ -252,6 +249,24 @@ impl Catalogue {
     pub(super) fn actor(&self, id: &str) -> Option<&Arc<Actor>> {
         self.actors.get(id)
     }
+}
+
+/// The offer's words as read: kept in the store beside the offer, and read again (and kept) only
+/// when none is kept or its text or the reading rules changed since. Reading every offer at open
+/// took most of the open at tier L. A kept reading that cannot be read or kept is logged: the
+/// offer is read as if none were kept.
+fn kept_reading(store: &Store, number: u64, offer: &Offer) -> TextReading {
+    let spec = &offer.spec;
+    match store.derived::<TextReading>(TreeName::OfferReadings, number) {
+        Ok(Some(kept)) if kept.is_of(&spec.title, &spec.description, &spec.languages) => return kept,
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, offer = %offer.id, "kept reading of an offer unreadable; read again"),
+    }
+    let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
+    if let Err(error) = store.keep_derived(TreeName::OfferReadings, number, &reading) {
+        tracing::warn!(%error, offer = %offer.id, "reading of an offer not kept; read again at the next open");
+    }
+    reading
 }
 
 impl Shelf {
@@ -275,6 +290,7 @@ impl Shelf {
 mod tests {
     use super::*;
     use crate::domain::{Coverage, DateWindow, Modality, OfferSpec, OfferStatus};
+    use crate::store::StoreConfig;
 
     fn offer(number: u64, themes: &[u32], description: &str) -> Offer {
         Offer {
@@ -303,13 +319,18 @@ mod tests {
         }
     }
 
+    fn read(offer: &Offer) -> TextReading {
+        let spec = &offer.spec;
+        TextReading::of(&spec.title, &spec.description, &spec.languages)
+    }
+
     /// Every filed offer's terms on its shelves, as the catalogue reads them for ranking, equal
     /// its terms read afresh against the same vocabulary.
     fn assert_shelves_hold_each_offer_s_terms(catalogue: &Catalogue, offers: &[&Offer]) {
         for offer in offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             let spec = &offer.spec;
-            let fresh = catalogue.text.document(&spec.title, &spec.description, &spec.languages);
+            let fresh = catalogue.text.document(&read(offer));
             for theme in &spec.themes {
                 let shelf = &catalogue.by_objective[theme];
                 let at = shelf.position(number).unwrap();
@@ -335,14 +356,14 @@ mod tests {
             .map(|number| offer(number, &[10, 1 + number as u32 % 3], texts[number as usize % 3]))
             .collect();
         for offer in &offers {
-            catalogue.put_offer(records::id_number::<Offer>(&offer.id).unwrap(), offer.clone());
+            catalogue.put_offer(records::id_number::<Offer>(&offer.id).unwrap(), offer.clone(), read);
         }
         // Edits re-file offers (their terms appended), and take enough out to tidy the shelves.
         for offer in offers.iter_mut().take(8) {
             offer.spec.description = "trafficking in persons at border crossings".into();
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             catalogue.remove_offer(number);
-            catalogue.put_offer(number, offer.clone());
+            catalogue.put_offer(number, offer.clone(), read);
         }
         let shelf = &catalogue.by_objective[&Objective::new(10).unwrap()];
         let used: usize = shelf.entries.iter().map(|e| e.document.shelved_terms()).sum();
@@ -362,7 +383,11 @@ mod tests {
         // two shelves is counted out once.
         let mut fresh = Catalogue::default();
         for offer in &left {
-            fresh.put_offer(records::id_number::<Offer>(&offer.id).unwrap(), Offer::clone(offer));
+            fresh.put_offer(
+                records::id_number::<Offer>(&offer.id).unwrap(),
+                Offer::clone(offer),
+                read,
+            );
         }
         let need = TextTerms::read_with_words("Border guards", "victim identification and trafficking", &["en".into()]);
         let (edited, built) = (catalogue.text.query(&need), fresh.text.query(&need));
@@ -370,5 +395,46 @@ mod tests {
             let (a, b) = (catalogue.text_match(&edited, offer), fresh.text_match(&built, offer));
             assert!((a.relevance - b.relevance).abs() < 1e-9, "{}: {a:?} {b:?}", offer.id);
         }
+    }
+
+    #[test]
+    fn offers_are_filed_from_their_kept_readings_and_stale_ones_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        let offers = [
+            offer(1, &[10], "victim identification for border guards"),
+            offer(2, &[10], "shelters for survivors"),
+        ];
+        let mut writes = WriteSet::default();
+        for offer in &offers {
+            writes.put(None, offer).unwrap();
+        }
+        store.apply(writes).unwrap();
+        let kept = |number| store.derived::<TextReading>(TreeName::OfferReadings, number).unwrap();
+        assert!(kept(1).is_none(), "nothing is kept before the offers are first filed");
+
+        let first = Catalogue::load(&store).unwrap();
+        for offer in &offers {
+            let number = records::id_number::<Offer>(&offer.id).unwrap();
+            assert_eq!(kept(number), Some(read(offer)), "{} kept as read", offer.id);
+        }
+        // A reading kept for another text (an edit the hub did not see, or older reading rules)
+        // is not used: the offer is read again and the fresh reading kept.
+        store
+            .keep_derived(TreeName::OfferReadings, 2, &read(&offer(2, &[10], "remittances")))
+            .unwrap();
+        let second = Catalogue::load(&store).unwrap();
+        assert_eq!(kept(2), Some(read(&offers[1])));
+        let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);
+        let (a, b) = (first.text.query(&need), second.text.query(&need));
+        for offer in &offers {
+            assert_eq!(
+                first.text_match(&a, offer),
+                second.text_match(&b, offer),
+                "{}",
+                offer.id
+            );
+        }
+        assert!(second.text_match(&b, &offers[1]).relevance > 0.0);
     }
 }

@@ -64,6 +64,9 @@ impl Store {
         sink.put(MAGIC)?;
         let mut entries = 0u64;
         for (index, name) in TreeName::ALL.iter().enumerate() {
+            if name.is_derived() {
+                continue;
+            }
             for entry in self.trees.get(*name).iter() {
                 let (key, value) = entry?;
                 let tree = u8::try_from(index).map_err(|_| malformed("too many trees"))?;

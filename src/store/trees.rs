@@ -34,11 +34,14 @@ pub enum TreeName {
     MatchesByOffer,
     MatchesByActor,
     MatchesByStatus,
+    /// Offer record number -> its title and description as read ([`crate::text::TextReading`]):
+    /// derived, kept so that opening does not read every offer again, rebuilt when missing.
+    OfferReadings,
 }
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 25] = [
+    pub const ALL: [TreeName; 26] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -64,6 +67,7 @@ impl TreeName {
         TreeName::MatchesByOffer,
         TreeName::MatchesByActor,
         TreeName::MatchesByStatus,
+        TreeName::OfferReadings,
     ];
 
     /// The sled tree's name.
@@ -94,7 +98,14 @@ impl TreeName {
             TreeName::MatchesByOffer => "matches_by_offer",
             TreeName::MatchesByActor => "matches_by_actor",
             TreeName::MatchesByStatus => "matches_by_status",
+            TreeName::OfferReadings => "offer_readings",
         }
+    }
+
+    /// Whether the tree holds only what the hub derives from the others and rebuilds when it is
+    /// missing: backups leave it out.
+    pub fn is_derived(self) -> bool {
+        self == TreeName::OfferReadings
     }
 }
 

@@ -5,14 +5,17 @@
 //! characters (as Lucene's CJK analyser does); no segmenter or Chinese glossary terms yet.
 
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use rust_stemmers::Stemmer;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::glossary::glossary;
+use super::glossary::{GLOSSARY, glossary};
 use super::language::{Language, NEGATIONS, Script, is_stop_word, words_language};
 
 /// A title word counts as much as this many description words: titles say what a record is about.
@@ -21,6 +24,67 @@ pub const TITLE_WEIGHT: f32 = 2.0;
 /// Stems kept per thread and language before the memo starts again: real texts reuse a few
 /// thousand words, and a stem looked up costs a tenth of one computed.
 const MEMO_LIMIT: usize = 50_000;
+
+/// The version of the reading rules (splitting, stop words, stems, folding, how concepts are
+/// found). Raise it with any change that reads a text into other terms: kept readings
+/// ([`TextReading`]) made under another version are read again.
+const READING_VERSION: u32 = 1;
+
+/// What a kept reading was made under: the rules' version and the glossary, hashed once.
+static READING_RULES: LazyLock<u64> = LazyLock::new(|| {
+    let mut hasher = FxHasher::default();
+    READING_VERSION.hash(&mut hasher);
+    GLOSSARY.hash(&mut hasher);
+    hasher.finish()
+});
+
+/// A text as read, before an index numbers its terms: its language, length and each distinct
+/// term with its occurrences, and a fingerprint of the text and the rules it was read under.
+/// The store keeps one beside every offer, so that opening files a hundred thousand offers
+/// without reading them again; [`TextReading::is_of`] says whether a kept one still holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextReading {
+    /// The language the text was read in.
+    pub language: Option<Language>,
+    /// The number of words that count, title words weighted.
+    pub length: f32,
+    /// Each distinct term's key ([`Term::key`]) and occurrences, in order of first appearance.
+    pub terms: Vec<(Box<str>, f32)>,
+    fingerprint: u64,
+}
+
+impl TextReading {
+    /// Reads a record's title and description (`languages` are the record's own).
+    pub fn of(title: &str, description: &str, languages: &[String]) -> TextReading {
+        let read = TextTerms::read_with_words(title, description, languages);
+        TextReading {
+            language: read.language,
+            length: read.length,
+            terms: read
+                .terms
+                .into_iter()
+                .map(|term| (term.key.into_boxed_str(), term.frequency))
+                .collect(),
+            fingerprint: fingerprint(title, description, languages),
+        }
+    }
+
+    /// Whether this is the reading of that text under the hub's rules as they are now.
+    pub fn is_of(&self, title: &str, description: &str, languages: &[String]) -> bool {
+        self.fingerprint == fingerprint(title, description, languages)
+    }
+}
+
+/// A text and the rules it is read under, hashed (FxHash: stable across runs, which std's
+/// hasher does not promise).
+fn fingerprint(title: &str, description: &str, languages: &[String]) -> u64 {
+    let mut hasher = FxHasher::default();
+    READING_RULES.hash(&mut hasher);
+    title.hash(&mut hasher);
+    description.hash(&mut hasher);
+    languages.hash(&mut hasher);
+    hasher.finish()
+}
 
 /// A record's text as terms: its stems and the glossary's concepts, with how often each occurs.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +116,7 @@ pub struct Term {
 const CONCEPT_MARK: char = '#';
 
 /// The key of a concept's term.
-pub(crate) fn concept_key(concept: &str) -> String {
+fn concept_key(concept: &str) -> String {
     format!("{CONCEPT_MARK}{concept}")
 }
 
@@ -131,23 +195,9 @@ impl<'t> Words<'t> {
     }
 }
 
-/// Where a text's terms go as they are read: [`TextTerms`], or an offer's document in the index,
-/// which numbers them on the spot (one reading rule for needs and offers alike).
-pub(crate) trait TermSink {
-    /// One occurrence of a stem, `word` as written; returns the term's place, for concepts over it.
-    fn word(&mut self, stem: &str, word: &str, weight: f32) -> usize;
-    /// One occurrence of a glossary concept over the words at `places`.
-    fn concept(&mut self, concept: usize, language: Language, weight: f32, places: &[usize]);
-}
-
 /// Reads a record's title and description into `sink`: the language it was read in and its
 /// length (words that count, title words weighted).
-pub(crate) fn read_text(
-    title: &str,
-    description: &str,
-    languages: &[String],
-    sink: &mut impl TermSink,
-) -> (Option<Language>, f32) {
+fn read_text(title: &str, description: &str, languages: &[String], sink: &mut Terms) -> (Option<Language>, f32) {
     let mut words = Words::default();
     words.split(title);
     let title_words = words.len();
@@ -223,11 +273,13 @@ impl Terms {
     }
 }
 
-impl TermSink for Terms {
+impl Terms {
+    /// One occurrence of a stem, `word` as written; returns the term's place, for concepts over it.
     fn word(&mut self, stem: &str, word: &str, weight: f32) -> usize {
         self.add(stem, weight, || word.to_lowercase())
     }
 
+    /// One occurrence of a glossary concept over the words at `places`.
     fn concept(&mut self, concept: usize, language: Language, weight: f32, places: &[usize]) {
         let entry = glossary().concept(concept);
         let index = self.add(&concept_key(&entry.id), weight, || entry.name(language).to_string());
@@ -324,6 +376,22 @@ mod tests {
         let mut out = Vec::new();
         for_each_stem(text, language, |stem, _| out.push(stem.to_string()));
         out
+    }
+
+    #[test]
+    fn a_kept_reading_holds_for_its_own_text_only_and_survives_encoding() {
+        let languages = ["es".to_string()];
+        let (title, description) = ("Trata de personas", "Formación de guardias de frontera");
+        let reading = TextReading::of(title, description, &languages);
+        let read = TextTerms::read_with_words(title, description, &languages);
+        let keys: Vec<&str> = reading.terms.iter().map(|(key, _)| &**key).collect();
+        assert_eq!(keys, read.terms.iter().map(|t| t.key.as_str()).collect::<Vec<_>>());
+        assert!(keys.contains(&"#human_trafficking"), "{keys:?}");
+        assert!(reading.is_of(title, description, &languages));
+        assert!(!reading.is_of(title, "Formación de jueces", &languages));
+        assert!(!reading.is_of(title, description, &["en".to_string()]));
+        let bytes = postcard::to_stdvec(&reading).unwrap();
+        assert_eq!(postcard::from_bytes::<TextReading>(&bytes).unwrap(), reading);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::analysis::for_each_stem;
 use super::language::Language;
 use crate::domain::Objective;
 
-const GLOSSARY: &str = include_str!("../../data/glossary.tsv");
+pub(crate) const GLOSSARY: &str = include_str!("../../data/glossary.tsv");
 
 /// The languages of the glossary's columns, after the concept id and its objectives.
 const COLUMNS: [Language; 5] = [

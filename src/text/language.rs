@@ -5,11 +5,12 @@ use std::sync::LazyLock;
 use rustc_hash::FxHashMap;
 
 use rust_stemmers::Algorithm;
+use serde::{Deserialize, Serialize};
 
 use super::analysis::Words;
 
 /// A language whose texts the hub analyses with its own stop words and stemmer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Language {
     English,
     French,

@@ -26,8 +26,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::analysis::{TermSink, TextTerms, concept_key, read_text};
-use super::glossary::glossary;
+use super::analysis::{TextReading, TextTerms};
 use super::language::Language;
 
 /// BM25's term-frequency saturation.
@@ -52,8 +51,6 @@ type TermId = u32;
 #[derive(Debug, Default)]
 pub struct TextIndex {
     ids: FxHashMap<Box<str>, TermId>,
-    /// The ids of the glossary's concepts, by concept, once numbered.
-    concept_ids: Vec<Option<TermId>>,
     /// Offers using each term, by term id.
     document_frequency: Vec<u32>,
     documents: u32,
@@ -148,24 +145,25 @@ pub struct TextMatch {
 }
 
 impl TextIndex {
-    /// Reads an offer's title and description (`languages` are the offer's) and files its terms:
-    /// the vocabulary grows and the counts move.
-    pub fn add(&mut self, title: &str, description: &str, languages: &[String]) -> Document {
-        let mut filing = Filing {
-            index: self,
-            counts: Vec::new(),
-        };
-        let (language, length) = read_text(title, description, languages, &mut filing);
-        let terms = tally(filing.counts);
+    /// Files an offer's terms ([`TextReading::of`] its title and description): the vocabulary
+    /// grows and the counts move.
+    pub fn add(&mut self, reading: &TextReading) -> Document {
+        let terms = tally(
+            reading
+                .terms
+                .iter()
+                .map(|(key, occurrences)| (self.number(key), *occurrences))
+                .collect(),
+        );
         for (id, _) in terms.iter() {
             self.document_frequency[*id as usize] += 1;
         }
         self.documents += 1;
-        self.total_length += f64::from(length);
+        self.total_length += f64::from(reading.length);
         Document {
             terms,
-            length,
-            language,
+            length: reading.length,
+            language: reading.language,
         }
     }
 
@@ -182,17 +180,18 @@ impl TextIndex {
 
     /// An offer's terms numbered without filing them (an offer no longer available, explained):
     /// words the collection has never seen cannot match a need's informative terms and are left out.
-    pub fn document(&self, title: &str, description: &str, languages: &[String]) -> Document {
-        let mut looking = Looking {
-            index: self,
-            counts: Vec::new(),
-        };
-        let (language, length) = read_text(title, description, languages, &mut looking);
-        let terms = tally(looking.counts);
+    pub fn document(&self, reading: &TextReading) -> Document {
+        let terms = tally(
+            reading
+                .terms
+                .iter()
+                .filter_map(|(key, occurrences)| Some((*self.ids.get(&**key)?, *occurrences)))
+                .collect(),
+        );
         Document {
             terms,
-            length,
-            language,
+            length: reading.length,
+            language: reading.language,
         }
     }
 
@@ -204,19 +203,6 @@ impl TextIndex {
         let id = self.document_frequency.len() as TermId;
         self.ids.insert(key.into(), id);
         self.document_frequency.push(0);
-        id
-    }
-
-    /// The id of a glossary concept's term, numbering it when it is new.
-    fn number_concept(&mut self, concept: usize) -> TermId {
-        if let Some(Some(id)) = self.concept_ids.get(concept) {
-            return *id;
-        }
-        let id = self.number(&concept_key(&glossary().concept(concept).id));
-        if self.concept_ids.len() <= concept {
-            self.concept_ids.resize(concept + 1, None);
-        }
-        self.concept_ids[concept] = Some(id);
         id
     }
 
@@ -288,45 +274,6 @@ impl TextIndex {
             } else {
                 0.0
             },
-        }
-    }
-}
-
-/// Numbers an offer's terms as they are read, filing new ones.
-struct Filing<'i> {
-    index: &'i mut TextIndex,
-    counts: Vec<(TermId, f32)>,
-}
-
-impl TermSink for Filing<'_> {
-    fn word(&mut self, stem: &str, _word: &str, weight: f32) -> usize {
-        self.counts.push((self.index.number(stem), weight));
-        0
-    }
-
-    fn concept(&mut self, concept: usize, _language: Language, weight: f32, _places: &[usize]) {
-        self.counts.push((self.index.number_concept(concept), weight));
-    }
-}
-
-/// Numbers an offer's terms as they are read, leaving out those the index does not know.
-struct Looking<'i> {
-    index: &'i TextIndex,
-    counts: Vec<(TermId, f32)>,
-}
-
-impl TermSink for Looking<'_> {
-    fn word(&mut self, stem: &str, _word: &str, weight: f32) -> usize {
-        if let Some(&id) = self.index.ids.get(stem) {
-            self.counts.push((id, weight));
-        }
-        0
-    }
-
-    fn concept(&mut self, concept: usize, _language: Language, weight: f32, _places: &[usize]) {
-        let key = concept_key(&glossary().concept(concept).id);
-        if let Some(&id) = self.index.ids.get(key.as_str()) {
-            self.counts.push((id, weight));
         }
     }
 }
@@ -458,7 +405,9 @@ mod tests {
         let mut index = TextIndex::default();
         let documents = offers
             .iter()
-            .map(|(title, description, language)| index.add(title, description, &[language.to_string()]))
+            .map(|(title, description, language)| {
+                index.add(&TextReading::of(title, description, &[language.to_string()]))
+            })
             .collect();
         (index, documents)
     }
@@ -540,7 +489,7 @@ mod tests {
         let empty = index.query(&read("", "", "en"));
         assert!(empty.weights.is_empty());
         assert_eq!(empty.relevance(documents[0].view()), 0.0);
-        let unfiled = index.document("Cheaper remittances", "", &["en".to_string()]);
+        let unfiled = index.document(&TextReading::of("Cheaper remittances", "", &["en".to_string()]));
         assert!(
             index.query(&need).relevance(unfiled.view()) > 0.0,
             "an unfiled offer is read against the same vocabulary"
