@@ -487,7 +487,7 @@ impl Proximity<'_> {
 
     /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
     pub fn trust_path(&self, actor_id: &str) -> Option<TrustPath> {
-        let route = self.best_route(actor_id)?;
+        let route = self.best_route(actor_id, 0.0)?;
         let hops = route.steps[..route.len]
             .iter()
             .map(|&(from, edge)| self.graph.hop(from, edge))
@@ -524,10 +524,18 @@ impl Proximity<'_> {
 
     /// The trust of [`Proximity::trust_path`]'s path, without naming it: what ranking needs.
     pub fn trust_to(&self, actor_id: &str) -> Option<f64> {
-        self.best_route(actor_id).map(|route| route.trust)
+        self.trust_at_least(actor_id, 0.0)
     }
 
-    fn best_route(&self, actor_id: &str) -> Option<Route> {
+    /// [`Proximity::trust_to`] when it is at least `floor`, else `None`; paths below `floor` are
+    /// not looked for. A candidate needing a trust of at least `floor` to enter a ranking is
+    /// scored without scanning a hub provider's every partnership for a path it cannot use.
+    pub fn trust_at_least(&self, actor_id: &str, floor: f64) -> Option<f64> {
+        self.best_route(actor_id, floor).map(|route| route.trust)
+    }
+
+    /// The best path to `actor_id` when its trust is at least `floor`.
+    fn best_route(&self, actor_id: &str, floor: f64) -> Option<Route> {
         let source = self.source?;
         let target = *self.graph.nodes.get(actor_id)?;
         if target == source {
@@ -544,7 +552,8 @@ impl Proximity<'_> {
         // A two-hop reach through the target itself would repeat it, and is never better. The
         // edges come highest trust first, so once one cannot beat the best path, none can.
         for adjacent in self.graph.adjacent(target) {
-            if adjacent.trust * self.best_two <= best.map_or(0.0, |known| known.trust) {
+            let reachable = adjacent.trust * self.best_two;
+            if reachable <= best.map_or(0.0, |known| known.trust) || reachable < floor {
                 break;
             }
             let before = self.reach(adjacent.other);
@@ -559,7 +568,7 @@ impl Proximity<'_> {
                 ]
             });
         }
-        best
+        best.filter(|route| route.trust >= floor)
     }
 }
 
@@ -711,6 +720,16 @@ mod tests {
                     proptest::prop_assert!((trust - expected).abs() < 1e-12, "{from} -> {to}: {trust} vs {expected}");
                     let bound = proximity.trust_bound(&to);
                     proptest::prop_assert!(bound + 1e-12 >= trust, "{from} -> {to}: bound {bound} < {trust}");
+                    // A floor below the best trust finds it; one above finds nothing.
+                    for floor in [trust - 1e-9, trust + 1e-9, 0.25, 0.5] {
+                        let at_least = proximity.trust_at_least(&to, floor);
+                        if trust > 0.0 && trust >= floor {
+                            let found = at_least.unwrap_or(-1.0);
+                            proptest::prop_assert!((found - trust).abs() < 1e-12, "{from} -> {to} at least {floor}: {found} vs {trust}");
+                        } else {
+                            proptest::prop_assert!(at_least.is_none(), "{from} -> {to} at least {floor}: {at_least:?} vs {trust}");
+                        }
+                    }
                     if let Some(path) = found {
                         proptest::prop_assert!(path.hops.len() <= MAX_HOPS);
                         let product: f64 = path.hops.iter().map(|hop| hop.trust).product();

@@ -21,6 +21,7 @@ mod outcomes;
 mod partnerships;
 mod paths;
 mod ranking;
+mod rebuild;
 mod watch;
 
 use std::path::Path;
@@ -138,23 +139,16 @@ impl Hub {
     /// catalogue and the providers' track records.
     pub fn open(data_dir: &Path, settings: HubSettings) -> Result<Hub, HubError> {
         let store = Store::open(data_dir, &settings.store)?;
-        // The graph and the catalogue read different trees: rebuild them side by side.
-        let (graph, catalogue_and_records) = std::thread::scope(|scope| {
-            let graph = scope.spawn(|| rebuild_graph(&store));
-            let catalogue_and_records = Catalogue::load(&store)
-                .map_err(HubError::from)
-                .and_then(|catalogue| Ok((catalogue, track_records(&store)?)));
-            (graph.join(), catalogue_and_records)
-        });
-        let graph = graph.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let (catalogue, track_records) = catalogue_and_records?;
-        tracing::info!(partnerships = graph.partnership_count(), "partnership graph rebuilt");
-        let (catalogue, track_records) = (RwLock::new(catalogue), RwLock::new(track_records));
+        let rebuilt = rebuild::rebuild(&store)?;
+        tracing::info!(
+            partnerships = rebuilt.graph.partnership_count(),
+            "partnership graph rebuilt"
+        );
         Ok(Hub {
             store,
-            graph: RwLock::new(graph),
-            catalogue,
-            track_records,
+            graph: RwLock::new(rebuilt.graph),
+            catalogue: RwLock::new(rebuilt.catalogue),
+            track_records: RwLock::new(rebuilt.track_records),
             writer: tokio::sync::Mutex::new(()),
             weights: settings.weights,
             proposal_ttl: settings.proposal_ttl,
@@ -275,13 +269,6 @@ impl Hub {
             None => Ok(None),
         }
     }
-}
-
-/// The partnership graph from every partnership in the store.
-fn rebuild_graph(store: &Store) -> Result<PartnershipGraph, HubError> {
-    let mut graph = PartnershipGraph::new();
-    graph.add_partnerships(store.all::<crate::domain::Partnership>())?;
-    Ok(graph)
 }
 
 /// Every provider's track record, from the completed matches in the store.

@@ -9,6 +9,7 @@ pub mod durability;
 pub mod records;
 pub mod trees;
 
+use std::ops::{Bound, RangeBounds, RangeInclusive};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -159,9 +160,30 @@ impl Store {
 
     /// Every record of a kind, in id order (used to rebuild in-memory state at start).
     pub fn all<R: Record>(&self) -> impl Iterator<Item = Result<R, StoreError>> + '_ {
-        self.trees.get(R::TREE).iter().map(|entry| {
+        self.all_in(..)
+    }
+
+    /// The records of a kind whose numbers fall in `numbers`, in id order: a rebuild reads a large
+    /// kind in parts, several at once.
+    pub fn all_in<R: Record>(
+        &self,
+        numbers: impl RangeBounds<u64>,
+    ) -> impl Iterator<Item = Result<R, StoreError>> + '_ {
+        let key = |bound: Bound<&u64>| bound.map(|number| number.to_be_bytes());
+        let keys = (key(numbers.start_bound()), key(numbers.end_bound()));
+        self.trees.get(R::TREE).range(keys).map(|entry| {
             let (key, bytes) = entry?;
             codec::decode(R::TREE.name(), &key, &bytes)
+        })
+    }
+
+    /// The numbers of the first and the last record of a kind, if it has any.
+    pub fn number_span<R: Record>(&self) -> Result<Option<RangeInclusive<u64>>, StoreError> {
+        let tree = self.trees.get(R::TREE);
+        let number = |key: &[u8]| key.try_into().map(u64::from_be_bytes).unwrap_or(0);
+        Ok(match (tree.first()?, tree.last()?) {
+            (Some((first, _)), Some((last, _))) => Some(number(&first)..=number(&last)),
+            _ => None,
         })
     }
 

@@ -8,8 +8,11 @@
 //! bound. The one on top has its bound tightened with its provider's own trust bound (a few
 //! look-ups in the graph, so only for candidates that get this far) and goes back in line;
 //! on top with its tightened bound, it is scored exactly, with its record and the requester's
-//! trust path. Once `keep` exact scores beat the highest bound left, no offer left can enter the
-//! result. Every returned score is the exact score.
+//! trust path. Once `keep` are scored, a candidate needs at least the lowest of their scores, so
+//! at least the trust that lifts its bound there: its provider's paths below that trust are not
+//! looked for, and a provider with none is passed over. Once `keep` exact scores beat the
+//! highest bound left, no offer left can enter the result. Every returned score is the exact
+//! score.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -56,9 +59,21 @@ struct ProviderContext<'a> {
     /// At least the trust of the provider's best path from the requester, once a candidate of
     /// the provider reaches the top of the heap.
     trust_bound: Option<f64>,
-    /// The provider's languages and the best path's trust, once an offer of the provider is
-    /// scored exactly.
-    found: Option<(&'a [String], f64)>,
+    /// The provider's languages, once an offer of the provider is scored exactly.
+    languages: Option<&'a [String]>,
+    /// What is known of the trust of the provider's best path.
+    trust: TrustFound,
+}
+
+/// What a query has found of a provider's trust.
+#[derive(Debug, Clone, Copy)]
+enum TrustFound {
+    /// Not looked for yet.
+    Unknown,
+    /// The best path's trust (0: no path).
+    Exact(f64),
+    /// Every path's trust is below this: a search for paths of at least this trust found none.
+    Below(f64),
 }
 
 /// A candidate before its trust path is looked up.
@@ -187,7 +202,24 @@ impl Hub {
                 unranked.push(HighestBound(candidate));
                 continue;
             }
-            let score = self.exact_score(need, &candidate, context, view);
+            // Once `keep` are scored, a candidate needs at least the lowest of their scores, and
+            // so at least some trust: paths below it are not looked for.
+            let floor = match (keep, best.peek()) {
+                (Some(keep), Some(Reverse(bits))) if best.len() == keep => {
+                    let needed = candidate.key.trust_needed(
+                        &need_key,
+                        context.track_record,
+                        candidate.text,
+                        &self.weights,
+                        f64::from_bits(*bits),
+                    );
+                    needed - BOUND_SLACK
+                }
+                _ => 0.0,
+            };
+            let Some(score) = self.exact_score(need, &candidate, context, view, floor) else {
+                continue;
+            };
             best.push(Reverse(score.to_bits()));
             if keep.is_some_and(|keep| best.len() > keep) {
                 best.pop();
@@ -227,7 +259,8 @@ impl Hub {
                         .copied()
                         .unwrap_or_default(),
                     trust_bound: None,
-                    found: None,
+                    languages: None,
+                    trust: TrustFound::Unknown,
                 });
                 let relevance = text.relevance(candidate.document);
                 let bound =
@@ -248,22 +281,47 @@ impl Hub {
         BinaryHeap::from(unranked)
     }
 
-    /// The offer's score, with its provider's languages and trust path looked up once.
+    /// The offer's score, with its provider's languages and trust path looked up once; `None`
+    /// when the provider's trust is below `floor` (the offer cannot score what it needs).
     fn exact_score<'v>(
         &self,
         need: &Need,
         candidate: &Unranked<'_>,
         context: &mut ProviderContext<'v>,
         view: &'v RankingView<'_>,
-    ) -> f64 {
+        floor: f64,
+    ) -> Option<f64> {
         let offer = candidate.offer;
-        let (languages, trust) = *context.found.get_or_insert_with(|| {
-            let id = offer.provider_id.as_str();
-            let languages = view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]);
-            (languages, view.proximity.trust_to(id).unwrap_or(0.0))
-        });
+        let id = offer.provider_id.as_str();
+        let trust = match context.trust {
+            TrustFound::Exact(trust) => trust,
+            TrustFound::Below(below) if below <= floor => return None,
+            TrustFound::Unknown | TrustFound::Below(_) => {
+                let found = view.proximity.trust_at_least(id, floor);
+                context.trust = match found {
+                    Some(trust) => TrustFound::Exact(trust),
+                    None if floor <= 0.0 => TrustFound::Exact(0.0),
+                    None => TrustFound::Below(floor),
+                };
+                let TrustFound::Exact(trust) = context.trust else {
+                    return None;
+                };
+                trust
+            }
+        };
+        let languages = *context
+            .languages
+            .get_or_insert_with(|| view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]));
         let record = context.track_record;
-        matching::fit_score(need, offer, languages, trust, record, candidate.text, &self.weights)
+        Some(matching::fit_score(
+            need,
+            offer,
+            languages,
+            trust,
+            record,
+            candidate.text,
+            &self.weights,
+        ))
     }
 
     /// A ranked offer explained: its provider, every score component in words, the trust path

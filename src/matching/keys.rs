@@ -131,6 +131,25 @@ impl OfferKey {
         weighted(&values, weights)
     }
 
+    /// The least path trust with which the pair's [`OfferKey::score_bound`] reaches `score`: with
+    /// less, the pair scores below `score` whatever its other components (0 when trust weighs
+    /// nothing). The score is linear in the trust, so this is exact up to rounding.
+    pub fn trust_needed(
+        &self,
+        need: &NeedKey,
+        track_record: TrackRecord,
+        text_relevance: f64,
+        weights: &ScoreWeights,
+        score: f64,
+    ) -> f64 {
+        let total: f64 = weights.in_order().iter().sum();
+        if weights.partnership_proximity <= 0.0 || total <= 0.0 {
+            return 0.0;
+        }
+        let without_trust = self.score_bound(need, 0.0, track_record, text_relevance, weights);
+        (score - without_trust) * total / weights.partnership_proximity
+    }
+
     /// The geography component: the tightest way the coverage names one of the need's places.
     fn geography(&self, need: &NeedKey) -> f64 {
         let named = need

@@ -265,7 +265,7 @@ impl ScoreWeights {
     }
 
     /// The weights in the order of [`COMPONENTS`].
-    fn in_order(&self) -> [f64; 9] {
+    pub(crate) fn in_order(&self) -> [f64; 9] {
         [
             self.text_relevance,
             self.theme_coverage,

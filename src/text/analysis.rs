@@ -48,25 +48,41 @@ pub struct TextReading {
     pub language: Option<Language>,
     /// The number of words that count, title words weighted.
     pub length: f32,
-    /// Each distinct term's key ([`Term::key`]) and occurrences, in order of first appearance.
-    pub terms: Vec<(Box<str>, f32)>,
+    /// Each distinct term's key ([`Term::key`]), in order of first appearance, each followed by
+    /// [`KEY_END`]: one string rather than one per term, since opening decodes every offer's.
+    keys: String,
+    /// Each key's occurrences, in the same order.
+    occurrences: Vec<f32>,
     fingerprint: u64,
 }
+
+/// Ends each key of a [`TextReading`]: no key has it, since stems are letters and digits and the
+/// glossary holds one concept a line.
+const KEY_END: char = '\n';
 
 impl TextReading {
     /// Reads a record's title and description (`languages` are the record's own).
     pub fn of(title: &str, description: &str, languages: &[String]) -> TextReading {
         let read = TextTerms::read_with_words(title, description, languages);
+        let mut keys = String::new();
+        for term in &read.terms {
+            keys.push_str(&term.key);
+            keys.push(KEY_END);
+        }
         TextReading {
             language: read.language,
             length: read.length,
-            terms: read
-                .terms
-                .into_iter()
-                .map(|term| (term.key.into_boxed_str(), term.frequency))
-                .collect(),
+            keys,
+            occurrences: read.terms.iter().map(|term| term.frequency).collect(),
             fingerprint: fingerprint(title, description, languages),
         }
+    }
+
+    /// Each distinct term's key and occurrences, in order of first appearance.
+    pub fn terms(&self) -> impl Iterator<Item = (&str, f32)> {
+        self.keys
+            .split_terminator(KEY_END)
+            .zip(self.occurrences.iter().copied())
     }
 
     /// Whether this is the reading of that text under the hub's rules as they are now.
@@ -384,7 +400,7 @@ mod tests {
         let (title, description) = ("Trata de personas", "Formación de guardias de frontera");
         let reading = TextReading::of(title, description, &languages);
         let read = TextTerms::read_with_words(title, description, &languages);
-        let keys: Vec<&str> = reading.terms.iter().map(|(key, _)| &**key).collect();
+        let keys: Vec<&str> = reading.terms().map(|(key, _)| key).collect();
         assert_eq!(keys, read.terms.iter().map(|t| t.key.as_str()).collect::<Vec<_>>());
         assert!(keys.contains(&"#human_trafficking"), "{keys:?}");
         assert!(reading.is_of(title, description, &languages));

@@ -150,9 +150,8 @@ impl TextIndex {
     pub fn add(&mut self, reading: &TextReading) -> Document {
         let terms = tally(
             reading
-                .terms
-                .iter()
-                .map(|(key, occurrences)| (self.number(key), *occurrences))
+                .terms()
+                .map(|(key, occurrences)| (self.number(key), occurrences))
                 .collect(),
         );
         for (id, _) in terms.iter() {
@@ -183,9 +182,8 @@ impl TextIndex {
     pub fn document(&self, reading: &TextReading) -> Document {
         let terms = tally(
             reading
-                .terms
-                .iter()
-                .filter_map(|(key, occurrences)| Some((*self.ids.get(&**key)?, *occurrences)))
+                .terms()
+                .filter_map(|(key, occurrences)| Some((*self.ids.get(key)?, occurrences)))
                 .collect(),
         );
         Document {
