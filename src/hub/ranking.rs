@@ -249,9 +249,12 @@ impl Hub {
         providers: &mut FxHashMap<u64, ProviderContext<'v>>,
     ) -> BinaryHeap<HighestBound<'v>> {
         let trust_bound = view.proximity.max_trust();
-        let unranked: Vec<HighestBound<'_>> = view
-            .catalogue
-            .candidates_for(need, need_key)
+        let candidates: Vec<_> = view.catalogue.candidates_for(need, need_key).collect();
+        // Room for every provider at once: growing the map as they came was a thirtieth of a
+        // query's time at tier L.
+        providers.reserve(candidates.len());
+        let unranked: Vec<HighestBound<'_>> = candidates
+            .into_iter()
             .map(|candidate| {
                 let context = providers.entry(candidate.provider).or_insert_with(|| ProviderContext {
                     track_record: track_records
