@@ -180,9 +180,15 @@ impl Store {
     /// The numbers of the first and the last record of a kind, if it has any.
     pub fn number_span<R: Record>(&self) -> Result<Option<RangeInclusive<u64>>, StoreError> {
         let tree = self.trees.get(R::TREE);
-        let number = |key: &[u8]| key.try_into().map(u64::from_be_bytes).unwrap_or(0);
+        let number = |key: &[u8]| {
+            key.try_into().map(u64::from_be_bytes).map_err(|_| StoreError::Corrupt {
+                tree: R::TREE.name(),
+                key: hex::encode(key),
+                reason: "a record key is not 8 bytes".into(),
+            })
+        };
         Ok(match (tree.first()?, tree.last()?) {
-            (Some((first, _)), Some((last, _))) => Some(number(&first)..=number(&last)),
+            (Some((first, _)), Some((last, _))) => Some(number(&first)?..=number(&last)?),
             _ => None,
         })
     }
@@ -220,14 +226,28 @@ impl Store {
         }
     }
 
-    /// Keeps what the hub derived from record `number` in the derived `tree`. Outside any
-    /// change and its event: it is written back whenever it is found missing or stale, so it
-    /// needs no flush of its own and a crash loses nothing that cannot be derived again.
-    pub fn keep_derived<T: Serialize>(&self, tree: TreeName, number: u64, value: &T) -> Result<(), StoreError> {
+    /// Keeps what the hub derived from records, by record number, in the derived `tree`, in one
+    /// batch. Outside any change and its event: it is written again whenever it is found
+    /// missing or stale, so it needs no flush of its own and a crash loses nothing that cannot be
+    /// derived again.
+    pub fn keep_derived<'t, T: Serialize + 't>(
+        &self,
+        tree: TreeName,
+        values: impl IntoIterator<Item = (u64, &'t T)>,
+    ) -> Result<(), StoreError> {
         debug_assert!(tree.is_derived());
-        self.trees
-            .get(tree)
-            .insert(number.to_be_bytes(), codec::encode(value)?)?;
+        let mut batch = sled::Batch::default();
+        for (number, value) in values {
+            batch.insert(&number.to_be_bytes(), codec::encode(value)?);
+        }
+        self.trees.get(tree).apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Forgets what the hub derived from record `number` in the derived `tree`.
+    pub fn forget_derived(&self, tree: TreeName, number: u64) -> Result<(), StoreError> {
+        debug_assert!(tree.is_derived());
+        self.trees.get(tree).remove(number.to_be_bytes())?;
         Ok(())
     }
 

@@ -100,11 +100,21 @@ impl Catalogue {
             let actor = actor?;
             catalogue.actors.insert(CompactString::from(&actor.id), Arc::new(actor));
         }
+        // Offers read afresh, kept in one batch at the end: the first open of a store without
+        // kept readings writes one per offer.
+        let mut fresh: Vec<(u64, TextReading)> = Vec::new();
         for offer in store.all::<Offer>() {
             let offer = offer?;
             let number = records::id_number::<Offer>(&offer.id)?;
-            catalogue.put_offer(number, offer, |offer| kept_reading(store, number, offer));
+            catalogue.put_offer(number, offer, |offer| {
+                kept_reading(store, number, offer).unwrap_or_else(|| {
+                    let reading = reading_of(offer);
+                    fresh.push((number, reading.clone()));
+                    reading
+                })
+            });
         }
+        keep_readings(store, fresh.iter().map(|(number, reading)| (*number, reading)));
         Ok(catalogue)
     }
 
@@ -113,10 +123,27 @@ impl Catalogue {
     /// write that was already made.
     pub(super) fn refresh(&mut self, store: &Store, touched: &Touched) {
         for &number in &touched.offers {
-            self.remove_offer(number);
+            let before = self.remove_offer(number);
             match store.get_by_number::<Offer>(number) {
-                Ok(Some(offer)) => self.put_offer(number, offer, |offer| kept_reading(store, number, offer)),
-                Ok(None) => {}
+                Ok(Some(offer)) => {
+                    // Edited words are read afresh: a kept reading is trusted only for words
+                    // that did not change.
+                    let unchanged = before.is_some_and(|before| same_words(&before, &offer));
+                    let filed = self.put_offer(number, offer, |offer| {
+                        unchanged
+                            .then(|| kept_reading(store, number, offer))
+                            .flatten()
+                            .unwrap_or_else(|| {
+                                let reading = reading_of(offer);
+                                keep_readings(store, [(number, &reading)]);
+                                reading
+                            })
+                    });
+                    if !filed {
+                        forget_reading(store, number);
+                    }
+                }
+                Ok(None) => forget_reading(store, number),
                 Err(error) => tracing::error!(%error, number, "offer not refreshed in the catalogue"),
             }
         }
@@ -132,17 +159,17 @@ impl Catalogue {
     }
 
     /// Files an offer under its objectives when it is available, its words as `reading` gives
-    /// them. Offers come from the store, whose providers are store ids; one with another provider
-    /// id is logged and left out.
-    fn put_offer(&mut self, number: u64, offer: Offer, reading: impl FnOnce(&Offer) -> TextReading) {
+    /// them; returns whether it was filed. Offers come from the store, whose providers are store
+    /// ids; one with another provider id is logged and left out.
+    fn put_offer(&mut self, number: u64, offer: Offer, reading: impl FnOnce(&Offer) -> TextReading) -> bool {
         // An offer is taken out of the text counts through its shelves: one on none (every write
         // path refuses an offer without themes) must not be counted either.
         if !offer.is_available() || offer.spec.themes.is_empty() {
-            return;
+            return false;
         }
         let Ok(provider) = records::id_number::<Actor>(&offer.provider_id) else {
             tracing::warn!(offer = %offer.id, provider = %offer.provider_id, "provider id is not a store id; offer left out of matching");
-            return;
+            return false;
         };
         let key = OfferKey::of(&offer);
         let document = self.text.add(&reading(&offer));
@@ -159,24 +186,27 @@ impl Catalogue {
             };
             shelf.entries.insert(at, entry);
         }
+        true
     }
 
-    fn remove_offer(&mut self, number: u64) {
-        let mut counted = false;
+    /// Takes an offer off its shelves; returns it as it was filed, if it was.
+    fn remove_offer(&mut self, number: u64) -> Option<Arc<Offer>> {
+        let mut removed = None;
         for shelf in self.by_objective.values_mut() {
             let Some(at) = shelf.position(number) else {
                 continue;
             };
             let entry = shelf.entries.remove(at);
-            if !counted {
+            if removed.is_none() {
                 self.text.remove(entry.document.on(&shelf.terms));
-                counted = true;
             }
             shelf.unused += entry.document.shelved_terms();
             if shelf.unused * 2 > shelf.terms.len() {
                 shelf.tidy();
             }
+            removed = Some(entry.offer);
         }
+        removed
     }
 
     /// Each available offer that passes the need's hard filters, once, in no particular order.
@@ -251,22 +281,45 @@ impl Catalogue {
     }
 }
 
-/// The offer's words as read: kept in the store beside the offer, and read again (and kept) only
-/// when none is kept or its text or the reading rules changed since. Reading every offer at open
-/// took most of the open at tier L. A kept reading that cannot be read or kept is logged: the
-/// offer is read as if none were kept.
-fn kept_reading(store: &Store, number: u64, offer: &Offer) -> TextReading {
+/// An offer's title and description, read.
+fn reading_of(offer: &Offer) -> TextReading {
+    let spec = &offer.spec;
+    TextReading::of(&spec.title, &spec.description, &spec.languages)
+}
+
+/// Whether two versions of an offer have the same words to read.
+fn same_words(before: &Offer, after: &Offer) -> bool {
+    let (before, after) = (&before.spec, &after.spec);
+    before.title == after.title && before.description == after.description && before.languages == after.languages
+}
+
+/// The offer's reading kept in the store, if one is kept for its words under the reading rules
+/// as they are now: reading every offer took most of an open at tier L. One that cannot be read
+/// is logged and read again.
+fn kept_reading(store: &Store, number: u64, offer: &Offer) -> Option<TextReading> {
     let spec = &offer.spec;
     match store.derived::<TextReading>(TreeName::OfferReadings, number) {
-        Ok(Some(kept)) if kept.is_of(&spec.title, &spec.description, &spec.languages) => return kept,
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, offer = %offer.id, "kept reading of an offer unreadable; read again"),
+        Ok(kept) => kept.filter(|kept| kept.is_of(&spec.title, &spec.description, &spec.languages)),
+        Err(error) => {
+            tracing::warn!(%error, offer = %offer.id, "kept reading of an offer unreadable; read again");
+            None
+        }
     }
-    let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
-    if let Err(error) = store.keep_derived(TreeName::OfferReadings, number, &reading) {
-        tracing::warn!(%error, offer = %offer.id, "reading of an offer not kept; read again at the next open");
+}
+
+/// Keeps offers' readings, by record number; a failure is logged (they are read again at the
+/// next open).
+fn keep_readings<'r>(store: &Store, readings: impl IntoIterator<Item = (u64, &'r TextReading)>) {
+    if let Err(error) = store.keep_derived(TreeName::OfferReadings, readings) {
+        tracing::warn!(%error, "offers' readings not kept; read again at the next open");
     }
-    reading
+}
+
+/// Forgets the reading of an offer no longer filed.
+fn forget_reading(store: &Store, number: u64) {
+    if let Err(error) = store.forget_derived(TreeName::OfferReadings, number) {
+        tracing::warn!(%error, number, "reading of an offer no longer filed not forgotten");
+    }
 }
 
 impl Shelf {
@@ -319,18 +372,13 @@ mod tests {
         }
     }
 
-    fn read(offer: &Offer) -> TextReading {
-        let spec = &offer.spec;
-        TextReading::of(&spec.title, &spec.description, &spec.languages)
-    }
-
     /// Every filed offer's terms on its shelves, as the catalogue reads them for ranking, equal
     /// its terms read afresh against the same vocabulary.
     fn assert_shelves_hold_each_offer_s_terms(catalogue: &Catalogue, offers: &[&Offer]) {
         for offer in offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             let spec = &offer.spec;
-            let fresh = catalogue.text.document(&read(offer));
+            let fresh = catalogue.text.document(&reading_of(offer));
             for theme in &spec.themes {
                 let shelf = &catalogue.by_objective[theme];
                 let at = shelf.position(number).unwrap();
@@ -356,14 +404,18 @@ mod tests {
             .map(|number| offer(number, &[10, 1 + number as u32 % 3], texts[number as usize % 3]))
             .collect();
         for offer in &offers {
-            catalogue.put_offer(records::id_number::<Offer>(&offer.id).unwrap(), offer.clone(), read);
+            catalogue.put_offer(
+                records::id_number::<Offer>(&offer.id).unwrap(),
+                offer.clone(),
+                reading_of,
+            );
         }
         // Edits re-file offers (their terms appended), and take enough out to tidy the shelves.
         for offer in offers.iter_mut().take(8) {
             offer.spec.description = "trafficking in persons at border crossings".into();
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             catalogue.remove_offer(number);
-            catalogue.put_offer(number, offer.clone(), read);
+            catalogue.put_offer(number, offer.clone(), reading_of);
         }
         let shelf = &catalogue.by_objective[&Objective::new(10).unwrap()];
         let used: usize = shelf.entries.iter().map(|e| e.document.shelved_terms()).sum();
@@ -386,7 +438,7 @@ mod tests {
             fresh.put_offer(
                 records::id_number::<Offer>(&offer.id).unwrap(),
                 Offer::clone(offer),
-                read,
+                reading_of,
             );
         }
         let need = TextTerms::read_with_words("Border guards", "victim identification and trafficking", &["en".into()]);
@@ -416,15 +468,18 @@ mod tests {
         let first = Catalogue::load(&store).unwrap();
         for offer in &offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
-            assert_eq!(kept(number), Some(read(offer)), "{} kept as read", offer.id);
+            assert_eq!(kept(number), Some(reading_of(offer)), "{} kept as read", offer.id);
         }
         // A reading kept for another text (an edit the hub did not see, or older reading rules)
         // is not used: the offer is read again and the fresh reading kept.
         store
-            .keep_derived(TreeName::OfferReadings, 2, &read(&offer(2, &[10], "remittances")))
+            .keep_derived(
+                TreeName::OfferReadings,
+                [(2, &reading_of(&offer(2, &[10], "remittances")))],
+            )
             .unwrap();
         let second = Catalogue::load(&store).unwrap();
-        assert_eq!(kept(2), Some(read(&offers[1])));
+        assert_eq!(kept(2), Some(reading_of(&offers[1])));
         let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);
         let (a, b) = (first.text.query(&need), second.text.query(&need));
         for offer in &offers {
@@ -436,5 +491,37 @@ mod tests {
             );
         }
         assert!(second.text_match(&b, &offers[1]).relevance > 0.0);
+    }
+
+    #[test]
+    fn an_edited_offer_is_read_afresh_and_one_taken_off_forgets_its_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        let mut catalogue = Catalogue::default();
+        let mut change = |old: Option<&Offer>, new: &Offer| {
+            let mut writes = WriteSet::default();
+            writes.put(old, new).unwrap();
+            let touched = Touched::of(&writes);
+            store.apply(writes).unwrap();
+            catalogue.refresh(&store, &touched);
+        };
+        let kept = || store.derived::<TextReading>(TreeName::OfferReadings, 1).unwrap();
+        let first = offer(1, &[10], "victim identification for border guards");
+        change(None, &first);
+        assert_eq!(kept(), Some(reading_of(&first)));
+        let mut edited = first.clone();
+        edited.spec.description = "remittances for diaspora".into();
+        change(Some(&first), &edited);
+        assert_eq!(kept(), Some(reading_of(&edited)), "an edit is read and kept afresh");
+        let mut paused = edited.clone();
+        paused.status = OfferStatus::Paused;
+        change(Some(&edited), &paused);
+        assert_eq!(kept(), None, "an offer taken off forgets its reading");
+        change(Some(&paused), &edited);
+        assert_eq!(
+            kept(),
+            Some(reading_of(&edited)),
+            "and is read again when it comes back"
+        );
     }
 }

@@ -205,16 +205,15 @@ impl Hub {
             // Once `keep` are scored, a candidate needs at least the lowest of their scores, and
             // so at least some trust: paths below it are not looked for.
             let floor = match (keep, best.peek()) {
-                (Some(keep), Some(Reverse(bits))) if best.len() == keep => {
-                    let needed = candidate.key.trust_needed(
-                        &need_key,
-                        context.track_record,
-                        candidate.text,
-                        &self.weights,
-                        f64::from_bits(*bits),
-                    );
-                    needed - BOUND_SLACK
-                }
+                // The slack is taken off the score, not the trust: a trust weighing little
+                // would magnify rounding past a slack in trust.
+                (Some(keep), Some(Reverse(bits))) if best.len() == keep => candidate.key.trust_needed(
+                    &need_key,
+                    context.track_record,
+                    candidate.text,
+                    &self.weights,
+                    f64::from_bits(*bits) - BOUND_SLACK,
+                ),
                 _ => 0.0,
             };
             let Some(score) = self.exact_score(need, &candidate, context, view, floor) else {

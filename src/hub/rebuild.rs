@@ -133,3 +133,65 @@ fn link(arriving: Vec<Receiver<Part>>) -> Result<PartnershipGraph, HubError> {
     graph.add_partnerships(partnerships)?;
     Ok(graph)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{PartnershipKind, PartnershipSpec};
+    use crate::store::{StoreConfig, WriteSet};
+
+    /// Partnerships among 12 actors, numbered with gaps (as other records take numbers between
+    /// them), many of equal trust so that the order they are linked in decides ties.
+    fn partnerships() -> Vec<Partnership> {
+        (0..150u64)
+            .map(|i| Partnership {
+                id: format!("partnership-{}", 1 + i * 3 + i % 2),
+                spec: PartnershipSpec {
+                    actor_a: format!("actor-{}", i % 12),
+                    actor_b: format!("actor-{}", (i * 7 + 1 + i / 12) % 12),
+                    kind: PartnershipKind::JointProgramme,
+                    trust: [0.5, 0.8][(i % 2) as usize],
+                    since: None,
+                    note: String::new(),
+                    claimed_by: None,
+                },
+                created_at: 0,
+            })
+            .filter(|p| p.spec.actor_a != p.spec.actor_b)
+            .collect()
+    }
+
+    #[test]
+    fn the_graph_read_in_parts_equals_the_graph_read_in_one_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        let mut writes = WriteSet::default();
+        let written = partnerships();
+        for partnership in &written {
+            writes.put(None, partnership).unwrap();
+        }
+        store.apply(writes).unwrap();
+        let (parts, _) = Parts::of(&store).unwrap();
+        assert!(parts.ranges.len() > 10, "read in parts: {}", parts.ranges.len());
+
+        let rebuilt = rebuild(&store).unwrap().graph;
+        let mut in_one_go = PartnershipGraph::new();
+        in_one_go.add_partnerships(store.all::<Partnership>()).unwrap();
+        assert_eq!(rebuilt.partnership_count(), written.len());
+        for from in 0..12 {
+            let from = format!("actor-{from}");
+            let (a, b) = (rebuilt.proximity_from(&from), in_one_go.proximity_from(&from));
+            for to in 0..12 {
+                let to = format!("actor-{to}");
+                assert_eq!(a.trust_path(&to), b.trust_path(&to), "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_store_without_partnerships_opens_with_an_empty_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        assert_eq!(rebuild(&store).unwrap().graph.partnership_count(), 0);
+    }
+}

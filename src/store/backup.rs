@@ -1,4 +1,5 @@
-//! Backups: every tree of the store, entry by entry, in one file a restore can check.
+//! Backups: every tree of the store but the derived ones (which the hub rebuilds), entry by
+//! entry, in one file a restore can check.
 //!
 //! Layout: the magic line `capacity-hub backup 1\n`, then one frame per entry (tree index as one
 //! byte, key length and value length as big-endian u32, key, value), then a trailer: the byte
@@ -53,8 +54,8 @@ fn length(bytes: &[u8]) -> Result<[u8; 4], StoreError> {
 }
 
 impl Store {
-    /// Writes every entry of every tree to `out`. The caller keeps writers out meanwhile, so the
-    /// copy is consistent.
+    /// Writes every entry of every tree but the derived ones ([`TreeName::is_derived`]) to `out`.
+    /// The caller keeps writers out meanwhile, so the copy is consistent.
     pub fn write_backup(&self, out: impl Write) -> Result<BackupSummary, StoreError> {
         let mut sink = Hashed {
             out,

@@ -26,15 +26,56 @@ pub const TITLE_WEIGHT: f32 = 2.0;
 const MEMO_LIMIT: usize = 50_000;
 
 /// The version of the reading rules (splitting, stop words, stems, folding, how concepts are
-/// found). Raise it with any change that reads a text into other terms: kept readings
-/// ([`TextReading`]) made under another version are read again.
+/// found) and of [`TextReading`]'s encoding. Raise it with any change to them: kept readings
+/// made under another version are read again. The glossary, and the readings of
+/// [`RULES_SAMPLE`], are fingerprinted as well, so a new glossary or a new stemmer is noticed
+/// without it.
 const READING_VERSION: u32 = 1;
 
-/// What a kept reading was made under: the rules' version and the glossary, hashed once.
+/// Texts read once per process, one per language the hub reads, to fingerprint the rules as they
+/// behave: an upgraded stemmer, stop-word list or language detector changes their readings.
+const RULES_SAMPLE: [(&str, &str); 7] = [
+    (
+        "en",
+        "Training border guards in the identification of victims of trafficking, and referral",
+    ),
+    (
+        "fr",
+        "Formation des gardes-frontières à l'identification des victimes de la traite des personnes",
+    ),
+    (
+        "es",
+        "Capacitación de consulados sobre trata de personas y remesas de los migrantes retornados",
+    ),
+    (
+        "pt",
+        "Formação de agentes consulares sobre tráfico de pessoas e remessas de migrantes",
+    ),
+    ("ar", "تدريب حرس الحدود على تحديد ضحايا الاتجار بالبشر وإحالتهم"),
+    (
+        "ru",
+        "Обучение пограничников выявлению жертв торговли людьми и их направлению",
+    ),
+    ("zh", "边境官员培训识别人口贩运受害者"),
+];
+
+/// What a kept reading was made under: the rules' version, the glossary and the readings of
+/// [`RULES_SAMPLE`] (languages as the store encodes them), hashed once.
 static READING_RULES: LazyLock<u64> = LazyLock::new(|| {
     let mut hasher = FxHasher::default();
     READING_VERSION.hash(&mut hasher);
     GLOSSARY.hash(&mut hasher);
+    for (language, text) in RULES_SAMPLE {
+        let read = TextTerms::read_with_words(text, "", &[language.to_string()]);
+        postcard::to_stdvec(&read.language)
+            .unwrap_or_default()
+            .hash(&mut hasher);
+        read.length.to_bits().hash(&mut hasher);
+        for term in &read.terms {
+            term.key.hash(&mut hasher);
+            term.frequency.to_bits().hash(&mut hasher);
+        }
+    }
     hasher.finish()
 });
 
@@ -92,7 +133,9 @@ impl TextReading {
 }
 
 /// A text and the rules it is read under, hashed (FxHash: stable across runs, which std's
-/// hasher does not promise).
+/// hasher does not promise). Not a cryptographic hash: it is trusted only at open, for records
+/// whose kept reading was written by the hub itself when it filed them, and an edit through the
+/// hub is always read afresh.
 fn fingerprint(title: &str, description: &str, languages: &[String]) -> u64 {
     let mut hasher = FxHasher::default();
     READING_RULES.hash(&mut hasher);
@@ -400,9 +443,16 @@ mod tests {
         let (title, description) = ("Trata de personas", "Formación de guardias de frontera");
         let reading = TextReading::of(title, description, &languages);
         let read = TextTerms::read_with_words(title, description, &languages);
-        let keys: Vec<&str> = reading.terms().map(|(key, _)| key).collect();
-        assert_eq!(keys, read.terms.iter().map(|t| t.key.as_str()).collect::<Vec<_>>());
-        assert!(keys.contains(&"#human_trafficking"), "{keys:?}");
+        let terms: Vec<(&str, f32)> = reading.terms().collect();
+        let expected: Vec<(&str, f32)> = read.terms.iter().map(|t| (t.key.as_str(), t.frequency)).collect();
+        assert_eq!(terms, expected);
+        assert!(terms.iter().any(|(key, _)| *key == "#human_trafficking"), "{terms:?}");
+        assert!(
+            terms.iter().any(|(_, occurrences)| *occurrences == TITLE_WEIGHT),
+            "title words weigh more"
+        );
+        assert_eq!((reading.language, reading.length), (read.language, read.length));
+        assert_eq!(reading.language, Some(Language::Spanish));
         assert!(reading.is_of(title, description, &languages));
         assert!(!reading.is_of(title, "Formación de jueces", &languages));
         assert!(!reading.is_of(title, description, &["en".to_string()]));
