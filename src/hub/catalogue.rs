@@ -103,16 +103,27 @@ impl Catalogue {
         // Offers read afresh, kept in one batch at the end: the first open of a store without
         // kept readings writes one per offer.
         let mut fresh: Vec<(u64, TextReading)> = Vec::new();
+        // Kept readings that could not be decoded (a reading format an earlier release wrote,
+        // say): logged once, not once per offer.
+        let mut unreadable: Option<(usize, StoreError)> = None;
         for offer in store.all::<Offer>() {
             let offer = offer?;
             let number = records::id_number::<Offer>(&offer.id)?;
             catalogue.put_offer(number, offer, |offer| {
-                kept_reading(store, number, offer).unwrap_or_else(|| {
+                let kept = kept_reading(store, number, offer).unwrap_or_else(|error| {
+                    let (count, _) = unreadable.get_or_insert((0, error));
+                    *count += 1;
+                    None
+                });
+                kept.unwrap_or_else(|| {
                     let reading = reading_of(offer);
                     fresh.push((number, reading.clone()));
                     reading
                 })
             });
+        }
+        if let Some((count, error)) = unreadable {
+            tracing::warn!(count, first = %error, "kept readings of offers unreadable; read again");
         }
         keep_readings(store, fresh.iter().map(|(number, reading)| (*number, reading)));
         Ok(catalogue)
@@ -130,14 +141,19 @@ impl Catalogue {
                     // that did not change.
                     let unchanged = before.is_some_and(|before| same_words(&before, &offer));
                     let filed = self.put_offer(number, offer, |offer| {
-                        unchanged
-                            .then(|| kept_reading(store, number, offer))
-                            .flatten()
-                            .unwrap_or_else(|| {
-                                let reading = reading_of(offer);
-                                keep_readings(store, [(number, &reading)]);
-                                reading
-                            })
+                        let kept = match unchanged.then(|| kept_reading(store, number, offer)) {
+                            Some(Ok(kept)) => kept,
+                            Some(Err(error)) => {
+                                tracing::warn!(%error, number, "kept reading of an offer unreadable; read again");
+                                None
+                            }
+                            None => None,
+                        };
+                        kept.unwrap_or_else(|| {
+                            let reading = reading_of(offer);
+                            keep_readings(store, [(number, &reading)]);
+                            reading
+                        })
                     });
                     if !filed {
                         forget_reading(store, number);
@@ -294,17 +310,12 @@ fn same_words(before: &Offer, after: &Offer) -> bool {
 }
 
 /// The offer's reading kept in the store, if one is kept for its words under the reading rules
-/// as they are now: reading every offer took most of an open at tier L. One that cannot be read
-/// is logged and read again.
-fn kept_reading(store: &Store, number: u64, offer: &Offer) -> Option<TextReading> {
+/// as they are now: reading every offer took most of an open at tier L. One that cannot be
+/// decoded is an error for the caller to count; the offer is then read again.
+fn kept_reading(store: &Store, number: u64, offer: &Offer) -> Result<Option<TextReading>, StoreError> {
     let spec = &offer.spec;
-    match store.derived::<TextReading>(TreeName::OfferReadings, number) {
-        Ok(kept) => kept.filter(|kept| kept.is_of(&spec.title, &spec.description, &spec.languages)),
-        Err(error) => {
-            tracing::warn!(%error, offer = %offer.id, "kept reading of an offer unreadable; read again");
-            None
-        }
-    }
+    let kept = store.derived::<TextReading>(TreeName::OfferReadings, number)?;
+    Ok(kept.filter(|kept| kept.is_of(&spec.title, &spec.description, &spec.languages)))
 }
 
 /// Keeps offers' readings, by record number; a failure is logged (they are read again at the
@@ -478,8 +489,13 @@ mod tests {
                 [(2, &reading_of(&offer(2, &[10], "remittances")))],
             )
             .unwrap();
+        // And one that is not a reading at all is read again too, without failing the open.
+        let garbage = vec![0xffu8; 3];
+        store.keep_derived(TreeName::OfferReadings, [(1, &garbage)]).unwrap();
+        assert!(store.derived::<TextReading>(TreeName::OfferReadings, 1).is_err());
         let second = Catalogue::load(&store).unwrap();
         assert_eq!(kept(2), Some(reading_of(&offers[1])));
+        assert_eq!(kept(1), Some(reading_of(&offers[0])));
         let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);
         let (a, b) = (first.text.query(&need), second.text.query(&need));
         for offer in &offers {
