@@ -485,6 +485,13 @@ impl Proximity<'_> {
         self.reach.get(node.index()).copied().unwrap_or_default()
     }
 
+    /// The source's node and `actor_id`'s, when there can be a path between them: both in the
+    /// graph, and not the same actor.
+    fn ends(&self, actor_id: &str) -> Option<(NodeIndex, NodeIndex)> {
+        let (source, target) = (self.source?, *self.graph.nodes.get(actor_id)?);
+        (target != source).then_some((source, target))
+    }
+
     /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
     pub fn trust_path(&self, actor_id: &str) -> Option<TrustPath> {
         let route = self.best_route(actor_id, 0.0)?;
@@ -506,12 +513,9 @@ impl Proximity<'_> {
     /// over its strongest partnership. Ranking tightens a candidate's bound with it before
     /// scoring the candidate exactly.
     pub fn trust_bound(&self, actor_id: &str) -> f64 {
-        let (Some(source), Some(&target)) = (self.source, self.graph.nodes.get(actor_id)) else {
+        let Some((_, target)) = self.ends(actor_id) else {
             return 0.0;
         };
-        if target == source {
-            return 0.0;
-        }
         let at_target = self.reach(target);
         // Partnerships come highest trust first.
         let strongest = self
@@ -536,11 +540,7 @@ impl Proximity<'_> {
 
     /// The best path to `actor_id` when its trust is at least `floor`.
     fn best_route(&self, actor_id: &str, floor: f64) -> Option<Route> {
-        let source = self.source?;
-        let target = *self.graph.nodes.get(actor_id)?;
-        if target == source {
-            return None;
-        }
+        let (source, target) = self.ends(actor_id)?;
         let mut best: Option<Route> = None;
         let at_target = self.reach(target);
         improve(&mut best, at_target.one, || [(source, at_target.one_edge)]);

@@ -208,9 +208,14 @@ impl Store {
 
     /// The record with this numeric id.
     pub fn get_by_number<R: Record>(&self, number: u64) -> Result<Option<R>, StoreError> {
+        self.value_at(R::TREE, number)
+    }
+
+    /// The value kept under record `number` in `tree`, decoded.
+    fn value_at<T: DeserializeOwned>(&self, tree: TreeName, number: u64) -> Result<Option<T>, StoreError> {
         let key = number.to_be_bytes();
-        match self.trees.get(R::TREE).get(key)? {
-            Some(bytes) => codec::decode(R::TREE.name(), &key, &bytes).map(Some),
+        match self.trees.get(tree).get(key)? {
+            Some(bytes) => codec::decode(tree.name(), &key, &bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -219,11 +224,7 @@ impl Store {
     /// [`TreeName::is_derived`]), if anything.
     pub fn derived<T: DeserializeOwned>(&self, tree: TreeName, number: u64) -> Result<Option<T>, StoreError> {
         debug_assert!(tree.is_derived());
-        let key = number.to_be_bytes();
-        match self.trees.get(tree).get(key)? {
-            Some(bytes) => codec::decode(tree.name(), &key, &bytes).map(Some),
-            None => Ok(None),
-        }
+        self.value_at(tree, number)
     }
 
     /// Keeps what the hub derived from records, by record number, in the derived `tree`, in one

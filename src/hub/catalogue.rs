@@ -283,11 +283,7 @@ impl Catalogue {
         });
         match filed {
             Some(document) => query.explain(document),
-            None => {
-                let spec = &offer.spec;
-                let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
-                query.explain(self.text.document(&reading).view())
-            }
+            None => query.explain(self.text.document(&reading_of(offer)).view()),
         }
     }
 

@@ -298,18 +298,20 @@ impl Hub {
         let trust = match context.trust {
             TrustFound::Exact(trust) => trust,
             TrustFound::Below(below) if below <= floor => return None,
-            TrustFound::Unknown | TrustFound::Below(_) => {
-                let found = view.proximity.trust_at_least(id, floor);
-                context.trust = match found {
-                    Some(trust) => TrustFound::Exact(trust),
-                    None if floor <= 0.0 => TrustFound::Exact(0.0),
-                    None => TrustFound::Below(floor),
-                };
-                let TrustFound::Exact(trust) = context.trust else {
+            TrustFound::Unknown | TrustFound::Below(_) => match view.proximity.trust_at_least(id, floor) {
+                Some(trust) => {
+                    context.trust = TrustFound::Exact(trust);
+                    trust
+                }
+                None if floor <= 0.0 => {
+                    context.trust = TrustFound::Exact(0.0);
+                    0.0
+                }
+                None => {
+                    context.trust = TrustFound::Below(floor);
                     return None;
-                };
-                trust
-            }
+                }
+            },
         };
         let languages = *context
             .languages

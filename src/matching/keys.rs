@@ -142,7 +142,7 @@ impl OfferKey {
         weights: &ScoreWeights,
         score: f64,
     ) -> f64 {
-        let total: f64 = weights.in_order().iter().sum();
+        let total = weights.total();
         if weights.partnership_proximity <= 0.0 || total <= 0.0 {
             return 0.0;
         }

@@ -249,8 +249,13 @@ impl ScoreWeights {
 
     /// The share of the weights' sum that `text_relevance` has.
     pub fn text_share(&self) -> f64 {
-        let sum: f64 = self.in_order().iter().sum();
+        let sum = self.total();
         if sum > 0.0 { self.text_relevance / sum } else { 0.0 }
+    }
+
+    /// The weights' sum: a score is the weighted sum of the components over it.
+    pub(crate) fn total(&self) -> f64 {
+        self.in_order().iter().sum()
     }
 
     /// The score of named component values (as an explanation lists them) under these weights.
@@ -265,7 +270,7 @@ impl ScoreWeights {
     }
 
     /// The weights in the order of [`COMPONENTS`].
-    pub(crate) fn in_order(&self) -> [f64; 9] {
+    fn in_order(&self) -> [f64; 9] {
         [
             self.text_relevance,
             self.theme_coverage,
@@ -304,12 +309,15 @@ fn component_values(
 
 /// The weighted mean of the values, in [0, 1] (0 when no weight is positive).
 pub(crate) fn weighted(values: &[f64; 9], weights: &ScoreWeights) -> f64 {
-    let weights = weights.in_order();
-    let total_weight: f64 = weights.iter().sum();
+    let total_weight = weights.total();
     if total_weight <= 0.0 {
         return 0.0;
     }
-    let sum: f64 = values.iter().zip(weights).map(|(value, weight)| value * weight).sum();
+    let sum: f64 = values
+        .iter()
+        .zip(weights.in_order())
+        .map(|(value, weight)| value * weight)
+        .sum();
     (sum / total_weight).clamp(0.0, 1.0)
 }
 

@@ -199,9 +199,7 @@ impl TextTerms {
 /// The language a record's title and description are read in (see [`text_language`](crate::text::text_language)): both
 /// parts at once, since a title alone is often too short to tell.
 pub fn record_language(title: &str, description: &str, languages: &[String]) -> Option<Language> {
-    let mut words = Words::default();
-    words.split(title);
-    words.split(description);
+    let (words, _) = Words::of_record(title, description);
     words.language(languages, &[title, description])
 }
 
@@ -216,6 +214,15 @@ pub(crate) struct Words<'t> {
 }
 
 impl<'t> Words<'t> {
+    /// The words of a record's title then its description, and how many are the title's.
+    fn of_record(title: &'t str, description: &'t str) -> (Words<'t>, usize) {
+        let mut words = Words::default();
+        words.split(title);
+        let title_words = words.len();
+        words.split(description);
+        (words, title_words)
+    }
+
     /// Appends the words of `text`: runs of letters and digits.
     pub(crate) fn split(&mut self, text: &'t str) {
         for word in text
@@ -257,10 +264,7 @@ impl<'t> Words<'t> {
 /// Reads a record's title and description into `sink`: the language it was read in and its
 /// length (words that count, title words weighted).
 fn read_text(title: &str, description: &str, languages: &[String], sink: &mut Terms) -> (Option<Language>, f32) {
-    let mut words = Words::default();
-    words.split(title);
-    let title_words = words.len();
-    words.split(description);
+    let (words, title_words) = Words::of_record(title, description);
     let language = words.language(languages, &[title, description]);
     let glossary = glossary();
     let mut length = 0.0;
@@ -330,9 +334,7 @@ impl Terms {
             length,
         }
     }
-}
 
-impl Terms {
     /// One occurrence of a stem, `word` as written; returns the term's place, for concepts over it.
     fn word(&mut self, stem: &str, word: &str, weight: f32) -> usize {
         self.add(stem, weight, || word.to_lowercase())

@@ -148,22 +148,13 @@ impl TextIndex {
     /// Files an offer's terms ([`TextReading::of`] its title and description): the vocabulary
     /// grows and the counts move.
     pub fn add(&mut self, reading: &TextReading) -> Document {
-        let terms = tally(
-            reading
-                .terms()
-                .map(|(key, occurrences)| (self.number(key), occurrences))
-                .collect(),
-        );
-        for (id, _) in terms.iter() {
+        let document = numbered(reading, |key| Some(self.number(key)));
+        for (id, _) in document.terms.iter() {
             self.document_frequency[*id as usize] += 1;
         }
         self.documents += 1;
         self.total_length += f64::from(reading.length);
-        Document {
-            terms,
-            length: reading.length,
-            language: reading.language,
-        }
+        document
     }
 
     /// Takes a filed offer's terms out of the counts (the vocabulary keeps its words).
@@ -180,17 +171,7 @@ impl TextIndex {
     /// An offer's terms numbered without filing them (an offer no longer available, explained):
     /// words the collection has never seen cannot match a need's informative terms and are left out.
     pub fn document(&self, reading: &TextReading) -> Document {
-        let terms = tally(
-            reading
-                .terms()
-                .filter_map(|(key, occurrences)| Some((*self.ids.get(key)?, occurrences)))
-                .collect(),
-        );
-        Document {
-            terms,
-            length: reading.length,
-            language: reading.language,
-        }
+        numbered(reading, |key| self.ids.get(key).copied())
     }
 
     /// The id of a term, numbering it when it is new.
@@ -276,17 +257,19 @@ impl TextIndex {
     }
 }
 
-/// Occurrences summed per term, sorted by id.
-fn tally(mut counts: Vec<TermCount>) -> Box<[TermCount]> {
-    counts.sort_unstable_by_key(|(id, _)| *id);
-    let mut terms: Vec<(TermId, f32)> = Vec::with_capacity(counts.len());
-    for (id, weight) in counts {
-        match terms.last_mut() {
-            Some((last, total)) if *last == id => *total += weight,
-            _ => terms.push((id, weight)),
-        }
+/// A reading's terms as `id_of` numbers them (those it numbers at all), sorted by id; a reading
+/// holds each term once.
+fn numbered(reading: &TextReading, mut id_of: impl FnMut(&str) -> Option<TermId>) -> Document {
+    let mut terms: Vec<TermCount> = reading
+        .terms()
+        .filter_map(|(key, occurrences)| Some((id_of(key)?, occurrences)))
+        .collect();
+    terms.sort_unstable_by_key(|(id, _)| *id);
+    Document {
+        terms: terms.into_boxed_slice(),
+        length: reading.length,
+        language: reading.language,
     }
-    terms.into_boxed_slice()
 }
 
 impl TextQuery {
