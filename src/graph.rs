@@ -18,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
 use petgraph::visit::EdgeRef;
 
-use crate::domain::{Partnership, PartnershipKind};
+use crate::domain::{Actor, Partnership, PartnershipKind};
 use crate::store::{Record, records};
 
 /// Longest path, in hops, that proximity considers.
@@ -49,6 +49,11 @@ pub struct PartnershipGraph {
     /// then reads no other memory, and the rebuild and every trust search compare millions.
     nodes: FxHashMap<CompactString, NodeIndex>,
     edges: FxHashMap<u64, EdgeIndex>,
+    /// Node of each actor named by the store (`actor-<number>`), by number (`NodeIndex::end()`
+    /// for none): ranking finds the nodes of hundreds of providers a query by the number the
+    /// catalogue keeps, which reads one entry rather than the offer, its provider id and a
+    /// hash table.
+    numbered: Vec<NodeIndex>,
     /// Each node's partnerships as one contiguous list, by node index, highest trust first: the
     /// path queries scan tens of thousands of a hub's edges per query, petgraph's linked edge
     /// lists cost a cache miss per edge, and in trust order a scan can stop once no further edge
@@ -149,6 +154,14 @@ impl PartnershipGraph {
         }
         let node = self.graph.add_node(actor_id.to_string());
         self.nodes.insert(CompactString::from(actor_id), node);
+        if let Ok(number) = records::id_number::<Actor>(actor_id)
+            && let Ok(at) = usize::try_from(number)
+        {
+            if self.numbered.len() <= at {
+                self.numbered.resize(at + 1, NodeIndex::end());
+            }
+            self.numbered[at] = node;
+        }
         node
     }
 
@@ -403,6 +416,10 @@ pub struct Proximity<'g> {
     best_two: f64,
 }
 
+/// An actor a query can look for a path to: in the graph, and not the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target(NodeIndex);
+
 /// How well the source reaches one node in one and in two hops (trust 0: not at all).
 #[derive(Debug, Clone, Copy)]
 struct Reach {
@@ -485,16 +502,24 @@ impl Proximity<'_> {
         self.reach.get(node.index()).copied().unwrap_or_default()
     }
 
-    /// The source's node and `actor_id`'s, when there can be a path between them: both in the
-    /// graph, and not the same actor.
-    fn ends(&self, actor_id: &str) -> Option<(NodeIndex, NodeIndex)> {
-        let (source, target) = (self.source?, *self.graph.nodes.get(actor_id)?);
-        (target != source).then_some((source, target))
+    /// `actor_id` as a target of paths from the source, when there can be one.
+    pub fn target(&self, actor_id: &str) -> Option<Target> {
+        self.target_at(*self.graph.nodes.get(actor_id)?)
+    }
+
+    /// The actor `actor-<number>` as a target of paths from the source, when there can be one.
+    pub fn numbered_target(&self, number: u64) -> Option<Target> {
+        let at = usize::try_from(number).ok()?;
+        self.target_at(*self.graph.numbered.get(at)?)
+    }
+
+    fn target_at(&self, node: NodeIndex) -> Option<Target> {
+        (node != NodeIndex::end() && self.source.is_some_and(|source| source != node)).then_some(Target(node))
     }
 
     /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
     pub fn trust_path(&self, actor_id: &str) -> Option<TrustPath> {
-        let route = self.best_route(actor_id, 0.0)?;
+        let route = self.best_route(self.target(actor_id)?, 0.0)?;
         let hops = route.steps[..route.len]
             .iter()
             .map(|&(from, edge)| self.graph.hop(from, edge))
@@ -508,14 +533,11 @@ impl Proximity<'_> {
         self.best_reach
     }
 
-    /// An upper bound on [`Proximity::trust_to`] for `actor_id`, found without looking for its
+    /// An upper bound on the trust of the best path to `target`, found without looking for the
     /// path: its one- or two-hop reach, or a third hop from the best two-hop reach of any node
     /// over its strongest partnership. Ranking tightens a candidate's bound with it before
     /// scoring the candidate exactly.
-    pub fn trust_bound(&self, actor_id: &str) -> f64 {
-        let Some((_, target)) = self.ends(actor_id) else {
-            return 0.0;
-        };
+    pub fn trust_bound(&self, Target(target): Target) -> f64 {
         let at_target = self.reach(target);
         // Partnerships come highest trust first.
         let strongest = self
@@ -526,21 +548,22 @@ impl Proximity<'_> {
         at_target.one.max(at_target.two).max(self.best_two * strongest)
     }
 
-    /// The trust of [`Proximity::trust_path`]'s path, without naming it: what ranking needs.
+    /// The trust of [`Proximity::trust_path`]'s path, without naming it.
     pub fn trust_to(&self, actor_id: &str) -> Option<f64> {
-        self.trust_at_least(actor_id, 0.0)
+        self.trust_at_least(self.target(actor_id)?, 0.0)
     }
 
-    /// [`Proximity::trust_to`] when it is at least `floor`, else `None`; paths below `floor` are
-    /// not looked for. A candidate needing a trust of at least `floor` to enter a ranking is
-    /// scored without scanning a hub provider's every partnership for a path it cannot use.
-    pub fn trust_at_least(&self, actor_id: &str, floor: f64) -> Option<f64> {
-        self.best_route(actor_id, floor).map(|route| route.trust)
+    /// The trust of the best path to `target` when it is at least `floor`, else `None`; paths
+    /// below `floor` are not looked for. A candidate needing a trust of at least `floor` to
+    /// enter a ranking is scored without scanning a hub provider's every partnership for a path
+    /// it cannot use.
+    pub fn trust_at_least(&self, target: Target, floor: f64) -> Option<f64> {
+        self.best_route(target, floor).map(|route| route.trust)
     }
 
-    /// The best path to `actor_id` when its trust is at least `floor`.
-    fn best_route(&self, actor_id: &str, floor: f64) -> Option<Route> {
-        let (source, target) = self.ends(actor_id)?;
+    /// The best path to `target` when its trust is at least `floor`.
+    fn best_route(&self, Target(target): Target, floor: f64) -> Option<Route> {
+        let source = self.source?;
         let mut best: Option<Route> = None;
         let at_target = self.reach(target);
         improve(&mut best, at_target.one, || [(source, at_target.one_edge)]);
@@ -634,6 +657,22 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_actor_found_by_record_number_is_the_one_found_by_id() {
+        let mut graph = PartnershipGraph::new();
+        graph.add_partnership(&partnership(1, "actor-3", "actor-7", 0.8));
+        graph.add_partnership(&partnership(2, "actor-7", "elsewhere-2", 0.5));
+        let proximity = graph.proximity_from("actor-3");
+        assert_eq!(proximity.numbered_target(7), proximity.target("actor-7"));
+        assert!(proximity.numbered_target(7).is_some());
+        let target = proximity.numbered_target(7).unwrap();
+        assert_eq!(proximity.trust_at_least(target, 0.0), Some(0.8));
+        assert_eq!(proximity.numbered_target(3), None, "the source is no target");
+        assert_eq!(proximity.numbered_target(2), None, "only store ids are numbered");
+        assert_eq!(proximity.numbered_target(5), None);
+        assert_eq!(proximity.numbered_target(u64::MAX), None);
+    }
+
     fn path_actors(path: &TrustPath) -> Vec<&str> {
         let mut actors = vec![path.hops[0].from.as_str()];
         actors.extend(path.hops.iter().map(|hop| hop.to.as_str()));
@@ -718,11 +757,11 @@ mod tests {
                     let found = proximity.trust_path(&to);
                     let trust = found.as_ref().map_or(0.0, TrustPath::trust);
                     proptest::prop_assert!((trust - expected).abs() < 1e-12, "{from} -> {to}: {trust} vs {expected}");
-                    let bound = proximity.trust_bound(&to);
+                    let bound = proximity.target(&to).map_or(0.0, |target| proximity.trust_bound(target));
                     proptest::prop_assert!(bound + 1e-12 >= trust, "{from} -> {to}: bound {bound} < {trust}");
                     // A floor below the best trust finds it; one above finds nothing.
                     for floor in [trust - 1e-9, trust + 1e-9, 0.25, 0.5] {
-                        let at_least = proximity.trust_at_least(&to, floor);
+                        let at_least = proximity.target(&to).and_then(|target| proximity.trust_at_least(target, floor));
                         if trust > 0.0 && trust >= floor {
                             let found = at_least.unwrap_or(-1.0);
                             proptest::prop_assert!((found - trust).abs() < 1e-12, "{from} -> {to} at least {floor}: {found} vs {trust}");

@@ -29,11 +29,11 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::domain::lifecycle::{self, Stateful};
-use crate::domain::{Match, MatchStatus};
+use crate::domain::{Actor, Match, MatchStatus};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
-use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet};
+use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet, records};
 use catalogue::{Catalogue, Touched};
 use rustc_hash::FxHashMap;
 
@@ -119,9 +119,8 @@ pub struct Hub {
     graph: RwLock<PartnershipGraph>,
     /// Available offers by objective and every actor, in memory: what ranking reads.
     catalogue: RwLock<Catalogue>,
-    /// Each provider's completed engagements, rebuilt from completed matches at start (FxHash:
-    /// ranking looks up every candidate provider).
-    track_records: RwLock<FxHashMap<String, TrackRecord>>,
+    /// Each provider's completed engagements, rebuilt from completed matches at start.
+    track_records: RwLock<TrackRecords>,
     writer: tokio::sync::Mutex<()>,
     weights: ScoreWeights,
     proposal_ttl: Duration,
@@ -236,7 +235,7 @@ impl Hub {
     /// The provider's completed engagements so far.
     fn track_record(&self, provider_id: &str) -> TrackRecord {
         let records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
-        records.get(provider_id).copied().unwrap_or_default()
+        records.of(provider_id)
     }
 
     /// A copy of `record` in status `to`; FAILED_PRECONDITION names a refused transition.
@@ -271,21 +270,45 @@ impl Hub {
     }
 }
 
-/// Every provider's track record, from the completed matches in the store.
-fn track_records(store: &Store) -> Result<FxHashMap<String, TrackRecord>, HubError> {
-    let mut records: FxHashMap<String, TrackRecord> = FxHashMap::default();
-    for number in store.ids_in_index(TreeName::MatchesByStatus, &format!("{:?}", MatchStatus::Completed)) {
-        let Some(completed) = store.get_by_number::<Match>(number?)? else {
-            continue;
-        };
-        if let Some(outcome) = &completed.outcome {
-            records
-                .entry(completed.provider_id.clone())
-                .or_default()
-                .record(outcome.rating);
+/// Every provider's track record, by the provider's record number: ranking looks one up for
+/// each of thousands of candidates, and a number is found without reading the offer's provider
+/// id (FxHash: hashed at every look-up).
+#[derive(Debug, Default)]
+struct TrackRecords(FxHashMap<u64, TrackRecord>);
+
+impl TrackRecords {
+    /// Every provider's track record, from the completed matches in the store.
+    fn load(store: &Store) -> Result<TrackRecords, HubError> {
+        let mut records = TrackRecords::default();
+        for number in store.ids_in_index(TreeName::MatchesByStatus, &format!("{:?}", MatchStatus::Completed)) {
+            let Some(completed) = store.get_by_number::<Match>(number?)? else {
+                continue;
+            };
+            if let Some(outcome) = &completed.outcome {
+                records.record(&completed.provider_id, outcome.rating);
+            }
+        }
+        Ok(records)
+    }
+
+    /// The track record of the provider with this record number (neutral without outcomes).
+    fn of_number(&self, provider: u64) -> TrackRecord {
+        self.0.get(&provider).copied().unwrap_or_default()
+    }
+
+    /// The track record of the provider with this id.
+    fn of(&self, provider_id: &str) -> TrackRecord {
+        records::id_number::<Actor>(provider_id)
+            .map_or_else(|_| TrackRecord::default(), |number| self.of_number(number))
+    }
+
+    /// Adds a completed engagement's rating to its provider's record. Providers are store ids
+    /// (every write path checks the actor exists); one that is not has no record to add to.
+    fn record(&mut self, provider_id: &str, rating: u32) {
+        if let Ok(number) = records::id_number::<Actor>(provider_id) {
+            self.0.entry(number).or_default().record(rating);
         }
     }
-    Ok(records)
 }
 
 /// Checks a page size against its cap, defaulting 0.

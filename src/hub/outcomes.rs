@@ -58,10 +58,7 @@ impl Hub {
                 }
                 graph.add_partnership(&completion.collaboration);
                 let mut records = self.track_records.write().unwrap_or_else(PoisonError::into_inner);
-                records
-                    .entry(completion.record.provider_id.clone())
-                    .or_default()
-                    .record(rating);
+                records.record(&completion.record.provider_id, rating);
             })
             .await?;
         Ok(completion.record)

@@ -22,10 +22,10 @@ use rustc_hash::FxHashMap;
 
 use super::catalogue::Catalogue;
 use super::directory::ActorDirectory;
-use super::{Hub, HubError, MatchCandidate};
+use super::{Hub, HubError, MatchCandidate, TrackRecords};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{Actor, Match, MatchStatus, Need, Offer};
-use crate::graph::{PartnershipGraph, Proximity};
+use crate::graph::{PartnershipGraph, Proximity, Target};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, PairContext, TrackRecord};
 use crate::store::TreeName;
@@ -33,6 +33,20 @@ use crate::text::TextQuery;
 
 /// Slack for floating-point rounding between a bound and the score it bounds.
 const BOUND_SLACK: f64 = 1e-9;
+
+/// Loose candidates at the top of the heap tightened together ([`Hub::tighten`]).
+const TIGHTENED_TOGETHER: usize = 8;
+
+/// Candidates whose terms are asked of memory at once ([`crate::text::Document::read_ahead`]):
+/// enough to keep the memory busy, few enough that the first are still in cache when used.
+const READ_AHEAD: usize = 16;
+
+/// Whether a candidate bounded by `bound` can no longer enter the best `keep`, the best scores
+/// so far being `best`.
+fn beaten(best: &BinaryHeap<Reverse<u64>>, keep: Option<usize>, bound: f64) -> bool {
+    keep.is_some_and(|keep| best.len() == keep)
+        && best.peek().is_some_and(|Reverse(bits)| bound < f64::from_bits(*bits))
+}
 
 /// An offer that passes a need's hard filters, with its score: what ranking produces before
 /// anything is put in words.
@@ -52,10 +66,11 @@ pub(super) struct RankingView<'h> {
     pub(super) proximity: Proximity<'h>,
 }
 
-/// What the score takes from an offer's provider, found once per provider and query: hubs
-/// provide hundreds of offers.
+/// What the score takes from an offer's provider, found once per provider and query (when a
+/// candidate of the provider reaches the top of the heap): hubs provide hundreds of offers.
 struct ProviderContext<'a> {
-    track_record: TrackRecord,
+    /// The provider in the graph, when a path to it can be looked for.
+    target: Option<Target>,
     /// At least the trust of the provider's best path from the requester, once a candidate of
     /// the provider reaches the top of the heap.
     trust_bound: Option<f64>,
@@ -63,6 +78,19 @@ struct ProviderContext<'a> {
     languages: Option<&'a [String]>,
     /// What is known of the trust of the provider's best path.
     trust: TrustFound,
+}
+
+impl ProviderContext<'_> {
+    /// The context of the provider with this record number, before anything is looked up but
+    /// its place in the graph.
+    fn of(provider: u64, proximity: &Proximity<'_>) -> Self {
+        ProviderContext {
+            target: proximity.numbered_target(provider),
+            trust_bound: None,
+            languages: None,
+            trust: TrustFound::Unknown,
+        }
+    }
 }
 
 /// What a query has found of a provider's trust.
@@ -89,6 +117,8 @@ struct Unranked<'a> {
     tight: bool,
     /// The offer's text relevance, exact.
     text: f64,
+    /// The provider's track record.
+    track_record: TrackRecord,
 }
 
 /// Orders candidates by their bound, for the heap ranking pops them from.
@@ -163,45 +193,43 @@ impl Hub {
             )));
         }
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
-        let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
         let need_key = NeedKey::of(need);
-        let mut unranked = self.bounded_candidates(need, &need_key, text, view, &track_records, &mut providers);
+        let mut unranked = self.bounded_candidates(need, &need_key, text, view, &track_records);
+        drop(track_records);
+        let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
         let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
-        while let Some(HighestBound(mut candidate)) = unranked.pop() {
-            if let Some(keep) = keep
-                && best.len() == keep
-                && best
-                    .peek()
-                    .is_some_and(|Reverse(bits)| candidate.bound < f64::from_bits(*bits))
-            {
+        let mut tightening = Vec::with_capacity(TIGHTENED_TOGETHER);
+        while let Some(HighestBound(candidate)) = unranked.pop() {
+            if beaten(&best, keep, candidate.bound) {
                 break;
             }
             if !wanted(candidate.offer) {
                 continue;
             }
-            let Some(context) = providers.get_mut(&candidate.provider) else {
-                continue;
-            };
             if !candidate.tight {
                 // Tightened only at the top of the heap: finding a provider's trust bound costs
-                // look-ups in the graph, and most candidates never get this far.
-                let id = candidate.offer.provider_id.as_str();
-                let trust_bound = *context
-                    .trust_bound
-                    .get_or_insert_with(|| view.proximity.trust_bound(id));
-                let record = context.track_record;
-                let bound = candidate
-                    .key
-                    .score_bound(&need_key, trust_bound, record, candidate.text, &self.weights);
-                candidate.bound = bound + BOUND_SLACK;
-                candidate.tight = true;
-                // Back in line: popped again at once if it still bounds highest, and then
+                // look-ups in the graph, and most candidates never get this far. The loose ones
+                // right below it are tightened with it.
+                tightening.push(candidate);
+                while tightening.len() < TIGHTENED_TOGETHER
+                    && let Some(HighestBound(next)) = unranked.peek()
+                    && !next.tight
+                    && !beaten(&best, keep, next.bound)
+                    && let Some(HighestBound(next)) = unranked.pop()
+                {
+                    tightening.push(next);
+                }
+                self.tighten(&mut tightening, &need_key, &mut providers, view);
+                // Back in line: popped again at once if one still bounds highest, and then
                 // passed over like any other when the best `keep` already beat it.
-                unranked.push(HighestBound(candidate));
+                unranked.extend(tightening.drain(..).map(HighestBound));
                 continue;
             }
+            let context = providers
+                .entry(candidate.provider)
+                .or_insert_with(|| ProviderContext::of(candidate.provider, &view.proximity));
             // Once `keep` are scored, a candidate needs at least the lowest of their scores, and
             // so at least some trust: paths below it are not looked for.
             let floor = match (keep, best.peek()) {
@@ -209,7 +237,7 @@ impl Hub {
                 // would magnify rounding past a slack in trust.
                 (Some(keep), Some(Reverse(bits))) if best.len() == keep => candidate.key.trust_needed(
                     &need_key,
-                    context.track_record,
+                    candidate.track_record,
                     candidate.text,
                     &self.weights,
                     f64::from_bits(*bits) - BOUND_SLACK,
@@ -235,40 +263,69 @@ impl Hub {
         Ok(ranked)
     }
 
+    /// Tightens the candidates' bounds with their providers' own trust bounds. The ones not known
+    /// yet are looked up one after the other with nothing in between: each is a chain of
+    /// look-ups in memory, which the processor then waits for together.
+    fn tighten(
+        &self,
+        candidates: &mut [Unranked<'_>],
+        need_key: &NeedKey,
+        providers: &mut FxHashMap<u64, ProviderContext<'_>>,
+        view: &RankingView<'_>,
+    ) {
+        for candidate in candidates.iter() {
+            let context = providers
+                .entry(candidate.provider)
+                .or_insert_with(|| ProviderContext::of(candidate.provider, &view.proximity));
+            if context.trust_bound.is_none() {
+                let bound = context.target.map_or(0.0, |target| view.proximity.trust_bound(target));
+                context.trust_bound = Some(bound);
+            }
+        }
+        for candidate in candidates {
+            let trust_bound = providers
+                .get(&candidate.provider)
+                .and_then(|context| context.trust_bound)
+                .unwrap_or(0.0);
+            let bound = candidate.key.score_bound(
+                need_key,
+                trust_bound,
+                candidate.track_record,
+                candidate.text,
+                &self.weights,
+            );
+            candidate.bound = bound + BOUND_SLACK;
+            candidate.tight = true;
+        }
+    }
+
     /// Every offer that passes the need's hard filters with the bound of its score, highest
-    /// bound on top; each provider's context is filed in `providers`. A heap, not a sorted list:
-    /// thousands of candidates pass at tier L, and pruning takes only the first few hundred.
+    /// bound on top. A heap, not a sorted list: thousands of candidates pass at tier L, and
+    /// pruning takes only the first few hundred.
     fn bounded_candidates<'v>(
         &self,
         need: &'v Need,
         need_key: &NeedKey,
         text: &TextQuery,
         view: &'v RankingView<'_>,
-        track_records: &FxHashMap<String, TrackRecord>,
-        providers: &mut FxHashMap<u64, ProviderContext<'v>>,
+        track_records: &TrackRecords,
     ) -> BinaryHeap<HighestBound<'v>> {
-        let trust_bound = view.proximity.max_trust();
         let candidates: Vec<_> = view.catalogue.candidates_for(need, need_key).collect();
-        // Room for every provider at once: growing the map as they came was a thirtieth of a
-        // query's time at tier L.
-        providers.reserve(candidates.len());
-        let unranked: Vec<HighestBound<'_>> = candidates
-            .into_iter()
-            .map(|candidate| {
-                let context = providers.entry(candidate.provider).or_insert_with(|| ProviderContext {
-                    track_record: track_records
-                        .get(&candidate.offer.provider_id)
-                        .copied()
-                        .unwrap_or_default(),
-                    trust_bound: None,
-                    languages: None,
-                    trust: TrustFound::Unknown,
-                });
+        let trust_bound = view.proximity.max_trust();
+        let mut unranked = Vec::with_capacity(candidates.len());
+        for batch in candidates.chunks(READ_AHEAD) {
+            // The batch's terms and keys (the filter read the keys thousands of entries ago) are
+            // asked of memory together, then used: one candidate after another, each waited for
+            // its own, and that wait was most of a query at tier L.
+            for candidate in batch {
+                std::hint::black_box((candidate.document.read_ahead(), *candidate.key));
+            }
+            unranked.extend(batch.iter().map(|candidate| {
+                let track_record = track_records.of_number(candidate.provider);
                 let relevance = text.relevance(candidate.document);
-                let bound =
-                    candidate
-                        .key
-                        .score_bound(need_key, trust_bound, context.track_record, relevance, &self.weights);
+                let bound = candidate
+                    .key
+                    .score_bound(need_key, trust_bound, track_record, relevance, &self.weights);
                 HighestBound(Unranked {
                     number: candidate.number,
                     provider: candidate.provider,
@@ -277,9 +334,10 @@ impl Hub {
                     bound: bound + BOUND_SLACK,
                     tight: false,
                     text: relevance,
+                    track_record,
                 })
-            })
-            .collect();
+            }));
+        }
         BinaryHeap::from(unranked)
     }
 
@@ -298,7 +356,10 @@ impl Hub {
         let trust = match context.trust {
             TrustFound::Exact(trust) => trust,
             TrustFound::Below(below) if below <= floor => return None,
-            TrustFound::Unknown | TrustFound::Below(_) => match view.proximity.trust_at_least(id, floor) {
+            TrustFound::Unknown | TrustFound::Below(_) => match context
+                .target
+                .and_then(|target| view.proximity.trust_at_least(target, floor))
+            {
                 Some(trust) => {
                     context.trust = TrustFound::Exact(trust);
                     trust
@@ -316,7 +377,7 @@ impl Hub {
         let languages = *context
             .languages
             .get_or_insert_with(|| view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]));
-        let record = context.track_record;
+        let record = candidate.track_record;
         Some(matching::fit_score(
             need,
             offer,

@@ -13,13 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustc_hash::FxHashMap;
-
 use super::catalogue::Catalogue;
-use super::{HubError, track_records};
+use super::{HubError, TrackRecords};
 use crate::domain::Partnership;
 use crate::graph::PartnershipGraph;
-use crate::matching::TrackRecord;
 use crate::store::{Store, StoreError};
 
 /// How many parts the partnerships are read in: enough that the linker starts early and both
@@ -30,7 +27,7 @@ const PARTS: u64 = 32;
 pub(super) struct Rebuilt {
     pub(super) graph: PartnershipGraph,
     pub(super) catalogue: Catalogue,
-    pub(super) track_records: FxHashMap<String, TrackRecord>,
+    pub(super) track_records: TrackRecords,
 }
 
 /// Rebuilds the graph, the catalogue and the track records from `store`.
@@ -46,7 +43,7 @@ pub(super) fn rebuild(store: &Store) -> Result<Rebuilt, HubError> {
         // the parts, so the linker is never left waiting for a part nobody will read.
         parts.read(store);
         drop(parts);
-        let track_records = track_records(store);
+        let track_records = TrackRecords::load(store);
         reading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let graph = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         Ok(Rebuilt {
