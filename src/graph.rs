@@ -24,6 +24,10 @@ use crate::store::{Record, records};
 /// Longest path, in hops, that proximity considers.
 pub const MAX_HOPS: usize = 3;
 
+/// Nodes a query's proximity lists as set, to clear them one by one when it is done; one that
+/// sets more clears its whole array.
+const TOUCHED_LISTED: usize = 4096;
+
 /// One partnership as an edge.
 #[derive(Debug, Clone)]
 struct Link {
@@ -266,6 +270,7 @@ impl PartnershipGraph {
             source: self.nodes.get(actor_id).copied(),
             reach,
             touched: Vec::new(),
+            touched_all: false,
             best_reach: 0.0,
             best_two: 0.0,
         };
@@ -406,10 +411,15 @@ impl PartnershipGraph {
 pub struct Proximity<'g> {
     graph: &'g PartnershipGraph,
     source: Option<NodeIndex>,
-    /// By node index; only the entries in `touched` are set, the rest are as new.
+    /// By node index; only the entries in `touched` are set, the rest are as new, unless
+    /// `touched` is full.
     reach: Vec<Reach>,
     /// Nodes whose `reach` entry this query set.
     touched: Vec<NodeIndex>,
+    /// Whether more entries were set than `touched` lists ([`TOUCHED_LISTED`]): a hub's
+    /// partners reach most of the graph, and clearing the whole array at once then costs less
+    /// than clearing tens of thousands of entries one by one.
+    touched_all: bool,
     /// The highest one- or two-hop reach of any node: no path beats it.
     best_reach: f64,
     /// The highest two-hop reach of any node: no three-hop path beats it times its last edge.
@@ -446,8 +456,12 @@ impl Default for Reach {
 
 impl Drop for Proximity<'_> {
     fn drop(&mut self) {
-        for node in self.touched.drain(..) {
-            self.reach[node.index()] = Reach::default();
+        if self.touched_all {
+            self.reach.fill(Reach::default());
+        } else {
+            for node in self.touched.drain(..) {
+                self.reach[node.index()] = Reach::default();
+            }
         }
         let reach = std::mem::take(&mut self.reach);
         let mut scratch = self.graph.scratch.lock().unwrap_or_else(PoisonError::into_inner);
@@ -493,7 +507,11 @@ impl Proximity<'_> {
     fn entry(&mut self, node: NodeIndex) -> &mut Reach {
         let entry = &mut self.reach[node.index()];
         if entry.one == 0.0 && entry.two == 0.0 {
-            self.touched.push(node);
+            if self.touched.len() < TOUCHED_LISTED {
+                self.touched.push(node);
+            } else {
+                self.touched_all = true;
+            }
         }
         entry
     }

@@ -517,7 +517,11 @@ mod tests {
             TermCount::new(VOCABULARY_LIMIT as TermId - 1, 1.0),
         ];
         assert_eq!(counts.map(TermCount::id), [7, 3, VOCABULARY_LIMIT as TermId - 1]);
-        assert_eq!(counts.map(TermCount::occurrences), [2.0, 255.0, 1.0], "saturated at 255");
+        assert_eq!(
+            counts.map(TermCount::occurrences),
+            [2.0, 255.0, 1.0],
+            "saturated at 255"
+        );
         let mut sorted = counts;
         sorted.sort_unstable();
         assert_eq!(sorted.map(TermCount::id), [3, 7, VOCABULARY_LIMIT as TermId - 1]);
