@@ -676,6 +676,26 @@ mod tests {
     }
 
     #[test]
+    fn a_query_that_reaches_most_of_the_graph_leaves_nothing_behind() {
+        let mut graph = PartnershipGraph::new();
+        let leaves = TOUCHED_LISTED + 100;
+        for leaf in 0..leaves {
+            graph.add_partnership(&partnership(leaf, "actor-1", &format!("actor-{}", leaf + 10), 0.8));
+        }
+        graph.add_partnership(&partnership(leaves, "actor-5", "actor-6", 0.9));
+        // Reaches every leaf, more than it lists; then a query from elsewhere reuses the array.
+        assert_eq!(graph.proximity_from("actor-1").trust_to("actor-10"), Some(0.8));
+        let elsewhere = graph.proximity_from("actor-5");
+        assert_eq!(elsewhere.trust_to("actor-6"), Some(0.9));
+        for leaf in [10, 11, leaves + 9] {
+            assert_eq!(elsewhere.trust_to(&format!("actor-{leaf}")), None, "actor-{leaf}");
+        }
+        drop(elsewhere);
+        let leaf = graph.proximity_from("actor-10");
+        assert!((leaf.trust_to("actor-11").unwrap() - 0.64).abs() < 1e-12);
+    }
+
+    #[test]
     fn an_actor_found_by_record_number_is_the_one_found_by_id() {
         let mut graph = PartnershipGraph::new();
         graph.add_partnership(&partnership(1, "actor-3", "actor-7", 0.8));
