@@ -24,6 +24,10 @@ use crate::store::{Record, records};
 /// Longest path, in hops, that proximity considers.
 pub const MAX_HOPS: usize = 3;
 
+/// Actor numbers below this find their node in an array (4 bytes a number, 16 MiB at most);
+/// larger ones in a hash table.
+const NUMBERED_AT_ONCE: usize = 1 << 22;
+
 /// Nodes a query's proximity lists as set, to clear them one by one when it is done; one that
 /// sets more clears its whole array.
 const TOUCHED_LISTED: usize = 4096;
@@ -53,11 +57,14 @@ pub struct PartnershipGraph {
     /// then reads no other memory, and the rebuild and every trust search compare millions.
     nodes: FxHashMap<CompactString, NodeIndex>,
     edges: FxHashMap<u64, EdgeIndex>,
-    /// Node of each actor named by the store (`actor-<number>`), by number (`NodeIndex::end()`
-    /// for none): ranking finds the nodes of hundreds of providers a query by the number the
-    /// catalogue keeps, which reads one entry rather than the offer, its provider id and a
-    /// hash table.
+    /// Node of each actor named by the store (`actor-<number>`), by number: ranking finds the
+    /// nodes of hundreds of providers a query by the number the catalogue keeps, which reads
+    /// one entry rather than the offer, its provider id and a hash table. Numbers below
+    /// [`NUMBERED_AT_ONCE`] index `numbered` (`NodeIndex::end()` for none); the store numbers
+    /// every kind of record from one counter, so a larger one (or a damaged id) goes to
+    /// `numbered_beyond`, and an array never grows past that.
     numbered: Vec<NodeIndex>,
+    numbered_beyond: FxHashMap<u64, NodeIndex>,
     /// Each node's partnerships as one contiguous list, by node index, highest trust first: the
     /// path queries scan tens of thousands of a hub's edges per query, petgraph's linked edge
     /// lists cost a cache miss per edge, and in trust order a scan can stop once no further edge
@@ -158,13 +165,18 @@ impl PartnershipGraph {
         }
         let node = self.graph.add_node(actor_id.to_string());
         self.nodes.insert(CompactString::from(actor_id), node);
-        if let Ok(number) = records::id_number::<Actor>(actor_id)
-            && let Ok(at) = usize::try_from(number)
-        {
-            if self.numbered.len() <= at {
-                self.numbered.resize(at + 1, NodeIndex::end());
+        if let Ok(number) = records::id_number::<Actor>(actor_id) {
+            match usize::try_from(number) {
+                Ok(at) if at < NUMBERED_AT_ONCE => {
+                    if self.numbered.len() <= at {
+                        self.numbered.resize(at + 1, NodeIndex::end());
+                    }
+                    self.numbered[at] = node;
+                }
+                _ => {
+                    self.numbered_beyond.insert(number, node);
+                }
             }
-            self.numbered[at] = node;
         }
         node
     }
@@ -527,8 +539,12 @@ impl Proximity<'_> {
 
     /// The actor `actor-<number>` as a target of paths from the source, when there can be one.
     pub fn numbered_target(&self, number: u64) -> Option<Target> {
-        let at = usize::try_from(number).ok()?;
-        self.target_at(*self.graph.numbered.get(at)?)
+        let graph = self.graph;
+        let node = match usize::try_from(number) {
+            Ok(at) if at < NUMBERED_AT_ONCE => graph.numbered.get(at),
+            _ => graph.numbered_beyond.get(&number),
+        };
+        self.target_at(*node?)
     }
 
     fn target_at(&self, node: NodeIndex) -> Option<Target> {
@@ -582,6 +598,9 @@ impl Proximity<'_> {
     /// The best path to `target` when its trust is at least `floor`.
     fn best_route(&self, Target(target): Target, floor: f64) -> Option<Route> {
         let source = self.source?;
+        // A target is never the source of the query that made it; one from another query
+        // could be, and would make a cycle a path.
+        debug_assert_ne!(source, target, "a target of another query's source");
         let mut best: Option<Route> = None;
         let at_target = self.reach(target);
         improve(&mut best, at_target.one, || [(source, at_target.one_edge)]);
@@ -709,6 +728,18 @@ mod tests {
         assert_eq!(proximity.numbered_target(2), None, "only store ids are numbered");
         assert_eq!(proximity.numbered_target(5), None);
         assert_eq!(proximity.numbered_target(u64::MAX), None);
+        drop(proximity);
+        // Numbers past the array, a damaged id's included, are found without growing it.
+        let far = NUMBERED_AT_ONCE as u64 * 1000;
+        graph.add_partnership(&partnership(3, "actor-3", &format!("actor-{far}"), 0.6));
+        graph.add_partnership(&partnership(4, "actor-3", &format!("actor-{}", u64::MAX), 0.5));
+        assert!(graph.numbered.len() <= 8);
+        let proximity = graph.proximity_from("actor-3");
+        for (number, trust) in [(far, 0.6), (u64::MAX, 0.5)] {
+            let target = proximity.numbered_target(number).unwrap();
+            assert_eq!(Some(target), proximity.target(&format!("actor-{number}")));
+            assert_eq!(proximity.trust_at_least(target, 0.0), Some(trust));
+        }
     }
 
     fn path_actors(path: &TrustPath) -> Vec<&str> {

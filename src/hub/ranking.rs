@@ -6,7 +6,8 @@
 //! small bit set per offer term, over terms the catalogue keeps side by side) and the
 //! requester's best trust to anyone standing for the provider's. Candidates wait in a heap by
 //! bound. The one on top has its bound tightened with its provider's own trust bound (a few
-//! look-ups in the graph, so only for candidates that get this far) and goes back in line;
+//! look-ups in the graph, so only for candidates that get this far; the loose ones right below
+//! it are tightened with it, [`TIGHTENED_TOGETHER`] at a time) and goes back in line;
 //! on top with its tightened bound, it is scored exactly, with its record and the requester's
 //! trust path. Once `keep` are scored, a candidate needs at least the lowest of their scores, so
 //! at least the trust that lifts its bound there: its provider's paths below that trust are not
@@ -67,12 +68,12 @@ pub(super) struct RankingView<'h> {
 }
 
 /// What the score takes from an offer's provider, found once per provider and query (when a
-/// candidate of the provider reaches the top of the heap): hubs provide hundreds of offers.
+/// candidate of the provider is tightened): hubs provide hundreds of offers.
 struct ProviderContext<'a> {
     /// The provider in the graph, when a path to it can be looked for.
     target: Option<Target>,
     /// At least the trust of the provider's best path from the requester, once a candidate of
-    /// the provider reaches the top of the heap.
+    /// the provider is tightened.
     trust_bound: Option<f64>,
     /// The provider's languages, once an offer of the provider is scored exactly.
     languages: Option<&'a [String]>,

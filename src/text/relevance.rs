@@ -12,6 +12,8 @@
 //!                   share(the need's concepts) * c / (c + C0)    when they are written in two
 //! ```
 //!
+//! `tf(t, d)` is the term's occurrences in the offer, title ones counted twice, up to 255 (a
+//! term the offer repeats more counts 255 times: its `tf_part` is within 0.5% of 1 either way).
 //! `N`, `df` and `avgdl` are the collection's, kept up to date as offers change. Need terms that
 //! no offer uses cannot tell offers apart and are left out. The value is the share of the need's
 //! informative words the offer answers, each as BM25 counts it. An offer written in another
@@ -26,7 +28,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::analysis::{TextReading, TextTerms};
+use super::analysis::{TITLE_WEIGHT, TextReading, TextTerms};
 use super::language::Language;
 
 /// BM25's term-frequency saturation.
@@ -55,6 +57,8 @@ pub struct TextIndex {
     document_frequency: Vec<u32>,
     documents: u32,
     total_length: f64,
+    /// Whether the vocabulary reached [`VOCABULARY_LIMIT`] (said once in the log).
+    full: bool,
 }
 
 /// Terms the vocabulary numbers: a word first seen when it is full is left out of the texts
@@ -68,8 +72,12 @@ const VOCABULARY_LIMIT: usize = 1 << 24;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TermCount(u32);
 
+// Occurrences are kept whole: a word counts 1, or [`TITLE_WEIGHT`] in a title.
+const _: () = assert!(TITLE_WEIGHT as u32 as f32 == TITLE_WEIGHT);
+
 impl TermCount {
     fn new(id: TermId, occurrences: f32) -> TermCount {
+        debug_assert!((id as usize) < VOCABULARY_LIMIT, "term {id} past the vocabulary");
         TermCount(id << 8 | occurrences.round().clamp(0.0, 255.0) as u32)
     }
 
@@ -124,7 +132,12 @@ impl Document<&[TermCount]> {
     /// any is scored, it has their memory fetched at once rather than one document at a time.
     pub fn read_ahead(&self) -> u32 {
         const PER_LINE: usize = 64 / std::mem::size_of::<TermCount>();
-        self.terms.iter().step_by(PER_LINE).fold(0, |seen, term| seen ^ term.0)
+        // The last term too: terms that do not start a line end in one the steps skip.
+        let last = self.terms.last().map_or(0, |term| term.0);
+        self.terms
+            .iter()
+            .step_by(PER_LINE)
+            .fold(last, |seen, term| seen ^ term.0)
     }
 }
 
@@ -213,6 +226,13 @@ impl TextIndex {
         }
         let id = self.document_frequency.len();
         if id >= VOCABULARY_LIMIT {
+            if !self.full {
+                self.full = true;
+                tracing::warn!(
+                    terms = VOCABULARY_LIMIT,
+                    "text vocabulary full: words first seen from now until a restart are left out"
+                );
+            }
             return None;
         }
         let id = id as TermId;
