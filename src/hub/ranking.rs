@@ -6,8 +6,7 @@
 //! small bit set per offer term, over terms the catalogue keeps side by side) and the
 //! requester's best trust to anyone standing for the provider's. Candidates wait in a heap by
 //! bound. The one on top has its bound tightened with its provider's own trust bound (a few
-//! look-ups in the graph, so only for candidates that get this far; the loose ones right below
-//! it are tightened with it, [`TIGHTENED_TOGETHER`] at a time) and goes back in line;
+//! look-ups in the graph, so only for candidates that get this far) and goes back in line;
 //! on top with its tightened bound, it is scored exactly, with its record and the requester's
 //! trust path. Once `keep` are scored, a candidate needs at least the lowest of their scores, so
 //! at least the trust that lifts its bound there: its provider's paths below that trust are not
@@ -34,9 +33,6 @@ use crate::text::TextQuery;
 
 /// Slack for floating-point rounding between a bound and the score it bounds.
 const BOUND_SLACK: f64 = 1e-9;
-
-/// Loose candidates at the top of the heap tightened together ([`Hub::tighten`]).
-const TIGHTENED_TOGETHER: usize = 8;
 
 /// Candidates whose terms are asked of memory at once ([`crate::text::Document::read_ahead`]):
 /// enough to keep the memory busy, few enough that the first are still in cache when used.
@@ -201,36 +197,37 @@ impl Hub {
         let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
-        let mut tightening = Vec::with_capacity(TIGHTENED_TOGETHER);
-        while let Some(HighestBound(candidate)) = unranked.pop() {
+        while let Some(HighestBound(mut candidate)) = unranked.pop() {
             if beaten(&best, keep, candidate.bound) {
                 break;
             }
             if !wanted(candidate.offer) {
                 continue;
             }
-            if !candidate.tight {
-                // Tightened only at the top of the heap: finding a provider's trust bound costs
-                // look-ups in the graph, and most candidates never get this far. The loose ones
-                // right below it are tightened with it.
-                tightening.push(candidate);
-                while tightening.len() < TIGHTENED_TOGETHER
-                    && let Some(HighestBound(next)) = unranked.peek()
-                    && !next.tight
-                    && !beaten(&best, keep, next.bound)
-                    && let Some(HighestBound(next)) = unranked.pop()
-                {
-                    tightening.push(next);
-                }
-                self.tighten(&mut tightening, &need_key, &mut providers, view);
-                // Back in line: popped again at once if one still bounds highest, and then
-                // passed over like any other when the best `keep` already beat it.
-                unranked.extend(tightening.drain(..).map(HighestBound));
-                continue;
-            }
             let context = providers
                 .entry(candidate.provider)
                 .or_insert_with(|| ProviderContext::of(candidate.provider, &view.proximity));
+            if !candidate.tight {
+                // Tightened only at the top of the heap: finding a provider's trust bound costs
+                // look-ups in the graph, and most candidates never get this far.
+                let target = context.target;
+                let trust_bound = *context
+                    .trust_bound
+                    .get_or_insert_with(|| target.map_or(0.0, |target| view.proximity.trust_bound(target)));
+                let bound = candidate.key.score_bound(
+                    &need_key,
+                    trust_bound,
+                    candidate.track_record,
+                    candidate.text,
+                    &self.weights,
+                );
+                candidate.bound = bound + BOUND_SLACK;
+                candidate.tight = true;
+                // Back in line: popped again at once if it still bounds highest, and then
+                // passed over like any other when the best `keep` already beat it.
+                unranked.push(HighestBound(candidate));
+                continue;
+            }
             // Once `keep` are scored, a candidate needs at least the lowest of their scores, and
             // so at least some trust: paths below it are not looked for.
             let floor = match (keep, best.peek()) {
@@ -262,42 +259,6 @@ impl Hub {
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.number.cmp(&b.number)));
         ranked.truncate(keep.unwrap_or(usize::MAX));
         Ok(ranked)
-    }
-
-    /// Tightens the candidates' bounds with their providers' own trust bounds. The ones not known
-    /// yet are looked up one after the other with nothing in between: each is a chain of
-    /// look-ups in memory, which the processor then waits for together.
-    fn tighten(
-        &self,
-        candidates: &mut [Unranked<'_>],
-        need_key: &NeedKey,
-        providers: &mut FxHashMap<u64, ProviderContext<'_>>,
-        view: &RankingView<'_>,
-    ) {
-        for candidate in candidates.iter() {
-            let context = providers
-                .entry(candidate.provider)
-                .or_insert_with(|| ProviderContext::of(candidate.provider, &view.proximity));
-            if context.trust_bound.is_none() {
-                let bound = context.target.map_or(0.0, |target| view.proximity.trust_bound(target));
-                context.trust_bound = Some(bound);
-            }
-        }
-        for candidate in candidates {
-            let trust_bound = providers
-                .get(&candidate.provider)
-                .and_then(|context| context.trust_bound)
-                .unwrap_or(0.0);
-            let bound = candidate.key.score_bound(
-                need_key,
-                trust_bound,
-                candidate.track_record,
-                candidate.text,
-                &self.weights,
-            );
-            candidate.bound = bound + BOUND_SLACK;
-            candidate.tight = true;
-        }
     }
 
     /// Every offer that passes the need's hard filters with the bound of its score, highest
