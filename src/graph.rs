@@ -73,7 +73,7 @@ pub struct PartnershipGraph {
     adjacency: Vec<Vec<Adjacent>>,
     /// Per-node scratch arrays of finished queries, reused so a query neither allocates nor
     /// clears an array the size of the graph.
-    scratch: Mutex<Vec<Vec<Reach>>>,
+    scratch: Mutex<Vec<Reach>>,
 }
 
 /// One partnership seen from one of its actors.
@@ -281,6 +281,7 @@ impl PartnershipGraph {
             graph: self,
             source: self.nodes.get(actor_id).copied(),
             reach,
+            partners: Vec::new(),
             touched: Vec::new(),
             touched_all: false,
             best_reach: 0.0,
@@ -423,10 +424,12 @@ impl PartnershipGraph {
 pub struct Proximity<'g> {
     graph: &'g PartnershipGraph,
     source: Option<NodeIndex>,
-    /// By node index; only the entries in `touched` are set, the rest are as new, unless
-    /// `touched` is full.
-    reach: Vec<Reach>,
-    /// Nodes whose `reach` entry this query set.
+    /// By node index; only the entries of `partners` (in `one`) and `touched` (in `two`) are
+    /// set, the rest are 0, unless `touched_all`.
+    reach: Reach,
+    /// Nodes whose `reach.one` this query set: the source's partners.
+    partners: Vec<NodeIndex>,
+    /// Nodes whose `reach.two` this query set.
     touched: Vec<NodeIndex>,
     /// Whether more entries were set than `touched` lists ([`TOUCHED_LISTED`]): a hub's
     /// partners reach most of the graph, and clearing the whole array at once then costs less
@@ -442,37 +445,32 @@ pub struct Proximity<'g> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target(NodeIndex);
 
-/// How well the source reaches one node in one and in two hops (trust 0: not at all).
-#[derive(Debug, Clone, Copy)]
+/// How well the source reaches each node, by node index, in one and in two hops (trust 0: not
+/// at all). Only trusts are kept: a hub requester's query sets tens of thousands of entries,
+/// and at 8 bytes a node the arrays stay in the processor's cache where entries that also named
+/// each path's middle and edges (40 bytes) did not. The steps of the one path an explanation
+/// shows are found again from these values ([`Proximity::trust_path`]).
+#[derive(Debug, Default)]
 struct Reach {
     /// Best direct partnership.
-    one: f64,
-    one_edge: EdgeIndex,
-    /// Best path of two hops, through `middle`.
-    two: f64,
-    middle: NodeIndex,
-    two_edge: EdgeIndex,
-}
-
-impl Default for Reach {
-    fn default() -> Reach {
-        Reach {
-            one: 0.0,
-            one_edge: EdgeIndex::end(),
-            two: 0.0,
-            middle: NodeIndex::end(),
-            two_edge: EdgeIndex::end(),
-        }
-    }
+    one: Vec<f64>,
+    /// Its edge, where `one` is set (stale elsewhere): a hub requester has thousands of
+    /// partnerships, too many to look through again for the edge of each path explained.
+    one_edge: Vec<EdgeIndex>,
+    /// Best path of two hops.
+    two: Vec<f64>,
 }
 
 impl Drop for Proximity<'_> {
     fn drop(&mut self) {
+        for node in self.partners.drain(..) {
+            self.reach.one[node.index()] = 0.0;
+        }
         if self.touched_all {
-            self.reach.fill(Reach::default());
+            self.reach.two.fill(0.0);
         } else {
             for node in self.touched.drain(..) {
-                self.reach[node.index()] = Reach::default();
+                self.reach.two[node.index()] = 0.0;
             }
         }
         let reach = std::mem::take(&mut self.reach);
@@ -484,52 +482,55 @@ impl Drop for Proximity<'_> {
 impl Proximity<'_> {
     fn explore(&mut self, source: NodeIndex) {
         let graph = self.graph;
-        if self.reach.len() < graph.adjacency.len() {
-            self.reach.resize(graph.adjacency.len(), Reach::default());
+        let nodes = graph.adjacency.len();
+        if self.reach.one.len() < nodes {
+            self.reach.one.resize(nodes, 0.0);
+            self.reach.one_edge.resize(nodes, EdgeIndex::end());
+            self.reach.two.resize(nodes, 0.0);
         }
-        let mut partners = Vec::new();
+        let Reach { one, one_edge, two } = &mut self.reach;
         for adjacent in graph.adjacent(source) {
-            let entry = self.entry(adjacent.other);
-            if entry.one == 0.0 {
-                partners.push(adjacent.other);
+            let at = adjacent.other.index();
+            if one[at] == 0.0 {
+                self.partners.push(adjacent.other);
             }
-            if adjacent.trust > entry.one {
-                entry.one = adjacent.trust;
-                entry.one_edge = adjacent.edge;
-                self.best_reach = self.best_reach.max(adjacent.trust);
+            if adjacent.trust > one[at] {
+                one[at] = adjacent.trust;
+                one_edge[at] = adjacent.edge;
             }
         }
-        for middle in partners {
-            let first = self.reach[middle.index()].one;
-            for adjacent in graph.adjacent(middle).iter().filter(|a| a.other != source) {
-                let trust = first * adjacent.trust;
-                let entry = self.entry(adjacent.other);
-                if trust > entry.two {
-                    entry.two = trust;
-                    entry.middle = middle;
-                    entry.two_edge = adjacent.edge;
-                    self.best_reach = self.best_reach.max(trust);
-                    self.best_two = self.best_two.max(trust);
+        // Partnerships come highest trust first.
+        let best_one = graph.adjacent(source).first().map_or(0.0, |adjacent| adjacent.trust);
+        let mut best_two: f64 = 0.0;
+        for &middle in &self.partners {
+            let first = one[middle.index()];
+            for adjacent in graph.adjacent(middle) {
+                if adjacent.other == source {
+                    continue;
                 }
+                let trust = first * adjacent.trust;
+                let reach = &mut two[adjacent.other.index()];
+                if *reach == 0.0 {
+                    if self.touched.len() < TOUCHED_LISTED {
+                        self.touched.push(adjacent.other);
+                    } else {
+                        self.touched_all = true;
+                    }
+                }
+                *reach = reach.max(trust);
+                best_two = best_two.max(trust);
             }
         }
+        self.best_two = best_two;
+        self.best_reach = best_one.max(best_two);
     }
 
-    /// The reach of `node`, marked as set by this query.
-    fn entry(&mut self, node: NodeIndex) -> &mut Reach {
-        let entry = &mut self.reach[node.index()];
-        if entry.one == 0.0 && entry.two == 0.0 {
-            if self.touched.len() < TOUCHED_LISTED {
-                self.touched.push(node);
-            } else {
-                self.touched_all = true;
-            }
-        }
-        entry
+    fn one(&self, node: NodeIndex) -> f64 {
+        self.reach.one.get(node.index()).copied().unwrap_or(0.0)
     }
 
-    fn reach(&self, node: NodeIndex) -> Reach {
-        self.reach.get(node.index()).copied().unwrap_or_default()
+    fn two(&self, node: NodeIndex) -> f64 {
+        self.reach.two.get(node.index()).copied().unwrap_or(0.0)
     }
 
     /// `actor_id` as a target of paths from the source, when there can be one.
@@ -553,10 +554,12 @@ impl Proximity<'_> {
 
     /// The highest-trust path of at most [`MAX_HOPS`] hops to `actor_id`, if any.
     pub fn trust_path(&self, actor_id: &str) -> Option<TrustPath> {
-        let route = self.best_route(self.target(actor_id)?, 0.0)?;
-        let hops = route.steps[..route.len]
-            .iter()
-            .map(|&(from, edge)| self.graph.hop(from, edge))
+        let target = self.target(actor_id)?;
+        let route = self.best_route(target, 0.0)?;
+        let hops = self
+            .steps(target, route.via)?
+            .into_iter()
+            .map(|(from, edge)| self.graph.hop(from, edge))
             .collect::<Option<Vec<_>>>()?;
         Some(TrustPath { hops })
     }
@@ -572,14 +575,13 @@ impl Proximity<'_> {
     /// over its strongest partnership. Ranking tightens a candidate's bound with it before
     /// scoring the candidate exactly.
     pub fn trust_bound(&self, Target(target): Target) -> f64 {
-        let at_target = self.reach(target);
         // Partnerships come highest trust first.
         let strongest = self
             .graph
             .adjacent(target)
             .first()
             .map_or(0.0, |adjacent| adjacent.trust);
-        at_target.one.max(at_target.two).max(self.best_two * strongest)
+        self.one(target).max(self.two(target)).max(self.best_two * strongest)
     }
 
     /// The trust of [`Proximity::trust_path`]'s path, without naming it.
@@ -601,68 +603,80 @@ impl Proximity<'_> {
         // A target is never the source of the query that made it; one from another query
         // could be, and would make a cycle a path.
         debug_assert_ne!(source, target, "a target of another query's source");
-        let mut best: Option<Route> = None;
-        let at_target = self.reach(target);
-        improve(&mut best, at_target.one, || [(source, at_target.one_edge)]);
-        improve(&mut best, at_target.two, || {
-            let first_edge = self.reach(at_target.middle).one_edge;
-            [(source, first_edge), (at_target.middle, at_target.two_edge)]
-        });
+        let mut best = Route {
+            trust: self.one(target),
+            via: Via::Direct,
+        };
+        let two = self.two(target);
+        if two > best.trust {
+            best = Route {
+                trust: two,
+                via: Via::Middle,
+            };
+        }
         // Three hops: the best two-hop reach of each partner of the target, plus that last edge.
-        // A two-hop reach through the target itself would repeat it, and is never better. The
-        // edges come highest trust first, so once one cannot beat the best path, none can.
+        // A two-hop reach through the target itself would repeat it, and is never better than
+        // its direct partnership, already counted (trusts are at most 1). The edges come
+        // highest trust first, so once one cannot beat the best path, none can.
         for adjacent in self.graph.adjacent(target) {
             let reachable = adjacent.trust * self.best_two;
-            if reachable <= best.map_or(0.0, |known| known.trust) || reachable < floor {
+            if reachable <= best.trust || reachable < floor {
                 break;
             }
-            let before = self.reach(adjacent.other);
-            if adjacent.other == source || before.middle == target {
-                continue;
+            let trust = self.two(adjacent.other) * adjacent.trust;
+            if adjacent.other != source && trust > best.trust {
+                best = Route {
+                    trust,
+                    via: Via::Partner(adjacent.other, adjacent.edge),
+                };
             }
-            improve(&mut best, before.two * adjacent.trust, || {
-                [
-                    (source, self.reach(before.middle).one_edge),
-                    (before.middle, before.two_edge),
-                    (adjacent.other, adjacent.edge),
-                ]
-            });
         }
-        best.filter(|route| route.trust >= floor)
+        (best.trust > 0.0 && best.trust >= floor).then_some(best)
+    }
+
+    /// The (from, edge) steps of the path to `target` that `via` describes. A two-hop reach is
+    /// found again from the trusts: the first partnership of its end (highest trust first) that
+    /// makes the recorded value from a partner of the source is the one the query chose.
+    fn steps(&self, Target(target): Target, via: Via) -> Option<Vec<(NodeIndex, EdgeIndex)>> {
+        let source = self.source?;
+        let direct = |node: NodeIndex| (self.one(node) > 0.0).then(|| (source, self.reach.one_edge[node.index()]));
+        let through_middle = |node: NodeIndex| {
+            let two = self.two(node);
+            let last = self
+                .graph
+                .adjacent(node)
+                .iter()
+                .find(|adjacent| adjacent.other != source && self.one(adjacent.other) * adjacent.trust == two)?;
+            Some([direct(last.other)?, (last.other, last.edge)])
+        };
+        Some(match via {
+            Via::Direct => vec![direct(target)?],
+            Via::Middle => through_middle(target)?.to_vec(),
+            Via::Partner(partner, edge) => {
+                let [first, second] = through_middle(partner)?;
+                vec![first, second, (partner, edge)]
+            }
+        })
     }
 }
 
-/// Replaces `best` by the route `steps` makes when its `trust` is higher (and above 0); the
-/// steps are only looked up then.
-fn improve<const HOPS: usize>(
-    best: &mut Option<Route>,
-    trust: f64,
-    steps: impl FnOnce() -> [(NodeIndex, EdgeIndex); HOPS],
-) {
-    if trust > best.map_or(0.0, |known| known.trust) {
-        *best = Some(Route::new(trust, &steps()));
-    }
-}
-
-/// A path found by a query, as (from, edge) steps: kept without allocating, since ranking
-/// considers one per edge of every candidate provider.
+/// The trust of the best path a query found to a target, and how it runs.
 #[derive(Debug, Clone, Copy)]
 struct Route {
     trust: f64,
-    steps: [(NodeIndex, EdgeIndex); MAX_HOPS],
-    len: usize,
+    via: Via,
 }
 
-impl Route {
-    fn new(trust: f64, path: &[(NodeIndex, EdgeIndex)]) -> Route {
-        let mut steps = [(NodeIndex::end(), EdgeIndex::end()); MAX_HOPS];
-        steps[..path.len()].copy_from_slice(path);
-        Route {
-            trust,
-            steps,
-            len: path.len(),
-        }
-    }
+/// How a path runs: ranking needs only its trust, so the steps are found only for the path an
+/// explanation shows ([`Proximity::steps`]).
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// The source's own partnership with the target.
+    Direct,
+    /// Through the node that gave the target its two-hop reach.
+    Middle,
+    /// Through this partner of the target, over this last partnership.
+    Partner(NodeIndex, EdgeIndex),
 }
 
 #[cfg(test)]
@@ -842,6 +856,14 @@ mod tests {
                         proptest::prop_assert!(path.hops.len() <= MAX_HOPS);
                         let product: f64 = path.hops.iter().map(|hop| hop.trust).product();
                         proptest::prop_assert!((product - trust).abs() < 1e-12);
+                        // A path from the source to the target, each hop starting where the
+                        // last ended, through no actor twice.
+                        let actors = path_actors(&path);
+                        proptest::prop_assert_eq!(actors.first().copied(), Some(from.as_str()));
+                        proptest::prop_assert_eq!(actors.last().copied(), Some(to.as_str()));
+                        proptest::prop_assert!(path.hops.windows(2).all(|pair| pair[0].to == pair[1].from), "{:?}", path);
+                        let distinct: std::collections::HashSet<_> = actors.iter().collect();
+                        proptest::prop_assert_eq!(distinct.len(), actors.len(), "{:?}", path);
                     }
                 }
             }
