@@ -18,7 +18,7 @@ pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Outcome, Pa
 pub use event::{EventKind, HubEvent};
 pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
-pub use partnership::{Partnership, PartnershipSpec};
+pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};
 pub use taxonomy::{
     ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,
 };

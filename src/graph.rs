@@ -8,7 +8,6 @@
 //! reach plus at most one edge into the target. This is exact for the bounded problem, because
 //! every trust is at most 1 and a walk that repeats a node is never better than its simple path.
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use compact_str::CompactString;
@@ -18,7 +17,7 @@ use std::sync::{Mutex, PoisonError};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
 use petgraph::visit::EdgeRef;
 
-use crate::domain::{Actor, Partnership, PartnershipKind};
+use crate::domain::{Actor, Partnership, PartnershipEnds, PartnershipKind};
 use crate::store::{Record, records};
 
 /// Longest path, in hops, that proximity considers.
@@ -184,7 +183,7 @@ impl PartnershipGraph {
     /// Adds a partnership's edge (and its actors' nodes when new). Partnerships come from the
     /// store, which names them `partnership-<number>`; one named otherwise is left out.
     pub fn add_partnership(&mut self, partnership: &Partnership) {
-        if let Some((a, b)) = self.link(partnership) {
+        if let Some((a, b)) = self.link(&PartnershipEnds::from(partnership)) {
             for node in [a, b] {
                 let list = &mut self.adjacency[node.index()];
                 if let Some((added, before)) = list.split_last() {
@@ -197,13 +196,13 @@ impl PartnershipGraph {
 
     /// Adds many partnerships (a rebuild, an import), sorting each partnership list once at the
     /// end rather than at every edge: a hub has tens of thousands.
-    pub fn add_partnerships<P: Borrow<Partnership>, E>(
+    pub fn add_partnerships<E>(
         &mut self,
-        partnerships: impl IntoIterator<Item = Result<P, E>>,
+        partnerships: impl IntoIterator<Item = Result<PartnershipEnds, E>>,
     ) -> Result<(), E> {
         let mut linked = Vec::new();
         for partnership in partnerships {
-            if let Some((a, b)) = self.link(partnership?.borrow()) {
+            if let Some((a, b)) = self.link(&partnership?) {
                 linked.extend([a, b]);
             }
         }
@@ -217,17 +216,24 @@ impl PartnershipGraph {
 
     /// Adds the partnership's edge, its end at the end of both actors' lists; returns the
     /// actors' nodes, or `None` for a partnership left out.
-    fn link(&mut self, partnership: &Partnership) -> Option<(NodeIndex, NodeIndex)> {
-        let Ok(number) = records::id_number::<Partnership>(&partnership.id) else {
-            tracing::warn!(id = %partnership.id, "partnership id is not a store id; left out of the graph");
+    fn link(&mut self, partnership: &PartnershipEnds) -> Option<(NodeIndex, NodeIndex)> {
+        let PartnershipEnds {
+            id,
+            actor_a,
+            actor_b,
+            kind,
+            trust,
+        } = partnership;
+        let Ok(number) = records::id_number::<Partnership>(id) else {
+            tracing::warn!(%id, "partnership id is not a store id; left out of the graph");
             return None;
         };
-        let a = self.node(&partnership.spec.actor_a);
-        let b = self.node(&partnership.spec.actor_b);
+        let a = self.node(actor_a);
+        let b = self.node(actor_b);
         let link = Link {
             number,
-            kind: partnership.spec.kind,
-            trust: partnership.spec.effective_trust(),
+            kind: *kind,
+            trust: *trust,
         };
         let trust = link.trust;
         let edge = self.graph.add_edge(a, b, link);
@@ -824,7 +830,7 @@ mod tests {
             let all: Vec<Partnership> =
                 links.iter().enumerate().map(|(i, (a, b, trust))| partnership(i, a, b, *trust)).collect();
             let split = one_by_one.min(all.len());
-            let Ok(()) = built.add_partnerships(all[split..].iter().map(Ok::<_, std::convert::Infallible>));
+            let Ok(()) = built.add_partnerships(all[split..].iter().map(|p| Ok::<_, std::convert::Infallible>(PartnershipEnds::from(p))));
             for partnership in &all[..split] {
                 built.add_partnership(partnership);
             }

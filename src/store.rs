@@ -20,7 +20,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 pub use durability::{Durability, FlushTicket};
 
-use crate::domain::HubEvent;
+use crate::domain::{HubEvent, Partnership, PartnershipEnds, StoredPartnership};
 pub use records::Record;
 pub use trees::TreeName;
 
@@ -106,14 +106,38 @@ pub struct Applied {
     pub last_sequence: Option<u64>,
 }
 
+/// How long opening waits for a store's lock to be let go of.
+const LOCK_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Opens sled's store, waiting up to [`LOCK_RELEASE_WAIT`] while its lock is held: sled lets go
+/// of the lock a moment after the last handle drops (spacejam/sled#1234), so a store closed and
+/// opened again in one process (an offline backup after a test's hub, say) may find it still
+/// held. A lock another process holds is still held when the wait ends, and is the error then.
+fn open_when_unlocked(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + LOCK_RELEASE_WAIT;
+    loop {
+        match config.open() {
+            Err(error) if lock_held(&error) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened,
+        }
+    }
+}
+
+/// Whether opening failed because the store's lock is held (by a running server, or by a
+/// handle just dropped). sled says so only in the message of an I/O error.
+pub fn lock_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io)
+        if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock"))
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir`, checking that it is a capacity-hub store of a
     /// schema this release reads.
     pub fn open(dir: &Path, config: &StoreConfig) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(config.cache_bytes)
-            .open()?;
+        let sled_config = sled::Config::new().path(dir).cache_capacity(config.cache_bytes);
+        let db = open_when_unlocked(&sled_config)?;
         let trees = trees::Trees::open(&db)?;
         trees::check_schema(&db, &trees)?;
         let last_sequence = match trees.get(TreeName::Events).last()? {
@@ -169,11 +193,32 @@ impl Store {
         &self,
         numbers: impl RangeBounds<u64>,
     ) -> impl Iterator<Item = Result<R, StoreError>> + '_ {
+        self.read_in::<R, _>(numbers, |key, bytes| codec::decode(R::TREE.name(), key, bytes))
+    }
+
+    /// The partnerships with numbers in `numbers`, in number order, as the graph reads them:
+    /// their strings are borrowed from the stored bytes while read, not decoded whole.
+    pub fn partnership_ends_in(
+        &self,
+        numbers: impl RangeBounds<u64>,
+    ) -> impl Iterator<Item = Result<PartnershipEnds, StoreError>> + '_ {
+        self.read_in::<Partnership, _>(numbers, |key, bytes| {
+            codec::decode::<StoredPartnership>(Partnership::TREE.name(), key, bytes).map(PartnershipEnds::from)
+        })
+    }
+
+    /// Each record of a kind with a number in `numbers`, in number order, made by `read` from
+    /// its key and stored bytes.
+    fn read_in<'s, R: Record, T>(
+        &'s self,
+        numbers: impl RangeBounds<u64>,
+        read: impl Fn(&[u8], &[u8]) -> Result<T, StoreError> + 's,
+    ) -> impl Iterator<Item = Result<T, StoreError>> + 's {
         let key = |bound: Bound<&u64>| bound.map(|number| number.to_be_bytes());
         let keys = (key(numbers.start_bound()), key(numbers.end_bound()));
-        self.trees.get(R::TREE).range(keys).map(|entry| {
+        self.trees.get(R::TREE).range(keys).map(move |entry| {
             let (key, bytes) = entry?;
-            codec::decode(R::TREE.name(), &key, &bytes)
+            read(&key, &bytes)
         })
     }
 

@@ -112,14 +112,9 @@ async fn backup_offline(dir: &Path, out: &mut Output) -> Result<BackupSummary, C
     Ok(summary)
 }
 
-/// Whether opening a store failed because another process (a server) holds its lock. sled says
-/// so only in the message of an I/O error.
+/// Whether opening a store failed because another process (a server) holds its lock.
 fn is_locked(error: &HubError) -> bool {
-    matches!(
-        error,
-        HubError::Store(StoreError::Sled(sled::Error::Io(io)))
-            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("could not acquire lock")
-    )
+    matches!(error, HubError::Store(StoreError::Sled(error)) if crate::store::lock_held(error))
 }
 
 /// Restores a backup file into a new data directory.

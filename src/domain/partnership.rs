@@ -1,6 +1,7 @@
 //! Partnerships: who already works with whom, the edges of the partnership graph.
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
@@ -51,10 +52,7 @@ impl PartnershipSpec {
 
     /// The trust the graph uses: the stated trust, capped while only one side claims it.
     pub fn effective_trust(&self) -> f64 {
-        match self.claimed_by {
-            Some(_) => self.trust.min(MAX_CLAIMED_TRUST),
-            None => self.trust,
-        }
+        effective_trust(self.trust, self.claimed_by.is_some())
     }
 
     /// The other end of the partnership, seen from `actor_id`.
@@ -67,12 +65,94 @@ impl PartnershipSpec {
     }
 }
 
+/// A stated trust, capped while only one side claims the partnership.
+fn effective_trust(trust: f64, claimed: bool) -> f64 {
+    if claimed { trust.min(MAX_CLAIMED_TRUST) } else { trust }
+}
+
 /// A recorded partnership.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partnership {
     pub id: String,
     pub spec: PartnershipSpec,
     pub created_at: UnixMillis,
+}
+
+/// What the partnership graph needs of a partnership. Actor and partnership ids fit inline
+/// (`CompactString`), so rebuilding the graph from a million stored partnerships allocates
+/// nothing per partnership (read through [`StoredPartnership`]), where decoding each whole
+/// allocated five strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnershipEnds {
+    pub id: CompactString,
+    pub actor_a: CompactString,
+    pub actor_b: CompactString,
+    pub kind: PartnershipKind,
+    /// [`PartnershipSpec::effective_trust`].
+    pub trust: f64,
+}
+
+impl From<&Partnership> for PartnershipEnds {
+    fn from(partnership: &Partnership) -> PartnershipEnds {
+        let Partnership {
+            id,
+            spec,
+            created_at: _,
+        } = partnership;
+        PartnershipEnds {
+            id: CompactString::from(id),
+            actor_a: CompactString::from(&spec.actor_a),
+            actor_b: CompactString::from(&spec.actor_b),
+            kind: spec.kind,
+            trust: spec.effective_trust(),
+        }
+    }
+}
+
+impl<'a> From<StoredPartnership<'a>> for PartnershipEnds {
+    fn from(stored: StoredPartnership<'a>) -> PartnershipEnds {
+        let StoredPartnership { id, spec } = stored;
+        let StoredSpec {
+            actor_a,
+            actor_b,
+            kind,
+            trust,
+            _since,
+            _note,
+            claimed_by,
+        } = spec;
+        PartnershipEnds {
+            id: CompactString::from(id),
+            actor_a: CompactString::from(actor_a),
+            actor_b: CompactString::from(actor_b),
+            kind,
+            trust: effective_trust(trust, claimed_by.is_some()),
+        }
+    }
+}
+
+/// A [`Partnership`] as stored, its strings borrowed from the stored bytes: the store decodes
+/// a record's fields in order, so this names [`Partnership`]'s and [`PartnershipSpec`]'s fields
+/// in theirs, up to the last one the graph reads (a test holds the two in step).
+#[derive(Debug, Deserialize)]
+pub struct StoredPartnership<'a> {
+    #[serde(borrow)]
+    id: &'a str,
+    #[serde(borrow)]
+    spec: StoredSpec<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredSpec<'a> {
+    actor_a: &'a str,
+    actor_b: &'a str,
+    kind: PartnershipKind,
+    trust: f64,
+    /// Read only to get past it.
+    _since: Option<NaiveDate>,
+    /// Read only to get past it.
+    _note: &'a str,
+    claimed_by: Option<&'a str>,
 }
 
 #[cfg(test)]
@@ -98,5 +178,34 @@ mod tests {
         spec.trust = 0.9;
         spec.claimed_by = Some("actor-1".into());
         assert_eq!(spec.effective_trust(), MAX_CLAIMED_TRUST);
+    }
+
+    #[test]
+    fn the_stored_view_reads_what_the_whole_record_holds() {
+        for (since, note, claimed_by) in [
+            (None, "", None),
+            (
+                NaiveDate::from_ymd_opt(2018, 12, 10),
+                "a note of some length, with é",
+                Some("actor-7"),
+            ),
+        ] {
+            let partnership = Partnership {
+                id: "partnership-1234567".into(),
+                spec: PartnershipSpec {
+                    actor_a: "actor-7".into(),
+                    actor_b: "actor-100000".into(),
+                    kind: PartnershipKind::JointProgramme,
+                    trust: 0.9,
+                    since,
+                    note: note.into(),
+                    claimed_by: claimed_by.map(String::from),
+                },
+                created_at: 1_543_000_000_000,
+            };
+            let bytes = postcard::to_allocvec(&partnership).unwrap();
+            let stored: StoredPartnership = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(PartnershipEnds::from(stored), PartnershipEnds::from(&partnership));
+        }
     }
 }

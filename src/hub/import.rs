@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 
 use super::{Hub, HubError};
-use crate::domain::{Actor, Need, Offer, Partnership};
+use crate::domain::{Actor, Need, Offer, Partnership, PartnershipEnds};
 use crate::store::WriteSet;
 
 /// One record to import, with its id already taken from [`Hub::new_id`].
@@ -50,7 +50,7 @@ impl Hub {
         let _guard = self.writer.lock().await;
         self.apply(writes)?;
         let partnerships = batch.iter().filter_map(|record| match record {
-            ImportRecord::Partnership(partnership) => Some(Ok::<_, Infallible>(partnership)),
+            ImportRecord::Partnership(partnership) => Some(Ok::<_, Infallible>(PartnershipEnds::from(partnership))),
             _ => None,
         });
         let Ok(()) = self.graph_mut().add_partnerships(partnerships);

@@ -1,8 +1,7 @@
 //! How records are laid out on disk: one schema-version byte, then the record in postcard. The
 //! version byte lets a later release recognise and migrate records an older one wrote.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::{SCHEMA_VERSION, StoreError};
 
@@ -15,9 +14,9 @@ pub fn encode<R: Serialize>(record: &R) -> Result<Vec<u8>, StoreError> {
     })
 }
 
-/// Decodes a record, refusing unknown schema versions and malformed bytes with an error that
-/// names the tree and key.
-pub fn decode<R: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<R, StoreError> {
+/// Decodes a record, or a view of one that borrows its strings from `bytes`, refusing unknown
+/// schema versions and malformed bytes with an error that names the tree and key.
+pub fn decode<'de, R: Deserialize<'de>>(tree: &'static str, key: &[u8], bytes: &'de [u8]) -> Result<R, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt {
         tree,
         key: hex::encode(key),
