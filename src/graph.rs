@@ -640,9 +640,10 @@ impl Proximity<'_> {
         (best.trust > 0.0 && best.trust >= floor).then_some(best)
     }
 
-    /// The (from, edge) steps of the path to `target` that `via` describes. A two-hop reach is
-    /// found again from the trusts: the first partnership of its end (highest trust first) that
-    /// makes the recorded value from a partner of the source is the one the query chose.
+    /// The (from, edge) steps of a path to `target` of the trust `via` was found with. A two-hop
+    /// reach keeps no middle: the first partnership of its end (highest trust first) that makes
+    /// the recorded value from a partner of the source gives one; among paths of equal trust,
+    /// that order picks the same one at every query.
     fn steps(&self, Target(target): Target, via: Via) -> Option<Vec<(NodeIndex, EdgeIndex)>> {
         let source = self.source?;
         let direct = |node: NodeIndex| (self.one(node) > 0.0).then(|| (source, self.reach.one_edge[node.index()]));

@@ -111,7 +111,7 @@ impl From<&Partnership> for PartnershipEnds {
 
 impl<'a> From<StoredPartnership<'a>> for PartnershipEnds {
     fn from(stored: StoredPartnership<'a>) -> PartnershipEnds {
-        let StoredPartnership { id, spec } = stored;
+        let StoredPartnership { id, spec, _created_at } = stored;
         let StoredSpec {
             actor_a,
             actor_b,
@@ -133,13 +133,16 @@ impl<'a> From<StoredPartnership<'a>> for PartnershipEnds {
 
 /// A [`Partnership`] as stored, its strings borrowed from the stored bytes: the store decodes
 /// a record's fields in order, so this names [`Partnership`]'s and [`PartnershipSpec`]'s fields
-/// in theirs, up to the last one the graph reads (a test holds the two in step).
+/// in theirs, every one, so that a record cut short is refused as when read whole (a test holds
+/// the two in step).
 #[derive(Debug, Deserialize)]
 pub struct StoredPartnership<'a> {
     #[serde(borrow)]
     id: &'a str,
     #[serde(borrow)]
     spec: StoredSpec<'a>,
+    /// Read only to check it is there.
+    _created_at: UnixMillis,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +209,10 @@ mod tests {
             let bytes = postcard::to_allocvec(&partnership).unwrap();
             let stored: StoredPartnership = postcard::from_bytes(&bytes).unwrap();
             assert_eq!(PartnershipEnds::from(stored), PartnershipEnds::from(&partnership));
+            // Cut short, it is refused as the whole record is.
+            let short = &bytes[..bytes.len() - 1];
+            assert!(postcard::from_bytes::<Partnership>(short).is_err());
+            assert!(postcard::from_bytes::<StoredPartnership>(short).is_err());
         }
     }
 }
