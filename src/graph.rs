@@ -452,9 +452,9 @@ pub struct Proximity<'g> {
 pub struct Target(NodeIndex);
 
 /// How well the source reaches each node, by node index, in one and in two hops (trust 0: not
-/// at all). Only trusts are kept: a hub requester's query sets tens of thousands of entries,
-/// and at 8 bytes a node the arrays stay in the processor's cache where entries that also named
-/// each path's middle and edges (40 bytes) did not. The steps of the one path an explanation
+/// at all). A two-hop reach keeps only its trust: a hub requester's query sets tens of
+/// thousands of them, and at 8 bytes a node the array stays in the processor's cache where
+/// entries that also named each path's middle and edges (40 bytes) did not. The steps of the one path an explanation
 /// shows are found again from these values ([`Proximity::trust_path`]).
 #[derive(Debug, Default)]
 struct Reach {
@@ -731,8 +731,16 @@ mod tests {
             assert_eq!(elsewhere.trust_to(&format!("actor-{leaf}")), None, "actor-{leaf}");
         }
         drop(elsewhere);
+        // A leaf reaches every other leaf in two hops, more than it lists: the two-hop array is
+        // cleared whole, and a later query finds none of those reaches.
         let leaf = graph.proximity_from("actor-10");
         assert!((leaf.trust_to("actor-11").unwrap() - 0.64).abs() < 1e-12);
+        assert!((leaf.trust_to(&format!("actor-{}", leaves + 9)).unwrap() - 0.64).abs() < 1e-12);
+        drop(leaf);
+        let elsewhere = graph.proximity_from("actor-5");
+        for leaf in [11, leaves + 9] {
+            assert_eq!(elsewhere.trust_to(&format!("actor-{leaf}")), None, "actor-{leaf}");
+        }
     }
 
     #[test]

@@ -4,26 +4,9 @@
 use capacity_hub::hub::{Hub, HubSettings};
 
 fn open_error(dir: &std::path::Path) -> String {
-    match open_after_release(dir) {
+    match Hub::open(dir, HubSettings::default()) {
         Ok(_) => panic!("a damaged store must not open"),
         Err(error) => error.to_string(),
-    }
-}
-
-/// Opens the hub in `dir`, first waiting (bounded) for a handle this test just dropped to let go
-/// of sled's file lock: sled releases it a moment after the last handle drops
-/// (spacejam/sled#1234), so the first answer may be about the lock and not the files.
-fn open_after_release(dir: &std::path::Path) -> Result<Hub, capacity_hub::hub::HubError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match Hub::open(dir, HubSettings::default()) {
-            Err(error)
-                if error.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(50))
-            }
-            answer => return answer,
-        }
     }
 }
 
@@ -75,7 +58,7 @@ async fn a_truncated_store_is_a_clean_error() {
         *byte ^= 0x5A;
     }
     std::fs::write(&db, &damaged).unwrap();
-    match open_after_release(dir.path()) {
+    match Hub::open(dir.path(), HubSettings::default()) {
         Err(error) => assert!(!error.to_string().is_empty()),
         Ok(hub) => {
             // sled may recover up to the last intact segment; whatever opens must still read
@@ -97,12 +80,7 @@ fn a_path_that_is_a_file_is_a_clean_error() {
 fn a_foreign_sled_store_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     {
-        // No flusher thread, so nothing of sled outlives this block but the lock's release.
-        let foreign = sled::Config::new()
-            .path(dir.path())
-            .flush_every_ms(None)
-            .open()
-            .unwrap();
+        let foreign = sled::open(dir.path()).unwrap();
         foreign
             .open_tree("invoices")
             .unwrap()
