@@ -20,6 +20,9 @@ use petgraph::visit::EdgeRef;
 use crate::domain::{Actor, Partnership, PartnershipEnds, PartnershipKind};
 use crate::store::{Record, records};
 
+mod kept;
+pub use kept::KeptGraphError;
+
 /// Longest path, in hops, that proximity considers.
 pub const MAX_HOPS: usize = 3;
 
@@ -208,10 +211,16 @@ impl PartnershipGraph {
         }
         linked.sort_unstable();
         linked.dedup();
-        for node in linked {
+        self.sort_partnership_lists(linked);
+        Ok(())
+    }
+
+    /// Puts the partnership lists of `nodes` highest trust first; equal trusts stay in the order
+    /// they were linked in.
+    fn sort_partnership_lists(&mut self, nodes: impl IntoIterator<Item = NodeIndex>) {
+        for node in nodes {
             self.adjacency[node.index()].sort_by(|x, y| y.trust.total_cmp(&x.trust));
         }
-        Ok(())
     }
 
     /// Adds the partnership's edge, its end at the end of both actors' lists; returns the
@@ -230,12 +239,21 @@ impl PartnershipGraph {
         };
         let a = self.node(actor_a);
         let b = self.node(actor_b);
-        let link = Link {
-            number,
-            kind: *kind,
-            trust: *trust,
-        };
-        let trust = link.trust;
+        self.link_nodes(
+            a,
+            b,
+            Link {
+                number,
+                kind: *kind,
+                trust: *trust,
+            },
+        );
+        Some((a, b))
+    }
+
+    /// Adds `link` between two nodes, its end at the end of both nodes' lists.
+    fn link_nodes(&mut self, a: NodeIndex, b: NodeIndex, link: Link) {
+        let (number, trust) = (link.number, link.trust);
         let edge = self.graph.add_edge(a, b, link);
         self.edges.insert(number, edge);
         let needed = a.index().max(b.index()) + 1;
@@ -244,7 +262,6 @@ impl PartnershipGraph {
         }
         self.adjacency[a.index()].push(Adjacent { other: b, edge, trust });
         self.adjacency[b.index()].push(Adjacent { other: a, edge, trust });
-        Some((a, b))
     }
 
     /// Removes a partnership's edge; actors stay.
@@ -699,7 +716,7 @@ mod tests {
         graph
     }
 
-    fn partnership(number: usize, a: &str, b: &str, trust: f64) -> Partnership {
+    pub(super) fn partnership(number: usize, a: &str, b: &str, trust: f64) -> Partnership {
         Partnership {
             id: format!("partnership-{number}"),
             spec: PartnershipSpec {

@@ -117,6 +117,8 @@ pub const DEFAULT_PROPOSAL_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 pub struct Hub {
     store: Store,
     graph: RwLock<PartnershipGraph>,
+    /// The partnerships' version the graph is kept for (see [`Store::kept_graph`]), if it is.
+    graph_kept: std::sync::Mutex<Option<u64>>,
     /// Available offers by objective and every actor, in memory: what ranking reads.
     catalogue: RwLock<Catalogue>,
     /// Each provider's completed engagements, rebuilt from completed matches at start.
@@ -146,6 +148,7 @@ impl Hub {
         Ok(Hub {
             store,
             graph: RwLock::new(rebuilt.graph),
+            graph_kept: std::sync::Mutex::new(rebuilt.graph_kept),
             catalogue: RwLock::new(rebuilt.catalogue),
             track_records: RwLock::new(rebuilt.track_records),
             writer: tokio::sync::Mutex::new(()),
@@ -175,9 +178,22 @@ impl Hub {
         Ok(Store::restore_backup(data_dir, input)?)
     }
 
-    /// Flushes the store (at shutdown).
+    /// Flushes the store.
     pub fn flush(&self) -> Result<(), HubError> {
         Ok(self.store.flush()?)
+    }
+
+    /// Keeps the partnership graph for the next open if its partnerships changed since it was
+    /// last kept, and flushes the store: what a server does as it stops. Writes wait meanwhile,
+    /// so the graph kept is the one of the version it is kept for.
+    pub async fn close(&self) -> Result<(), HubError> {
+        let _writers_wait = self.writer.lock().await;
+        let version = self.store.partnerships_version()?;
+        let mut kept = self.graph_kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if *kept != Some(version) {
+            *kept = rebuild::keep_graph(&self.store, version, &self.graph());
+        }
+        self.flush()
     }
 
     /// The current time. It follows tokio's clock from the wall-clock time at open, so tests

@@ -11,8 +11,8 @@
 //! - [`synthetic`]: deterministic synthetic worlds (tiers S, M, L) for benchmarks.
 //! - [`hub`]: the application core, one method per use case.
 //! - [`matching`]: hard filters and the explained, weighted score of a need-offer pair.
-//! - [`graph`]: the partnership graph and bounded trust paths.
-//! - [`store`]: sled trees, indexes, codec, idempotency keys and group commit.
+//! - [`graph`]: the partnership graph, bounded trust paths, and the form kept between starts.
+//! - [`store`]: sled trees, indexes, codec, idempotency keys, group commit and the graph file.
 //! - [`text`]: reading titles and descriptions: languages, analysers, the glossary, BM25.
 //! - [`domain`]: the vocabulary and rules of DOMAIN.md, with no I/O.
 //! - [`proto`]: the generated gRPC messages, servers and clients.

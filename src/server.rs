@@ -151,7 +151,7 @@ pub async fn serve_with(
     let served = router.serve_with_incoming_shutdown(incoming, shutdown).await;
     expiry.abort();
     served?;
-    hub.flush()?;
+    hub.close().await?;
     tracing::info!("store flushed; goodbye");
     Ok(())
 }

@@ -6,11 +6,12 @@
 pub mod backup;
 pub mod codec;
 pub mod durability;
+mod kept_graph;
 pub mod records;
 pub mod trees;
 
 use std::ops::{Bound, RangeBounds, RangeInclusive};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
@@ -88,6 +89,8 @@ pub enum Scan<'a> {
 /// The sled database and its trees.
 pub struct Store {
     db: sled::Db,
+    /// The data directory: sled's files, and the graph kept beside them.
+    dir: PathBuf,
     trees: trees::Trees,
     durability: Durability,
     /// Sequence number the next event gets. Only `apply` advances it, and callers serialise
@@ -148,6 +151,7 @@ impl Store {
         let durability = Durability::start(db.clone(), last_sequence);
         Ok(Store {
             db,
+            dir: dir.to_path_buf(),
             trees,
             durability,
             next_sequence: AtomicU64::new(last_sequence + 1),
@@ -415,6 +419,13 @@ impl Store {
         }
         let high_water = self.next_number.load(Ordering::SeqCst).to_be_bytes();
         writes.batch(TreeName::Meta).insert(trees::NEXT_NUMBER_KEY, &high_water);
+        if writes.batches.contains_key(&TreeName::Partnerships) {
+            // A kept graph of the partnerships as they were is stale from this change on.
+            let version = rand::random::<u64>().to_be_bytes();
+            writes
+                .batch(TreeName::Meta)
+                .insert(kept_graph::PARTNERSHIPS_VERSION_KEY, &version);
+        }
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
         let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {

@@ -377,7 +377,7 @@ pub async fn generate(hub: &Hub, tier: Tier, seed: u64, progress: impl Fn(usize)
     }
     written += batch.len();
     hub.import(batch).await?;
-    hub.flush()?;
+    hub.close().await?;
     progress(written);
     Ok(size)
 }

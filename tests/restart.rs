@@ -133,6 +133,32 @@ async fn every_record_and_the_ranking_survive_a_restart() {
         newcomer.id
     );
     assert_eq!(hub.counts().await.actors, 7);
+
+    // The partnerships change after a start: the graph kept for the next one no longer holds.
+    // A partnership taken away and another added; the ranking, paths included, is again the same
+    // after a restart, and it is the changed graph's.
+    let first_ranking = hub.find_matches(&detention.id).await;
+    hub.partnerships()
+        .remove_partnership(RemovePartnershipRequest {
+            id: partnerships[1].id.clone(),
+        })
+        .await
+        .expect("RemovePartnership succeeds");
+    hub.partner(&guatemala.id, &academia.id, PartnershipKind::Memorandum, 0.5)
+        .await;
+    let changed = hub.find_matches(&detention.id).await;
+    assert_ne!(
+        changed.iter().map(|c| &c.explanation).collect::<Vec<_>>(),
+        first_ranking.iter().map(|c| &c.explanation).collect::<Vec<_>>(),
+        "the change shows in the paths explained"
+    );
+    hub.restart().await;
+    let restarted = hub.find_matches(&detention.id).await;
+    assert_eq!(offer_ids(&restarted), offer_ids(&changed));
+    for (a, b) in changed.iter().zip(&restarted) {
+        assert_eq!(a.score, b.score);
+        assert_eq!(a.explanation, b.explanation);
+    }
 }
 
 /// Everything a client can see of the records, read by Get and by List.

@@ -14,7 +14,7 @@
 //! filed or taken out, so text relevance always reflects the offers as they are.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::ops::{Range, RangeBounds};
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -93,8 +93,12 @@ impl Touched {
 }
 
 impl Catalogue {
-    /// Reads every actor and available offer from the store.
-    pub(super) fn load(store: &Store) -> Result<Catalogue, StoreError> {
+    /// Reads every actor from the store and files the available offers among `offers`, read by
+    /// [`read_offers`] (on other threads, at open) and given in number order.
+    pub(super) fn load(
+        store: &Store,
+        offers: impl IntoIterator<Item = Result<OfferRead, StoreError>>,
+    ) -> Result<Catalogue, StoreError> {
         let mut catalogue = Catalogue::default();
         for actor in store.all::<Actor>() {
             let actor = actor?;
@@ -106,21 +110,23 @@ impl Catalogue {
         // Kept readings that could not be decoded (a reading format an earlier release wrote,
         // say): logged once, not once per offer.
         let mut unreadable: Option<(usize, StoreError)> = None;
-        for offer in store.all::<Offer>() {
-            let offer = offer?;
-            let number = records::id_number::<Offer>(&offer.id)?;
-            catalogue.put_offer(number, offer, |offer| {
-                let kept = kept_reading(store, number, offer).unwrap_or_else(|error| {
-                    let (count, _) = unreadable.get_or_insert((0, error));
-                    *count += 1;
-                    None
-                });
-                kept.unwrap_or_else(|| {
-                    let reading = reading_of(offer);
+        for read in offers {
+            let OfferRead { number, offer, reading } = read?;
+            let reading = match reading {
+                Some(OfferReading::Kept(reading)) => Some(reading),
+                Some(OfferReading::Fresh {
+                    reading,
+                    unreadable: error,
+                }) => {
+                    if let Some(error) = error {
+                        unreadable.get_or_insert((0, error)).0 += 1;
+                    }
                     fresh.push((number, reading.clone()));
-                    reading
-                })
-            });
+                    Some(reading)
+                }
+                None => None,
+            };
+            catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
         }
         if let Some((count, error)) = unreadable {
             tracing::warn!(count, first = %error, "kept readings of offers unreadable; read again");
@@ -178,9 +184,7 @@ impl Catalogue {
     /// them; returns whether it was filed. Offers come from the store, whose providers are store
     /// ids; one with another provider id is logged and left out.
     fn put_offer(&mut self, number: u64, offer: Offer, reading: impl FnOnce(&Offer) -> TextReading) -> bool {
-        // An offer is taken out of the text counts through its shelves: one on none (every write
-        // path refuses an offer without themes) must not be counted either.
-        if !offer.is_available() || offer.spec.themes.is_empty() {
+        if !is_shelved(&offer) {
             return false;
         }
         let Ok(provider) = records::id_number::<Actor>(&offer.provider_id) else {
@@ -291,6 +295,52 @@ impl Catalogue {
     pub(super) fn actor(&self, id: &str) -> Option<&Arc<Actor>> {
         self.actors.get(id)
     }
+}
+
+/// An offer read at open by [`read_offers`], ready for [`Catalogue::load`] to file.
+pub(super) struct OfferRead {
+    number: u64,
+    offer: Offer,
+    /// Its words, read when it is to be shelved.
+    reading: Option<OfferReading>,
+}
+
+/// Where an offer's reading at open came from.
+enum OfferReading {
+    /// Kept in the store, for the offer's words as they are.
+    Kept(TextReading),
+    /// Read now: none was kept for these words, or the one kept could not be decoded.
+    Fresh {
+        reading: TextReading,
+        unreadable: Option<StoreError>,
+    },
+}
+
+/// The offers with numbers in `numbers`, decoded and their words read (from the kept readings
+/// where they hold): the part of filing an offer that any thread can do.
+pub(super) fn read_offers(store: &Store, numbers: impl RangeBounds<u64>) -> Result<Vec<OfferRead>, StoreError> {
+    store
+        .all_in::<Offer>(numbers)
+        .map(|offer| {
+            let offer = offer?;
+            let number = records::id_number::<Offer>(&offer.id)?;
+            let reading = is_shelved(&offer).then(|| match kept_reading(store, number, &offer) {
+                Ok(Some(kept)) => OfferReading::Kept(kept),
+                kept => OfferReading::Fresh {
+                    reading: reading_of(&offer),
+                    unreadable: kept.err(),
+                },
+            });
+            Ok(OfferRead { number, offer, reading })
+        })
+        .collect()
+}
+
+/// Whether an offer goes on the shelves: available, and under at least one objective. An offer
+/// is taken out of the text counts through its shelves, so one on none (every write path
+/// refuses an offer without themes) must not be counted either.
+fn is_shelved(offer: &Offer) -> bool {
+    offer.is_available() && !offer.spec.themes.is_empty()
 }
 
 /// An offer's title and description, read.
@@ -472,7 +522,7 @@ mod tests {
         let kept = |number| store.derived::<TextReading>(TreeName::OfferReadings, number).unwrap();
         assert!(kept(1).is_none(), "nothing is kept before the offers are first filed");
 
-        let first = Catalogue::load(&store).unwrap();
+        let first = Catalogue::load(&store, read_offers(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
         for offer in &offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             assert_eq!(kept(number), Some(reading_of(offer)), "{} kept as read", offer.id);
@@ -489,7 +539,7 @@ mod tests {
         let garbage = vec![0xffu8; 3];
         store.keep_derived(TreeName::OfferReadings, [(1, &garbage)]).unwrap();
         assert!(store.derived::<TextReading>(TreeName::OfferReadings, 1).is_err());
-        let second = Catalogue::load(&store).unwrap();
+        let second = Catalogue::load(&store, read_offers(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
         assert_eq!(kept(2), Some(reading_of(&offers[1])));
         assert_eq!(kept(1), Some(reading_of(&offers[0])));
         let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);

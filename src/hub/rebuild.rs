@@ -1,79 +1,159 @@
 //! Opening: the partnership graph, the offer catalogue and the providers' track records rebuilt
 //! from the store, on both cores.
 //!
-//! At tier L reading a million partnerships takes longer than everything else an open does, and
-//! linking them into the graph cannot be shared: the graph is one structure, and partnerships
-//! are linked in id order so that ties in the partnership lists, and so the trust paths
-//! explained, come out the same at every open. So the partnerships are read in parts, by one
-//! thread from the start and by the catalogue's thread too once the catalogue is built, and a
-//! third thread links the parts in order as they arrive.
+//! The graph is made from the form kept at the last open or shutdown when the partnerships have
+//! not changed since ([`crate::store::Store::kept_graph`]), on one thread while the catalogue
+//! is built on the other. Otherwise it is rebuilt from the partnerships and kept for the next
+//! open.
+//!
+//! Reading a record (decoding it, and for an offer finding its kept reading) can be shared
+//! between threads; filing it cannot: the catalogue and the graph are each one structure, and
+//! records are filed in id order so that the vocabulary's numbering, the ties in the
+//! partnership lists and so the trust paths explained come out the same at every open. So the
+//! records are read in parts by two threads, and the catalogue's thread files the offers, and
+//! the graph's links the partnerships, each in order as the parts arrive.
 
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::catalogue::Catalogue;
+use super::catalogue::{Catalogue, read_offers};
 use super::{HubError, TrackRecords};
-use crate::domain::{Partnership, PartnershipEnds};
+use crate::domain::{Offer, Partnership};
 use crate::graph::PartnershipGraph;
 use crate::store::{Store, StoreError};
 
 /// How many parts the partnerships are read in: enough that the linker starts early and both
 /// cores end together, few enough that a part is thousands of partnerships at tier L.
-const PARTS: u64 = 32;
+const PARTNERSHIP_PARTS: u64 = 32;
+
+/// How many parts the offers are read in, for the same reasons: thousands of offers a part at
+/// tier L.
+const OFFER_PARTS: u64 = 16;
 
 /// What opening rebuilds.
 pub(super) struct Rebuilt {
     pub(super) graph: PartnershipGraph,
+    /// The partnerships' version the graph is kept for, if it is kept.
+    pub(super) graph_kept: Option<u64>,
     pub(super) catalogue: Catalogue,
     pub(super) track_records: TrackRecords,
 }
 
 /// Rebuilds the graph, the catalogue and the track records from `store`.
 pub(super) fn rebuild(store: &Store) -> Result<Rebuilt, HubError> {
-    let (parts, arriving) = Parts::of(store)?;
-    let parts = Arc::new(parts);
-    std::thread::scope(|scope| {
-        let graph = scope.spawn(|| link(arriving));
-        let reader = Arc::clone(&parts);
-        let reading = scope.spawn(move || reader.read(store));
-        let catalogue = Catalogue::load(store).map_err(HubError::from);
-        // The catalogue built, this thread reads parts too; a panic above drops its handle on
-        // the parts, so the linker is never left waiting for a part nobody will read.
-        parts.read(store);
-        drop(parts);
+    let version = store.partnerships_version()?;
+    match store.kept_graph(version) {
+        Some(kept) => rebuild_with_kept_graph(store, version, &kept),
+        None => rebuild_all(store, version),
+    }
+}
+
+/// Makes the graph from its kept form on one thread while the offers are read on another and
+/// filed on this one; rebuilds everything if the kept form cannot be read back.
+fn rebuild_with_kept_graph(store: &Store, version: u64, kept: &[u8]) -> Result<Rebuilt, HubError> {
+    let (offers, offers_arriving) = Parts::of(store.number_span::<Offer>()?, OFFER_PARTS);
+    let offers = Arc::new(offers);
+    let (graph, catalogue, track_records) = std::thread::scope(|scope| {
+        let reader = Arc::clone(&offers);
+        let graph = scope.spawn(move || {
+            let graph = PartnershipGraph::from_kept_form(kept);
+            reader.read(|numbers| read_offers(store, numbers));
+            graph
+        });
+        let reader = offers;
+        scope.spawn(move || reader.read(|numbers| read_offers(store, numbers)));
+        let catalogue = Catalogue::load(store, arrivals(offers_arriving));
         let track_records = TrackRecords::load(store);
-        reading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let graph = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (graph, catalogue, track_records)
+    });
+    match graph {
+        Ok(graph) => Ok(Rebuilt {
+            graph,
+            graph_kept: Some(version),
+            catalogue: catalogue?,
+            track_records: track_records?,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "kept partnership graph unreadable; rebuilt from the partnerships");
+            rebuild_all(store, version)
+        }
+    }
+}
+
+/// Rebuilds the graph from the partnerships, and keeps it for the next open. Two threads read
+/// the offers, then the partnerships, in parts; this one files the offers and a third links the
+/// partnerships, each in order as the parts arrive.
+fn rebuild_all(store: &Store, version: u64) -> Result<Rebuilt, HubError> {
+    let (offers, offers_arriving) = Parts::of(store.number_span::<Offer>()?, OFFER_PARTS);
+    let (partnerships, partnerships_arriving) = Parts::of(store.number_span::<Partnership>()?, PARTNERSHIP_PARTS);
+    let parts = Arc::new((offers, partnerships));
+    std::thread::scope(|scope| {
+        let graph = scope.spawn(|| {
+            let mut graph = PartnershipGraph::new();
+            graph.add_partnerships(arrivals(partnerships_arriving))?;
+            let kept = keep_graph(store, version, &graph);
+            Ok::<_, HubError>((graph, kept))
+        });
+        for _ in 0..2 {
+            let reader = Arc::clone(&parts);
+            scope.spawn(move || {
+                let (offers, partnerships) = &*reader;
+                offers.read(|numbers| read_offers(store, numbers));
+                partnerships.read(|numbers| store.partnership_ends_in(numbers).collect());
+            });
+        }
+        // The readers hold the parts from here: if both stop, the parts' senders go with them
+        // and whoever waits on a part left unread is told so rather than left waiting.
+        drop(parts);
+        let catalogue = Catalogue::load(store, arrivals(offers_arriving));
+        let track_records = TrackRecords::load(store);
+        let (graph, graph_kept) = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         Ok(Rebuilt {
-            graph: graph?,
+            graph,
+            graph_kept,
             catalogue: catalogue?,
             track_records: track_records?,
         })
     })
 }
 
-/// One part of the partnerships, read.
-type Part = Result<Vec<PartnershipEnds>, StoreError>;
-
-/// The partnerships' id ranges, handed out in order to whichever reader asks next, and where
-/// each part goes once read.
-struct Parts {
-    ranges: Vec<Range<u64>>,
-    next: AtomicUsize,
-    /// Taken by the reader of each part: dropped unsent if that reader panics, which the linker
-    /// then sees.
-    senders: Vec<Mutex<Option<SyncSender<Part>>>>,
+/// Keeps `graph`, made from the partnerships at `version`, for the next open; returns the
+/// version when it is kept. Not keeping it costs the next open time, not data, so a failure is
+/// logged.
+pub(super) fn keep_graph(store: &Store, version: u64, graph: &PartnershipGraph) -> Option<u64> {
+    match store.keep_graph(version, &graph.kept_form()) {
+        Ok(()) => Some(version),
+        Err(error) => {
+            tracing::warn!(%error, "partnership graph not kept; the next open rebuilds it");
+            None
+        }
+    }
 }
 
-impl Parts {
-    /// The parts of the store's partnerships, and the receivers the linker waits on, in order.
-    fn of(store: &Store) -> Result<(Parts, Vec<Receiver<Part>>), StoreError> {
-        let ranges = match store.number_span::<Partnership>()? {
+/// One part of a kind of record, read.
+type Part<T> = Result<Vec<T>, StoreError>;
+
+/// The id ranges of a kind of record, handed out in order to whichever reader asks next, and
+/// where each part goes once read.
+struct Parts<T> {
+    ranges: Vec<Range<u64>>,
+    next: AtomicUsize,
+    /// Taken by the reader of each part: dropped unsent if that reader panics, which the part's
+    /// receiver then sees.
+    senders: Vec<Mutex<Option<SyncSender<Part<T>>>>>,
+}
+
+impl<T> Parts<T> {
+    /// `span` (the first and last record numbers, if any) in about `count` parts, and the
+    /// receivers of the parts, in order.
+    fn of(span: Option<RangeInclusive<u64>>, count: u64) -> (Parts<T>, Vec<Receiver<Part<T>>>) {
+        let ranges = match span {
             Some(span) => {
                 let (first, end) = (*span.start(), span.end().saturating_add(1));
-                let size = (end - first).div_ceil(PARTS).max(1);
+                let size = (end - first).div_ceil(count).max(1);
                 (first..end)
                     .step_by(usize::try_from(size).unwrap_or(usize::MAX))
                     .map(|start| start..start.saturating_add(size).min(end))
@@ -93,11 +173,11 @@ impl Parts {
             next: AtomicUsize::new(0),
             senders,
         };
-        Ok((parts, receivers))
+        (parts, receivers)
     }
 
-    /// Reads parts, in order, until none is left.
-    fn read(&self, store: &Store) {
+    /// Reads parts with `read`, in order, until none is left.
+    fn read(&self, read: impl Fn(Range<u64>) -> Part<T>) {
         loop {
             let at = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(range) = self.ranges.get(at) else {
@@ -105,19 +185,19 @@ impl Parts {
             };
             let sender = self.senders[at].lock().unwrap_or_else(PoisonError::into_inner).take();
             let Some(sender) = sender else { continue };
-            let part = store.partnership_ends_in(range.clone()).collect();
-            // A linker gone has failed already and says why.
-            let _ = sender.send(part);
+            // A receiver gone has failed already and says why.
+            let _ = sender.send(read(range.clone()));
         }
     }
 }
 
-/// The graph from the parts, linked in order as they arrive.
-fn link(arriving: Vec<Receiver<Part>>) -> Result<PartnershipGraph, HubError> {
-    let partnerships = arriving.into_iter().flat_map(|receiver| {
+/// The records of the parts, in order, as they arrive; a part that failed or that no reader
+/// sent ends them with its error.
+fn arrivals<T>(arriving: Vec<Receiver<Part<T>>>) -> impl Iterator<Item = Result<T, StoreError>> {
+    arriving.into_iter().flat_map(|receiver| {
         let part = receiver.recv().unwrap_or_else(|_| {
             Err(StoreError::Incompatible(
-                "the partnerships could not all be read: a reader stopped".into(),
+                "the store could not all be read: a reader stopped".into(),
             ))
         });
         let (read, failed) = match part {
@@ -125,16 +205,13 @@ fn link(arriving: Vec<Receiver<Part>>) -> Result<PartnershipGraph, HubError> {
             Err(error) => (Vec::new(), Some(error)),
         };
         read.into_iter().map(Ok).chain(failed.map(Err))
-    });
-    let mut graph = PartnershipGraph::new();
-    graph.add_partnerships(partnerships)?;
-    Ok(graph)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{PartnershipKind, PartnershipSpec};
+    use crate::domain::{PartnershipEnds, PartnershipKind, PartnershipSpec};
     use crate::store::{StoreConfig, WriteSet};
 
     /// Partnerships among 12 actors, numbered with gaps (as other records take numbers between
@@ -173,7 +250,7 @@ mod tests {
             writes.put(None, partnership).unwrap();
         }
         store.apply(writes).unwrap();
-        let (parts, _) = Parts::of(&store).unwrap();
+        let (parts, _) = Parts::<PartnershipEnds>::of(store.number_span::<Partnership>().unwrap(), PARTNERSHIP_PARTS);
         assert!(parts.ranges.len() > 10, "read in parts: {}", parts.ranges.len());
 
         let rebuilt = rebuild(&store).unwrap().graph;
@@ -192,6 +269,76 @@ mod tests {
                 assert_eq!(a.trust_path(&to), b.trust_path(&to), "{from} -> {to}");
             }
         }
+    }
+
+    /// Each actor's best trust path to every other, as text.
+    fn paths(graph: &PartnershipGraph) -> Vec<String> {
+        let mut paths = Vec::new();
+        for from in 0..12 {
+            let proximity = graph.proximity_from(&format!("actor-{from}"));
+            for to in 0..12 {
+                paths.push(format!(
+                    "{from}->{to}: {:?}",
+                    proximity.trust_path(&format!("actor-{to}"))
+                ));
+            }
+        }
+        paths
+    }
+
+    #[test]
+    fn the_graph_kept_is_used_until_the_partnerships_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        let all = partnerships();
+        let (first, later) = all.split_at(100);
+        let mut writes = WriteSet::default();
+        for partnership in first {
+            writes.put(None, partnership).unwrap();
+        }
+        store.apply(writes).unwrap();
+        let version = store.partnerships_version().unwrap();
+
+        // The first open reads the partnerships and keeps the graph; the next is made from it.
+        let read = rebuild(&store).unwrap();
+        assert_eq!(read.graph_kept, Some(version));
+        assert!(store.kept_graph(version).is_some());
+        let made = rebuild(&store).unwrap();
+        assert_eq!(made.graph_kept, Some(version));
+        assert_eq!(paths(&made.graph), paths(&read.graph));
+        // Made from the kept form, not read again: a form kept for this version is believed.
+        store.keep_graph(version, &PartnershipGraph::new().kept_form()).unwrap();
+        assert_eq!(rebuild(&store).unwrap().graph.partnership_count(), 0);
+        store.keep_graph(version, &read.graph.kept_form()).unwrap();
+
+        // A change that is not to the partnerships leaves the kept graph current.
+        let mut writes = WriteSet::default();
+        writes.remember_request("test", "request", "need-1");
+        store.apply(writes).unwrap();
+        assert_eq!(store.partnerships_version().unwrap(), version);
+
+        // A partnership added, and one taken away: the kept graph is stale, and not used.
+        let mut writes = WriteSet::default();
+        for partnership in later {
+            writes.put(None, partnership).unwrap();
+        }
+        writes.delete(&first[0]).unwrap();
+        store.apply(writes).unwrap();
+        let changed = store.partnerships_version().unwrap();
+        assert_ne!(changed, version);
+        assert_eq!(store.kept_graph(changed), None);
+        let reread = rebuild(&store).unwrap();
+        assert_eq!(reread.graph.partnership_count(), all.len() - 1);
+        let mut whole = PartnershipGraph::new();
+        let current = store
+            .all::<Partnership>()
+            .map(|read| read.map(|p| PartnershipEnds::from(&p)));
+        whole.add_partnerships(current).unwrap();
+        assert_eq!(paths(&reread.graph), paths(&whole));
+        assert_ne!(paths(&reread.graph), paths(&read.graph));
+        let made = rebuild(&store).unwrap();
+        assert_eq!(made.graph_kept, Some(changed));
+        assert_eq!(paths(&made.graph), paths(&whole));
     }
 
     #[test]
