@@ -188,10 +188,16 @@ impl Hub {
     /// so the graph kept is the one of the version it is kept for.
     pub async fn close(&self) -> Result<(), HubError> {
         let _writers_wait = self.writer.lock().await;
-        let version = self.store.partnerships_version()?;
-        let mut kept = self.graph_kept.lock().unwrap_or_else(PoisonError::into_inner);
-        if *kept != Some(version) {
-            *kept = rebuild::keep_graph(&self.store, version, &self.graph());
+        match self.store.partnerships_version() {
+            Ok(Some(version)) => {
+                let mut kept = self.graph_kept.lock().unwrap_or_else(PoisonError::into_inner);
+                if *kept != Some(version) {
+                    *kept = rebuild::keep_graph(&self.store, version, &self.graph());
+                }
+            }
+            // The store is flushed all the same; the next open rebuilds the graph.
+            Ok(None) => tracing::warn!("partnerships' version unreadable; the graph is not kept"),
+            Err(error) => tracing::warn!(%error, "partnerships' version unreadable; the graph is not kept"),
         }
         self.flush()
     }

@@ -25,7 +25,8 @@ use crate::domain::{HubEvent, Partnership, PartnershipEnds, StoredPartnership};
 pub use records::Record;
 pub use trees::TreeName;
 
-/// The schema version this release writes; records and the store carry it.
+/// The schema version of the records this release writes: each record carries it (the store's
+/// own version is [`trees::STORE_VERSION`]).
 pub const SCHEMA_VERSION: u8 = 1;
 
 /// What went wrong in the store.

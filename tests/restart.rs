@@ -138,6 +138,8 @@ async fn every_record_and_the_ranking_survive_a_restart() {
     // A partnership taken away and another added; the ranking, paths included, is again the same
     // after a restart, and it is the changed graph's.
     let first_ranking = hub.find_matches(&detention.id).await;
+    let kept_graph = || std::fs::read(dir.path().join("partnership-graph")).expect("the graph is kept");
+    let kept_before = kept_graph();
     hub.partnerships()
         .remove_partnership(RemovePartnershipRequest {
             id: partnerships[1].id.clone(),
@@ -152,7 +154,13 @@ async fn every_record_and_the_ranking_survive_a_restart() {
         first_ranking.iter().map(|c| &c.explanation).collect::<Vec<_>>(),
         "the change shows in the paths explained"
     );
-    hub.restart().await;
+    hub.shutdown().await;
+    assert_ne!(
+        kept_graph(),
+        kept_before,
+        "the server keeps the changed graph as it stops"
+    );
+    hub = TestHub::start(dir.path()).await;
     let restarted = hub.find_matches(&detention.id).await;
     assert_eq!(offer_ids(&restarted), offer_ids(&changed));
     for (a, b) in changed.iter().zip(&restarted) {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Link, PartnershipGraph};
 use crate::domain::PartnershipKind;
+use crate::domain::partnership::MAX_CLAIMED_TRUST;
 
 /// Why a kept graph could not be read back; the caller rebuilds from the store.
 #[derive(Debug, thiserror::Error)]
@@ -23,11 +24,18 @@ pub enum KeptGraphError {
     /// The bytes decode but do not describe a graph a rebuild makes.
     #[error("inconsistent: {0}")]
     Inconsistent(&'static str),
+    /// Kept by a release whose partnerships become edges by other rules.
+    #[error("kept under other rules (claimed trust capped at {0}, not {MAX_CLAIMED_TRUST})")]
+    OtherRules(f64),
 }
 
 /// The kept form.
 #[derive(Serialize, Deserialize)]
 struct Kept<'a> {
+    /// The one rule between a partnership record and its edge that a release could change
+    /// without changing the records: the cap on a claimed partnership's trust. Edges kept under
+    /// another cap are not used.
+    claimed_trust_cap: f64,
     /// Actor ids, in the order a rebuild adds their nodes.
     #[serde(borrow)]
     actors: Vec<&'a str>,
@@ -77,17 +85,28 @@ impl PartnershipGraph {
             })
             .collect();
         // Encoding into a vector fails only for types serde cannot describe, and these can.
-        postcard::to_allocvec(&Kept { actors, links }).unwrap_or_default()
+        let kept = Kept {
+            claimed_trust_cap: MAX_CLAIMED_TRUST,
+            actors,
+            links,
+        };
+        postcard::to_allocvec(&kept).unwrap_or_default()
     }
 
-    /// The graph made from its kept form.
+    /// The graph made from its kept form. A form that is not one [`PartnershipGraph::kept_form`]
+    /// makes (actors not in the order the partnerships first name them, an actor listed twice
+    /// or never named, partnerships out of id order) is refused.
     pub fn from_kept_form(bytes: &[u8]) -> Result<PartnershipGraph, KeptGraphError> {
-        let Kept { actors, links } = postcard::from_bytes(bytes)?;
-        let mut graph = PartnershipGraph::new();
-        let nodes: Vec<NodeIndex> = actors.iter().map(|actor| graph.node(actor)).collect();
-        if graph.graph.node_count() != actors.len() {
-            return Err(KeptGraphError::Inconsistent("an actor is listed twice"));
+        let Kept {
+            claimed_trust_cap,
+            actors,
+            links,
+        } = postcard::from_bytes(bytes)?;
+        if claimed_trust_cap.to_bits() != MAX_CLAIMED_TRUST.to_bits() {
+            return Err(KeptGraphError::OtherRules(claimed_trust_cap));
         }
+        let mut graph = PartnershipGraph::new();
+        let mut nodes: Vec<NodeIndex> = Vec::with_capacity(actors.len());
         let mut last = None;
         for KeptLink {
             number,
@@ -101,14 +120,45 @@ impl PartnershipGraph {
                 return Err(KeptGraphError::Inconsistent("partnerships out of id order"));
             }
             last = Some(number);
-            let node = |at: u32| usize::try_from(at).ok().and_then(|at| nodes.get(at).copied());
-            let (Some(a), Some(b)) = (node(actor_a), node(actor_b)) else {
-                return Err(KeptGraphError::Inconsistent("a partnership names an actor not listed"));
-            };
+            let a = graph.kept_node(&actors, &mut nodes, actor_a)?;
+            let b = graph.kept_node(&actors, &mut nodes, actor_b)?;
             graph.link_nodes(a, b, Link { number, kind, trust });
+        }
+        if nodes.len() != actors.len() {
+            return Err(KeptGraphError::Inconsistent(
+                "an actor is listed that no partnership names",
+            ));
         }
         graph.sort_partnership_lists(nodes);
         Ok(graph)
+    }
+
+    /// The node of the actor at `position` in the kept form's list, added as a rebuild adds it:
+    /// when a partnership first names it, so the next new one must be the next listed.
+    fn kept_node(
+        &mut self,
+        actors: &[&str],
+        nodes: &mut Vec<NodeIndex>,
+        position: u32,
+    ) -> Result<NodeIndex, KeptGraphError> {
+        let position = usize::try_from(position).unwrap_or(usize::MAX);
+        if let Some(&node) = nodes.get(position) {
+            return Ok(node);
+        }
+        if position > nodes.len() {
+            return Err(KeptGraphError::Inconsistent(
+                "actors not listed in the order the partnerships first name them",
+            ));
+        }
+        let actor = actors
+            .get(position)
+            .ok_or(KeptGraphError::Inconsistent("a partnership names an actor not listed"))?;
+        let node = self.node(actor);
+        if node.index() != nodes.len() {
+            return Err(KeptGraphError::Inconsistent("an actor is listed twice"));
+        }
+        nodes.push(node);
+        Ok(node)
     }
 }
 
@@ -139,6 +189,14 @@ mod tests {
             .collect()
     }
 
+    /// Each actor number's node, as ranking finds providers.
+    fn numbered(graph: &PartnershipGraph) -> Vec<(usize, String)> {
+        (0..graph.numbered.len())
+            .filter(|&at| graph.numbered[at] != NodeIndex::end())
+            .map(|at| (at, graph.graph[graph.numbered[at]].clone()))
+            .collect()
+    }
+
     #[test]
     fn a_graph_made_from_its_kept_form_is_the_graph_a_rebuild_makes() {
         // Many equal trusts, so that the order partnerships are linked in decides the lists.
@@ -152,6 +210,8 @@ mod tests {
                 )
             })
             .filter(|p| p.spec.actor_a != p.spec.actor_b)
+            // Two actors whose only partnership is taken away: a rebuild never adds them.
+            .chain([partnership(1003, "actor-90", "actor-91", 0.5)])
             .collect();
         // Built one at a time, with removals, as a running hub's graph is.
         let mut live = PartnershipGraph::new();
@@ -173,6 +233,8 @@ mod tests {
 
         let made = PartnershipGraph::from_kept_form(&live.kept_form()).unwrap();
         assert_eq!(layout(&made), layout(&rebuilt));
+        assert_eq!(numbered(&made), numbered(&rebuilt));
+        assert!(live.nodes.contains_key("actor-90") && !made.nodes.contains_key("actor-90"));
         assert_eq!(made.partnership_count(), kept.len());
         assert_eq!(made.kept_form(), rebuilt.kept_form());
         // The live graph's own layout differs (it linked in reverse): the kept form is not a copy.
@@ -194,7 +256,12 @@ mod tests {
                     trust: 0.5,
                 })
                 .collect();
-            postcard::to_allocvec(&Kept { actors, links }).unwrap()
+            postcard::to_allocvec(&Kept {
+                claimed_trust_cap: MAX_CLAIMED_TRUST,
+                actors,
+                links,
+            })
+            .unwrap()
         };
         assert!(PartnershipGraph::from_kept_form(&kept(vec!["actor-1", "actor-2"], vec![(1, 0, 1)])).is_ok());
         for (bytes, why) in [
@@ -205,6 +272,15 @@ mod tests {
             ),
             (kept(vec!["actor-1", "actor-2"], vec![(1, 0, 2)]), "not listed"),
             (vec![0xff; 3], "undecodable"),
+            (
+                postcard::to_allocvec(&Kept {
+                    claimed_trust_cap: 0.4,
+                    actors: vec!["actor-1", "actor-2"],
+                    links: Vec::new(),
+                })
+                .unwrap(),
+                "other rules",
+            ),
         ] {
             let error = PartnershipGraph::from_kept_form(&bytes)
                 .err()

@@ -112,8 +112,8 @@ impl Catalogue {
         let mut unreadable: Option<(usize, StoreError)> = None;
         for read in offers {
             let OfferRead { number, offer, reading } = read?;
-            let reading = match reading {
-                Some(OfferReading::Kept(reading)) => Some(reading),
+            let (reading, fresh_reading) = match reading {
+                Some(OfferReading::Kept(reading)) => (Some(reading), None),
                 Some(OfferReading::Fresh {
                     reading,
                     unreadable: error,
@@ -121,12 +121,16 @@ impl Catalogue {
                     if let Some(error) = error {
                         unreadable.get_or_insert((0, error)).0 += 1;
                     }
-                    fresh.push((number, reading.clone()));
-                    Some(reading)
+                    (Some(reading.clone()), Some(reading))
                 }
-                None => None,
+                None => (None, None),
             };
-            catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
+            let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
+            // Kept only for an offer filed, as for an offer filed after a write: one left out
+            // (a provider id that is not a store id) has no reading in the store.
+            if let Some(reading) = fresh_reading.filter(|_| filed) {
+                fresh.push((number, reading));
+            }
         }
         if let Some((count, error)) = unreadable {
             tracing::warn!(count, first = %error, "kept readings of offers unreadable; read again");

@@ -24,7 +24,7 @@ impl Hub {
     }
 
     /// Writes a batch of new records in one transaction, without waiting for a flush: call
-    /// [`Hub::flush`] when the import is done. Partnerships join the graph at once.
+    /// [`Hub::close`] (or [`Hub::flush`]) when the import is done. Partnerships join the graph at once.
     pub async fn import(&self, batch: Vec<ImportRecord>) -> Result<(), HubError> {
         let mut writes = WriteSet::default();
         for record in &batch {

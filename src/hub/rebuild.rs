@@ -43,9 +43,20 @@ pub(super) struct Rebuilt {
 
 /// Rebuilds the graph, the catalogue and the track records from `store`.
 pub(super) fn rebuild(store: &Store) -> Result<Rebuilt, HubError> {
-    let version = store.partnerships_version()?;
-    match store.kept_graph(version) {
-        Some(kept) => rebuild_with_kept_graph(store, version, &kept),
+    // A version that cannot be read (a damaged meta entry) only costs the kept graph.
+    let version = match store.partnerships_version() {
+        Ok(Some(version)) => Some(version),
+        Ok(None) => {
+            tracing::warn!("partnerships' version damaged; the graph is rebuilt and not kept");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "partnerships' version unreadable; the graph is rebuilt and not kept");
+            None
+        }
+    };
+    match version.and_then(|version| Some((version, store.kept_graph(version)?))) {
+        Some((version, kept)) => rebuild_with_kept_graph(store, version, &kept),
         None => rebuild_all(store, version),
     }
 }
@@ -77,16 +88,20 @@ fn rebuild_with_kept_graph(store: &Store, version: u64, kept: &[u8]) -> Result<R
             track_records: track_records?,
         }),
         Err(error) => {
-            tracing::warn!(%error, "kept partnership graph unreadable; rebuilt from the partnerships");
-            rebuild_all(store, version)
+            tracing::warn!(%error, "kept partnership graph not used; rebuilt from the partnerships");
+            // Gone before the rebuild makes them again: two catalogues at once are half a
+            // gigabyte more at tier L.
+            drop((catalogue, track_records));
+            rebuild_all(store, Some(version))
         }
     }
 }
 
-/// Rebuilds the graph from the partnerships, and keeps it for the next open. Two threads read
-/// the offers, then the partnerships, in parts; this one files the offers and a third links the
-/// partnerships, each in order as the parts arrive.
-fn rebuild_all(store: &Store, version: u64) -> Result<Rebuilt, HubError> {
+/// Rebuilds the graph from the partnerships, and keeps it for the next open (for `version`, when
+/// known) once everything is rebuilt: an open that fails leaves the data directory as it was.
+/// Two threads read the offers, then the partnerships, in parts; this one files the offers and
+/// a third links the partnerships, each in order as the parts arrive.
+fn rebuild_all(store: &Store, version: Option<u64>) -> Result<Rebuilt, HubError> {
     let (offers, offers_arriving) = Parts::of(store.number_span::<Offer>()?, OFFER_PARTS);
     let (partnerships, partnerships_arriving) = Parts::of(store.number_span::<Partnership>()?, PARTNERSHIP_PARTS);
     let parts = Arc::new((offers, partnerships));
@@ -94,8 +109,7 @@ fn rebuild_all(store: &Store, version: u64) -> Result<Rebuilt, HubError> {
         let graph = scope.spawn(|| {
             let mut graph = PartnershipGraph::new();
             graph.add_partnerships(arrivals(partnerships_arriving))?;
-            let kept = keep_graph(store, version, &graph);
-            Ok::<_, HubError>((graph, kept))
+            Ok::<_, HubError>(graph)
         });
         for _ in 0..2 {
             let reader = Arc::clone(&parts);
@@ -110,12 +124,14 @@ fn rebuild_all(store: &Store, version: u64) -> Result<Rebuilt, HubError> {
         drop(parts);
         let catalogue = Catalogue::load(store, arrivals(offers_arriving));
         let track_records = TrackRecords::load(store);
-        let (graph, graph_kept) = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let graph = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let (catalogue, track_records) = (catalogue?, track_records?);
+        let graph_kept = version.and_then(|version| keep_graph(store, version, &graph));
         Ok(Rebuilt {
             graph,
             graph_kept,
-            catalogue: catalogue?,
-            track_records: track_records?,
+            catalogue,
+            track_records,
         })
     })
 }
@@ -297,7 +313,7 @@ mod tests {
             writes.put(None, partnership).unwrap();
         }
         store.apply(writes).unwrap();
-        let version = store.partnerships_version().unwrap();
+        let version = store.partnerships_version().unwrap().unwrap();
 
         // The first open reads the partnerships and keeps the graph; the next is made from it.
         let read = rebuild(&store).unwrap();
@@ -309,13 +325,17 @@ mod tests {
         // Made from the kept form, not read again: a form kept for this version is believed.
         store.keep_graph(version, &PartnershipGraph::new().kept_form()).unwrap();
         assert_eq!(rebuild(&store).unwrap().graph.partnership_count(), 0);
-        store.keep_graph(version, &read.graph.kept_form()).unwrap();
+        // One that is not a graph (whatever its checksum) is not used, and is kept anew.
+        store.keep_graph(version, b"not a graph").unwrap();
+        let fallen_back = rebuild(&store).unwrap();
+        assert_eq!(paths(&fallen_back.graph), paths(&read.graph));
+        assert_eq!(store.kept_graph(version), Some(read.graph.kept_form()));
 
         // A change that is not to the partnerships leaves the kept graph current.
         let mut writes = WriteSet::default();
         writes.remember_request("test", "request", "need-1");
         store.apply(writes).unwrap();
-        assert_eq!(store.partnerships_version().unwrap(), version);
+        assert_eq!(store.partnerships_version().unwrap().unwrap(), version);
 
         // A partnership added, and one taken away: the kept graph is stale, and not used.
         let mut writes = WriteSet::default();
@@ -324,7 +344,7 @@ mod tests {
         }
         writes.delete(&first[0]).unwrap();
         store.apply(writes).unwrap();
-        let changed = store.partnerships_version().unwrap();
+        let changed = store.partnerships_version().unwrap().unwrap();
         assert_ne!(changed, version);
         assert_eq!(store.kept_graph(changed), None);
         let reread = rebuild(&store).unwrap();

@@ -27,20 +27,13 @@ pub(super) const PARTNERSHIPS_VERSION_KEY: &[u8] = b"partnerships_version";
 
 impl Store {
     /// The partnerships' version: it changes with every change to the partnerships, and is 0 in
-    /// a store whose partnerships never changed since it was created (or restored).
-    pub fn partnerships_version(&self) -> Result<u64, StoreError> {
+    /// a store whose partnerships never changed since it was created (or restored). `None` when
+    /// the stored version is damaged.
+    pub fn partnerships_version(&self) -> Result<Option<u64>, StoreError> {
         let meta = self.trees.get(TreeName::Meta);
         Ok(match meta.get(PARTNERSHIPS_VERSION_KEY)? {
-            Some(bytes) => bytes
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt {
-                    tree: TreeName::Meta.name(),
-                    key: hex::encode(PARTNERSHIPS_VERSION_KEY),
-                    reason: "the partnerships' version is not 8 bytes".into(),
-                })?,
-            None => 0,
+            Some(bytes) => bytes.as_ref().try_into().map(u64::from_be_bytes).ok(),
+            None => Some(0),
         })
     }
 
@@ -71,17 +64,22 @@ impl Store {
         let path = self.kept_graph_path();
         let temporary = path.with_extension("partial");
         let io = |error: std::io::Error| StoreError::Flush(format!("keeping the partnership graph: {error}"));
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary).map_err(io)?);
         let header = [MAGIC, &version.to_be_bytes(), &(body.len() as u64).to_be_bytes()].concat();
         let digest = Sha256::new().chain_update(&header).chain_update(body).finalize();
-        for part in [&header[..], body, &digest[..]] {
-            file.write_all(part).map_err(io)?;
+        let written = std::fs::File::create(&temporary)
+            .and_then(|file| {
+                let mut file = std::io::BufWriter::new(file);
+                for part in [&header[..], body, &digest[..]] {
+                    file.write_all(part)?;
+                }
+                file.into_inner().map_err(|error| error.into_error())?.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temporary, &path));
+        if written.is_err() {
+            // Nothing is left half-written: the old file, if any, is still whole.
+            let _ = std::fs::remove_file(&temporary);
         }
-        file.into_inner()
-            .map_err(|error| io(error.into_error()))?
-            .sync_all()
-            .map_err(io)?;
-        std::fs::rename(&temporary, &path).map_err(io)
+        written.map_err(io)
     }
 
     fn kept_graph_path(&self) -> PathBuf {

@@ -1,6 +1,6 @@
 //! The trees of the store and the schema check made when it opens.
 
-use super::{SCHEMA_VERSION, StoreError};
+use super::StoreError;
 
 /// Every tree of the store: records, secondary indexes, idempotency keys, token hashes, metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -132,6 +132,13 @@ const FORMAT_KEY: &[u8] = b"format";
 const FORMAT: &[u8] = b"capacity-hub";
 const VERSION_KEY: &[u8] = b"schema_version";
 
+/// The store's version, in its meta tree (its records carry [`super::SCHEMA_VERSION`], which did not
+/// change). 2 since the store versions its partnerships for the graph kept beside it
+/// ([`crate::store::Store::kept_graph`]): a release that reads version 1 only refuses such a
+/// store, where it would change the partnerships without changing their version and so leave a
+/// kept graph that looks current. A store of version 1 is marked 2 when this release opens it.
+pub const STORE_VERSION: u8 = 2;
+
 /// Marks a new store, or checks that an existing one is ours and not from a newer release.
 pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     let meta = trees.get(TreeName::Meta);
@@ -149,14 +156,19 @@ pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
         }
         None => {
             meta.insert(FORMAT_KEY, FORMAT)?;
-            meta.insert(VERSION_KEY, &[SCHEMA_VERSION])?;
+            meta.insert(VERSION_KEY, &[STORE_VERSION])?;
             db.flush()?;
         }
     }
     match meta.get(VERSION_KEY)?.as_deref() {
-        Some([version]) if *version <= SCHEMA_VERSION => Ok(()),
+        Some([STORE_VERSION]) => Ok(()),
+        Some([version]) if *version < STORE_VERSION => {
+            meta.insert(VERSION_KEY, &[STORE_VERSION])?;
+            db.flush()?;
+            Ok(())
+        }
         Some([version]) => Err(StoreError::Incompatible(format!(
-            "the store has schema version {version}; this release reads up to {SCHEMA_VERSION}: upgrade capacity-hub"
+            "the store has schema version {version}; this release reads up to {STORE_VERSION}: upgrade capacity-hub"
         ))),
         _ => Err(StoreError::Incompatible(
             "the store's schema version is missing or malformed".into(),
@@ -206,6 +218,29 @@ fn holds_foreign_data(db: &sled::Db) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_of_version_1_is_marked_2_and_one_of_a_newer_release_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || {
+            let db = crate::store::open_when_unlocked(&sled::Config::new().path(dir.path())).unwrap();
+            let trees = Trees::open(&db).unwrap();
+            let checked = check_schema(&db, &trees).map_err(|error| error.to_string());
+            let version = trees.get(TreeName::Meta).get(VERSION_KEY).unwrap().map(|v| v.to_vec());
+            (checked, version, trees)
+        };
+        let (checked, version, trees) = open();
+        assert_eq!((checked, version), (Ok(()), Some(vec![STORE_VERSION])));
+        trees.get(TreeName::Meta).insert(VERSION_KEY, &[1]).unwrap();
+        drop(trees);
+        let (checked, version, trees) = open();
+        assert_eq!((checked, version), (Ok(()), Some(vec![2])));
+        trees.get(TreeName::Meta).insert(VERSION_KEY, &[3]).unwrap();
+        drop(trees);
+        let (checked, version, _) = open();
+        assert!(checked.unwrap_err().contains("upgrade capacity-hub"));
+        assert_eq!(version, Some(vec![3]), "left as it was");
+    }
 
     #[test]
     fn all_lists_every_tree_at_its_own_index() {
