@@ -196,7 +196,7 @@ impl Hub {
                 }
             }
             // The store is flushed all the same; the next open rebuilds the graph.
-            Ok(None) => tracing::warn!("partnerships' version unreadable; the graph is not kept"),
+            Ok(None) => tracing::warn!("partnerships' version damaged; the graph is not kept"),
             Err(error) => tracing::warn!(%error, "partnerships' version unreadable; the graph is not kept"),
         }
         self.flush()

@@ -98,7 +98,7 @@ fn rebuild_with_kept_graph(store: &Store, version: u64, kept: &[u8]) -> Result<R
 }
 
 /// Rebuilds the graph from the partnerships, and keeps it for the next open (for `version`, when
-/// known) once everything is rebuilt: an open that fails leaves the data directory as it was.
+/// known) once everything is rebuilt: an open that fails keeps no graph.
 /// Two threads read the offers, then the partnerships, in parts; this one files the offers and
 /// a third links the partnerships, each in order as the parts arrive.
 fn rebuild_all(store: &Store, version: Option<u64>) -> Result<Rebuilt, HubError> {
