@@ -65,8 +65,8 @@ impl PartnershipSpec {
     }
 }
 
-/// A stated trust, capped while only one side claims the partnership.
-fn effective_trust(trust: f64, claimed: bool) -> f64 {
+/// A stated trust, capped while only one side claims the partnership: the trust the graph uses.
+pub fn effective_trust(trust: f64, claimed: bool) -> f64 {
     if claimed { trust.min(MAX_CLAIMED_TRUST) } else { trust }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Link, PartnershipGraph};
 use crate::domain::PartnershipKind;
-use crate::domain::partnership::MAX_CLAIMED_TRUST;
+use crate::domain::partnership::effective_trust;
 
 /// Why a kept graph could not be read back; the caller rebuilds from the store.
 #[derive(Debug, thiserror::Error)]
@@ -25,17 +25,16 @@ pub enum KeptGraphError {
     #[error("inconsistent: {0}")]
     Inconsistent(&'static str),
     /// Kept by a release whose partnerships become edges by other rules.
-    #[error("kept under other rules (claimed trust capped at {0}, not {MAX_CLAIMED_TRUST})")]
+    #[error("kept under other rules (a claimed partnership at full trust counted {0}, now {now})", now = claimed_full_trust())]
     OtherRules(f64),
 }
 
 /// The kept form.
 #[derive(Serialize, Deserialize)]
 struct Kept<'a> {
-    /// The one rule between a partnership record and its edge that a release could change
-    /// without changing the records: the cap on a claimed partnership's trust. Edges kept under
-    /// another cap are not used.
-    claimed_trust_cap: f64,
+    /// [`claimed_full_trust`] when the form was kept: edges kept under another rule for claimed
+    /// partnerships are not used.
+    claimed_full_trust: f64,
     /// Actor ids, in the order a rebuild adds their nodes.
     #[serde(borrow)]
     actors: Vec<&'a str>,
@@ -51,6 +50,13 @@ struct KeptLink {
     actor_b: u32,
     kind: PartnershipKind,
     trust: f64,
+}
+
+/// What the graph counts for a partnership one side claims at full trust: the one rule between a
+/// partnership record and its edge ([`effective_trust`]) that a release could change without
+/// changing the records, sampled through the rule itself.
+fn claimed_full_trust() -> f64 {
+    effective_trust(1.0, true)
 }
 
 impl PartnershipGraph {
@@ -86,7 +92,7 @@ impl PartnershipGraph {
             .collect();
         // Encoding into a vector fails only for types serde cannot describe, and these can.
         let kept = Kept {
-            claimed_trust_cap: MAX_CLAIMED_TRUST,
+            claimed_full_trust: claimed_full_trust(),
             actors,
             links,
         };
@@ -98,12 +104,12 @@ impl PartnershipGraph {
     /// or never named, partnerships out of id order) is refused.
     pub fn from_kept_form(bytes: &[u8]) -> Result<PartnershipGraph, KeptGraphError> {
         let Kept {
-            claimed_trust_cap,
+            claimed_full_trust: kept_claimed,
             actors,
             links,
         } = postcard::from_bytes(bytes)?;
-        if claimed_trust_cap.to_bits() != MAX_CLAIMED_TRUST.to_bits() {
-            return Err(KeptGraphError::OtherRules(claimed_trust_cap));
+        if kept_claimed.to_bits() != claimed_full_trust().to_bits() {
+            return Err(KeptGraphError::OtherRules(kept_claimed));
         }
         let mut graph = PartnershipGraph::new();
         let mut nodes: Vec<NodeIndex> = Vec::with_capacity(actors.len());
@@ -257,7 +263,7 @@ mod tests {
                 })
                 .collect();
             postcard::to_allocvec(&Kept {
-                claimed_trust_cap: MAX_CLAIMED_TRUST,
+                claimed_full_trust: claimed_full_trust(),
                 actors,
                 links,
             })
@@ -274,7 +280,7 @@ mod tests {
             (vec![0xff; 3], "undecodable"),
             (
                 postcard::to_allocvec(&Kept {
-                    claimed_trust_cap: 0.4,
+                    claimed_full_trust: 0.4,
                     actors: vec!["actor-1", "actor-2"],
                     links: Vec::new(),
                 })
