@@ -35,7 +35,7 @@ async fn stats_and_export_on_the_demo_world() {
             Record::Need(_) => needs += 1,
             Record::Offer(_) => offers += 1,
             Record::Partnership(_) => partnerships += 1,
-            Record::Match(_) => {}
+            Record::Match(_) | Record::Practice(_) => {}
         }
     }
     assert_eq!(

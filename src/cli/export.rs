@@ -12,7 +12,7 @@ use super::client::{ClientArgs, Hub, RpcError, call};
 use super::files::{Output, reader_gone};
 use super::output::{self, code};
 use crate::proto::open_record::Record;
-use crate::proto::{ExportOpenDataRequest, MatchStatus, NeedStatus, OfferStatus, OpenRecord};
+use crate::proto::{ExportOpenDataRequest, MatchStatus, NeedStatus, OfferStatus, OpenRecord, PracticeStatus};
 
 /// The CSV header; [`csv_row`] fills these columns.
 const CSV_HEADER: [&str; 7] = ["kind", "id", "title_or_name", "themes", "countries", "status", "detail"];
@@ -103,7 +103,7 @@ fn write_line(out: &mut Output, line: &str) -> Result<bool, CliError> {
 struct Counts([u64; 5]);
 
 /// The kinds of record, in the order of the `OpenRecord` oneof.
-const KINDS: [&str; 5] = ["actor", "need", "offer", "partnership", "match"];
+const KINDS: [&str; 6] = ["actor", "need", "offer", "partnership", "match", "practice"];
 
 impl Counts {
     fn add(&mut self, record: &OpenRecord) {
@@ -145,6 +145,7 @@ fn kind_index(record: &Record) -> usize {
         Record::Offer(_) => 2,
         Record::Partnership(_) => 3,
         Record::Match(_) => 4,
+        Record::Practice(_) => 5,
     }
 }
 
@@ -194,6 +195,14 @@ fn csv_row(record: &OpenRecord) -> Result<String, CliError> {
             String::new(),
             code::<MatchStatus>(found.status),
             output::json_line_without(found, &["id", "status"])?,
+        ],
+        Record::Practice(practice) => [
+            practice.id.clone(),
+            practice.title.clone(),
+            joined(&practice.themes),
+            joined(&practice.countries),
+            code::<PracticeStatus>(practice.status),
+            output::json_line_without(practice, &["id", "title", "themes", "countries", "status"])?,
         ],
     };
     let fields: Vec<Cow<'_, str>> = std::iter::once(Cow::Borrowed(kind))

@@ -22,6 +22,10 @@ pub enum EventKind {
     MatchCancelled,
     /// Nobody answered the proposal in time.
     MatchExpired,
+    /// A practice was published (its id is in the summary: events name needs, offers and
+    /// matches only, and the log's encoding is kept).
+    PracticeSubmitted,
+    PracticeWithdrawn,
 }
 
 impl EventKind {

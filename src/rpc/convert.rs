@@ -140,6 +140,8 @@ proto_enum!(
         MatchCompleted,
         MatchCancelled,
         MatchExpired,
+        PracticeSubmitted,
+        PracticeWithdrawn,
     ]
 );
 proto_enum!(
@@ -568,6 +570,7 @@ pub fn need(need: &Need) -> proto::Need {
         created_at: timestamp(*created_at),
         updated_at: timestamp(*updated_at),
         similar_need_ids: Vec::new(),
+        related_count: 0,
     }
 }
 

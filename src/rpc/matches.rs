@@ -12,7 +12,7 @@ use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
     GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
-    RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
+    FindRelatedRequest, FindRelatedResponse, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
 };
 
 /// The MatchService implementation.
@@ -156,6 +156,13 @@ impl MatchService for MatchApi {
             matches,
             next_page_token: page.next_after.unwrap_or_default(),
         }))
+    }
+
+    async fn find_related(
+        &self,
+        _request: Request<FindRelatedRequest>,
+    ) -> Result<Response<FindRelatedResponse>, Status> {
+        Err(Status::unimplemented("FindRelated is being built"))
     }
 
     async fn run_allocation(
