@@ -1,5 +1,5 @@
 //! The hub's vocabulary and rules, with no I/O: the taxonomy of the Global Compact for Migration,
-//! the records (actors, needs, offers, partnerships, matches) and the validation every field goes
+//! the records (actors, needs, offers, partnerships, matches, practices) and the validation every field goes
 //! through. Nothing here imports another module of this crate.
 
 pub mod actor;
@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod need;
 pub mod offer;
 pub mod partnership;
+pub mod practice;
 pub mod taxonomy;
 pub mod validation;
 
@@ -18,6 +19,7 @@ pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Outcome, Pa
 pub use event::{EventKind, HubEvent};
 pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
+pub use practice::{Practice, PracticeSource, PracticeSpec, PracticeStatus};
 pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};
 pub use taxonomy::{
     ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,

@@ -20,6 +20,7 @@ mod offers;
 mod outcomes;
 mod partnerships;
 mod paths;
+mod practices;
 mod ranking;
 mod rebuild;
 mod watch;
@@ -50,6 +51,7 @@ pub use needs::NeedFilter;
 pub use offers::OfferFilter;
 pub use outcomes::OutcomeReport;
 pub use paths::{NamedPath, PartnerSuggestion};
+pub use practices::PracticeFilter;
 pub use watch::{EventFilter, NeedInterest, WatchedEvent};
 
 /// Default number of records in a List page.

@@ -99,6 +99,8 @@ pub struct Store {
     next_sequence: AtomicU64,
     /// Number of the next record id, for all kinds.
     next_number: AtomicU64,
+    /// Number the next entry of the search feed gets (see [`Store::search_changes_after`]).
+    next_change: AtomicU64,
 }
 
 /// What `apply` committed.
@@ -149,6 +151,10 @@ impl Store {
             None => 0,
         };
         let next_number = trees::next_record_number(&trees)?;
+        let next_change = match trees.get(TreeName::SearchChanges).last()? {
+            Some((key, _)) => records::id_from_index_key(&key).unwrap_or(0) + 1,
+            None => 1,
+        };
         let durability = Durability::start(db.clone(), last_sequence);
         Ok(Store {
             db,
@@ -157,6 +163,7 @@ impl Store {
             durability,
             next_sequence: AtomicU64::new(last_sequence + 1),
             next_number: AtomicU64::new(next_number),
+            next_change: AtomicU64::new(next_change),
         })
     }
 
@@ -427,6 +434,20 @@ impl Store {
                 .batch(TreeName::Meta)
                 .insert(kept_graph::PARTNERSHIPS_VERSION_KEY, &version);
         }
+        let first_change = self.next_change.load(Ordering::SeqCst);
+        let searched: Vec<(TreeName, u64)> = writes
+            .changed
+            .iter()
+            .copied()
+            .filter(|(tree, _)| tree.is_searched())
+            .collect();
+        for (offset, (tree, number)) in searched.iter().enumerate() {
+            let mut entry = number.to_be_bytes().to_vec();
+            entry.extend_from_slice(tree.name().as_bytes());
+            writes
+                .batch(TreeName::SearchChanges)
+                .insert(&(first_change + offset as u64).to_be_bytes(), entry);
+        }
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
         let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {
@@ -440,6 +461,8 @@ impl Store {
         match result {
             Ok(()) => {
                 self.next_sequence.store(first + appended, Ordering::SeqCst);
+                self.next_change
+                    .store(first_change + searched.len() as u64, Ordering::SeqCst);
                 let last_sequence = (appended > 0).then(|| first + appended - 1);
                 Ok(Applied {
                     ticket: self.durability.ticket(last_sequence),
@@ -449,6 +472,47 @@ impl Store {
             Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
             Err(TransactionError::Abort(())) => Err(StoreError::Flush("transaction aborted".into())),
         }
+    }
+
+    /// The entries of the search feed after `after`, in order: each change number with the
+    /// tree and number of the record a write changed. [`Store::apply`] writes them in the
+    /// write's own transaction, so an index that has applied the feed up to a number holds every
+    /// write up to it; it reads the record as it is now, so applying an entry twice is harmless.
+    pub fn search_changes_after(&self, after: u64) -> impl Iterator<Item = Result<SearchChange, StoreError>> + '_ {
+        let start = after.saturating_add(1).to_be_bytes();
+        self.trees.get(TreeName::SearchChanges).range(start..).map(|entry| {
+            let (key, value) = entry?;
+            let corrupt = |reason: &str| StoreError::Corrupt {
+                tree: TreeName::SearchChanges.name(),
+                key: hex::encode(&key),
+                reason: reason.into(),
+            };
+            let change = records::id_from_index_key(&key).ok_or_else(|| corrupt("a key is not 8 bytes"))?;
+            let (number, name) = value.split_at_checked(8).ok_or_else(|| corrupt("an entry is too short"))?;
+            let tree = std::str::from_utf8(name)
+                .ok()
+                .and_then(TreeName::named)
+                .filter(|tree| tree.is_searched())
+                .ok_or_else(|| corrupt("an entry names no searched tree"))?;
+            let number = records::id_from_index_key(number).ok_or_else(|| corrupt("an entry is too short"))?;
+            Ok(SearchChange { change, tree, number })
+        })
+    }
+
+    /// The number of the last entry of the search feed (0 when none was ever written).
+    pub fn last_search_change(&self) -> u64 {
+        self.next_change.load(Ordering::SeqCst) - 1
+    }
+
+    /// Drops the search feed's entries up to `through`, once an index holds them durably.
+    pub fn forget_search_changes(&self, through: u64) -> Result<(), StoreError> {
+        let tree = self.trees.get(TreeName::SearchChanges);
+        let mut batch = sled::Batch::default();
+        for key in tree.range(..=through.to_be_bytes()).keys() {
+            batch.remove(key?);
+        }
+        tree.apply_batch(batch)?;
+        Ok(())
     }
 
     /// The highest event sequence known to be on disk, as it changes: watchers wait on it.
@@ -466,6 +530,14 @@ impl Store {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// One entry of the search feed: write number `change` changed record `number` of `tree`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchChange {
+    pub change: u64,
+    pub tree: TreeName,
+    pub number: u64,
 }
 
 /// Record and index changes to apply in one transaction.

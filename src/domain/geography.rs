@@ -128,6 +128,19 @@ pub fn country(alpha3: &str) -> Option<&'static Country> {
     BY_ALPHA3.get(alpha3).copied()
 }
 
+/// Every M49 area (region, sub-region, intermediate region) that holds one of `countries`,
+/// sorted, each once: what a record about those countries is filed under by area.
+pub fn areas_of(countries: &[String]) -> Vec<&'static str> {
+    let mut areas: Vec<&'static str> = countries
+        .iter()
+        .filter_map(|c| country(c))
+        .flat_map(Country::areas)
+        .collect();
+    areas.sort_unstable();
+    areas.dedup();
+    areas
+}
+
 /// Every known country, in the CSV's order (sorted by alpha-3), for listings and pickers.
 pub fn countries() -> &'static [Country] {
     &COUNTRIES

@@ -9,7 +9,7 @@ use super::{Hub, HubError};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{
     EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
-    PartnershipKind, PartnershipSpec, Party, Violations,
+    PartnershipKind, PartnershipSpec, Practice, Party, Violations,
 };
 use crate::store::{Store, TreeName, WriteSet};
 
@@ -98,6 +98,7 @@ impl Hub {
         };
         writes.put(Some(&old), &record)?;
         writes.record_event(record.event(EventKind::MatchCompleted, now, Some(&reporter), summary));
+        self.publish_lessons(store, &record, &mut writes)?;
         Ok((
             writes,
             Completion {
@@ -106,6 +107,23 @@ impl Hub {
                 collaboration,
             },
         ))
+    }
+
+    /// Publishes a completed match's lessons learned, if it has any, as a practice of its two
+    /// actors (see [`Practice::of_completed_match`]).
+    fn publish_lessons(&self, store: &Store, completed: &Match, writes: &mut WriteSet) -> Result<(), HubError> {
+        let Some(outcome) = &completed.outcome else {
+            return Ok(());
+        };
+        if outcome.lessons_learned.trim().is_empty() {
+            return Ok(());
+        }
+        let need: Need = self.load("need_id", &completed.need_id)?;
+        if let Some(practice) = Practice::of_completed_match(store.next_id("practice")?, completed, &need, outcome) {
+            writes.put(None, &practice)?;
+            writes.record_event(practice.event(EventKind::PracticeSubmitted, outcome.completed_at, &outcome.reported_by));
+        }
+        Ok(())
     }
 
     /// Gives the engagement's unit of capacity back to the offer.

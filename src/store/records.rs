@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{Actor, Match, Need, Offer, Partnership, geography};
+use crate::domain::{Actor, Match, Need, Offer, Partnership, Practice, geography};
 
 use super::{StoreError, TreeName};
 
@@ -118,15 +118,46 @@ impl Record for Need {
                 .iter()
                 .map(|country| (TreeName::NeedsByCountry, country.clone())),
         );
-        let mut areas: Vec<&str> = spec
-            .countries
-            .iter()
-            .filter_map(|c| geography::country(c))
-            .flat_map(|c| c.areas())
-            .collect();
-        areas.sort_unstable();
-        areas.dedup();
-        entries.extend(areas.into_iter().map(|area| (TreeName::NeedsByArea, area.to_string())));
+        entries.extend(
+            geography::areas_of(&spec.countries)
+                .into_iter()
+                .map(|area| (TreeName::NeedsByArea, area.to_string())),
+        );
+        entries
+    }
+}
+
+impl Record for Practice {
+    const TREE: TreeName = TreeName::Practices;
+    const ID_PREFIX: &'static str = "practice";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        let spec = &self.spec;
+        let mut entries = vec![
+            (TreeName::PracticesByActor, self.author_id.clone()),
+            (TreeName::PracticesByStatus, status_value(self.status)),
+        ];
+        entries.extend(
+            spec.partner_ids
+                .iter()
+                .filter(|partner| **partner != self.author_id)
+                .map(|partner| (TreeName::PracticesByActor, partner.clone())),
+        );
+        entries.extend(spec.themes.iter().map(|theme| (TreeName::PracticesByTheme, theme.to_string())));
+        entries.extend(
+            spec.countries
+                .iter()
+                .map(|country| (TreeName::PracticesByCountry, country.clone())),
+        );
+        entries.extend(
+            geography::areas_of(&spec.countries)
+                .into_iter()
+                .map(|area| (TreeName::PracticesByArea, area.to_string())),
+        );
         entries
     }
 }

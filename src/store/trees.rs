@@ -37,11 +37,23 @@ pub enum TreeName {
     /// Offer record number -> its title and description as read ([`crate::text::TextReading`]):
     /// derived, kept so that opening does not read every offer again, rebuilt when missing.
     OfferReadings,
+    Practices,
+    /// Practice -> each actor it is of: its author and its partners.
+    PracticesByActor,
+    PracticesByStatus,
+    PracticesByTheme,
+    PracticesByCountry,
+    PracticesByArea,
+    /// The search feed: change number -> the record a write changed (its number, then its
+    /// tree's name), written in the write's own transaction so the search index can catch up
+    /// with every acknowledged write ([`crate::store::Store::search_changes_after`]). Derived:
+    /// an index that lost it is built again from the records.
+    SearchChanges,
 }
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 26] = [
+    pub const ALL: [TreeName; 33] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -68,6 +80,13 @@ impl TreeName {
         TreeName::MatchesByActor,
         TreeName::MatchesByStatus,
         TreeName::OfferReadings,
+        TreeName::Practices,
+        TreeName::PracticesByActor,
+        TreeName::PracticesByStatus,
+        TreeName::PracticesByTheme,
+        TreeName::PracticesByCountry,
+        TreeName::PracticesByArea,
+        TreeName::SearchChanges,
     ];
 
     /// The sled tree's name.
@@ -99,13 +118,34 @@ impl TreeName {
             TreeName::MatchesByActor => "matches_by_actor",
             TreeName::MatchesByStatus => "matches_by_status",
             TreeName::OfferReadings => "offer_readings",
+            TreeName::Practices => "practices",
+            TreeName::PracticesByActor => "practices_by_actor",
+            TreeName::PracticesByStatus => "practices_by_status",
+            TreeName::PracticesByTheme => "practices_by_theme",
+            TreeName::PracticesByCountry => "practices_by_country",
+            TreeName::PracticesByArea => "practices_by_area",
+            TreeName::SearchChanges => "search_changes",
         }
     }
 
     /// Whether the tree holds only what the hub derives from the others and rebuilds when it is
     /// missing: backups leave it out.
     pub fn is_derived(self) -> bool {
-        self == TreeName::OfferReadings
+        matches!(self, TreeName::OfferReadings | TreeName::SearchChanges)
+    }
+
+    /// Whether a write to the tree is told to the search index through
+    /// [`TreeName::SearchChanges`]: the records search finds.
+    pub fn is_searched(self) -> bool {
+        matches!(
+            self,
+            TreeName::Actors | TreeName::Needs | TreeName::Offers | TreeName::Practices
+        )
+    }
+
+    /// The tree called `name`, if it is one of the store's.
+    pub fn named(name: &str) -> Option<TreeName> {
+        TreeName::ALL.into_iter().find(|tree| tree.name() == name)
     }
 }
 
@@ -193,6 +233,7 @@ pub fn next_record_number(trees: &Trees) -> Result<u64, StoreError> {
         TreeName::Offers,
         TreeName::Partnerships,
         TreeName::Matches,
+        TreeName::Practices,
     ] {
         if let Some((key, _)) = trees.get(tree).last()? {
             let last = key.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
