@@ -219,8 +219,7 @@ async fn find(hub: &Hub, need_id: String, limit: Option<u32>, explain: bool, jso
     Ok(())
 }
 
-/// The ranking, one row per candidate, each followed by its explanation on indented lines. The
-/// table does not wrap (cells are cut to fit), so its lines are its rows.
+/// The ranking, one row per candidate, each followed by its explanation on indented lines.
 fn print_candidates(response: &FindMatchesResponse, explain: bool) {
     let rows = response.candidates.iter().enumerate().map(|(rank, candidate)| {
         let offer = candidate.offer.clone().unwrap_or_default();
@@ -236,16 +235,8 @@ fn print_candidates(response: &FindMatchesResponse, explain: bool) {
             cell(provider, 28),
         ]
     });
-    let mut table = output::fitted_table(["RANK", "SCORE", "OFFER", "TITLE", "PROVIDER"], rows.collect(), 3);
-    table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-    let mut lines = table.lines();
-    if let Some(header) = lines.next() {
-        say!("{}", header.trim_end());
-    }
-    for (line, candidate) in lines.zip(&response.candidates) {
-        say!("{}", line.trim_end());
-        print_why(candidate, explain);
-    }
+    let table = output::fitted_table(["RANK", "SCORE", "OFFER", "TITLE", "PROVIDER"], rows.collect(), 3);
+    output::print_rows_with(table, &response.candidates, |candidate| print_why(candidate, explain));
 }
 
 /// The lines under a candidate: its summary, a warning against duplicating work already under
