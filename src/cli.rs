@@ -14,6 +14,7 @@ mod needs;
 mod offers;
 mod output;
 mod partnerships;
+mod search;
 pub mod serve;
 mod stats;
 mod watch;
@@ -45,6 +46,8 @@ enum Command {
     Partnerships(partnerships::PartnershipsArgs),
     /// Find ranked offers and bundles for a need; propose, answer, complete and list matches.
     Matches(matches::MatchesArgs),
+    /// Search needs, offers, practices and actors by their words.
+    Search(search::SearchArgs),
     /// Follow match or need events as they happen.
     Watch(watch::WatchArgs),
     /// Demand, supply, match rate, unmet demand and outcomes.
@@ -69,6 +72,7 @@ impl Cli {
             Command::Offers(args) => offers::run(args).await,
             Command::Partnerships(args) => partnerships::run(args).await,
             Command::Matches(args) => matches::run(args).await,
+            Command::Search(args) => search::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Stats(args) => stats::run(args).await,
             Command::Export(args) => export::run(args).await,
