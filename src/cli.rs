@@ -14,6 +14,7 @@ mod needs;
 mod offers;
 mod output;
 mod partnerships;
+mod practices;
 mod search;
 pub mod serve;
 mod stats;
@@ -46,6 +47,8 @@ enum Command {
     Partnerships(partnerships::PartnershipsArgs),
     /// Find ranked offers and bundles for a need; propose, answer, complete and list matches.
     Matches(matches::MatchesArgs),
+    /// Submit, show, list, update and withdraw practices: what was done and learned.
+    Practices(practices::PracticesArgs),
     /// Search needs, offers, practices and actors by their words.
     Search(search::SearchArgs),
     /// Follow match or need events as they happen.
@@ -72,6 +75,7 @@ impl Cli {
             Command::Offers(args) => offers::run(args).await,
             Command::Partnerships(args) => partnerships::run(args).await,
             Command::Matches(args) => matches::run(args).await,
+            Command::Practices(args) => practices::run(args).await,
             Command::Search(args) => search::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Stats(args) => stats::run(args).await,

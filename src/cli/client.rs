@@ -22,6 +22,7 @@ use crate::proto::match_service_client::MatchServiceClient;
 use crate::proto::need_service_client::NeedServiceClient;
 use crate::proto::offer_service_client::OfferServiceClient;
 use crate::proto::partnership_service_client::PartnershipServiceClient;
+use crate::proto::practice_service_client::PracticeServiceClient;
 use crate::proto::search_service_client::SearchServiceClient;
 
 /// Options of every client subcommand. They are global so they may follow the subcommand
@@ -116,6 +117,11 @@ impl Hub {
     /// The `MatchService` client.
     pub fn matches(&self) -> MatchServiceClient<Transport> {
         MatchServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `PracticeService` client.
+    pub fn practices(&self) -> PracticeServiceClient<Transport> {
+        PracticeServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
     }
 
     /// The `SearchService` client.
@@ -355,6 +361,7 @@ page!(
     ListOffersResponse.offers: Offer,
     ListPartnershipsResponse.partnerships: Partnership,
     ListMatchesResponse.matches: Match,
+    ListPracticesResponse.practices: Practice,
     SearchResponse.hits: SearchHit,
 );
 
