@@ -15,6 +15,7 @@ mod offers;
 mod output;
 mod partnerships;
 mod practices;
+mod related;
 mod search;
 pub mod serve;
 mod stats;
@@ -45,7 +46,8 @@ enum Command {
     Offers(offers::OffersArgs),
     /// Add, list and remove partnerships between actors.
     Partnerships(partnerships::PartnershipsArgs),
-    /// Find ranked offers and bundles for a need; propose, answer, complete and list matches.
+    /// Find ranked offers, bundles and related experience for a need; propose, answer, complete
+    /// and list matches.
     Matches(matches::MatchesArgs),
     /// Submit, show, list, update and withdraw practices: what was done and learned.
     Practices(practices::PracticesArgs),

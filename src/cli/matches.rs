@@ -1,5 +1,5 @@
-//! `capacity-hub matches`: ranked, explained offers for a need, and the life of a match from
-//! proposal through both parties' answers to its outcome.
+//! `capacity-hub matches`: ranked, explained offers for a need, what was learned around it, and
+//! the life of a match from proposal through both parties' answers to its outcome.
 
 use clap::{Args, Subcommand};
 
@@ -7,6 +7,7 @@ use super::CliError;
 use super::allocate::{self, AllocateArgs};
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::output::{self, CodeParser, and_list, cell, code, codes, list, or_dash, percent, say, timestamp};
+use super::related;
 use crate::proto::{
     Bundle, Cell, CompleteMatchRequest, Explanation, FindBundlesRequest, FindMatchesRequest, FindMatchesResponse,
     GetMatchRequest, ListMatchesRequest, Match, MatchCandidate, MatchStatus, MgiDimension, Modality,
@@ -46,6 +47,15 @@ enum MatchesCommand {
         /// At most this many bundles (the hub's default is 3).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10))]
         max: Option<u32>,
+    },
+    /// What was learned, linked to a need: past needs like it and how they ended, practices on
+    /// the same topic, and other actors' open needs to join forces with; each with why.
+    Related {
+        /// The need's id.
+        need_id: String,
+        /// At most this many items (the hub's default is 10).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=50))]
+        limit: Option<u32>,
     },
     /// Propose a need-offer pair; both parties then respond.
     Propose(ProposeArgs),
@@ -186,6 +196,7 @@ pub async fn run(args: MatchesArgs) -> Result<(), CliError> {
         MatchesCommand::List(list_args) => return list_matches(&hub, list_args, json).await,
         MatchesCommand::Allocate(allocate_args) => return allocate::run(&hub, allocate_args, json).await,
         MatchesCommand::Bundles { need_id, max } => return bundles(&hub, need_id, max, json).await,
+        MatchesCommand::Related { need_id, limit } => return related::run(&hub, need_id, limit, json).await,
         MatchesCommand::Propose(propose) => {
             call(hub.matches().propose_match(ProposeMatchRequest::from(propose))).await?
         }
