@@ -14,6 +14,9 @@ mod needs;
 mod offers;
 mod output;
 mod partnerships;
+mod practices;
+mod related;
+mod search;
 pub mod serve;
 mod stats;
 mod watch;
@@ -43,8 +46,13 @@ enum Command {
     Offers(offers::OffersArgs),
     /// Add, list and remove partnerships between actors.
     Partnerships(partnerships::PartnershipsArgs),
-    /// Find ranked offers and bundles for a need; propose, answer, complete and list matches.
+    /// Find ranked offers, bundles and related experience for a need; propose, answer, complete
+    /// and list matches.
     Matches(matches::MatchesArgs),
+    /// Submit, show, list, update and withdraw practices: what was done and learned.
+    Practices(practices::PracticesArgs),
+    /// Search needs, offers, practices and actors by their words.
+    Search(search::SearchArgs),
     /// Follow match or need events as they happen.
     Watch(watch::WatchArgs),
     /// Demand, supply, match rate, unmet demand and outcomes.
@@ -69,6 +77,8 @@ impl Cli {
             Command::Offers(args) => offers::run(args).await,
             Command::Partnerships(args) => partnerships::run(args).await,
             Command::Matches(args) => matches::run(args).await,
+            Command::Practices(args) => practices::run(args).await,
+            Command::Search(args) => search::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Stats(args) => stats::run(args).await,
             Command::Export(args) => export::run(args).await,

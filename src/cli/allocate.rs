@@ -109,12 +109,7 @@ fn print_pairs(response: &RunAllocationResponse) {
     });
     let mut table = output::table(["NEED", "OFFER", "FIT", "PRIORITY", "MATCH"]);
     table.add_rows(rows);
-    let mut lines = table.lines();
-    if let Some(header) = lines.next() {
-        say!("{}", header.trim_end());
-    }
-    for (line, pair) in lines.zip(&response.pairs) {
-        say!("{}", line.trim_end());
-        output::print_indented(&pair.summary, INDENT);
-    }
+    output::print_rows_with(table, &response.pairs, |pair| {
+        output::print_indented(&pair.summary, INDENT)
+    });
 }

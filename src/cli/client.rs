@@ -22,6 +22,8 @@ use crate::proto::match_service_client::MatchServiceClient;
 use crate::proto::need_service_client::NeedServiceClient;
 use crate::proto::offer_service_client::OfferServiceClient;
 use crate::proto::partnership_service_client::PartnershipServiceClient;
+use crate::proto::practice_service_client::PracticeServiceClient;
+use crate::proto::search_service_client::SearchServiceClient;
 
 /// Options of every client subcommand. They are global so they may follow the subcommand
 /// (`capacity-hub needs list --json`), where people type them.
@@ -115,6 +117,16 @@ impl Hub {
     /// The `MatchService` client.
     pub fn matches(&self) -> MatchServiceClient<Transport> {
         MatchServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `PracticeService` client.
+    pub fn practices(&self) -> PracticeServiceClient<Transport> {
+        PracticeServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
+    }
+
+    /// The `SearchService` client.
+    pub fn search(&self) -> SearchServiceClient<Transport> {
+        SearchServiceClient::with_interceptor(self.channel.clone(), self.token.clone())
     }
 
     /// The `InsightService` client.
@@ -305,7 +317,7 @@ pub fn code_name(code: Code) -> &'static str {
     }
 }
 
-/// Paging options of every List command (AIP-158).
+/// Paging options of every List command and of `search` (AIP-158).
 #[derive(Debug, Args)]
 pub struct PageArgs {
     /// At most this many records per page (the hub's default when absent).
@@ -319,7 +331,7 @@ pub struct PageArgs {
     pub all: bool,
 }
 
-/// A List response: a page of records and the token of the next page.
+/// A List or Search response: a page of records and the token of the next page.
 pub trait Page {
     /// What the page lists.
     type Record;
@@ -349,6 +361,8 @@ page!(
     ListOffersResponse.offers: Offer,
     ListPartnershipsResponse.partnerships: Partnership,
     ListMatchesResponse.matches: Match,
+    ListPracticesResponse.practices: Practice,
+    SearchResponse.hits: SearchHit,
 );
 
 /// Fetches the page `args` asks for, or with `--all` every page from there on, merged into one

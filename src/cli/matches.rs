@@ -1,5 +1,5 @@
-//! `capacity-hub matches`: ranked, explained offers for a need, and the life of a match from
-//! proposal through both parties' answers to its outcome.
+//! `capacity-hub matches`: ranked, explained offers for a need, what was learned around it, and
+//! the life of a match from proposal through both parties' answers to its outcome.
 
 use clap::{Args, Subcommand};
 
@@ -7,6 +7,7 @@ use super::CliError;
 use super::allocate::{self, AllocateArgs};
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::output::{self, CodeParser, and_list, cell, code, codes, list, or_dash, percent, say, timestamp};
+use super::related;
 use crate::proto::{
     Bundle, Cell, CompleteMatchRequest, Explanation, FindBundlesRequest, FindMatchesRequest, FindMatchesResponse,
     GetMatchRequest, ListMatchesRequest, Match, MatchCandidate, MatchStatus, MgiDimension, Modality,
@@ -46,6 +47,15 @@ enum MatchesCommand {
         /// At most this many bundles (the hub's default is 3).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10))]
         max: Option<u32>,
+    },
+    /// What was learned, linked to a need: past needs like it and how they ended, practices on
+    /// the same topic, and other actors' open needs to join forces with; each with why.
+    Related {
+        /// The need's id.
+        need_id: String,
+        /// At most this many items (the hub's default is 10).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=50))]
+        limit: Option<u32>,
     },
     /// Propose a need-offer pair; both parties then respond.
     Propose(ProposeArgs),
@@ -186,6 +196,7 @@ pub async fn run(args: MatchesArgs) -> Result<(), CliError> {
         MatchesCommand::List(list_args) => return list_matches(&hub, list_args, json).await,
         MatchesCommand::Allocate(allocate_args) => return allocate::run(&hub, allocate_args, json).await,
         MatchesCommand::Bundles { need_id, max } => return bundles(&hub, need_id, max, json).await,
+        MatchesCommand::Related { need_id, limit } => return related::run(&hub, need_id, limit, json).await,
         MatchesCommand::Propose(propose) => {
             call(hub.matches().propose_match(ProposeMatchRequest::from(propose))).await?
         }
@@ -219,8 +230,7 @@ async fn find(hub: &Hub, need_id: String, limit: Option<u32>, explain: bool, jso
     Ok(())
 }
 
-/// The ranking, one row per candidate, each followed by its explanation on indented lines. The
-/// table does not wrap (cells are cut to fit), so its lines are its rows.
+/// The ranking, one row per candidate, each followed by its explanation on indented lines.
 fn print_candidates(response: &FindMatchesResponse, explain: bool) {
     let rows = response.candidates.iter().enumerate().map(|(rank, candidate)| {
         let offer = candidate.offer.clone().unwrap_or_default();
@@ -236,16 +246,8 @@ fn print_candidates(response: &FindMatchesResponse, explain: bool) {
             cell(provider, 28),
         ]
     });
-    let mut table = output::fitted_table(["RANK", "SCORE", "OFFER", "TITLE", "PROVIDER"], rows.collect(), 3);
-    table.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-    let mut lines = table.lines();
-    if let Some(header) = lines.next() {
-        say!("{}", header.trim_end());
-    }
-    for (line, candidate) in lines.zip(&response.candidates) {
-        say!("{}", line.trim_end());
-        print_why(candidate, explain);
-    }
+    let table = output::fitted_table(["RANK", "SCORE", "OFFER", "TITLE", "PROVIDER"], rows.collect(), 3);
+    output::print_rows_with(table, &response.candidates, |candidate| print_why(candidate, explain));
 }
 
 /// The lines under a candidate: its summary, a warning against duplicating work already under

@@ -135,7 +135,14 @@ pub async fn run(args: NeedsArgs) -> Result<(), CliError> {
     let hub = Hub::connect(&args.client).await?;
     let json = args.client.json;
     let need = match args.command {
-        NeedsCommand::Submit(submit_args) => call(hub.needs().submit_need(submit_request(submit_args)?)).await?,
+        NeedsCommand::Submit(submit_args) => {
+            let need = call(hub.needs().submit_need(submit_request(submit_args)?)).await?;
+            output::print_record(&need, json, need_fields)?;
+            if !json && let Some(hint) = related_hint(&need) {
+                eprintln!("{hint}");
+            }
+            return Ok(());
+        }
         NeedsCommand::Show { id } => call(hub.needs().get_need(GetNeedRequest { id })).await?,
         NeedsCommand::List(list_args) => return list_needs(&hub, list_args, json).await,
         NeedsCommand::Update { id, fields, window } => update(&hub, id, fields, window).await?,
@@ -245,6 +252,35 @@ async fn update(hub: &Hub, id: String, fields: NeedFields, window: WindowArgs) -
     call(hub.needs().update_need(request)).await
 }
 
+/// The most related items SubmitNeed counts (needs.proto's `related_count`, "up to 50"): a
+/// count there may stand for more.
+const RELATED_COUNT_CAP: u32 = 50;
+
+/// How many items FindRelated gives when no limit is asked for (matches.proto: "0: 10").
+const RELATED_DEFAULT_LIMIT: u32 = 10;
+
+/// What to run to see what was learned around a new need, when the hub found anything:
+/// `3 related items (past needs, practices, other actors' open needs): capacity-hub matches
+/// related need-151`. Past the hub's default limit the command asks for them all.
+fn related_hint(need: &Need) -> Option<String> {
+    let count = need.related_count;
+    let items = match count {
+        0 => return None,
+        1 => "1 related item".to_owned(),
+        RELATED_COUNT_CAP.. => format!("{RELATED_COUNT_CAP} or more related items"),
+        _ => format!("{count} related items"),
+    };
+    let limit = if count > RELATED_DEFAULT_LIMIT {
+        format!(" --limit {}", count.min(RELATED_COUNT_CAP))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{items} (past needs, practices, other actors' open needs): capacity-hub matches related {}{limit}",
+        need.id
+    ))
+}
+
 /// A need as `field: value` lines.
 fn need_fields(need: &Need) -> Vec<(&'static str, String)> {
     let budget = need
@@ -271,4 +307,50 @@ fn need_fields(need: &Need) -> Vec<(&'static str, String)> {
         fields.push(("similar needs", list(&need.similar_need_ids)));
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submitted(related_count: u32) -> Need {
+        Need {
+            id: "need-151".to_owned(),
+            related_count,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_new_need_points_at_what_is_related() {
+        assert_eq!(related_hint(&submitted(0)), None);
+        assert_eq!(
+            related_hint(&submitted(1)).as_deref(),
+            Some(
+                "1 related item (past needs, practices, other actors' open needs): capacity-hub matches related need-151"
+            )
+        );
+        assert_eq!(
+            related_hint(&submitted(3)).as_deref(),
+            Some(
+                "3 related items (past needs, practices, other actors' open needs): capacity-hub matches related need-151"
+            )
+        );
+    }
+
+    #[test]
+    fn more_than_the_default_limit_asks_for_them_all() {
+        let hint = related_hint(&submitted(23));
+        assert!(
+            hint.as_deref().is_some_and(|hint| hint.starts_with("23 related items")
+                && hint.ends_with("capacity-hub matches related need-151 --limit 23")),
+            "{hint:?}"
+        );
+        let hint = related_hint(&submitted(50));
+        assert!(
+            hint.as_deref()
+                .is_some_and(|hint| hint.starts_with("50 or more related items") && hint.ends_with("--limit 50")),
+            "{hint:?}"
+        );
+    }
 }

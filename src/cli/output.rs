@@ -278,6 +278,21 @@ pub fn print_table(table: &Table, indent: usize) {
     }
 }
 
+/// Prints a table whose rows each have lines of their own under them (an explanation, a
+/// snippet): `under` prints those of each row's record. The table is kept from wrapping, so its
+/// lines are its header and then its rows, in the order of `records`.
+pub fn print_rows_with<T>(mut table: Table, records: &[T], mut under: impl FnMut(&T)) {
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    let mut lines = table.lines();
+    if let Some(header) = lines.next() {
+        say!("{}", header.trim_end());
+    }
+    for (line, record) in lines.zip(records) {
+        say!("{}", line.trim_end());
+        under(record);
+    }
+}
+
 /// Prints a record: canonical JSON for scripts, or its `fields` for people.
 pub fn print_record<M: prost::Message + prost::Name>(
     record: &M,
