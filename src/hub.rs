@@ -23,6 +23,8 @@ mod paths;
 mod practices;
 mod ranking;
 mod rebuild;
+mod related;
+mod search;
 mod watch;
 
 use std::path::Path;
@@ -33,6 +35,7 @@ use crate::domain::lifecycle::{self, Stateful};
 use crate::domain::{Actor, Match, MatchStatus};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
+use crate::search::{SearchError, SearchIndex};
 use crate::matching::{ScoreWeights, TrackRecord};
 use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet, records};
 use catalogue::{Catalogue, Touched};
@@ -52,7 +55,11 @@ pub use offers::OfferFilter;
 pub use outcomes::OutcomeReport;
 pub use paths::{NamedPath, PartnerSuggestion};
 pub use practices::PracticeFilter;
+pub use related::{DEFAULT_RELATED, MAX_RELATED, RelatedItem, RelatedKind};
 pub use watch::{EventFilter, NeedInterest, WatchedEvent};
+
+/// The search index's directory inside the data directory.
+pub const SEARCH_DIR: &str = "search";
 
 /// Default number of records in a List page.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -81,9 +88,26 @@ pub enum HubError {
     /// A limit of the hub is reached; retry later.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// The hub cannot serve this now (the search index is being built); retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The search index failed.
+    #[error("{0}")]
+    Search(String),
+}
+
+impl From<SearchError> for HubError {
+    fn from(error: SearchError) -> HubError {
+        match error {
+            SearchError::Invalid(violations) => HubError::Invalid(violations),
+            SearchError::Unavailable(reason) => HubError::Unavailable(reason),
+            SearchError::Store(error) => HubError::Store(error),
+            SearchError::Index(error) => HubError::Search(error.to_string()),
+        }
+    }
 }
 
 /// Settings of the core.
@@ -117,7 +141,9 @@ pub const DEFAULT_PROPOSAL_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// The connection hub.
 pub struct Hub {
-    store: Store,
+    store: Arc<Store>,
+    /// The search index over needs, offers, practices and actors, fed from the store.
+    search: SearchIndex,
     graph: RwLock<PartnershipGraph>,
     /// The partnerships' version the graph is kept for (see [`Store::kept_graph`]), if it is.
     graph_kept: std::sync::Mutex<Option<u64>>,
@@ -141,14 +167,16 @@ impl Hub {
     /// Opens the store in `data_dir` and rebuilds from it the partnership graph, the offer
     /// catalogue and the providers' track records.
     pub fn open(data_dir: &Path, settings: HubSettings) -> Result<Hub, HubError> {
-        let store = Store::open(data_dir, &settings.store)?;
+        let store = Arc::new(Store::open(data_dir, &settings.store)?);
         let rebuilt = rebuild::rebuild(&store)?;
+        let search = SearchIndex::open(&data_dir.join(SEARCH_DIR), Arc::clone(&store))?;
         tracing::info!(
             partnerships = rebuilt.graph.partnership_count(),
             "partnership graph rebuilt"
         );
         Ok(Hub {
             store,
+            search,
             graph: RwLock::new(rebuilt.graph),
             graph_kept: std::sync::Mutex::new(rebuilt.graph_kept),
             catalogue: RwLock::new(rebuilt.catalogue),
@@ -190,6 +218,7 @@ impl Hub {
     /// so the graph kept is the one of the version it is kept for.
     pub async fn close(&self) -> Result<(), HubError> {
         let _writers_wait = self.writer.lock().await;
+        self.search.close();
         match self.store.partnerships_version() {
             Ok(Some(version)) => {
                 let mut kept = self.graph_kept.lock().unwrap_or_else(PoisonError::into_inner);
@@ -245,6 +274,7 @@ impl Hub {
         let touched = Touched::of(&writes);
         let applied = self.store.apply(writes)?;
         self.catalogue_mut().refresh(&self.store, &touched);
+        self.search.changed();
         Ok(applied)
     }
 

@@ -10,6 +10,8 @@
 //! - [`quality`]: ranking quality (precision@1, MRR, NDCG@5) on the labelled relevance set.
 //! - [`synthetic`]: deterministic synthetic worlds (tiers S, M, L) for benchmarks.
 //! - [`hub`]: the application core, one method per use case.
+//! - [`search`]: the search index over needs, offers, practices and actors (tantivy), kept up to
+//!   date from the store's search feed.
 //! - [`matching`]: hard filters and the explained, weighted score of a need-offer pair.
 //! - [`graph`]: the partnership graph, bounded trust paths, and the form kept between starts.
 //! - [`store`]: sled trees, indexes, codec, idempotency keys, group commit and the graph file.
@@ -27,6 +29,7 @@ pub mod hub;
 pub mod matching;
 pub mod quality;
 pub mod rpc;
+pub mod search;
 pub mod server;
 pub mod store;
 pub mod synthetic;

@@ -12,6 +12,8 @@ pub mod needs;
 pub mod offers;
 pub mod partnerships;
 pub mod policy;
+pub mod practices;
+pub mod search;
 pub mod status;
 
 pub use actors::ActorApi;
@@ -21,3 +23,5 @@ pub use matches::MatchApi;
 pub use needs::NeedApi;
 pub use offers::OfferApi;
 pub use partnerships::PartnershipApi;
+pub use practices::PracticeApi;
+pub use search::SearchApi;

@@ -1,4 +1,4 @@
-//! The gRPC server: the six hub services, health (overall and per service), reflection in both
+//! The gRPC server: the eight hub services, health (overall and per service), reflection in both
 //! `v1` and `v1alpha` (many clients, grpcurl's older builds and Python's grpcio-reflection among
 //! them, speak only v1alpha), and a graceful shutdown that flushes the store.
 
@@ -19,9 +19,11 @@ use crate::proto::match_service_server::MatchServiceServer;
 use crate::proto::need_service_server::NeedServiceServer;
 use crate::proto::offer_service_server::OfferServiceServer;
 use crate::proto::partnership_service_server::PartnershipServiceServer;
+use crate::proto::practice_service_server::PracticeServiceServer;
+use crate::proto::search_service_server::SearchServiceServer;
 use crate::rpc::auth::Authenticator;
 use crate::rpc::policy::Registration;
-use crate::rpc::{ActorApi, AdminApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi};
+use crate::rpc::{ActorApi, AdminApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi, PracticeApi, SearchApi};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +135,14 @@ pub async fn serve_with(
             &auth,
         ))
         .add_service(guarded(
+            PracticeServiceServer::new(PracticeApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
+            SearchServiceServer::new(SearchApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            &auth,
+        ))
+        .add_service(guarded(
             InsightServiceServer::new(InsightApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
             &auth,
         ))
@@ -201,6 +211,8 @@ async fn health_service() -> tonic_health::pb::health_server::HealthServer<impl 
     health.set_serving::<PartnershipServiceServer<PartnershipApi>>().await;
     health.set_serving::<MatchServiceServer<MatchApi>>().await;
     health.set_serving::<InsightServiceServer<InsightApi>>().await;
+    health.set_serving::<PracticeServiceServer<PracticeApi>>().await;
+    health.set_serving::<SearchServiceServer<SearchApi>>().await;
     health.set_serving::<AdminServiceServer<AdminApi>>().await;
     service
 }

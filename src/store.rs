@@ -189,6 +189,11 @@ impl Store {
         }
     }
 
+    /// The number of entries in `tree` (it walks the tree: for progress reports, not hot paths).
+    pub fn count(&self, tree: TreeName) -> usize {
+        self.trees.get(tree).len()
+    }
+
     /// True when no record of this kind exists.
     pub fn is_empty<R: Record>(&self) -> bool {
         self.trees.get(R::TREE).is_empty()

@@ -71,10 +71,10 @@ impl PracticeSpec {
         violations.distinct("partner_ids", &self.partner_ids);
         violations.distinct("mgi_dimensions", &self.mgi_dimensions);
         violations.list_len("links", &self.links, MAX_LINKS);
-        for link in &self.links {
+        for (i, link) in self.links.iter().enumerate() {
             violations.check(
                 is_web_address(link),
-                "links",
+                &format!("links[{i}]"),
                 format!("'{link}' is not an http or https address of at most {MAX_LINK_CHARS} characters"),
             );
         }
@@ -227,9 +227,12 @@ mod tests {
         let violations = broken.validate().unwrap_err();
         let fields: Vec<&str> = violations.as_slice().iter().map(|v| v.field.as_str()).collect();
         for field in ["title", "description", "themes", "countries", "links"] {
-            assert!(fields.contains(&field), "{field} missing from {violations}");
+            assert!(
+                fields.iter().any(|named| named.starts_with(field)),
+                "{field} missing from {violations}"
+            );
         }
-        assert_eq!(fields.iter().filter(|f| **f == "links").count(), 3);
+        assert_eq!(fields.iter().filter(|f| f.starts_with("links[")).count(), 3);
     }
 
     #[test]

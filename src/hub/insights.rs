@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Hub, HubError};
 use crate::domain::geography;
-use crate::domain::{Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Violations};
+use crate::domain::{Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Violations};
 use crate::graph::Neighbourhood;
 use crate::store::{Record, Store};
 
@@ -51,6 +51,8 @@ pub enum OpenRecord {
     Offer(Offer),
     Partnership(Partnership),
     Match(Match),
+    /// Published practices only: a withdrawn one was taken out by its author.
+    Practice(Practice),
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -215,6 +217,10 @@ impl Hub {
             .chain(records(&self.store, OpenRecord::Offer))
             .chain(records(&self.store, OpenRecord::Partnership))
             .chain(records(&self.store, OpenRecord::Match))
+            .chain(
+                records(&self.store, OpenRecord::Practice)
+                    .filter(|record| !matches!(record, Ok(OpenRecord::Practice(practice)) if !practice.is_published())),
+            )
     }
 }
 

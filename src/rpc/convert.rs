@@ -1165,3 +1165,6 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
         offers_considered: count(*offers_considered),
     }
 }
+
+mod knowledge;
+pub use knowledge::*;

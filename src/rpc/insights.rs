@@ -36,6 +36,7 @@ fn open_record(record: OpenRecord) -> proto::OpenRecord {
         OpenRecord::Offer(offer) => Record::Offer(convert::offer(&offer)),
         OpenRecord::Partnership(partnership) => Record::Partnership(convert::partnership(&partnership)),
         OpenRecord::Match(record) => Record::Match(convert::match_record(&record)),
+        OpenRecord::Practice(practice) => Record::Practice(convert::practice(&practice)),
     };
     proto::OpenRecord { record: Some(record) }
 }

@@ -160,9 +160,14 @@ impl MatchService for MatchApi {
 
     async fn find_related(
         &self,
-        _request: Request<FindRelatedRequest>,
+        request: Request<FindRelatedRequest>,
     ) -> Result<Response<FindRelatedResponse>, Status> {
-        Err(Status::unimplemented("FindRelated is being built"))
+        let FindRelatedRequest { need_id, limit } = request.into_inner();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let items = self.hub.find_related(&need_id, limit).await?;
+        Ok(Response::new(FindRelatedResponse {
+            items: items.into_iter().map(convert::related_item).collect(),
+        }))
     }
 
     async fn run_allocation(

@@ -34,8 +34,10 @@ impl NeedService for NeedApi {
         policy::act_for(&caller, &requester_id, "requester_id")?;
         let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
         let similar_need_ids = self.hub.similar_needs_of_requester(&need)?;
+        let related_count = u32::try_from(self.hub.related_count(&need)?).unwrap_or(u32::MAX);
         Ok(Response::new(Need {
             similar_need_ids,
+            related_count,
             ..convert::need(&need)
         }))
     }

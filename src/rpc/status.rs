@@ -14,7 +14,12 @@ impl From<HubError> for Status {
             HubError::AlreadyExists(message) => Status::already_exists(message),
             HubError::FailedPrecondition(message) => Status::failed_precondition(message),
             HubError::ResourceExhausted(message) => Status::resource_exhausted(message),
+            HubError::Unavailable(message) => Status::unavailable(message),
             HubError::Store(store_error) => store_status(&store_error),
+            HubError::Search(message) => {
+                tracing::error!(%message, "search index failure");
+                Status::internal(message)
+            }
         }
     }
 }

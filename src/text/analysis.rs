@@ -59,6 +59,12 @@ const RULES_SAMPLE: [(&str, &str); 7] = [
     ("zh", "边境官员培训识别人口贩运受害者"),
 ];
 
+/// A fingerprint of the reading rules as they behave now (see [`READING_RULES`]): what the search
+/// index records with its documents, to read them again when the rules change.
+pub fn reading_rules() -> u64 {
+    *READING_RULES
+}
+
 /// What a kept reading was made under: the rules' version, the glossary and the readings of
 /// [`RULES_SAMPLE`] (languages as the store encodes them), hashed once.
 static READING_RULES: LazyLock<u64> = LazyLock::new(|| {
@@ -263,9 +269,20 @@ impl<'t> Words<'t> {
 
 /// Reads a record's title and description into `sink`: the language it was read in and its
 /// length (words that count, title words weighted).
-fn read_text(title: &str, description: &str, languages: &[String], sink: &mut Terms) -> (Option<Language>, f32) {
+fn read_text<'t>(
+    title: &'t str,
+    description: &'t str,
+    languages: &[String],
+    sink: &mut impl TermSink<'t>,
+) -> (Option<Language>, f32) {
     let (words, title_words) = Words::of_record(title, description);
     let language = words.language(languages, &[title, description]);
+    (language, read_words(&words, title_words, language, sink))
+}
+
+/// Reads words split from a title (the first `title_words`) and a description in `language`
+/// into `sink`; returns the length (words that count, title words weighted).
+fn read_words<'t>(words: &Words<'t>, title_words: usize, language: Option<Language>, sink: &mut impl TermSink<'t>) -> f32 {
     let glossary = glossary();
     let mut length = 0.0;
     // A part's stems side by side in one buffer: a text has a hundred words, read at open for
@@ -292,7 +309,124 @@ fn read_text(title: &str, description: &str, languages: &[String], sink: &mut Te
             sink.concept(concept, language, weight, &places);
         });
     }
-    (language, length)
+    length
+}
+
+/// Where a reading's terms go: counted, for relevance ([`Terms`]), or placed in the text, for the
+/// search index ([`Placed`]).
+trait TermSink<'t> {
+    /// One occurrence of a stem, `word` as written (a slice of the text read); returns its place,
+    /// for concepts over it.
+    fn word(&mut self, stem: &str, word: &'t str, weight: f32) -> usize;
+    /// One occurrence of a glossary concept over the words at `places`.
+    fn concept(&mut self, concept: usize, language: Language, weight: f32, places: &[usize]);
+}
+
+/// The part of a record's text a term occurs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextPart {
+    Title,
+    Body,
+}
+
+/// Calls `each(part, key, bytes, words)` for every term occurrence of a title and a body read in
+/// `language`, in order: a stem with the bytes of its word in that part, or a concept ([`Term::key`])
+/// with the bytes from its first word to its last and how many words it covers. What the search
+/// index files and a snippet marks: the same keys [`TextReading`] counts.
+pub fn for_each_placed_term(
+    title: &str,
+    body: &str,
+    language: Option<Language>,
+    each: impl FnMut(TextPart, &str, Range<usize>, usize),
+) {
+    let (words, title_words) = Words::of_record(title, body);
+    let mut placed = Placed {
+        title,
+        body,
+        spans: Vec::new(),
+        each,
+    };
+    read_words(&words, title_words, language, &mut placed);
+}
+
+/// A [`TermSink`] that places each term in the title or the body.
+struct Placed<'t, F> {
+    title: &'t str,
+    body: &'t str,
+    /// Each stem's part and bytes, by place.
+    spans: Vec<(TextPart, Range<usize>)>,
+    each: F,
+}
+
+impl<'t, F: FnMut(TextPart, &str, Range<usize>, usize)> TermSink<'t> for Placed<'t, F> {
+    fn word(&mut self, stem: &str, word: &'t str, _weight: f32) -> usize {
+        let (part, bytes) = match offset_in(self.title, word) {
+            Some(at) => (TextPart::Title, at..at + word.len()),
+            None => {
+                let at = offset_in(self.body, word).unwrap_or_default();
+                (TextPart::Body, at..at + word.len())
+            }
+        };
+        (self.each)(part, stem, bytes.clone(), 1);
+        self.spans.push((part, bytes));
+        self.spans.len() - 1
+    }
+
+    fn concept(&mut self, concept: usize, _language: Language, _weight: f32, places: &[usize]) {
+        let (Some(first), Some(last)) = (places.first(), places.last()) else {
+            return;
+        };
+        let (part, start) = (self.spans[*first].0, self.spans[*first].1.start);
+        let end = self.spans[*last].1.end;
+        let key = concept_key(&glossary().concept(concept).id);
+        (self.each)(part, &key, start..end, places.len());
+    }
+}
+
+/// Where `word`, a slice of `text`, starts in it; `None` when it is a slice of another string.
+fn offset_in(text: &str, word: &str) -> Option<usize> {
+    let start = text.as_ptr() as usize;
+    let at = word.as_ptr() as usize;
+    (start..start + text.len())
+        .contains(&at)
+        .then(|| at - start)
+}
+
+/// The keys a search query looks up: its stems and concepts as a record's text would give them,
+/// read in `language`, or, when none is given, in every language of its script, since two or
+/// three words rarely show their language; a word that is a stop word in one of those languages
+/// is left out, as it would be from a record in that language.
+pub fn query_keys(query: &str, language: Option<Language>) -> Vec<String> {
+    let mut words = Words::default();
+    words.split(query);
+    let languages: Vec<Language> = match language {
+        Some(language) => vec![language],
+        None => super::language::languages_of_script(query),
+    };
+    let kept: Vec<(&str, &str)> = words
+        .iter()
+        .filter(|(lower, _)| !languages.iter().any(|language| is_stop_word(lower, *language)))
+        .collect();
+    let mut keys: Vec<String> = Vec::new();
+    let mut add = |key: &str| {
+        if !keys.iter().any(|known| known == key) {
+            keys.push(key.to_string());
+        }
+    };
+    for language in languages {
+        let mut stems: Vec<String> = Vec::new();
+        stem_words(kept.iter().copied(), Some(language), |stem, word| {
+            if !is_negation(word) {
+                add(stem);
+            }
+            stems.push(stem.to_string());
+        });
+        let sequence: Vec<&str> = stems.iter().map(String::as_str).collect();
+        glossary().concepts_in(language, &sequence, |concept, _| {
+            add(&concept_key(&glossary().concept(concept).id));
+        });
+    }
+    keys
 }
 
 /// Whether a word is one of the negations read only inside glossary terms.
@@ -335,12 +469,13 @@ impl Terms {
         }
     }
 
-    /// One occurrence of a stem, `word` as written; returns the term's place, for concepts over it.
+}
+
+impl TermSink<'_> for Terms {
     fn word(&mut self, stem: &str, word: &str, weight: f32) -> usize {
         self.add(stem, weight, || word.to_lowercase())
     }
 
-    /// One occurrence of a glossary concept over the words at `places`.
     fn concept(&mut self, concept: usize, language: Language, weight: f32, places: &[usize]) {
         let entry = glossary().concept(concept);
         let index = self.add(&concept_key(&entry.id), weight, || entry.name(language).to_string());

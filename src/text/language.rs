@@ -169,6 +169,18 @@ pub fn text_language(text: &str, named: &[String]) -> Option<Language> {
     words.language(named, &[text])
 }
 
+/// Every language the hub reads that is written in the script most of `text`'s letters are in;
+/// none when it has no letters.
+pub(crate) fn languages_of_script(text: &str) -> Vec<Language> {
+    match dominant_script(text.chars()) {
+        Some(script) => Language::ALL
+            .into_iter()
+            .filter(|language| language.script() == script)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// [`text_language`] of a text's words, lower-cased; `parts` are the text as written, whose
 /// letters tell the script and which whatlang reads when it must guess.
 pub(crate) fn words_language<'w>(

@@ -1,0 +1,283 @@
+//! What was learned, linked to a need: past needs like it and how they ended, practices on the
+//! same topic, and other actors' open needs on the same topic and region. Candidates come from
+//! the search index, looked up with the need's own terms among records sharing one of its
+//! objectives; each is then read and kept only if it shares enough of the need's words, which
+//! are also what the explanation names.
+
+use super::{Hub, HubError};
+use crate::domain::{Match, MatchStatus, Need, NeedStatus, Objective, Practice, geography};
+use crate::search::{IndexState, RecordKind};
+use crate::store::TreeName;
+use crate::text::analysis::TextTerms;
+
+/// Items FindRelated returns when the request does not say.
+pub const DEFAULT_RELATED: usize = 10;
+/// The most items FindRelated returns (and SubmitNeed counts).
+pub const MAX_RELATED: usize = 50;
+/// Candidates read from the index for one need, before they are judged.
+const CANDIDATES: usize = 200;
+/// Terms a record must share with the need to be called related (a concept and the words inside
+/// it count once), beyond the objective it shares.
+const SHARED_TERMS: usize = 2;
+/// Shared terms named in an explanation.
+const TERMS_NAMED: usize = 5;
+
+/// How an item is related.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelatedKind {
+    /// A need no longer open, with how it ended.
+    PastNeed,
+    /// A published practice.
+    Practice,
+    /// Another requester's open need on the same topic and region.
+    OpenNeed,
+}
+
+/// One related item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedItem {
+    pub kind: RelatedKind,
+    /// A need id or a practice id.
+    pub id: String,
+    pub title: String,
+    /// The need's requester or the practice's author.
+    pub actor_id: String,
+    /// The index's score: higher is more related.
+    pub score: f32,
+    /// Why it is related, in words.
+    pub reasons: Vec<String>,
+    /// A need's status.
+    pub need_status: Option<NeedStatus>,
+    /// How it ended, where an outcome was reported: the rating (1-5), lessons and the match.
+    pub rating: Option<u32>,
+    pub lessons_learned: String,
+    pub match_id: Option<String>,
+}
+
+impl Hub {
+    /// Up to `limit` items related to need `need_id` (0: [`DEFAULT_RELATED`]); waits a moment
+    /// for an index still being built.
+    pub async fn find_related(&self, need_id: &str, limit: usize) -> Result<Vec<RelatedItem>, HubError> {
+        let limit = match limit {
+            0 => DEFAULT_RELATED,
+            limit => limit,
+        };
+        if limit > MAX_RELATED {
+            return Err(crate::domain::Violations::single(
+                "limit",
+                format!("{limit} must be between 0 and {MAX_RELATED}"),
+            )
+            .into());
+        }
+        let need: Need = self.load("need_id", need_id)?;
+        self.search.ready().await?;
+        self.related_to(&need, limit)
+    }
+
+    /// How many related items a need has (at most [`MAX_RELATED`]), as far as the index knows
+    /// now: SubmitNeed reports it without waiting for an index being built (0 then).
+    pub fn related_count(&self, need: &Need) -> Result<usize, HubError> {
+        if self.search.state() != IndexState::Ready {
+            return Ok(0);
+        }
+        Ok(self.related_to(need, MAX_RELATED)?.len())
+    }
+
+    fn related_to(&self, need: &Need, limit: usize) -> Result<Vec<RelatedItem>, HubError> {
+        let spec = &need.spec;
+        let read = TextTerms::read_with_words(&spec.title, &spec.description, &spec.languages);
+        let keys: Vec<String> = read.terms.iter().map(|term| term.key.clone()).collect();
+        let found = self.search.lookup(
+            &keys,
+            &[RecordKind::Need, RecordKind::Practice],
+            &spec.themes,
+            CANDIDATES,
+        )?;
+        let regions = finest_areas(&spec.countries);
+        let mut items: Vec<RelatedItem> = Vec::new();
+        for candidate in found {
+            if items.len() == limit {
+                break;
+            }
+            let item = match candidate.kind {
+                RecordKind::Need => {
+                    let Some(other) = self.store.get_by_number::<Need>(candidate.number)? else {
+                        continue;
+                    };
+                    self.related_need(need, &read, &regions, &other)?
+                }
+                RecordKind::Practice => {
+                    let Some(practice) = self.store.get_by_number::<Practice>(candidate.number)? else {
+                        continue;
+                    };
+                    related_practice(need, &read, &practice)
+                }
+                RecordKind::Offer | RecordKind::Actor => None,
+            };
+            let Some(item) = item else { continue };
+            // A completed match shows once: as the past need, or as the practice it published.
+            let shown = item.match_id.is_some()
+                && items.iter().any(|known| known.match_id == item.match_id);
+            if !shown {
+                items.push(RelatedItem {
+                    score: candidate.score,
+                    ..item
+                });
+            }
+        }
+        Ok(items)
+    }
+
+    /// `other` as an item related to `need`, if it is one.
+    fn related_need(
+        &self,
+        need: &Need,
+        read: &TextTerms,
+        regions: &[&'static str],
+        other: &Need,
+    ) -> Result<Option<RelatedItem>, HubError> {
+        if other.id == need.id || other.status == NeedStatus::Withdrawn {
+            return Ok(None);
+        }
+        let spec = &other.spec;
+        let Some(mut reasons) = shared(need, &spec.themes, read, &spec.title, &spec.description, &spec.languages) else {
+            return Ok(None);
+        };
+        let item = RelatedItem {
+            kind: RelatedKind::PastNeed,
+            id: other.id.clone(),
+            title: spec.title.clone(),
+            actor_id: other.requester_id.clone(),
+            score: 0.0,
+            reasons: Vec::new(),
+            need_status: Some(other.status),
+            rating: None,
+            lessons_learned: String::new(),
+            match_id: None,
+        };
+        if other.status == NeedStatus::Open {
+            // The requester's own open needs are SubmitNeed's similar needs, not a partner's.
+            let together: Vec<&str> = finest_areas(&spec.countries)
+                .into_iter()
+                .filter(|area| regions.contains(area))
+                .collect();
+            if other.requester_id == need.requester_id || together.is_empty() {
+                return Ok(None);
+            }
+            let names: Vec<&str> = together
+                .iter()
+                .map(|slug| geography::area_name(slug).unwrap_or(slug))
+                .collect();
+            reasons.push(format!("also in {}: join forces rather than duplicate", names.join(", ")));
+            return Ok(Some(RelatedItem {
+                kind: RelatedKind::OpenNeed,
+                reasons,
+                ..item
+            }));
+        }
+        let completed = self.completed_match_of(other)?;
+        let outcome = completed.as_ref().and_then(|found| found.outcome.as_ref());
+        reasons.push(match outcome {
+            Some(outcome) => format!("ended {}, rated {} of 5", other.status.word(), outcome.rating),
+            None => format!("{} without a reported outcome", other.status.word()),
+        });
+        Ok(Some(RelatedItem {
+            reasons,
+            rating: outcome.map(|outcome| outcome.rating),
+            lessons_learned: outcome.map(|outcome| outcome.lessons_learned.clone()).unwrap_or_default(),
+            match_id: completed.as_ref().map(|found| found.id.clone()),
+            ..item
+        }))
+    }
+
+    /// The need's completed match with an outcome, the latest if several.
+    fn completed_match_of(&self, need: &Need) -> Result<Option<Match>, HubError> {
+        let mut completed = None;
+        for number in self.store.ids_in_index(TreeName::MatchesByNeed, &need.id) {
+            if let Some(found) = self.store.get_by_number::<Match>(number?)?
+                && found.status == MatchStatus::Completed
+                && found.outcome.is_some()
+            {
+                completed = Some(found);
+            }
+        }
+        Ok(completed)
+    }
+}
+
+/// `practice` as an item related to `need`, if it is one.
+fn related_practice(need: &Need, read: &TextTerms, practice: &Practice) -> Option<RelatedItem> {
+    if !practice.is_published() {
+        return None;
+    }
+    let spec = &practice.spec;
+    let reasons = shared(need, &spec.themes, read, &spec.title, &spec.body(), &spec.languages)?;
+    let (match_id, rating) = practice.completed_match().unzip();
+    Some(RelatedItem {
+        kind: RelatedKind::Practice,
+        id: practice.id.clone(),
+        title: spec.title.clone(),
+        actor_id: practice.author_id.clone(),
+        score: 0.0,
+        reasons,
+        need_status: None,
+        rating,
+        lessons_learned: spec.lessons_learned.clone(),
+        match_id: match_id.map(str::to_string),
+    })
+}
+
+/// Why a record with these objectives and this text is related to `need` (its text read as
+/// `read`): the objectives and the terms they share, or `None` when they share too little.
+fn shared(
+    need: &Need,
+    themes: &[Objective],
+    read: &TextTerms,
+    title: &str,
+    body: &str,
+    languages: &[String],
+) -> Option<Vec<String>> {
+    let objectives: Vec<&Objective> = need.spec.themes.iter().filter(|theme| themes.contains(theme)).collect();
+    let other = TextTerms::read_with_words(title, body, languages);
+    let in_other = |key: &str| other.terms.iter().any(|term| term.key == key);
+    let shared_concepts: Vec<usize> = read
+        .terms
+        .iter()
+        .enumerate()
+        .filter(|(_, term)| term.is_concept() && in_other(&term.key))
+        .map(|(at, _)| at)
+        .collect();
+    // A word inside a shared concept is said by the concept.
+    let words: Vec<&str> = read
+        .terms
+        .iter()
+        .filter(|term| {
+            in_other(&term.key)
+                && (term.is_concept() || !term.within.iter().any(|concept| shared_concepts.contains(concept)))
+        })
+        .map(|term| term.words.as_str())
+        .collect();
+    if objectives.is_empty() || words.len() < SHARED_TERMS {
+        return None;
+    }
+    let mut reasons: Vec<String> = objectives
+        .iter()
+        .map(|objective| format!("shares objective {} ({})", objective.number(), objective.title()))
+        .collect();
+    let named: Vec<&str> = words.iter().take(TERMS_NAMED).copied().collect();
+    reasons.push(format!("also speaks of {}", named.join(", ")));
+    Some(reasons)
+}
+
+/// The finest M49 area of each country (its intermediate region, else its sub-region), each
+/// once: "the same region" for needs that could join forces.
+fn finest_areas(countries: &[String]) -> Vec<&'static str> {
+    let mut areas: Vec<&'static str> = countries
+        .iter()
+        .filter_map(|code| geography::country(code))
+        .map(|country| country.intermediate_region.unwrap_or(country.sub_region))
+        .collect();
+    areas.sort_unstable();
+    areas.dedup();
+    areas
+}

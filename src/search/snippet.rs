@@ -1,0 +1,158 @@
+//! Snippets: a passage of a hit's text with the words that matched marked. tantivy's
+//! `SnippetGenerator` picks the passage; it reads the text again with a tokenizer, which here is
+//! the hub's own analysis in the record's language, so that what it marks is exactly what matched
+//! (a concept such as "trata de personas" is marked whole).
+
+use std::collections::BTreeMap;
+
+use tantivy::schema::Field;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
+
+use crate::text::Language;
+use crate::text::analysis::for_each_placed_term;
+
+/// Where a matched word starts and ends in a snippet.
+pub const MARK_START: &str = "«";
+/// See [`MARK_START`].
+pub const MARK_END: &str = "»";
+/// The longest snippet, in characters.
+const SNIPPET_CHARS: usize = 200;
+
+/// The hub's reading of a text in one language, as a tantivy tokenizer.
+#[derive(Clone)]
+pub struct HubTokenizer {
+    language: Option<Language>,
+}
+
+impl HubTokenizer {
+    /// Reads texts in `language` (none: word for word, unstemmed).
+    pub fn new(language: Option<Language>) -> HubTokenizer {
+        HubTokenizer { language }
+    }
+}
+
+/// The tokens of one text, read at once.
+pub struct HubTokens {
+    tokens: Vec<Token>,
+    /// One past the current token: 0 before the first `advance`.
+    next: usize,
+}
+
+impl TokenStream for HubTokens {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next.saturating_sub(1)]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next.saturating_sub(1)]
+    }
+}
+
+impl Tokenizer for HubTokenizer {
+    type TokenStream<'a> = HubTokens;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> HubTokens {
+        let mut tokens = Vec::new();
+        for_each_placed_term("", text, self.language, |_, key, bytes, words| {
+            tokens.push(Token {
+                offset_from: bytes.start,
+                offset_to: bytes.end,
+                position: tokens.len(),
+                text: key.to_string(),
+                position_length: words,
+            });
+        });
+        // tantivy's stream starts with no current token; `token` before `advance` is a default.
+        if tokens.is_empty() {
+            tokens.push(Token::default());
+            return HubTokens { tokens, next: 1 };
+        }
+        HubTokens { tokens, next: 0 }
+    }
+}
+
+/// A passage of `text` (read in `language`) around the keys of `weights` it holds, each marked
+/// between [`MARK_START`] and [`MARK_END`]; the text's opening when it holds none.
+pub fn marked_passage(text: &str, language: Option<Language>, weights: &BTreeMap<String, f32>, field: Field) -> String {
+    let generator = SnippetGenerator::new(
+        weights.clone(),
+        TextAnalyzer::from(HubTokenizer::new(language)),
+        field,
+        SNIPPET_CHARS,
+    );
+    let snippet = generator.snippet(text);
+    if snippet.is_empty() || snippet.highlighted().is_empty() {
+        return opening(text);
+    }
+    let fragment = snippet.fragment();
+    let mut marked = String::with_capacity(fragment.len() + 16);
+    let mut at = 0;
+    for range in snippet.highlighted() {
+        let (Some(before), Some(word)) = (fragment.get(at..range.start), fragment.get(range.clone())) else {
+            continue;
+        };
+        marked.push_str(before);
+        marked.push_str(MARK_START);
+        marked.push_str(word);
+        marked.push_str(MARK_END);
+        at = range.end;
+    }
+    marked.push_str(fragment.get(at..).unwrap_or_default());
+    let range = snippet.fragment_range();
+    let ellipsis = |shown: bool| if shown { "…" } else { "" };
+    format!(
+        "{}{}{}",
+        ellipsis(range.start > 0),
+        marked.trim(),
+        ellipsis(range.end < text.len())
+    )
+}
+
+/// The first [`SNIPPET_CHARS`] characters of `text`, cut at a space.
+fn opening(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(SNIPPET_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => {
+            let cut = text[..end].rfind(char::is_whitespace).unwrap_or(end);
+            format!("{}…", text[..cut].trim_end())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concept_is_marked_whole_and_stems_as_written() {
+        let (_, fields) = super::super::document::Fields::schema();
+        let weights: BTreeMap<String, f32> = [("#human_trafficking".to_string(), 1.0), ("consul".to_string(), 0.5)]
+            .into_iter()
+            .collect();
+        let text = "Capacitación de consulados sobre trata de personas y remesas";
+        let marked = marked_passage(text, Some(Language::Spanish), &weights, fields.body);
+        assert!(marked.contains("«trata de personas»"), "{marked}");
+        assert!(marked.contains("«consulados»"), "{marked}");
+    }
+
+    #[test]
+    fn a_text_without_matches_shows_its_opening() {
+        let (_, fields) = super::super::document::Fields::schema();
+        let weights: BTreeMap<String, f32> = [("remitt".to_string(), 1.0)].into_iter().collect();
+        let long = "word ".repeat(100);
+        let marked = marked_passage(&long, Some(Language::English), &weights, fields.body);
+        assert!(marked.ends_with('…') && marked.chars().count() <= SNIPPET_CHARS + 1, "{marked}");
+        assert!(!marked.contains(MARK_START));
+    }
+}
