@@ -100,6 +100,9 @@ enum Rpc {
     WatchMatches,
     RunAllocation,
     Backup,
+    SubmitPractice,
+    UpdatePractice,
+    WithdrawPractice,
     // Open reads.
     GetActor,
     ListActors,
@@ -118,6 +121,10 @@ enum Rpc {
     ListMatches,
     GetStats,
     ExportOpenData,
+    FindRelated,
+    GetPractice,
+    ListPractices,
+    Search,
 }
 
 impl Rpc {
@@ -157,6 +164,13 @@ impl Rpc {
             Rpc::ListMatches => "ListMatches",
             Rpc::GetStats => "GetStats",
             Rpc::ExportOpenData => "ExportOpenData",
+            Rpc::SubmitPractice => "SubmitPractice",
+            Rpc::UpdatePractice => "UpdatePractice",
+            Rpc::WithdrawPractice => "WithdrawPractice",
+            Rpc::FindRelated => "FindRelated",
+            Rpc::GetPractice => "GetPractice",
+            Rpc::ListPractices => "ListPractices",
+            Rpc::Search => "Search",
         }
     }
 
@@ -244,6 +258,11 @@ fn table() -> Vec<Row> {
         // admins" says policy.rs. The owner's token runs it over the owner's own needs.
         (Rpc::RunAllocation, ADMIN),
         (Rpc::Backup, ADMIN),
+        // Practices are the author's: submitted for, updated and withdrawn by the author (a
+        // partner named in partner_ids is "another actor") or the admin.
+        (Rpc::SubmitPractice, OWNED),
+        (Rpc::UpdatePractice, OWNED),
+        (Rpc::WithdrawPractice, OWNED),
         (Rpc::GetActor, OPEN),
         (Rpc::ListActors, OPEN),
         (Rpc::GetNeed, OPEN),
@@ -261,6 +280,11 @@ fn table() -> Vec<Row> {
         (Rpc::ListMatches, OPEN),
         (Rpc::GetStats, OPEN),
         (Rpc::ExportOpenData, OPEN),
+        (Rpc::FindRelated, OPEN),
+        (Rpc::GetPractice, OPEN),
+        (Rpc::ListPractices, OPEN),
+        // Search is open to everyone, anonymous callers included.
+        (Rpc::Search, OPEN),
     ];
     lines
         .iter()
@@ -317,6 +341,23 @@ fn mask(paths: &[&str]) -> FieldMask {
 
 fn need_of(requester: &Party) -> SubmitNeedRequest {
     need_request(&requester.id, &[13], &[Modality::TechnicalAdvice], &["GTM"])
+}
+
+fn practice_of(author: &Party, partner: &Party) -> SubmitPracticeRequest {
+    SubmitPracticeRequest {
+        partner_ids: vec![partner.id.clone()],
+        ..practice_request(&author.id, &[13], &["GTM"])
+    }
+}
+
+/// A practice the admin publishes for a row to act on. A failure here is the row's setup failing,
+/// reported as INTERNAL (which no row expects) rather than aborting the whole table.
+async fn published_practice(hub: &TestHub, author: &Party, partner: &Party) -> Result<Practice, Status> {
+    hub.practices()
+        .submit_practice(practice_of(author, partner))
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| Status::internal(format!("setup: the admin's SubmitPractice failed: {status:?}")))
 }
 
 fn offer_of(provider: &Party) -> RegisterOfferRequest {
@@ -462,7 +503,11 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
         | Rpc::GetMatch
         | Rpc::ListMatches
         | Rpc::GetStats
-        | Rpc::ExportOpenData => (world.published.owner.clone(), world.published.partner.clone()),
+        | Rpc::ExportOpenData
+        | Rpc::FindRelated
+        | Rpc::GetPractice
+        | Rpc::ListPractices
+        | Rpc::Search => (world.published.owner.clone(), world.published.partner.clone()),
         _ => (
             world.fresh("Owner", "GTM", ActorKind::NationalGovernment).await,
             world.fresh("Partner", "MEX", ActorKind::CivilSociety).await,
@@ -480,6 +525,8 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
     let mut partnerships = PartnershipServiceClient::new(channel.clone());
     let mut matches = MatchServiceClient::new(channel.clone());
     let mut insights = InsightServiceClient::new(channel.clone());
+    let mut practices = PracticeServiceClient::new(channel.clone());
+    let mut search = SearchServiceClient::new(channel.clone());
     let published = &world.published;
     match rpc {
         Rpc::RegisterActorOpen | Rpc::RegisterActorAdminOnly => {
@@ -618,6 +665,27 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
             while chunks.message().await?.is_some() {}
             Ok(())
         }
+        Rpc::SubmitPractice => practices.submit_practice(practice_of(&owner, &partner)).await.map(drop),
+        Rpc::UpdatePractice => {
+            let practice = published_practice(hub, &owner, &partner).await?;
+            let request = UpdatePracticeRequest {
+                practice: Some(Practice {
+                    id: practice.id,
+                    title: "Alternatives to detention, second phase".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(mask(&["title"])),
+            };
+            practices.update_practice(request).await.map(drop)
+        }
+        Rpc::WithdrawPractice => {
+            let practice = published_practice(hub, &owner, &partner).await?;
+            let request = WithdrawPracticeRequest {
+                id: practice.id,
+                reason: "superseded".into(),
+            };
+            practices.withdraw_practice(request).await.map(drop)
+        }
         Rpc::GetActor => {
             let request = GetActorRequest {
                 id: published.owner.id.clone(),
@@ -701,6 +769,29 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
             while records.message().await?.is_some() {}
             Ok(())
         }
+        Rpc::FindRelated => {
+            let request = FindRelatedRequest {
+                need_id: published.need_id.clone(),
+                limit: 10,
+            };
+            matches.find_related(request).await.map(drop)
+        }
+        Rpc::GetPractice => {
+            // Published by the admin for this row; the row is the read.
+            let practice = published_practice(hub, &published.owner, &published.partner).await?;
+            practices
+                .get_practice(GetPracticeRequest { id: practice.id })
+                .await
+                .map(drop)
+        }
+        Rpc::ListPractices => {
+            let request = ListPracticesRequest {
+                author_id: published.owner.id.clone(),
+                ..Default::default()
+            };
+            practices.list_practices(request).await.map(drop)
+        }
+        Rpc::Search => search.search(search_request("detention")).await.map(drop),
     }
 }
 

@@ -23,6 +23,8 @@ pub use capacity_hub::proto::match_service_client::MatchServiceClient;
 pub use capacity_hub::proto::need_service_client::NeedServiceClient;
 pub use capacity_hub::proto::offer_service_client::OfferServiceClient;
 pub use capacity_hub::proto::partnership_service_client::PartnershipServiceClient;
+pub use capacity_hub::proto::practice_service_client::PracticeServiceClient;
+pub use capacity_hub::proto::search_service_client::SearchServiceClient;
 pub use capacity_hub::proto::*;
 
 /// The admin token of test servers: the harness acts as the admin, who may act for any actor,
@@ -171,6 +173,19 @@ impl TestHub {
         MatchServiceClient::new(self.admin_channel())
     }
 
+    pub fn search(&self) -> SearchServiceClient<AdminChannel> {
+        SearchServiceClient::new(self.admin_channel())
+    }
+
+    pub fn practices(&self) -> PracticeServiceClient<AdminChannel> {
+        PracticeServiceClient::new(self.admin_channel())
+    }
+
+    /// The connection, every request carrying `token` (an actor's, from RegisterActor).
+    pub fn channel_as(&self, token: &str) -> AdminChannel {
+        InterceptedService::new(self.channel(), Bearer::new(token))
+    }
+
     // ---- shortcuts that expect success -------------------------------------------------------
 
     /// Registers a national government of `country` (or a body without country when empty).
@@ -222,6 +237,60 @@ impl TestHub {
             })
             .await
             .expect("AddPartnership succeeds")
+            .into_inner()
+    }
+
+    /// Registers an actor that writes in one language, with a description (searchable) and a
+    /// contact (never searchable).
+    pub async fn register_written(
+        &self,
+        name: &str,
+        kind: ActorKind,
+        country: &str,
+        language: &str,
+        description: &str,
+    ) -> Actor {
+        self.register_with(RegisterActorRequest {
+            name: name.into(),
+            kind: kind as i32,
+            country: country.into(),
+            languages: vec![language.into()],
+            description: description.into(),
+            contact: "+1 555 0100, desk@example.org".into(),
+            ..Default::default()
+        })
+        .await
+        .actor
+        .expect("RegisterActor returns the actor")
+    }
+
+    pub async fn publish(&self, request: SubmitPracticeRequest) -> Practice {
+        self.practices()
+            .submit_practice(request)
+            .await
+            .expect("SubmitPractice succeeds")
+            .into_inner()
+    }
+
+    pub async fn get_practice(&self, id: &str) -> Practice {
+        self.practices()
+            .get_practice(GetPracticeRequest { id: id.into() })
+            .await
+            .expect("GetPractice succeeds")
+            .into_inner()
+    }
+
+    pub async fn complete(&self, match_id: &str, requester_id: &str, rating: u32, lessons: &str) -> Match {
+        self.matches()
+            .complete_match(CompleteMatchRequest {
+                match_id: match_id.into(),
+                actor_id: requester_id.into(),
+                rating,
+                mgi_dimensions: vec![MgiDimension::WellbeingOfMigrants as i32],
+                lessons_learned: lessons.into(),
+            })
+            .await
+            .expect("CompleteMatch succeeds")
             .into_inner()
     }
 
@@ -330,6 +399,92 @@ impl TestHub {
         .unwrap_or_else(|status| panic!("ListMatches failed: {status:?}"))
     }
 
+    pub async fn all_practices(&self, filter: ListPracticesRequest) -> Vec<Practice> {
+        let client = self.practices();
+        collect_pages(filter, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.list_practices(request).await?.into_inner();
+                Ok((page.practices, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ListPractices failed: {status:?}"))
+    }
+
+    /// Every hit of a search, page after page (the page size is the request's). Fails the test on
+    /// an error: the index lags behind writes, but a search that is well formed never fails.
+    pub async fn search_all(&self, request: SearchRequest) -> Vec<SearchHit> {
+        let client = self.search();
+        let query = request.query.clone();
+        collect_pages(request, |mut request, token| {
+            request.page_token = token;
+            let mut client = client.clone();
+            async move {
+                let page = client.search(request).await?.into_inner();
+                Ok((page.hits, page.next_page_token))
+            }
+        })
+        .await
+        .unwrap_or_else(|status| panic!("Search({query:?}) failed: {status:?}"))
+    }
+
+    /// Polls until `request` finds the record `kind`/`id`, and returns its hit.
+    pub async fn wait_until_found(&self, request: SearchRequest, kind: RecordKind, id: &str) -> SearchHit {
+        let what = format!("Search({:?}) finds {kind:?} {id}", request.query);
+        eventually(&what, async || {
+            let hits = self.search_all(request.clone()).await;
+            find_hit(&hits, kind, id).cloned().ok_or_else(|| describe_hits(&hits))
+        })
+        .await
+    }
+
+    /// Polls until `request` no longer finds the record `kind`/`id`.
+    pub async fn wait_until_gone(&self, request: SearchRequest, kind: RecordKind, id: &str) {
+        let what = format!("Search({:?}) no longer finds {kind:?} {id}", request.query);
+        eventually(&what, async || {
+            let hits = self.search_all(request.clone()).await;
+            match find_hit(&hits, kind, id) {
+                None => Ok(()),
+                Some(_) => Err(describe_hits(&hits)),
+            }
+        })
+        .await
+    }
+
+    /// FindRelated for a need; fails the test on an error.
+    pub async fn related(&self, need_id: &str, limit: u32) -> Vec<RelatedItem> {
+        self.matches()
+            .find_related(FindRelatedRequest {
+                need_id: need_id.into(),
+                limit,
+            })
+            .await
+            .unwrap_or_else(|status| panic!("FindRelated({need_id}) failed: {status:?}"))
+            .into_inner()
+            .items
+    }
+
+    /// Polls FindRelated(need_id, 50) until `ready` holds of its items, and returns them.
+    pub async fn wait_until_related(
+        &self,
+        what: &str,
+        need_id: &str,
+        ready: impl Fn(&[RelatedItem]) -> bool,
+    ) -> Vec<RelatedItem> {
+        let what = format!("FindRelated({need_id}): {what}");
+        eventually(&what, async || {
+            let items = self.related(need_id, 50).await;
+            if ready(&items) {
+                Ok(items)
+            } else {
+                Err(format!("{items:#?}"))
+            }
+        })
+        .await
+    }
+
     /// How many actors, needs, offers, partnerships and matches the store holds.
     pub async fn counts(&self) -> Counts {
         Counts {
@@ -390,6 +545,108 @@ where
     }
 }
 
+// ---- waiting for the search index -------------------------------------------------------------
+
+/// How long a write may take to show in search and related items: the contract says about a
+/// second; the tests allow ten, polling, so a slow machine does not fail them.
+pub const INDEX_LAG: Duration = Duration::from_secs(10);
+
+/// How often a test looks again.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Calls `probe` every [`POLL_INTERVAL`] until it returns `Ok`, for at most [`INDEX_LAG`]; then
+/// fails the test, saying `what` was awaited and what the last probe saw.
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = tokio::time::Instant::now() + INDEX_LAG;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("waited {INDEX_LAG:?} for: {what}; last seen: {last}")
+            }
+            Err(_) => tokio::time::sleep(POLL_INTERVAL).await,
+        }
+    }
+}
+
+/// The hit for record `kind`/`id`, if any.
+pub fn find_hit<'a>(hits: &'a [SearchHit], kind: RecordKind, id: &str) -> Option<&'a SearchHit> {
+    hits.iter().find(|hit| hit.id == id && hit.kind == kind as i32)
+}
+
+/// Hits as "kind id", for messages.
+pub fn describe_hits(hits: &[SearchHit]) -> String {
+    let listed: Vec<String> = hits
+        .iter()
+        .map(|hit| format!("{:?} {}", RecordKind::try_from(hit.kind).unwrap_or_default(), hit.id))
+        .collect();
+    format!("[{}]", listed.join(", "))
+}
+
+/// The passages a snippet marks as matched (between « and »), trimmed.
+pub fn marked(snippet: &str) -> Vec<String> {
+    let mut passages = Vec::new();
+    let mut rest = snippet;
+    while let Some(open) = rest.find('«') {
+        let after = &rest[open + '«'.len_utf8()..];
+        let Some(close) = after.find('»') else { break };
+        passages.push(after[..close].trim().to_string());
+        rest = &after[close + '»'.len_utf8()..];
+    }
+    passages
+}
+
+/// A search for `query` over every kind, 100 hits a page.
+pub fn search_request(query: &str) -> SearchRequest {
+    SearchRequest {
+        query: query.into(),
+        page_size: 100,
+        ..Default::default()
+    }
+}
+
+/// A search for `query` over the given kinds only, 100 hits a page.
+pub fn search_kinds(query: &str, kinds: &[RecordKind]) -> SearchRequest {
+    SearchRequest {
+        kinds: kinds.iter().map(|&kind| kind as i32).collect(),
+        ..search_request(query)
+    }
+}
+
+/// Checks what every related item must satisfy, whatever its kind.
+#[track_caller]
+pub fn assert_related_item_well_formed(item: &RelatedItem) {
+    let kind = RelatedKind::try_from(item.kind).unwrap_or_default();
+    assert_ne!(kind, RelatedKind::Unspecified, "an item of no kind: {item:?}");
+    assert!(!item.id.is_empty() && !item.title.is_empty(), "{item:?}");
+    assert!(!item.actor_id.is_empty(), "every item names its actor: {item:?}");
+    assert!(item.score.is_finite(), "{item:?}");
+    assert!(
+        !item.reasons.is_empty() && item.reasons.iter().all(|reason| !reason.trim().is_empty()),
+        "every item says why it is related, in words: {item:?}"
+    );
+    assert!(item.rating <= 5, "{item:?}");
+    if !item.match_id.is_empty() {
+        assert!(
+            (1..=5).contains(&item.rating),
+            "a completed match carries its rating: {item:?}"
+        );
+    }
+    match kind {
+        RelatedKind::OpenNeed => assert_eq!(item.need_status, NeedStatus::Open as i32, "{item:?}"),
+        RelatedKind::PastNeed => assert!(
+            item.need_status != NeedStatus::Open as i32 && item.need_status != NeedStatus::Unspecified as i32,
+            "a past need is no longer open and says how it ended: {item:?}"
+        ),
+        _ => {}
+    }
+}
+
+/// The item `id` of kind `kind`, if any.
+pub fn find_item<'a>(items: &'a [RelatedItem], kind: RelatedKind, id: &str) -> Option<&'a RelatedItem> {
+    items.iter().find(|item| item.id == id && item.kind == kind as i32)
+}
+
 // ---- request builders ------------------------------------------------------------------------
 
 /// Where an offer can deliver.
@@ -446,6 +703,80 @@ pub fn offer_request(
         languages: vec!["es".into()],
         capacity: 5,
         ..Default::default()
+    }
+}
+
+/// A need written by its requester in `language`, for training at national level.
+pub fn written_need(
+    requester_id: &str,
+    themes: &[u32],
+    countries: &[&str],
+    language: &str,
+    title: &str,
+    description: &str,
+) -> SubmitNeedRequest {
+    SubmitNeedRequest {
+        title: title.into(),
+        description: description.into(),
+        languages: vec![language.into()],
+        ..need_request(requester_id, themes, &[Modality::Training], countries)
+    }
+}
+
+/// An offer of training written by its provider in `language`, delivered in `countries`.
+pub fn written_offer(
+    provider_id: &str,
+    themes: &[u32],
+    countries: &[&'static str],
+    language: &str,
+    title: &str,
+    description: &str,
+) -> RegisterOfferRequest {
+    RegisterOfferRequest {
+        title: title.into(),
+        description: description.into(),
+        languages: vec![language.into()],
+        ..offer_request(
+            provider_id,
+            themes,
+            &[Modality::Training],
+            Coverage::Countries(countries.to_vec()),
+        )
+    }
+}
+
+/// A valid practice of `author_id` on `themes` in `countries` (empty: the author's country), in
+/// English, without partners or links.
+pub fn practice_request(author_id: &str, themes: &[u32], countries: &[&str]) -> SubmitPracticeRequest {
+    SubmitPracticeRequest {
+        author_id: author_id.into(),
+        title: format!("What we did on objectives {themes:?}"),
+        description: "Officials ran the programme with local partners for two years.".into(),
+        themes: themes.to_vec(),
+        countries: countries.iter().map(|c| c.to_string()).collect(),
+        results: "Most participants finished the course.".into(),
+        lessons_learned: "Start with the people who will use the tools.".into(),
+        languages: vec!["en".into()],
+        ..Default::default()
+    }
+}
+
+/// A practice written by its author in `language`.
+pub fn written_practice(
+    author_id: &str,
+    themes: &[u32],
+    countries: &[&str],
+    language: &str,
+    title: &str,
+    description: &str,
+) -> SubmitPracticeRequest {
+    SubmitPracticeRequest {
+        title: title.into(),
+        description: description.into(),
+        results: String::new(),
+        lessons_learned: String::new(),
+        languages: vec![language.into()],
+        ..practice_request(author_id, themes, countries)
     }
 }
 
