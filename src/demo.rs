@@ -1,4 +1,4 @@
-//! The demo world: the actors, offers, needs and partnerships reported at the two 2018
+//! The demo world: the actors, offers, needs, partnerships and practices reported at the two 2018
 //! International Dialogue on Migration workshops (see DOMAIN.md), kept as data in
 //! `demo/world.json` and loaded through the same hub methods the API uses, so every record passes
 //! the same validation. The labelled relevance set (`data/relevance/`, see [`crate::quality`]) is
@@ -10,8 +10,8 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::domain::{
-    ActorKind, ActorProfile, Coverage, DateWindow, Level, Modality, NeedSpec, Objective, OfferSpec, PartnershipKind,
-    PartnershipSpec, Urgency,
+    ActorKind, ActorProfile, Coverage, DateWindow, Level, MgiDimension, Modality, NeedSpec, Objective, OfferSpec,
+    PartnershipKind, PartnershipSpec, PracticeSpec, Urgency,
 };
 use crate::hub::{Hub, HubError};
 
@@ -35,6 +35,7 @@ pub struct DemoSummary {
     pub partnerships: usize,
     pub offers: usize,
     pub needs: usize,
+    pub practices: usize,
 }
 
 impl fmt::Display for DemoSummary {
@@ -44,10 +45,11 @@ impl fmt::Display for DemoSummary {
             partnerships,
             offers,
             needs,
+            practices,
         } = self;
         write!(
             f,
-            "{actors} actors, {partnerships} partnerships, {offers} offers, {needs} needs"
+            "{actors} actors, {partnerships} partnerships, {offers} offers, {needs} needs, {practices} practices"
         )
     }
 }
@@ -59,6 +61,9 @@ struct World {
     partnerships: Vec<DemoPartnership>,
     offers: Vec<DemoOffer>,
     needs: Vec<DemoNeed>,
+    /// Absent from the labelled relevance set, which ranks offers for needs and shares nothing.
+    #[serde(default)]
+    practices: Vec<DemoPractice>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +131,25 @@ struct DemoNeed {
     urgency: Urgency,
 }
 
+/// A practice as its author reports it, in the author's own words and language.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPractice {
+    author: String,
+    title: String,
+    description: String,
+    themes: Vec<Objective>,
+    /// Empty means the author's country, as for a submitted practice.
+    countries: Vec<String>,
+    /// Actor keys of the others who took part.
+    partners: Vec<String>,
+    mgi_dimensions: Vec<MgiDimension>,
+    results: String,
+    lessons_learned: String,
+    links: Vec<String>,
+    languages: Vec<String>,
+}
+
 /// Actor keys of the demo file mapped to the ids the hub gave them.
 struct Keys(HashMap<String, String>);
 
@@ -169,6 +193,7 @@ pub async fn load_world(hub: &Hub, json: &str) -> Result<LoadedWorld, DemoError>
         partnerships: world.partnerships.len(),
         offers: world.offers.len(),
         needs: world.needs.len(),
+        practices: world.practices.len(),
     };
     for partnership in world.partnerships {
         load_partnership(hub, &keys, partnership).await?;
@@ -191,6 +216,10 @@ pub async fn load_world(hub: &Hub, json: &str) -> Result<LoadedWorld, DemoError>
         if let Some(key) = key {
             loaded.needs.push((key, id, labels));
         }
+    }
+    // Last: practices refer only to actors, and loaded last they leave the ids above unchanged.
+    for practice in world.practices {
+        load_practice(hub, &keys, practice).await?;
     }
     Ok(loaded)
 }
@@ -327,4 +356,93 @@ async fn load_need(hub: &Hub, keys: &Keys, need: DemoNeed) -> Result<String, Dem
         .await
         .map_err(refused(&request_id))?;
     Ok(need.id)
+}
+
+async fn load_practice(hub: &Hub, keys: &Keys, practice: DemoPractice) -> Result<(), DemoError> {
+    let DemoPractice {
+        author,
+        title,
+        description,
+        themes,
+        countries,
+        partners,
+        mgi_dimensions,
+        results,
+        lessons_learned,
+        links,
+        languages,
+    } = practice;
+    let partner_ids = partners
+        .iter()
+        .map(|key| keys.id(key).map(str::to_string))
+        .collect::<Result<_, _>>()?;
+    let spec = PracticeSpec {
+        title,
+        description,
+        themes,
+        countries,
+        partner_ids,
+        mgi_dimensions,
+        results,
+        lessons_learned,
+        links,
+        languages,
+    };
+    let request_id = format!("demo:practice:{author}:{}", spec.title);
+    hub.submit_practice(keys.id(&author)?, spec, &request_id)
+        .await
+        .map_err(refused(&request_id))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::{HubSettings, PageRequest};
+
+    const ONE_ACTOR: &str = r#""actors": [{"key": "city", "name": "A city", "kind": "local_authority",
+        "country": "BRA", "languages": ["pt"], "description": "A city.", "contact": "city@example.org"}],
+        "partnerships": [], "offers": [], "needs": []"#;
+
+    fn practice(partners: &str) -> String {
+        format!(
+            r#"{{"author": "city", "title": "Portuguese classes", "description": "Classes for newcomers.",
+            "themes": [16], "countries": [], "partners": [{partners}], "mgi_dimensions": ["migrants_rights"],
+            "results": "", "lessons_learned": "", "links": [], "languages": ["en"]}}"#
+        )
+    }
+
+    #[test]
+    fn the_demo_world_holds_practices_and_the_relevance_format_needs_none() {
+        let demo: World = serde_json::from_str(WORLD).unwrap();
+        assert!(demo.practices.len() >= 30, "{} practices", demo.practices.len());
+        let relevance: World = serde_json::from_str(&format!("{{{ONE_ACTOR}}}")).unwrap();
+        assert!(relevance.practices.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_practice_loads_with_the_authors_country_and_an_unknown_partner_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        let json = format!(r#"{{{ONE_ACTOR}, "practices": [{}]}}"#, practice(""));
+        let loaded = load_world(&hub, &json).await.unwrap();
+        assert_eq!(loaded.summary.practices, 1);
+        assert_eq!(
+            loaded.summary.to_string(),
+            "1 actors, 0 partnerships, 0 offers, 0 needs, 1 practices"
+        );
+        let page = PageRequest { after: None, limit: 10 };
+        let listed = hub.list_practices(&Default::default(), &page).unwrap().records;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].spec.countries, ["BRA"], "empty countries are the author's");
+
+        let other = tempfile::tempdir().unwrap();
+        let hub = Hub::open(other.path(), HubSettings::default()).unwrap();
+        let json = format!(r#"{{{ONE_ACTOR}, "practices": [{}]}}"#, practice(r#""nobody""#));
+        let error = load_world(&hub, &json).await.unwrap_err();
+        assert!(
+            matches!(&error, DemoError::UnknownKey(key) if key == "nobody"),
+            "{error}"
+        );
+    }
 }

@@ -19,8 +19,8 @@ pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Outcome, Pa
 pub use event::{EventKind, HubEvent};
 pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
-pub use practice::{Practice, PracticeSource, PracticeSpec, PracticeStatus};
 pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};
+pub use practice::{Practice, PracticeSource, PracticeSpec, PracticeStatus};
 pub use taxonomy::{
     ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,
 };

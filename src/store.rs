@@ -493,7 +493,9 @@ impl Store {
                 reason: reason.into(),
             };
             let change = records::id_from_index_key(&key).ok_or_else(|| corrupt("a key is not 8 bytes"))?;
-            let (number, name) = value.split_at_checked(8).ok_or_else(|| corrupt("an entry is too short"))?;
+            let (number, name) = value
+                .split_at_checked(8)
+                .ok_or_else(|| corrupt("an entry is too short"))?;
             let tree = std::str::from_utf8(name)
                 .ok()
                 .and_then(TreeName::named)

@@ -5,6 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use capacity_hub::hub::{Hub, HubSettings, MAX_PAGE_SIZE, PageRequest, PracticeFilter};
 use common::*;
 
 #[tokio::test]
@@ -158,4 +159,86 @@ async fn nearly_every_demo_need_gets_explained_candidates() {
         "only {served} of {} demo needs get an explained candidate",
         needs.len()
     );
+}
+
+/// No RPC serves practices yet, so the hub is read directly: every practice of the world file is
+/// published, titled, themed and by actors of the hub.
+#[tokio::test]
+async fn the_demo_practices_load_with_their_authors_and_partners() {
+    let world: serde_json::Value = serde_json::from_str(include_str!("../src/demo/world.json")).unwrap();
+    let in_file = world["practices"]
+        .as_array()
+        .expect("the world file lists practices")
+        .len();
+    assert!(in_file >= 30, "{in_file} practices in world.json");
+
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+    let summary = capacity_hub::demo::load(&hub).await.unwrap();
+    assert_eq!(summary.practices, in_file);
+    assert!(
+        summary.to_string().ends_with(&format!("{in_file} practices")),
+        "{summary}"
+    );
+
+    let mut practices = Vec::new();
+    let mut page = PageRequest { after: None, limit: 7 };
+    loop {
+        let listed = hub.list_practices(&PracticeFilter::default(), &page).unwrap();
+        practices.extend(listed.records);
+        match listed.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    let ids: BTreeSet<&String> = practices.iter().map(|p| &p.id).collect();
+    assert_eq!(ids.len(), practices.len(), "a practice listed twice");
+    assert_eq!(practices.len(), summary.practices);
+    let one_page = hub
+        .list_practices(
+            &PracticeFilter::default(),
+            &PageRequest {
+                after: None,
+                limit: MAX_PAGE_SIZE,
+            },
+        )
+        .unwrap();
+    assert_eq!(ids, one_page.records.iter().map(|p| &p.id).collect());
+
+    for practice in &practices {
+        let spec = &practice.spec;
+        assert!(!spec.title.trim().is_empty(), "{practice:?}");
+        assert!(!spec.description.trim().is_empty(), "{practice:?}");
+        assert!(!spec.themes.is_empty(), "{} has no theme", spec.title);
+        assert!(
+            practice.is_published() && practice.completed_match().is_none(),
+            "{practice:?}"
+        );
+        assert!(hub.get_actor(&practice.author_id).is_ok(), "{}: no author", spec.title);
+        for partner in &spec.partner_ids {
+            assert_ne!(
+                partner, &practice.author_id,
+                "{} names its author as partner",
+                spec.title
+            );
+            assert!(hub.get_actor(partner).is_ok(), "{}: no partner {partner}", spec.title);
+        }
+        let by_author = hub
+            .list_practices(
+                &PracticeFilter {
+                    actor_id: Some(practice.author_id.clone()),
+                    ..PracticeFilter::default()
+                },
+                &PageRequest {
+                    after: None,
+                    limit: MAX_PAGE_SIZE,
+                },
+            )
+            .unwrap();
+        assert!(
+            by_author.records.iter().any(|p| p.id == practice.id),
+            "{} is not listed for its author",
+            spec.title
+        );
+    }
 }

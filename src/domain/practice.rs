@@ -96,9 +96,7 @@ impl PracticeSpec {
 
 /// An absolute http(s) address with a host and no spaces.
 fn is_web_address(link: &str) -> bool {
-    let rest = link
-        .strip_prefix("https://")
-        .or_else(|| link.strip_prefix("http://"));
+    let rest = link.strip_prefix("https://").or_else(|| link.strip_prefix("http://"));
     rest.is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         !host.is_empty() && link.chars().count() <= MAX_LINK_CHARS && !link.chars().any(char::is_whitespace)

@@ -9,7 +9,7 @@ use super::{Hub, HubError};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{
     EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
-    PartnershipKind, PartnershipSpec, Practice, Party, Violations,
+    PartnershipKind, PartnershipSpec, Party, Practice, Violations,
 };
 use crate::store::{Store, TreeName, WriteSet};
 
@@ -121,7 +121,11 @@ impl Hub {
         let need: Need = self.load("need_id", &completed.need_id)?;
         if let Some(practice) = Practice::of_completed_match(store.next_id("practice")?, completed, &need, outcome) {
             writes.put(None, &practice)?;
-            writes.record_event(practice.event(EventKind::PracticeSubmitted, outcome.completed_at, &outcome.reported_by));
+            writes.record_event(practice.event(
+                EventKind::PracticeSubmitted,
+                outcome.completed_at,
+                &outcome.reported_by,
+            ));
         }
         Ok(())
     }

@@ -21,11 +21,15 @@ impl PracticeFilter {
     fn keeps(&self, practice: &Practice) -> bool {
         let spec = &practice.spec;
         practice.is_published()
-            && self.actor_id.as_ref().is_none_or(|id| {
-                &practice.author_id == id || spec.partner_ids.contains(id)
-            })
+            && self
+                .actor_id
+                .as_ref()
+                .is_none_or(|id| &practice.author_id == id || spec.partner_ids.contains(id))
             && self.theme.is_none_or(|theme| spec.themes.contains(&theme))
-            && self.country.as_ref().is_none_or(|country| spec.countries.contains(country))
+            && self
+                .country
+                .as_ref()
+                .is_none_or(|country| spec.countries.contains(country))
             && self
                 .area
                 .as_ref()

@@ -11,8 +11,8 @@ use crate::hub::{Hub, MatchFilter, page_request};
 use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
-    GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest, RespondToMatchRequest,
-    FindRelatedRequest, FindRelatedResponse, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
+    FindRelatedRequest, FindRelatedResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match,
+    ProposeMatchRequest, RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
 };
 
 /// The MatchService implementation.

@@ -147,7 +147,11 @@ impl Record for Practice {
                 .filter(|partner| **partner != self.author_id)
                 .map(|partner| (TreeName::PracticesByActor, partner.clone())),
         );
-        entries.extend(spec.themes.iter().map(|theme| (TreeName::PracticesByTheme, theme.to_string())));
+        entries.extend(
+            spec.themes
+                .iter()
+                .map(|theme| (TreeName::PracticesByTheme, theme.to_string())),
+        );
         entries.extend(
             spec.countries
                 .iter()
