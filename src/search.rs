@@ -190,7 +190,8 @@ impl SearchIndex {
     pub fn open(dir: &Path, store: Arc<Store>) -> Result<SearchIndex, SearchError> {
         let (index, rebuild) = match open_existing(dir) {
             Some((index, holds)) => {
-                let current = holds.is_some_and(|holds| holds.is_current() && holds.applied <= store.last_search_change());
+                let current =
+                    holds.is_some_and(|holds| holds.is_current() && holds.applied <= store.last_search_change());
                 (index, !current)
             }
             None => {
@@ -232,7 +233,10 @@ impl SearchIndex {
         let thread = std::thread::Builder::new()
             .name("search-indexer".into())
             .spawn(move || {
-                let received = NoticeReceiver { received, notified: clear };
+                let received = NoticeReceiver {
+                    received,
+                    notified: clear,
+                };
                 indexer.run(rebuild, received, &state_sender);
             })
             .map_err(tantivy::TantivyError::from)?;
@@ -343,12 +347,14 @@ impl SearchIndex {
         }
         let searcher = self.reader.searcher();
         let mut filters = Vec::new();
-        filters.extend(any_of(kinds.iter().map(|kind| Term::from_field_u64(self.fields.kind, kind.code()))));
         filters.extend(any_of(
-            themes
+            kinds
                 .iter()
-                .map(|theme| Term::from_field_text(self.fields.theme, &theme.number().to_string())),
+                .map(|kind| Term::from_field_u64(self.fields.kind, kind.code())),
         ));
+        filters.extend(any_of(themes.iter().map(|theme| {
+            Term::from_field_text(self.fields.theme, &theme.number().to_string())
+        })));
         let query = self.query(keys, &filters);
         self.top(&searcher, &query, 0, limit)
     }
@@ -384,20 +390,27 @@ impl SearchIndex {
 
     /// `limit` hits from rank `offset`, best first; ties go to the older record, so pages are
     /// stable whatever segments the index is in.
-    fn top(&self, searcher: &Searcher, query: &dyn Query, offset: usize, limit: usize) -> Result<Vec<Found>, SearchError> {
+    fn top(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Found>, SearchError> {
         let number_field = "number";
-        let collector = TopDocs::with_limit(limit.max(1))
-            .and_offset(offset)
-            .tweak_score(move |segment: &SegmentReader| {
-                let numbers = segment
-                    .fast_fields()
-                    .u64(number_field)
-                    .map(|column| column.first_or_default_col(0));
-                move |doc, score: f32| {
-                    let number = numbers.as_ref().map_or(0, |numbers| numbers.get_val(doc));
-                    (score, std::cmp::Reverse(number))
-                }
-            });
+        let collector =
+            TopDocs::with_limit(limit.max(1))
+                .and_offset(offset)
+                .tweak_score(move |segment: &SegmentReader| {
+                    let numbers = segment
+                        .fast_fields()
+                        .u64(number_field)
+                        .map(|column| column.first_or_default_col(0));
+                    move |doc, score: f32| {
+                        let number = numbers.as_ref().map_or(0, |numbers| numbers.get_val(doc));
+                        (score, std::cmp::Reverse(number))
+                    }
+                });
         let hits: Vec<((f32, std::cmp::Reverse<u64>), DocAddress)> = searcher.search(query, &collector)?;
         let mut found = Vec::with_capacity(hits.len());
         for ((score, std::cmp::Reverse(number)), address) in hits {
@@ -452,15 +465,21 @@ fn open_holds(index: &Index) -> Option<Holds> {
 }
 
 fn register_tokenizer(index: &Index) {
-    index
-        .tokenizers()
-        .register(TOKENIZER, tantivy::tokenizer::TextAnalyzer::from(snippet::HubTokenizer::new(None)));
+    index.tokenizers().register(
+        TOKENIZER,
+        tantivy::tokenizer::TextAnalyzer::from(snippet::HubTokenizer::new(None)),
+    );
 }
 
 /// A filter: any of `terms` in `field`; none when there are no terms.
 fn any_of(terms: impl Iterator<Item = Term>) -> Option<Box<dyn Query>> {
     let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-        .map(|term| (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>))
+        .map(|term| {
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+            )
+        })
         .collect();
     (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
 }
@@ -535,7 +554,10 @@ impl CheckedSearch {
 
     fn filters(&self, request: &SearchRequest, fields: Fields) -> Vec<Box<dyn Query>> {
         let text = |field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            ))
         };
         let mut filters = Vec::new();
         filters.extend(any_of(

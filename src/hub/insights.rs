@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Hub, HubError};
 use crate::domain::geography;
-use crate::domain::{Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Violations};
+use crate::domain::{
+    Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Violations,
+};
 use crate::graph::Neighbourhood;
 use crate::store::{Record, Store};
 

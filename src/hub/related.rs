@@ -17,7 +17,8 @@ pub const MAX_RELATED: usize = 50;
 /// Candidates read from the index for one need, before they are judged.
 const CANDIDATES: usize = 200;
 /// Terms a record must share with the need to be called related (a concept and the words inside
-/// it count once), beyond the objective it shares.
+/// it count once), beyond the objective it shares, unless one of them is a glossary concept: a
+/// concept names a topic, where a word alone may be incidental.
 const SHARED_TERMS: usize = 2;
 /// Shared terms named in an explanation.
 const TERMS_NAMED: usize = 5;
@@ -114,11 +115,9 @@ impl Hub {
                 }
                 RecordKind::Offer | RecordKind::Actor => None,
             };
-            let Some(item) = item else { continue };
-            // A completed match shows once: as the past need, or as the practice it published.
-            let shown = item.match_id.is_some()
-                && items.iter().any(|known| known.match_id == item.match_id);
-            if !shown {
+            // A completed match may show twice: as the past need, with how it ended, and as the
+            // practice it published, which its author may have edited since.
+            if let Some(item) = item {
                 items.push(RelatedItem {
                     score: candidate.score,
                     ..item
@@ -140,7 +139,14 @@ impl Hub {
             return Ok(None);
         }
         let spec = &other.spec;
-        let Some(mut reasons) = shared(need, &spec.themes, read, &spec.title, &spec.description, &spec.languages) else {
+        let Some(mut reasons) = shared(
+            need,
+            &spec.themes,
+            read,
+            &spec.title,
+            &spec.description,
+            &spec.languages,
+        ) else {
             return Ok(None);
         };
         let item = RelatedItem {
@@ -168,7 +174,10 @@ impl Hub {
                 .iter()
                 .map(|slug| geography::area_name(slug).unwrap_or(slug))
                 .collect();
-            reasons.push(format!("also in {}: join forces rather than duplicate", names.join(", ")));
+            reasons.push(format!(
+                "also in {}: join forces rather than duplicate",
+                names.join(", ")
+            ));
             return Ok(Some(RelatedItem {
                 kind: RelatedKind::OpenNeed,
                 reasons,
@@ -184,7 +193,9 @@ impl Hub {
         Ok(Some(RelatedItem {
             reasons,
             rating: outcome.map(|outcome| outcome.rating),
-            lessons_learned: outcome.map(|outcome| outcome.lessons_learned.clone()).unwrap_or_default(),
+            lessons_learned: outcome
+                .map(|outcome| outcome.lessons_learned.clone())
+                .unwrap_or_default(),
             match_id: completed.as_ref().map(|found| found.id.clone()),
             ..item
         }))
@@ -257,7 +268,7 @@ fn shared(
         })
         .map(|term| term.words.as_str())
         .collect();
-    if objectives.is_empty() || words.len() < SHARED_TERMS {
+    if objectives.is_empty() || (words.len() < SHARED_TERMS && shared_concepts.is_empty()) {
         return None;
     }
     let mut reasons: Vec<String> = objectives

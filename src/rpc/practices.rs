@@ -58,17 +58,17 @@ impl PracticeService for PracticeApi {
     async fn update_practice(&self, request: Request<UpdatePracticeRequest>) -> Result<Response<Practice>, Status> {
         let caller = Caller::of(&request);
         let (id, edit) = convert::update_practice(request.into_inner())?;
-        let author = self.hub.record::<crate::domain::Practice>("practice.id", &id)?.author_id;
+        let author = self
+            .hub
+            .record::<crate::domain::Practice>("practice.id", &id)?
+            .author_id;
         policy::act_for(&caller, &author, "practice.id")?;
         Ok(Response::new(convert::practice(
             &self.hub.update_practice(&id, |spec| edit.apply(spec)).await?,
         )))
     }
 
-    async fn withdraw_practice(
-        &self,
-        request: Request<WithdrawPracticeRequest>,
-    ) -> Result<Response<Practice>, Status> {
+    async fn withdraw_practice(&self, request: Request<WithdrawPracticeRequest>) -> Result<Response<Practice>, Status> {
         let caller = Caller::of(&request);
         let WithdrawPracticeRequest { id, reason: _ } = request.into_inner();
         let author = self.hub.get_practice(&id)?.author_id;
@@ -77,6 +77,8 @@ impl PracticeService for PracticeApi {
             Caller::Actor(actor) => actor.clone(),
             Caller::Admin | Caller::Anonymous => "the admin".to_string(),
         };
-        Ok(Response::new(convert::practice(&self.hub.withdraw_practice(&id, &by).await?)))
+        Ok(Response::new(convert::practice(
+            &self.hub.withdraw_practice(&id, &by).await?,
+        )))
     }
 }

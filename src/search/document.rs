@@ -48,7 +48,13 @@ impl Searchable {
         (need.status != NeedStatus::Withdrawn).then(|| Searchable {
             themes: spec.themes.clone(),
             countries: spec.countries.clone(),
-            ..Searchable::new(RecordKind::Need, &need.id, &spec.title, spec.description.clone(), &spec.languages)
+            ..Searchable::new(
+                RecordKind::Need,
+                &need.id,
+                &spec.title,
+                spec.description.clone(),
+                &spec.languages,
+            )
         })
     }
 
@@ -68,7 +74,13 @@ impl Searchable {
         (offer.status != OfferStatus::Withdrawn).then(|| Searchable {
             themes: spec.themes.clone(),
             countries,
-            ..Searchable::new(RecordKind::Offer, &offer.id, &spec.title, spec.description.clone(), &spec.languages)
+            ..Searchable::new(
+                RecordKind::Offer,
+                &offer.id,
+                &spec.title,
+                spec.description.clone(),
+                &spec.languages,
+            )
         })
     }
 
@@ -78,7 +90,13 @@ impl Searchable {
         practice.is_published().then(|| Searchable {
             themes: spec.themes.clone(),
             countries: spec.countries.clone(),
-            ..Searchable::new(RecordKind::Practice, &practice.id, &spec.title, spec.body(), &spec.languages)
+            ..Searchable::new(
+                RecordKind::Practice,
+                &practice.id,
+                &spec.title,
+                spec.body(),
+                &spec.languages,
+            )
         })
     }
 
@@ -100,12 +118,18 @@ impl Searchable {
     /// Record `number` of `kind` as search sees it, if it exists and is findable.
     pub fn read(store: &Store, kind: RecordKind, number: u64) -> Result<Option<Searchable>, StoreError> {
         let found = match kind {
-            RecordKind::Need => store.get_by_number::<Need>(number)?.and_then(|r| Searchable::of_need(&r)),
-            RecordKind::Offer => store.get_by_number::<Offer>(number)?.and_then(|r| Searchable::of_offer(&r)),
+            RecordKind::Need => store
+                .get_by_number::<Need>(number)?
+                .and_then(|r| Searchable::of_need(&r)),
+            RecordKind::Offer => store
+                .get_by_number::<Offer>(number)?
+                .and_then(|r| Searchable::of_offer(&r)),
             RecordKind::Practice => store
                 .get_by_number::<Practice>(number)?
                 .and_then(|r| Searchable::of_practice(&r)),
-            RecordKind::Actor => store.get_by_number::<Actor>(number)?.and_then(|r| Searchable::of_actor(&r)),
+            RecordKind::Actor => store
+                .get_by_number::<Actor>(number)?
+                .and_then(|r| Searchable::of_actor(&r)),
         };
         Ok(found.map(|searchable| Searchable { number, ..searchable }))
     }
@@ -215,19 +239,24 @@ impl Fields {
         document.add_u64(self.number, record.number);
         document.add_u64(self.kind, record.kind.code());
         let (mut title, mut body) = (Vec::new(), Vec::new());
-        for_each_placed_term(&record.title, &record.body, record.language, |part, key, bytes, words| {
-            let tokens = match part {
-                TextPart::Title => &mut title,
-                TextPart::Body => &mut body,
-            };
-            tokens.push(Token {
-                offset_from: bytes.start,
-                offset_to: bytes.end,
-                position: tokens.len(),
-                text: key.to_string(),
-                position_length: words,
-            });
-        });
+        for_each_placed_term(
+            &record.title,
+            &record.body,
+            record.language,
+            |part, key, bytes, words| {
+                let tokens = match part {
+                    TextPart::Title => &mut title,
+                    TextPart::Body => &mut body,
+                };
+                tokens.push(Token {
+                    offset_from: bytes.start,
+                    offset_to: bytes.end,
+                    position: tokens.len(),
+                    text: key.to_string(),
+                    position_length: words,
+                });
+            },
+        );
         // The text itself stays in the store: the index keeps no copy of it.
         let pre_tokenized = |tokens| PreTokenizedString {
             text: String::new(),

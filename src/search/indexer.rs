@@ -124,7 +124,11 @@ impl Indexer {
                     let now = Instant::now();
                     now >= last_change + QUIET || now >= since + COMMIT_EVERY
                 });
-                if due || closing.is_some() { self.commit() } else { Ok(()) }
+                if due || closing.is_some() {
+                    self.commit()
+                } else {
+                    Ok(())
+                }
             });
             if let Err(error) = result {
                 // The feed keeps what was not committed: the next round or the next open applies it.
@@ -189,7 +193,8 @@ impl Indexer {
         for kind in RecordKind::ALL {
             let (writer, fields) = (&self.writer, self.fields);
             Searchable::read_all(&self.store, kind, REBUILD_PART, |records| {
-                let documents: Vec<TantivyDocument> = records.par_iter().map(|record| fields.document(record)).collect();
+                let documents: Vec<TantivyDocument> =
+                    records.par_iter().map(|record| fields.document(record)).collect();
                 for document in documents {
                     writer.add_document(document)?;
                 }

@@ -72,6 +72,9 @@ impl Tokenizer for HubTokenizer {
                 position_length: words,
             });
         });
+        // Concepts are read after the words they span; the snippet generator wants tokens in
+        // the order of the text (it measures each from the start of the passage it is in).
+        tokens.sort_by_key(|token| (token.offset_from, token.offset_to));
         // tantivy's stream starts with no current token; `token` before `advance` is a default.
         if tokens.is_empty() {
             tokens.push(Token::default());
@@ -152,7 +155,10 @@ mod tests {
         let weights: BTreeMap<String, f32> = [("remitt".to_string(), 1.0)].into_iter().collect();
         let long = "word ".repeat(100);
         let marked = marked_passage(&long, Some(Language::English), &weights, fields.body);
-        assert!(marked.ends_with('…') && marked.chars().count() <= SNIPPET_CHARS + 1, "{marked}");
+        assert!(
+            marked.ends_with('…') && marked.chars().count() <= SNIPPET_CHARS + 1,
+            "{marked}"
+        );
         assert!(!marked.contains(MARK_START));
     }
 }

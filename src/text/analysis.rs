@@ -282,7 +282,12 @@ fn read_text<'t>(
 
 /// Reads words split from a title (the first `title_words`) and a description in `language`
 /// into `sink`; returns the length (words that count, title words weighted).
-fn read_words<'t>(words: &Words<'t>, title_words: usize, language: Option<Language>, sink: &mut impl TermSink<'t>) -> f32 {
+fn read_words<'t>(
+    words: &Words<'t>,
+    title_words: usize,
+    language: Option<Language>,
+    sink: &mut impl TermSink<'t>,
+) -> f32 {
     let glossary = glossary();
     let mut length = 0.0;
     // A part's stems side by side in one buffer: a text has a hundred words, read at open for
@@ -387,9 +392,7 @@ impl<'t, F: FnMut(TextPart, &str, Range<usize>, usize)> TermSink<'t> for Placed<
 fn offset_in(text: &str, word: &str) -> Option<usize> {
     let start = text.as_ptr() as usize;
     let at = word.as_ptr() as usize;
-    (start..start + text.len())
-        .contains(&at)
-        .then(|| at - start)
+    (start..start + text.len()).contains(&at).then(|| at - start)
 }
 
 /// The keys a search query looks up: its stems and concepts as a record's text would give them,
@@ -468,7 +471,6 @@ impl Terms {
             length,
         }
     }
-
 }
 
 impl TermSink<'_> for Terms {

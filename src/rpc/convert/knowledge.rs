@@ -117,7 +117,9 @@ impl MaskedEdit<proto::Practice> {
 }
 
 /// The filter of a ListPractices request, with its page size and token.
-pub fn list_practices(request: proto::ListPracticesRequest) -> Result<(PracticeFilter, i32, Option<String>), Violations> {
+pub fn list_practices(
+    request: proto::ListPracticesRequest,
+) -> Result<(PracticeFilter, i32, Option<String>), Violations> {
     let proto::ListPracticesRequest {
         author_id,
         theme,
@@ -133,7 +135,9 @@ pub fn list_practices(request: proto::ListPracticesRequest) -> Result<(PracticeF
         country: id_filter(country),
         area: id_filter(region),
     };
-    violations.into_result().map(|()| (filter, page_size, id_filter(page_token)))
+    violations
+        .into_result()
+        .map(|()| (filter, page_size, id_filter(page_token)))
 }
 
 /// A practice as the API shows it.
