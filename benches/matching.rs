@@ -10,6 +10,7 @@
 //! cp -r /tmp/bench/M /tmp/bench/M-commit
 //! cargo bench --bench matching -- commit-allocation --data-dir /tmp/bench/M-commit
 //! cargo bench --bench matching -- relevance
+//! cargo bench --bench matching -- search --data-dir /tmp/bench/L [--rebuild]
 //! ```
 //!
 //! `relevance` needs no world: it loads the labelled set of `data/relevance` into a fresh hub and
@@ -57,6 +58,19 @@ enum Scenario {
         /// Needs queried, spread evenly over the open needs.
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
+    },
+    /// Search: the index brought up to date (rebuilt from scratch with --rebuild), then
+    /// two-word queries taken from the world's own titles, unfiltered and filtered, and
+    /// FindRelated for a sample of open needs.
+    Search {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Queries of each kind.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// Delete the index first and time its rebuild.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// RunAllocation dry runs, optimal and stable, and OR-Tools on the same flow network.
     Allocation {
@@ -119,6 +133,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             dry_run,
         } => commit_allocation(&data_dir, region, dry_run).await,
         Scenario::Relevance { set, misses } => relevance(&set, misses).await,
+        Scenario::Search {
+            data_dir,
+            queries,
+            rebuild,
+        } => search(&data_dir, queries, rebuild).await,
     }
 }
 
@@ -220,6 +239,93 @@ fn find_matches(data_dir: &Path, queries: usize) -> Result<(), Box<dyn std::erro
         times.len(),
         needs.len(),
         returned as f64 / times.len().max(1) as f64
+    );
+    println!("{}", Latencies::of(times));
+    println!("{}", memory());
+    Ok(())
+}
+
+async fn search(data_dir: &Path, queries: usize, rebuild: bool) -> Result<(), Box<dyn std::error::Error>> {
+    use capacity_hub::search::{IndexState, RecordKind, SearchRequest};
+    if rebuild {
+        let index = data_dir.join(capacity_hub::hub::SEARCH_DIR);
+        if index.exists() {
+            std::fs::remove_dir_all(&index)?;
+        }
+    }
+    let started = Instant::now();
+    let hub = open(data_dir)?;
+    loop {
+        match hub.search_state() {
+            IndexState::Ready => break,
+            IndexState::Failed(reason) => return Err(reason.into()),
+            IndexState::Building { .. } => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    println!(
+        "search index up to date {:.2} s after the open began ({})",
+        started.elapsed().as_secs_f64(),
+        if rebuild { "rebuilt from scratch" } else { "as found" }
+    );
+    println!("{}", memory());
+    // Two words that follow each other in a need's title: what people type.
+    let needs = open_need_sample(&hub, queries)?;
+    let mut phrases = Vec::with_capacity(needs.len());
+    for id in &needs {
+        let need = hub.get_need(id)?;
+        let words: Vec<&str> = need
+            .spec
+            .title
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| word.chars().count() > 3)
+            .collect();
+        if let [first, second, ..] = words.as_slice() {
+            phrases.push((format!("{first} {second}"), need.spec.themes[0]));
+        }
+    }
+    let variants: [(&str, fn(&str, capacity_hub::domain::Objective) -> SearchRequest); 3] = [
+        ("every kind", |query, _| SearchRequest {
+            query: query.to_string(),
+            ..SearchRequest::default()
+        }),
+        ("offers only", |query, _| SearchRequest {
+            query: query.to_string(),
+            kinds: vec![RecordKind::Offer],
+            ..SearchRequest::default()
+        }),
+        ("needs of one objective", |query, theme| SearchRequest {
+            query: query.to_string(),
+            kinds: vec![RecordKind::Need],
+            theme: Some(theme),
+            ..SearchRequest::default()
+        }),
+    ];
+    for (name, request) in variants {
+        let mut times = Vec::with_capacity(phrases.len());
+        let mut hits = 0;
+        for (query, theme) in &phrases {
+            let started = Instant::now();
+            hits += hub.search(&request(query, *theme)).await?.hits.len();
+            times.push(started.elapsed());
+        }
+        println!(
+            "Search, two-word queries, {name}, page of 20: {} queries, {:.1} hits on average",
+            times.len(),
+            hits as f64 / times.len().max(1) as f64
+        );
+        println!("{}", Latencies::of(times));
+    }
+    let mut times = Vec::with_capacity(needs.len());
+    let mut related = 0;
+    for id in needs.iter().take(500) {
+        let started = Instant::now();
+        related += hub.find_related(id, 10).await?.len();
+        times.push(started.elapsed());
+    }
+    println!(
+        "FindRelated, limit 10: {} needs, {:.1} items on average",
+        times.len(),
+        related as f64 / times.len().max(1) as f64
     );
     println!("{}", Latencies::of(times));
     println!("{}", memory());

@@ -14,6 +14,10 @@ async fn stats_and_export_on_the_demo_world() {
     let counts = hub.counts().await;
     let mut insights = InsightServiceClient::new(hub.channel());
 
+    assert!(
+        counts.practices > 0,
+        "the demo world holds the 2018 workshops' practices"
+    );
     let stats = insights.get_stats(GetStatsRequest {}).await.unwrap().into_inner();
     assert_eq!(stats.actors as usize, counts.actors);
     assert_eq!((stats.needs_submitted, stats.open_needs), (5, 5));
@@ -25,7 +29,7 @@ async fn stats_and_export_on_the_demo_world() {
         .await
         .unwrap()
         .into_inner();
-    let (mut actors, mut needs, mut offers, mut partnerships) = (0, 0, 0, 0);
+    let (mut actors, mut needs, mut offers, mut partnerships, mut practices) = (0, 0, 0, 0, 0);
     while let Some(record) = stream.message().await.unwrap() {
         match record.record.expect("every message holds a record") {
             Record::Actor(actor) => {
@@ -35,12 +39,27 @@ async fn stats_and_export_on_the_demo_world() {
             Record::Need(_) => needs += 1,
             Record::Offer(_) => offers += 1,
             Record::Partnership(_) => partnerships += 1,
-            Record::Match(_) | Record::Practice(_) => {}
+            Record::Practice(practice) => {
+                assert_eq!(
+                    practice.status,
+                    PracticeStatus::Published as i32,
+                    "{} is published",
+                    practice.id
+                );
+                practices += 1;
+            }
+            Record::Match(_) => {}
         }
     }
     assert_eq!(
-        (actors, needs, offers, partnerships),
-        (counts.actors, counts.needs, counts.offers, counts.partnerships)
+        (actors, needs, offers, partnerships, practices),
+        (
+            counts.actors,
+            counts.needs,
+            counts.offers,
+            counts.partnerships,
+            counts.practices
+        )
     );
     let demo_contacts_exist = hub
         .actors()

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use capacity_hub::domain::{Actor, HubEvent, Match, Need, Offer, Partnership};
+use capacity_hub::domain::{Actor, HubEvent, Match, Need, Offer, Partnership, Practice};
 use capacity_hub::store::codec::decode;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,4 +14,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<Partnership>("partnerships", b"key", data);
     let _ = decode::<Match>("matches", b"key", data);
     let _ = decode::<HubEvent>("events", b"key", data);
+    let _ = decode::<Practice>("practices", b"key", data);
 });

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use capacity_hub::domain::{Coverage, DateWindow, Level, NeedSpec, OfferSpec, Urgency};
+use capacity_hub::domain::{Coverage, DateWindow, Level, NeedSpec, OfferSpec, PracticeSpec, Urgency};
 use capacity_hub::proto;
 use capacity_hub::rpc::convert;
 use libfuzzer_sys::fuzz_target;
@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&kind, bytes)) = data.split_first() else {
         return;
     };
-    match kind % 7 {
+    match kind % 10 {
         0 => {
             if let Ok((_, spec, _)) = proto::SubmitNeedRequest::decode(bytes)
                 .map_err(drop)
@@ -98,7 +98,38 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        7 => {
+            if let Ok((_, spec, _)) = proto::SubmitPracticeRequest::decode(bytes)
+                .map_err(drop)
+                .and_then(|r| convert::submit_practice(r).map_err(drop))
+            {
+                let _ = spec.validate();
+            }
+        }
+        8 => {
+            if let Ok((_, edit)) = proto::UpdatePracticeRequest::decode(bytes)
+                .map_err(drop)
+                .and_then(|r| convert::update_practice(r).map_err(drop))
+            {
+                let mut spec = PracticeSpec::default();
+                if edit.apply(&mut spec).is_ok() {
+                    let _ = spec.validate();
+                }
+            }
+        }
+        9 => {
+            // A search as the gRPC layer converts it, and its words as the index reads them.
+            if let Ok(request) = proto::SearchRequest::decode(bytes)
+                .map_err(drop)
+                .and_then(|r| convert::search(r).map_err(drop))
+            {
+                let _ = capacity_hub::text::analysis::query_keys(&request.query, request.language);
+            }
+        }
         _ => {
+            if let Ok(request) = proto::ListPracticesRequest::decode(bytes) {
+                let _ = convert::list_practices(request);
+            }
             if let Ok(request) = proto::CompleteMatchRequest::decode(bytes) {
                 let _ = convert::complete_match(request);
             }

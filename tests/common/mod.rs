@@ -493,6 +493,7 @@ impl TestHub {
             offers: self.all_offers(ListOffersRequest::default()).await.len(),
             partnerships: self.all_partnerships(ListPartnershipsRequest::default()).await.len(),
             matches: self.all_matches(ListMatchesRequest::default()).await.len(),
+            practices: self.all_practices(ListPracticesRequest::default()).await.len(),
         }
     }
 }
@@ -520,6 +521,8 @@ pub struct Counts {
     pub offers: usize,
     pub partnerships: usize,
     pub matches: usize,
+    /// Published practices.
+    pub practices: usize,
 }
 
 /// Pages through a List call until next_page_token is empty. Fails the test on a loop (a token
