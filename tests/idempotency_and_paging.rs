@@ -114,7 +114,8 @@ async fn retried_creates_return_the_first_record() {
             needs: 1,
             offers: 1,
             partnerships: 1,
-            matches: 1
+            matches: 1,
+            practices: 0,
         }
     );
 }
