@@ -283,7 +283,9 @@ async fn search(data_dir: &Path, queries: usize, rebuild: bool) -> Result<(), Bo
             phrases.push((format!("{first} {second}"), need.spec.themes[0]));
         }
     }
-    let variants: [(&str, fn(&str, capacity_hub::domain::Objective) -> SearchRequest); 3] = [
+    /// A search for a query, given the objective of the need it came from.
+    type Variant = fn(&str, capacity_hub::domain::Objective) -> SearchRequest;
+    let variants: [(&str, Variant); 3] = [
         ("every kind", |query, _| SearchRequest {
             query: query.to_string(),
             ..SearchRequest::default()
