@@ -46,6 +46,8 @@ pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 /// How deep paging goes: hits past this rank are not served (refine the query instead).
 pub const MAX_DEPTH: usize = 1_000;
+/// Terms of a text [`SearchIndex::lookup`] looks up.
+pub const LOOKUP_KEYS: usize = 16;
 /// How long a search waits for an index being built before it answers UNAVAILABLE.
 const READY_WAIT: Duration = Duration::from_secs(5);
 /// The indexer's memory for documents not yet written to a segment.
@@ -333,29 +335,47 @@ impl SearchIndex {
         Ok(SearchPage { hits, next_page_token })
     }
 
-    /// The best `limit` records for a bag of keys (a record's own terms, say), among `kinds`
-    /// and, when given, records of one of `themes`: for callers that judge the hits themselves.
+    /// The best `limit` records for a text's terms (a record's own: each key with its
+    /// occurrences), among `kinds` and, when given, records of one of `themes`: for callers that
+    /// judge the hits themselves. Only the [`LOOKUP_KEYS`] terms that say most about the text
+    /// (occurrences times rarity) are looked up: the rest would cost more than they tell.
     pub fn lookup(
         &self,
-        keys: &[String],
+        terms: &[(&str, f32)],
         kinds: &[RecordKind],
         themes: &[Objective],
         limit: usize,
     ) -> Result<Vec<Found>, SearchError> {
+        let searcher = self.reader.searcher();
+        let documents = searcher.num_docs().max(1) as f32;
+        let mut weighed = Vec::with_capacity(terms.len());
+        for (key, occurrences) in terms {
+            let frequency = searcher.doc_freq(&Term::from_field_text(self.fields.body, key))?;
+            if frequency > 0 {
+                weighed.push((*key, occurrences * (documents / frequency as f32).ln()));
+            }
+        }
+        weighed.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let keys: Vec<String> = weighed
+            .iter()
+            .take(LOOKUP_KEYS)
+            .map(|(key, _)| key.to_string())
+            .collect();
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let searcher = self.reader.searcher();
         let mut filters = Vec::new();
         filters.extend(any_of(
             kinds
                 .iter()
                 .map(|kind| Term::from_field_u64(self.fields.kind, kind.code())),
         ));
-        filters.extend(any_of(themes.iter().map(|theme| {
-            Term::from_field_text(self.fields.theme, &theme.number().to_string())
-        })));
-        let query = self.query(keys, &filters);
+        filters.extend(any_of(
+            themes
+                .iter()
+                .map(|theme| Term::from_field_text(self.fields.theme, &theme.number().to_string())),
+        ));
+        let query = self.query(&keys, &filters);
         self.top(&searcher, &query, 0, limit)
     }
 

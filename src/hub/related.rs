@@ -14,8 +14,8 @@ use crate::text::analysis::TextTerms;
 pub const DEFAULT_RELATED: usize = 10;
 /// The most items FindRelated returns (and SubmitNeed counts).
 pub const MAX_RELATED: usize = 50;
-/// Candidates read from the index for one need, before they are judged.
-const CANDIDATES: usize = 200;
+/// Candidates read from the index for each item asked for, before they are judged.
+const CANDIDATES_PER_ITEM: usize = 3;
 /// Terms a record must share with the need to be called related (a concept and the words inside
 /// it count once), beyond the objective it shares, unless one of them is a glossary concept: a
 /// concept names a topic, where a word alone may be incidental.
@@ -87,12 +87,17 @@ impl Hub {
     fn related_to(&self, need: &Need, limit: usize) -> Result<Vec<RelatedItem>, HubError> {
         let spec = &need.spec;
         let read = TextTerms::read_with_words(&spec.title, &spec.description, &spec.languages);
-        let keys: Vec<String> = read.terms.iter().map(|term| term.key.clone()).collect();
+        let terms: Vec<(&str, f32)> = read
+            .terms
+            .iter()
+            .map(|term| (term.key.as_str(), term.frequency))
+            .collect();
         let found = self.search.lookup(
-            &keys,
+            &terms,
             &[RecordKind::Need, RecordKind::Practice],
             &spec.themes,
-            CANDIDATES,
+            // One more for the need itself.
+            limit * CANDIDATES_PER_ITEM + 1,
         )?;
         let regions = finest_areas(&spec.countries);
         let mut items: Vec<RelatedItem> = Vec::new();

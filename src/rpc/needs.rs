@@ -34,7 +34,13 @@ impl NeedService for NeedApi {
         policy::act_for(&caller, &requester_id, "requester_id")?;
         let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
         let similar_need_ids = self.hub.similar_needs_of_requester(&need)?;
-        let related_count = u32::try_from(self.hub.related_count(&need)?).unwrap_or(u32::MAX);
+        // Looking up related items is CPU work of a few milliseconds: off the async workers.
+        let hub = Arc::clone(&self.hub);
+        let submitted = need.clone();
+        let related = tokio::task::spawn_blocking(move || hub.related_count(&submitted))
+            .await
+            .map_err(|error| Status::internal(format!("counting related items failed: {error}")))??;
+        let related_count = u32::try_from(related).unwrap_or(u32::MAX);
         Ok(Response::new(Need {
             similar_need_ids,
             related_count,
