@@ -8,14 +8,16 @@ use super::{Hub, HubError};
 use crate::domain::{Match, MatchStatus, Need, NeedStatus, Objective, Practice, geography};
 use crate::search::{IndexState, RecordKind};
 use crate::store::TreeName;
-use crate::text::analysis::TextTerms;
+use crate::text::analysis::{TextReading, TextTerms};
 
 /// Items FindRelated returns when the request does not say.
 pub const DEFAULT_RELATED: usize = 10;
 /// The most items FindRelated returns (and SubmitNeed counts).
 pub const MAX_RELATED: usize = 50;
-/// Candidates read from the index for each item asked for, before they are judged.
+/// Candidates read from the index for each item asked for, before they are judged, and the
+/// fewest read: most candidates share an objective and a word or two, and are left out.
 const CANDIDATES_PER_ITEM: usize = 3;
+const MIN_CANDIDATES: usize = 100;
 /// Terms a record must share with the need to be called related (a concept and the words inside
 /// it count once), beyond the objective it shares, unless one of them is a glossary concept: a
 /// concept names a topic, where a word alone may be incidental.
@@ -97,7 +99,7 @@ impl Hub {
             &[RecordKind::Need, RecordKind::Practice],
             &spec.themes,
             // One more for the need itself.
-            limit * CANDIDATES_PER_ITEM + 1,
+            (limit * CANDIDATES_PER_ITEM).max(MIN_CANDIDATES) + 1,
         )?;
         let regions = finest_areas(&spec.countries);
         let mut items: Vec<RelatedItem> = Vec::new();
@@ -254,8 +256,10 @@ fn shared(
     languages: &[String],
 ) -> Option<Vec<String>> {
     let objectives: Vec<&Objective> = need.spec.themes.iter().filter(|theme| themes.contains(theme)).collect();
-    let other = TextTerms::read_with_words(title, body, languages);
-    let in_other = |key: &str| other.terms.iter().any(|term| term.key == key);
+    // Only the other text's keys are needed: its reading without the words to show them.
+    let other = TextReading::of(title, body, languages);
+    let keys: rustc_hash::FxHashSet<&str> = other.terms().map(|(key, _)| key).collect();
+    let in_other = |key: &str| keys.contains(key);
     let shared_concepts: Vec<usize> = read
         .terms
         .iter()
