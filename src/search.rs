@@ -370,11 +370,9 @@ impl SearchIndex {
                 .iter()
                 .map(|kind| Term::from_field_u64(self.fields.kind, kind.code())),
         ));
-        filters.extend(any_of(
-            themes
-                .iter()
-                .map(|theme| Term::from_field_text(self.fields.theme, &theme.number().to_string())),
-        ));
+        filters.extend(any_of(themes.iter().map(|theme| {
+            Term::from_field_text(self.fields.theme, &theme.number().to_string())
+        })));
         let query = self.query(&keys, &filters);
         self.top(&searcher, &query, 0, limit)
     }

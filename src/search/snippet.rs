@@ -116,14 +116,20 @@ pub fn marked_passage(text: &str, language: Option<Language>, weights: &BTreeMap
     format!(
         "{}{}{}",
         ellipsis(range.start > 0),
-        marked.trim(),
+        one_line(&marked),
         ellipsis(range.end < text.len())
     )
 }
 
+/// The passage on one line: paragraphs and runs of spaces become one space.
+fn one_line(passage: &str) -> String {
+    passage.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The first [`SNIPPET_CHARS`] characters of `text`, cut at a space.
 fn opening(text: &str) -> String {
-    let text = text.trim();
+    let text = one_line(text);
+    let text = text.as_str();
     match text.char_indices().nth(SNIPPET_CHARS) {
         None => text.to_string(),
         Some((end, _)) => {
