@@ -183,6 +183,8 @@ pub struct SearchIndex {
     notices: Mutex<std::sync::mpsc::Sender<Notice>>,
     /// Set while a notice of change is on its way: writes in a burst send one.
     notified: Arc<AtomicBool>,
+    /// Tells a rebuild to stop (at shutdown).
+    stop: Arc<AtomicBool>,
     indexer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -220,7 +222,9 @@ impl SearchIndex {
             Some(holds) if !rebuild => holds.applied,
             _ => 0,
         };
+        let stop = Arc::new(AtomicBool::new(false));
         let indexer = Indexer {
+            stop: Arc::clone(&stop),
             reader: reader.clone(),
             writer,
             fields,
@@ -249,6 +253,7 @@ impl SearchIndex {
             state,
             notices: Mutex::new(notices),
             notified,
+            stop,
             indexer: Mutex::new(Some(thread)),
         })
     }
@@ -287,11 +292,13 @@ impl SearchIndex {
         }
     }
 
-    /// Commits what is pending and stops the indexer (at shutdown); waits for it.
+    /// Commits what is pending and stops the indexer (at shutdown; a rebuild under way stops
+    /// between parts, committing nothing); waits for it.
     pub fn close(&self) {
         let Some(thread) = self.indexer.lock().unwrap_or_else(PoisonError::into_inner).take() else {
             return;
         };
+        self.stop.store(true, Ordering::Release);
         let (done, finished) = std::sync::mpsc::channel();
         let sent = self
             .notices
@@ -610,7 +617,8 @@ fn parse_token(token: &str) -> Option<(usize, u64)> {
     Some((offset.parse().ok()?, u64::from_str_radix(fingerprint, 16).ok()?))
 }
 
-/// The query and filters of a search, hashed: what a page token is bound to.
+/// The query and filters of a search, hashed: what a page token is bound to (not the page size:
+/// a token holds the rank its page starts at).
 fn fingerprint(request: &SearchRequest) -> u64 {
     let mut hasher = FxHasher::default();
     request.query.trim().hash(&mut hasher);
@@ -622,6 +630,5 @@ fn fingerprint(request: &SearchRequest) -> u64 {
     request.country.hash(&mut hasher);
     request.area.hash(&mut hasher);
     request.language.map(Language::code).hash(&mut hasher);
-    request.page_size.hash(&mut hasher);
     hasher.finish()
 }

@@ -151,10 +151,17 @@ impl Store {
             None => 0,
         };
         let next_number = trees::next_record_number(&trees)?;
+        // Past the high-water mark written with every change to the feed (the index prunes the
+        // feed, so its last key alone would start numbering again) and past every entry present.
+        let marked = match trees.get(TreeName::Meta).get(trees::NEXT_CHANGE_KEY)? {
+            Some(bytes) => bytes.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(1),
+            None => 1,
+        };
         let next_change = match trees.get(TreeName::SearchChanges).last()? {
             Some((key, _)) => records::id_from_index_key(&key).unwrap_or(0) + 1,
             None => 1,
-        };
+        }
+        .max(marked);
         let durability = Durability::start(db.clone(), last_sequence);
         Ok(Store {
             db,
@@ -453,6 +460,10 @@ impl Store {
                 .batch(TreeName::SearchChanges)
                 .insert(&(first_change + offset as u64).to_be_bytes(), entry);
         }
+        if !searched.is_empty() {
+            let next = (first_change + searched.len() as u64).to_be_bytes();
+            writes.batch(TreeName::Meta).insert(trees::NEXT_CHANGE_KEY, &next);
+        }
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
         let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {
@@ -617,5 +628,59 @@ impl WriteSet {
             tokens.remove(previous.as_bytes());
         }
         tokens.insert(token_sha256.as_bytes(), actor_id.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, ActorKind, ActorProfile};
+
+    fn actor(number: u64) -> Actor {
+        Actor {
+            id: records::format_id("actor", number),
+            profile: ActorProfile {
+                name: format!("Actor {number}"),
+                kind: ActorKind::CivilSociety,
+                country: Some("GTM".into()),
+                languages: vec!["es".into()],
+                description: String::new(),
+                contact: String::new(),
+            },
+            token_sha256: String::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn search_feed_numbers_keep_growing_after_the_feed_is_pruned_and_the_store_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |store: &Store, number: u64| {
+            let mut writes = WriteSet::default();
+            writes.put(None, &actor(number)).unwrap();
+            store.apply(writes).unwrap();
+        };
+        {
+            let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+            write(&store, 1);
+            write(&store, 2);
+            assert_eq!(store.last_search_change(), 2);
+            store.forget_search_changes(2).unwrap();
+            assert_eq!(store.search_changes_after(0).count(), 0);
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        assert_eq!(store.last_search_change(), 2, "an index that applied 2 is not ahead");
+        write(&store, 3);
+        let changes: Vec<SearchChange> = store.search_changes_after(2).map(Result::unwrap).collect();
+        assert_eq!(
+            changes,
+            [SearchChange {
+                change: 3,
+                tree: TreeName::Actors,
+                number: 3
+            }]
+        );
     }
 }

@@ -37,9 +37,19 @@ impl NeedService for NeedApi {
         // Looking up related items is CPU work of a few milliseconds: off the async workers.
         let hub = Arc::clone(&self.hub);
         let submitted = need.clone();
-        let related = tokio::task::spawn_blocking(move || hub.related_count(&submitted))
-            .await
-            .map_err(|error| Status::internal(format!("counting related items failed: {error}")))??;
+        // The need is stored and durable: a failed count is logged and reported as none, never
+        // as a failed submit.
+        let related = match tokio::task::spawn_blocking(move || hub.related_count(&submitted)).await {
+            Ok(Ok(count)) => count,
+            Ok(Err(error)) => {
+                tracing::error!(%error, need = %need.id, "related items not counted");
+                0
+            }
+            Err(error) => {
+                tracing::error!(%error, need = %need.id, "related items not counted");
+                0
+            }
+        };
         let related_count = u32::try_from(related).unwrap_or(u32::MAX);
         Ok(Response::new(Need {
             similar_need_ids,

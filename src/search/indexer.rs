@@ -6,6 +6,7 @@
 //! index catches up with every acknowledged write after a crash.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,8 @@ pub struct Indexer {
     pub applied: u64,
     /// Whether it holds changes not yet committed, and since when.
     pub pending_since: Option<Instant>,
+    /// Set at shutdown: a rebuild stops between parts rather than finish first.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Indexer {
@@ -92,15 +95,25 @@ impl Indexer {
                 state.send_replace(IndexState::Ready);
             }
             Err(error) => {
-                tracing::error!(%error, "the search index could not be brought up to date");
+                // Nothing of a failed or stopped rebuild is committed: the index stays as its
+                // last commit left it, which the next open judges again.
+                if let Err(rollback) = self.writer.rollback() {
+                    tracing::error!(%rollback, "search index rollback failed");
+                }
+                if matches!(error, SearchError::Unavailable(_)) && self.stop.load(Ordering::Acquire) {
+                    tracing::info!("search index rebuild stopped by shutdown; the next open resumes it");
+                } else {
+                    tracing::error!(%error, "the search index could not be brought up to date");
+                }
                 state.send_replace(IndexState::Failed(error.to_string()));
+                return;
             }
         }
-        self.follow(&notices);
+        self.follow(&notices, state);
     }
 
     /// Applies feed entries as writes arrive and commits as [`QUIET`] and [`COMMIT_EVERY`] say.
-    fn follow(&mut self, notices: &NoticeReceiver) {
+    fn follow(&mut self, notices: &NoticeReceiver, state: &tokio::sync::watch::Sender<IndexState>) {
         let mut last_change = Instant::now();
         loop {
             let wait = match self.pending_since {
@@ -130,9 +143,20 @@ impl Indexer {
                     Ok(())
                 }
             });
-            if let Err(error) = result {
-                // The feed keeps what was not committed: the next round or the next open applies it.
-                tracing::error!(%error, "search index update failed");
+            match result {
+                Ok(()) => {
+                    state.send_if_modified(|state| {
+                        let changed = *state != IndexState::Ready;
+                        *state = IndexState::Ready;
+                        changed
+                    });
+                }
+                Err(error) => {
+                    // The feed keeps what was not committed: the next round or the next open
+                    // applies it; meanwhile searches say the index is out of service.
+                    tracing::error!(%error, "search index update failed");
+                    state.send_replace(IndexState::Failed(error.to_string()));
+                }
             }
             if let Some(done) = closing {
                 if let Some(done) = done {
@@ -192,7 +216,11 @@ impl Indexer {
         let mut done = 0;
         for kind in RecordKind::ALL {
             let (writer, fields) = (&self.writer, self.fields);
+            let stop = &self.stop;
             Searchable::read_all(&self.store, kind, REBUILD_PART, |records| {
+                if stop.load(Ordering::Acquire) {
+                    return Err(SearchError::Unavailable("the hub is shutting down".into()));
+                }
                 let documents: Vec<TantivyDocument> =
                     records.par_iter().map(|record| fields.document(record)).collect();
                 for document in documents {

@@ -98,9 +98,19 @@ pub fn marked_passage(text: &str, language: Option<Language>, weights: &BTreeMap
         return opening(text);
     }
     let fragment = snippet.fragment();
+    // A concept and the words inside it both match: mark the span they cover once.
+    let mut ranges: Vec<std::ops::Range<usize>> = snippet.highlighted().to_vec();
+    ranges.sort_by_key(|range| (range.start, std::cmp::Reverse(range.end)));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
     let mut marked = String::with_capacity(fragment.len() + 16);
     let mut at = 0;
-    for range in snippet.highlighted() {
+    for range in &merged {
         let (Some(before), Some(word)) = (fragment.get(at..range.start), fragment.get(range.clone())) else {
             continue;
         };
@@ -146,9 +156,14 @@ mod tests {
     #[test]
     fn a_concept_is_marked_whole_and_stems_as_written() {
         let (_, fields) = super::super::document::Fields::schema();
-        let weights: BTreeMap<String, f32> = [("#human_trafficking".to_string(), 1.0), ("consul".to_string(), 0.5)]
-            .into_iter()
-            .collect();
+        let weights: BTreeMap<String, f32> = [
+            ("#human_trafficking".to_string(), 1.0),
+            ("trat".to_string(), 0.3),
+            ("person".to_string(), 0.2),
+            ("consul".to_string(), 0.5),
+        ]
+        .into_iter()
+        .collect();
         let text = "Capacitación de consulados sobre trata de personas y remesas";
         let marked = marked_passage(text, Some(Language::Spanish), &weights, fields.body);
         assert!(marked.contains("«trata de personas»"), "{marked}");

@@ -216,6 +216,10 @@ pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
     }
 }
 
+/// Meta key of the search feed's next change number: written with every change to the feed, so
+/// numbers keep growing after the index pruned the entries it holds.
+pub const NEXT_CHANGE_KEY: &[u8] = b"next_search_change";
+
 /// Meta key of the id counter's high-water mark.
 pub const NEXT_NUMBER_KEY: &[u8] = b"next_record_number";
 
