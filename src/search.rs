@@ -422,14 +422,13 @@ impl SearchIndex {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Found>, SearchError> {
-        let number_field = "number";
         let collector =
             TopDocs::with_limit(limit.max(1))
                 .and_offset(offset)
                 .tweak_score(move |segment: &SegmentReader| {
                     let numbers = segment
                         .fast_fields()
-                        .u64(number_field)
+                        .u64(document::NUMBER)
                         .map(|column| column.first_or_default_col(0));
                     move |doc, score: f32| {
                         let number = numbers.as_ref().map_or(0, |numbers| numbers.get_val(doc));
@@ -442,7 +441,7 @@ impl SearchIndex {
             let kinds = searcher
                 .segment_reader(address.segment_ord)
                 .fast_fields()
-                .u64("kind")?
+                .u64(document::KIND)?
                 .first_or_default_col(0);
             if let Some(kind) = RecordKind::of_code(kinds.get_val(address.doc_id)) {
                 found.push(Found { kind, number, score });

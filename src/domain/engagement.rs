@@ -39,6 +39,11 @@ impl Outcome {
         violations.into_result()
     }
 
+    /// Whether the outcome shares lessons learned: only then is it published as a practice.
+    pub fn has_lessons(&self) -> bool {
+        !self.lessons_learned.trim().is_empty()
+    }
+
     /// True when the engagement served its need (rating 3 or more): the need is then fulfilled;
     /// otherwise it opens again for another provider.
     pub fn succeeded(&self) -> bool {

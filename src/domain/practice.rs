@@ -144,7 +144,7 @@ impl Practice {
     /// lessons, and the rating in words, with the requester as author and the provider as
     /// partner. Nothing private: all of it is already open data.
     pub fn of_completed_match(id: String, completed: &Match, need: &Need, outcome: &Outcome) -> Option<Practice> {
-        if outcome.lessons_learned.trim().is_empty() {
+        if !outcome.has_lessons() {
             return None;
         }
         let spec = PracticeSpec {

@@ -112,12 +112,9 @@ impl Hub {
     /// Publishes a completed match's lessons learned, if it has any, as a practice of its two
     /// actors (see [`Practice::of_completed_match`]).
     fn publish_lessons(&self, store: &Store, completed: &Match, writes: &mut WriteSet) -> Result<(), HubError> {
-        let Some(outcome) = &completed.outcome else {
+        let Some(outcome) = completed.outcome.as_ref().filter(|outcome| outcome.has_lessons()) else {
             return Ok(());
         };
-        if outcome.lessons_learned.trim().is_empty() {
-            return Ok(());
-        }
         let need: Need = self.load("need_id", &completed.need_id)?;
         if let Some(practice) = Practice::of_completed_match(store.next_id("practice")?, completed, &need, outcome) {
             writes.put(None, &practice)?;

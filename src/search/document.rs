@@ -191,6 +191,11 @@ pub struct Fields {
     pub language: Field,
 }
 
+/// The name of the field holding a record's number (read as a fast field when ranking).
+pub const NUMBER: &str = "number";
+/// The name of the field holding a record's kind (read as a fast field for each hit).
+pub const KIND: &str = "kind";
+
 /// The tokenizer name the text fields are declared with: only snippets run it (see
 /// [`super::snippet`]); documents arrive already read by the hub's own analysis.
 pub const TOKENIZER: &str = "hub";
@@ -205,8 +210,8 @@ impl Fields {
                 .set_index_option(IndexRecordOption::WithFreqs),
         );
         let fields = Fields {
-            number: builder.add_u64_field("number", INDEXED | FAST),
-            kind: builder.add_u64_field("kind", INDEXED | FAST),
+            number: builder.add_u64_field(NUMBER, INDEXED | FAST),
+            kind: builder.add_u64_field(KIND, INDEXED | FAST),
             title: builder.add_text_field("title", text.clone()),
             body: builder.add_text_field("body", text),
             theme: builder.add_text_field("theme", STRING),
@@ -221,8 +226,8 @@ impl Fields {
     pub fn of(schema: &Schema) -> Option<Fields> {
         let field = |name: &str| schema.get_field(name).ok();
         Some(Fields {
-            number: field("number")?,
-            kind: field("kind")?,
+            number: field(NUMBER)?,
+            kind: field(KIND)?,
             title: field("title")?,
             body: field("body")?,
             theme: field("theme")?,
