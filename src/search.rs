@@ -192,11 +192,11 @@ impl SearchIndex {
     /// Opens the index in `dir` (creating it, or starting again when it cannot be read) and
     /// starts the indexer, which brings it up to date with `store` in the background.
     pub fn open(dir: &Path, store: Arc<Store>) -> Result<SearchIndex, SearchError> {
-        let (index, rebuild) = match open_existing(dir) {
+        // The feed entry an index found on disk holds up to; none when it must be rebuilt.
+        let (index, applied) = match open_existing(dir) {
             Some((index, holds)) => {
-                let current =
-                    holds.is_some_and(|holds| holds.is_current() && holds.applied <= store.last_search_change());
-                (index, !current)
+                let current = holds.filter(|holds| holds.is_current() && holds.applied <= store.last_search_change());
+                (index, current.map(|holds| holds.applied))
             }
             None => {
                 if dir.exists() {
@@ -205,9 +205,10 @@ impl SearchIndex {
                 }
                 std::fs::create_dir_all(dir).map_err(tantivy::TantivyError::from)?;
                 let (schema, _) = Fields::schema();
-                (Index::create_in_dir(dir, schema)?, true)
+                (Index::create_in_dir(dir, schema)?, None)
             }
         };
+        let rebuild = applied.is_none();
         register_tokenizer(&index);
         let fields = Fields::of(&index.schema())
             .ok_or_else(|| SearchError::Unavailable("the search index has another schema".into()))?;
@@ -218,10 +219,7 @@ impl SearchIndex {
             .num_merge_threads(1)
             .build();
         let writer = index.writer_with_options(options)?;
-        let applied = match open_holds(&index) {
-            Some(holds) if !rebuild => holds.applied,
-            _ => 0,
-        };
+        let applied = applied.unwrap_or(0);
         let stop = Arc::new(AtomicBool::new(false));
         let indexer = Indexer {
             stop: Arc::clone(&stop),
@@ -478,14 +476,13 @@ impl NoticeReceiver {
 fn open_existing(dir: &Path) -> Option<(Index, Option<Holds>)> {
     let index = Index::open_in_dir(dir).ok()?;
     Fields::of(&index.schema())?;
-    let holds = open_holds(&index);
+    // What its last commit says it holds.
+    let holds = index
+        .load_metas()
+        .ok()
+        .and_then(|metas| metas.payload)
+        .and_then(|payload| serde_json::from_str(&payload).ok());
     Some((index, holds))
-}
-
-/// What the index's last commit says it holds.
-fn open_holds(index: &Index) -> Option<Holds> {
-    let payload = index.load_metas().ok()?.payload?;
-    serde_json::from_str(&payload).ok()
 }
 
 fn register_tokenizer(index: &Index) {
