@@ -11,6 +11,7 @@ mod files;
 mod generate;
 mod matches;
 mod needs;
+mod needs_for;
 mod offers;
 mod output;
 mod partnerships;
@@ -20,6 +21,7 @@ mod search;
 pub mod serve;
 mod stats;
 mod watch;
+mod why;
 
 use clap::{Parser, Subcommand};
 

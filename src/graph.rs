@@ -108,6 +108,21 @@ impl TrustPath {
         self.hops.iter().map(|hop| hop.trust).product()
     }
 
+    /// The same path walked from the other end: trust is the same both ways.
+    pub fn reversed(&self) -> TrustPath {
+        let hops = self
+            .hops
+            .iter()
+            .rev()
+            .map(|hop| Hop {
+                from: hop.to.clone(),
+                to: hop.from.clone(),
+                ..hop.clone()
+            })
+            .collect();
+        TrustPath { hops }
+    }
+
     /// The actors between the two ends, in order.
     pub fn intermediaries(&self) -> impl Iterator<Item = &str> {
         self.hops.iter().skip(1).map(|hop| hop.from.as_str())

@@ -12,6 +12,8 @@ mod bundles;
 mod catalogue;
 mod directory;
 mod expiry;
+mod explain;
+mod find_needs;
 mod import;
 mod insights;
 mod matches;
@@ -47,6 +49,8 @@ pub use actors::ActorFilter;
 pub use allocation::{AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest};
 pub use bundles::IntegratedSolution;
 pub use expiry::ExpirySweep;
+pub use explain::PairExplanation;
+pub use find_needs::{DEFAULT_NEEDS, MAX_NEEDS, MAX_NEEDS_DEPTH, NeedCandidate, NeedsPage};
 pub use import::ImportRecord;
 pub use insights::{GraphFormat, OpenRecord, Stats};
 pub use matches::{MatchCandidate, MatchFilter};
@@ -56,7 +60,7 @@ pub use outcomes::OutcomeReport;
 pub use paths::{NamedPath, PartnerSuggestion};
 pub use practices::PracticeFilter;
 pub use related::{DEFAULT_RELATED, MAX_RELATED, RelatedItem, RelatedKind};
-pub use watch::{EventFilter, NeedInterest, WatchedEvent};
+pub use watch::{Delivery, EventFilter, NeedInterest, OfferWatch, WatchedEvent};
 
 /// The search index's directory inside the data directory.
 pub const SEARCH_DIR: &str = "search";

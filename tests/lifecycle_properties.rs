@@ -10,7 +10,7 @@ use capacity_hub::domain::{
     ActorKind, ActorProfile, Coverage, DateWindow, Level, Match, MatchStatus, Modality, NeedSpec, NeedStatus,
     Objective, OfferSpec, OfferStatus, Urgency,
 };
-use capacity_hub::hub::{Hub, HubSettings, MatchFilter, NeedFilter, OfferFilter, OutcomeReport, PageRequest};
+use capacity_hub::hub::{Delivery, Hub, HubSettings, MatchFilter, NeedFilter, OfferFilter, OutcomeReport, PageRequest};
 use proptest::prelude::*;
 
 const ACTORS: usize = 4;
@@ -285,7 +285,7 @@ fn stays_final<S: Lifecycle>(seen: &mut HashMap<String, S>, id: &str, now: S) ->
 }
 
 async fn check_events(hub: &std::sync::Arc<Hub>) -> Result<(), TestCaseError> {
-    let mut watcher = hub.watch(0, Box::new(|_, _| true)).unwrap();
+    let mut watcher = hub.watch(0, Box::new(|_, _| Delivery::Send)).unwrap();
     let mut expected = 1;
     let head = hub.event_head();
     while expected <= head {

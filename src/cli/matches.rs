@@ -7,7 +7,7 @@ use super::CliError;
 use super::allocate::{self, AllocateArgs};
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::output::{self, CodeParser, and_list, cell, code, codes, list, or_dash, percent, say, timestamp};
-use super::related;
+use super::{related, why};
 use crate::proto::{
     Bundle, Cell, CompleteMatchRequest, Explanation, FindBundlesRequest, FindMatchesRequest, FindMatchesResponse,
     GetMatchRequest, ListMatchesRequest, Match, MatchCandidate, MatchStatus, MgiDimension, Modality,
@@ -56,6 +56,17 @@ enum MatchesCommand {
         /// At most this many items (the hub's default is 10).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=50))]
         limit: Option<u32>,
+    },
+    /// Why a pair is or is not a candidate: its score, explanation and rank among the need's
+    /// candidates, or every hard filter it fails, in words.
+    Why {
+        /// The need's id.
+        need_id: String,
+        /// The offer's id.
+        offer_id: String,
+        /// Also print every score component.
+        #[arg(long)]
+        explain: bool,
     },
     /// Propose a need-offer pair; both parties then respond.
     Propose(ProposeArgs),
@@ -197,6 +208,11 @@ pub async fn run(args: MatchesArgs) -> Result<(), CliError> {
         MatchesCommand::Allocate(allocate_args) => return allocate::run(&hub, allocate_args, json).await,
         MatchesCommand::Bundles { need_id, max } => return bundles(&hub, need_id, max, json).await,
         MatchesCommand::Related { need_id, limit } => return related::run(&hub, need_id, limit, json).await,
+        MatchesCommand::Why {
+            need_id,
+            offer_id,
+            explain,
+        } => return why::run(&hub, need_id, offer_id, explain, json).await,
         MatchesCommand::Propose(propose) => {
             call(hub.matches().propose_match(ProposeMatchRequest::from(propose))).await?
         }
@@ -252,7 +268,7 @@ fn print_candidates(response: &FindMatchesResponse, explain: bool) {
 
 /// The lines under a candidate: its summary, a warning against duplicating work already under
 /// way, and with `--explain` the score's components.
-fn print_why(candidate: &MatchCandidate, explain: bool) {
+pub(super) fn print_why(candidate: &MatchCandidate, explain: bool) {
     let explanation = candidate.explanation.clone().unwrap_or_default();
     output::print_indented(&explanation.summary, usize::from(INDENT));
     if !candidate.engaged_on_similar_need_ids.is_empty() {
@@ -262,9 +278,14 @@ fn print_why(candidate: &MatchCandidate, explain: bool) {
             usize::from(INDENT),
         );
     }
+    print_components(&explanation, explain);
+}
+
+/// With `--explain`, the score's components under a ranked row.
+pub(super) fn print_components(explanation: &Explanation, explain: bool) {
     if explain {
         // One less: a table row starts with its cell padding.
-        output::print_table(&components_table(&explanation), usize::from(INDENT) - 1);
+        output::print_table(&components_table(explanation), usize::from(INDENT) - 1);
         say!();
     }
 }

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use super::CliError;
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::edit::{Mask, WindowArgs};
+use super::needs_for;
 use super::output::{self, CodeParser, cell, code, codes, list, or_dash, timestamp};
 use crate::proto::{
     GetOfferRequest, Level, ListOffersRequest, Modality, Offer, OfferStatus, RegisterOfferRequest, UpdateOfferRequest,
@@ -42,6 +43,21 @@ enum OffersCommand {
         fields: OfferFields,
         #[command(flatten)]
         window: WindowArgs,
+    },
+    /// The open needs the offer can serve, best first, each with its score and why (the same
+    /// score the need's `matches find` gives the offer).
+    Needs {
+        /// The offer's id.
+        id: String,
+        /// At most this many needs (the hub's default is 10).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: Option<u32>,
+        /// Start at this page (from the last line of the previous one).
+        #[arg(long)]
+        page_token: Option<String>,
+        /// Also print every score component.
+        #[arg(long)]
+        explain: bool,
     },
     /// Withdraw an offer so it is matched no more.
     Withdraw {
@@ -136,6 +152,12 @@ pub async fn run(args: OffersArgs) -> Result<(), CliError> {
         }
         OffersCommand::Show { id } => call(hub.offers().get_offer(GetOfferRequest { id })).await?,
         OffersCommand::List(list_args) => return list_offers(&hub, list_args, json).await,
+        OffersCommand::Needs {
+            id,
+            limit,
+            page_token,
+            explain,
+        } => return needs_for::run(&hub, id, limit, page_token, explain, json).await,
         OffersCommand::Update { id, fields, window } => update(&hub, id, fields, window).await?,
         OffersCommand::Withdraw { id, reason } => {
             let request = WithdrawOfferRequest {

@@ -51,6 +51,12 @@ enum WatchCommand {
         /// Only needs asking for this modality; repeat for several.
         #[arg(long = "modality", value_name = "MODALITY", value_delimiter = ',', value_parser = CodeParser::<Modality>::new())]
         modalities: Vec<Modality>,
+        /// Only needs this offer can serve, each with the offer's score (as its FindNeeds gives it).
+        #[arg(long, value_name = "OFFER")]
+        offer: Option<String>,
+        /// With --offer: only needs the offer scores at least this (0 to 1).
+        #[arg(long, value_name = "SCORE", default_value_t = 0.0, requires = "offer")]
+        min_score: f64,
         #[command(flatten)]
         after: AfterArgs,
     },
@@ -83,15 +89,23 @@ pub async fn run(args: WatchArgs) -> Result<(), CliError> {
             themes,
             regions,
             modalities,
+            offer,
+            min_score,
             after,
         } => {
+            let what = match &offer {
+                Some(offer) => format!("new needs {offer} can serve (score >= {min_score})"),
+                None => "new needs".to_owned(),
+            };
             let request = WatchNeedsRequest {
                 themes,
                 regions,
                 modalities: modalities.into_iter().map(Into::into).collect(),
                 after_sequence: after.after,
+                offer_id: offer.unwrap_or_default(),
+                min_score,
             };
-            (call(hub.needs().watch_needs(request)).await?, "new needs".to_owned())
+            (call(hub.needs().watch_needs(request)).await?, what)
         }
     };
     eprintln!("watching {what}; Ctrl-C stops");
@@ -150,6 +164,11 @@ fn event_line(event: &Event) -> String {
         fallback_summary(event)
     } else {
         event.summary.clone()
+    };
+    // An offer's watcher gets the offer's score and why.
+    let summary = match &event.explanation {
+        Some(why) => format!("{summary}  score {:.2}: {}", event.score, why.summary),
+        None => summary,
     };
     let behind = event.head_sequence.saturating_sub(event.sequence);
     let lag = if behind > 0 {

@@ -20,10 +20,12 @@ use std::sync::Arc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::domain::{Actor, Need, Objective, Offer};
+use crate::domain::{Actor, Need, NeedStatus, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
-use crate::store::{Store, StoreError, TreeName, WriteSet, records};
-use crate::text::{Document, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms};
+use crate::store::{Record, Store, StoreError, TreeName, WriteSet, records};
+use crate::text::{
+    Document, NeedTerms, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms,
+};
 
 /// Available offers by objective, and every actor.
 #[derive(Debug, Default)]
@@ -35,8 +37,34 @@ pub(super) struct Catalogue {
     /// Every actor, by id (FxHash: ranking looks up every provider it scores exactly; ids kept
     /// inline, so a look-up compares without reading other memory).
     actors: FxHashMap<CompactString, Arc<Actor>>,
+    /// The open needs of each objective, by record number ascending: what FindNeeds and the
+    /// offers' watchers rank.
+    needs_by_objective: HashMap<Objective, Vec<NeedEntry>>,
     /// The available offers' words: vocabulary and counts.
     text: TextIndex,
+}
+
+/// One open need under one of its objectives.
+#[derive(Debug, Clone)]
+struct NeedEntry {
+    number: u64,
+    /// Record number of the requester.
+    requester: u64,
+    key: NeedKey,
+    need: Arc<Need>,
+    /// The need's words numbered in the offers' vocabulary.
+    terms: Arc<NeedTerms>,
+}
+
+/// An open need an offer can serve, for a query from the offer's side.
+pub(super) struct NeedCandidate<'a> {
+    /// The need's record number: ties go to the older need.
+    pub(super) number: u64,
+    /// The requester's record number.
+    pub(super) requester: u64,
+    pub(super) need: &'a Arc<Need>,
+    pub(super) key: &'a NeedKey,
+    pub(super) terms: &'a NeedTerms,
 }
 
 /// One objective's available offers, and their terms in one buffer.
@@ -79,63 +107,97 @@ pub(super) struct Candidate<'a> {
 /// before the store consumes it.
 pub(super) struct Touched {
     offers: Vec<u64>,
+    needs: Vec<u64>,
     actors: Vec<u64>,
 }
 
 impl Touched {
-    /// The offers and actors `writes` changes.
+    /// The offers, needs and actors `writes` changes.
     pub(super) fn of(writes: &WriteSet) -> Touched {
         Touched {
             offers: writes.changed(TreeName::Offers).collect(),
+            needs: writes.changed(TreeName::Needs).collect(),
             actors: writes.changed(TreeName::Actors).collect(),
         }
     }
 }
 
+/// A record whose title and description the catalogue reads, and keeps read in the store.
+pub(super) trait Worded: Record + Sized {
+    /// Where readings of this kind are kept, by record number.
+    const READINGS: TreeName;
+    /// The title, the description and the record's languages.
+    fn words(&self) -> (&str, &str, &[String]);
+    /// Whether the record goes on the shelves: an available offer, an open need, under at
+    /// least one objective. An offer is taken out of the text counts through its shelves, so
+    /// one on none (every write path refuses a record without themes) must not be counted either.
+    fn is_shelved(&self) -> bool;
+}
+
+impl Worded for Offer {
+    const READINGS: TreeName = TreeName::OfferReadings;
+
+    fn words(&self) -> (&str, &str, &[String]) {
+        (&self.spec.title, &self.spec.description, &self.spec.languages)
+    }
+
+    fn is_shelved(&self) -> bool {
+        self.is_available() && !self.spec.themes.is_empty()
+    }
+}
+
+impl Worded for Need {
+    const READINGS: TreeName = TreeName::NeedReadings;
+
+    fn words(&self) -> (&str, &str, &[String]) {
+        (&self.spec.title, &self.spec.description, &self.spec.languages)
+    }
+
+    fn is_shelved(&self) -> bool {
+        self.status == NeedStatus::Open && !self.spec.themes.is_empty()
+    }
+}
+
 impl Catalogue {
-    /// Reads every actor from the store and files the available offers among `offers`, read by
-    /// [`read_offers`] (on other threads, at open) and given in number order.
+    /// Reads every actor from the store and files the available offers among `offers` and the
+    /// open needs among `needs`, read by [`read_records`] (on other threads, at open) and each
+    /// given in number order. They are filed together in number order, the order they were
+    /// made in, so that the vocabulary numbers their words as it did when they were made.
     pub(super) fn load(
         store: &Store,
-        offers: impl IntoIterator<Item = Result<OfferRead, StoreError>>,
+        offers: impl IntoIterator<Item = Result<RecordRead<Offer>, StoreError>>,
+        needs: impl IntoIterator<Item = Result<RecordRead<Need>, StoreError>>,
     ) -> Result<Catalogue, StoreError> {
         let mut catalogue = Catalogue::default();
         for actor in store.all::<Actor>() {
             let actor = actor?;
             catalogue.actors.insert(CompactString::from(&actor.id), Arc::new(actor));
         }
-        // Offers read afresh, kept in one batch at the end: the first open of a store without
-        // kept readings writes one per offer.
-        let mut fresh: Vec<(u64, TextReading)> = Vec::new();
-        // Kept readings that could not be decoded (a reading format an earlier release wrote,
-        // say): logged once, not once per offer.
-        let mut unreadable: Option<(usize, StoreError)> = None;
-        for read in offers {
-            let OfferRead { number, offer, reading } = read?;
-            let (reading, fresh_reading) = match reading {
-                Some(OfferReading::Kept(reading)) => (Some(reading), None),
-                Some(OfferReading::Fresh {
-                    reading,
-                    unreadable: error,
-                }) => {
-                    if let Some(error) = error {
-                        unreadable.get_or_insert((0, error)).0 += 1;
-                    }
-                    (Some(reading.clone()), Some(reading))
-                }
-                None => (None, None),
+        let mut offers_fresh = Fresh::default();
+        let mut needs_fresh = Fresh::default();
+        let mut offers = offers.into_iter().peekable();
+        let mut needs = needs.into_iter().peekable();
+        loop {
+            let offer_first = match (offers.peek(), needs.peek()) {
+                (None, None) => break,
+                (Some(Ok(offer)), Some(Ok(need))) => offer.number < need.number,
+                (Some(_), None) | (Some(Err(_)), _) => true,
+                (None, Some(_)) | (Some(Ok(_)), Some(Err(_))) => false,
             };
-            let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
-            // Kept only for an offer filed, as for an offer filed after a write: one left out
-            // (a provider id that is not a store id) has no reading in the store.
-            if let Some(reading) = fresh_reading.filter(|_| filed) {
-                fresh.push((number, reading));
+            if offer_first {
+                let Some(read) = offers.next() else { break };
+                let (number, offer, reading) = offers_fresh.take(read?);
+                let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
+                offers_fresh.filed(number, filed);
+            } else {
+                let Some(read) = needs.next() else { break };
+                let (number, need, reading) = needs_fresh.take(read?);
+                let filed = catalogue.put_need(number, need, |need| reading.unwrap_or_else(|| reading_of(need)));
+                needs_fresh.filed(number, filed);
             }
         }
-        if let Some((count, error)) = unreadable {
-            tracing::warn!(count, first = %error, "kept readings of offers unreadable; read again");
-        }
-        keep_readings(store, fresh.iter().map(|(number, reading)| (*number, reading)));
+        offers_fresh.keep::<Offer>(store);
+        needs_fresh.keep::<Need>(store);
         Ok(catalogue)
     }
 
@@ -147,30 +209,30 @@ impl Catalogue {
             let before = self.remove_offer(number);
             match store.get_by_number::<Offer>(number) {
                 Ok(Some(offer)) => {
-                    // Edited words are read afresh: a kept reading is trusted only for words
-                    // that did not change.
-                    let unchanged = before.is_some_and(|before| same_words(&before, &offer));
                     let filed = self.put_offer(number, offer, |offer| {
-                        let kept = match unchanged.then(|| kept_reading(store, number, offer)) {
-                            Some(Ok(kept)) => kept,
-                            Some(Err(error)) => {
-                                tracing::warn!(%error, number, "kept reading of an offer unreadable; read again");
-                                None
-                            }
-                            None => None,
-                        };
-                        kept.unwrap_or_else(|| {
-                            let reading = reading_of(offer);
-                            keep_readings(store, [(number, &reading)]);
-                            reading
-                        })
+                        fresh_or_kept(store, number, offer, before.as_deref())
                     });
                     if !filed {
-                        forget_reading(store, number);
+                        forget_reading::<Offer>(store, number);
                     }
                 }
-                Ok(None) => forget_reading(store, number),
+                Ok(None) => forget_reading::<Offer>(store, number),
                 Err(error) => tracing::error!(%error, number, "offer not refreshed in the catalogue"),
+            }
+        }
+        for &number in &touched.needs {
+            let before = self.remove_need(number);
+            match store.get_by_number::<Need>(number) {
+                Ok(Some(need)) => {
+                    let filed = self.put_need(number, need, |need| {
+                        fresh_or_kept(store, number, need, before.as_deref())
+                    });
+                    if !filed {
+                        forget_reading::<Need>(store, number);
+                    }
+                }
+                Ok(None) => forget_reading::<Need>(store, number),
+                Err(error) => tracing::error!(%error, number, "need not refreshed in the catalogue"),
             }
         }
         for &number in &touched.actors {
@@ -188,7 +250,7 @@ impl Catalogue {
     /// them; returns whether it was filed. Offers come from the store, whose providers are store
     /// ids; one with another provider id is logged and left out.
     fn put_offer(&mut self, number: u64, offer: Offer, reading: impl FnOnce(&Offer) -> TextReading) -> bool {
-        if !is_shelved(&offer) {
+        if !offer.is_shelved() {
             return false;
         }
         let Ok(provider) = records::id_number::<Actor>(&offer.provider_id) else {
@@ -231,6 +293,94 @@ impl Catalogue {
             removed = Some(entry.offer);
         }
         removed
+    }
+
+    /// Files a need under its objectives when it is open, its words as `reading` gives them;
+    /// returns whether it was filed. A requester id that is not a store id is logged and left out.
+    fn put_need(&mut self, number: u64, need: Need, reading: impl FnOnce(&Need) -> TextReading) -> bool {
+        if !need.is_shelved() {
+            return false;
+        }
+        let Ok(requester) = records::id_number::<Actor>(&need.requester_id) else {
+            tracing::warn!(need = %need.id, requester = %need.requester_id, "requester id is not a store id; need left out of FindNeeds");
+            return false;
+        };
+        let key = NeedKey::of(&need);
+        let terms = Arc::new(self.text.need_terms(&reading(&need)));
+        let need = Arc::new(need);
+        for theme in &need.spec.themes {
+            let shelf = self.needs_by_objective.entry(*theme).or_default();
+            let at = shelf.partition_point(|entry| entry.number < number);
+            let entry = NeedEntry {
+                number,
+                requester,
+                key,
+                need: Arc::clone(&need),
+                terms: Arc::clone(&terms),
+            };
+            shelf.insert(at, entry);
+        }
+        true
+    }
+
+    /// Takes a need off its shelves; returns it as it was filed, if it was.
+    fn remove_need(&mut self, number: u64) -> Option<Arc<Need>> {
+        let mut removed = None;
+        for shelf in self.needs_by_objective.values_mut() {
+            if let Ok(at) = shelf.binary_search_by_key(&number, |entry| entry.number) {
+                removed = Some(shelf.remove(at).need);
+            }
+        }
+        removed
+    }
+
+    /// Each open need that the offer passes the hard filters for, once, in no particular
+    /// order: the needs sharing one of its objectives, tested with their keys as
+    /// [`Catalogue::candidates_for`] tests offers. The offer's own availability is the
+    /// caller's to check.
+    pub(super) fn needs_for<'a, 'k>(
+        &'a self,
+        offer: &'k Offer,
+        offer_key: &'k OfferKey,
+    ) -> impl Iterator<Item = NeedCandidate<'a>> + use<'a, 'k> {
+        let provider = records::id_number::<Actor>(&offer.provider_id).ok();
+        let themes = &offer.spec.themes;
+        themes.iter().enumerate().flat_map(move |(position, theme)| {
+            let earlier = &themes[..position];
+            self.needs_by_objective
+                .get(theme)
+                .into_iter()
+                .flatten()
+                .filter(move |entry| offer_key.serves(&entry.key) && Some(entry.requester) != provider)
+                // A need sharing several of the themes is yielded under the first of them.
+                .filter(move |entry| !entry.key.has_any_theme(earlier))
+                .map(|entry| NeedCandidate {
+                    number: entry.number,
+                    requester: entry.requester,
+                    need: &entry.need,
+                    key: &entry.key,
+                    terms: &entry.terms,
+                })
+        })
+    }
+
+    /// The collection as it is, to weigh many needs' words against one offer's.
+    pub(super) fn offer_reader(&self) -> OfferReader<'_> {
+        self.text.reader()
+    }
+
+    /// The offer's terms as filed, or read afresh against the vocabulary when it is not
+    /// filed (not available): what a need's words are weighed against.
+    pub(super) fn offer_document(&self, offer: &Offer) -> Document {
+        let filed = records::id_number::<Offer>(&offer.id).ok().and_then(|number| {
+            offer.spec.themes.iter().find_map(|theme| {
+                let shelf = self.by_objective.get(theme)?;
+                let at = shelf.position(number)?;
+                let document = shelf.entries[at].document.on(&shelf.terms);
+                Some(document.owned())
+            })
+        });
+        filed.unwrap_or_else(|| self.text.document(&reading_of(offer)))
     }
 
     /// Each available offer that passes the need's hard filters, once, in no particular order.
@@ -301,17 +451,17 @@ impl Catalogue {
     }
 }
 
-/// An offer read at open by [`read_offers`], ready for [`Catalogue::load`] to file.
-pub(super) struct OfferRead {
+/// A record read at open by [`read_records`], ready for [`Catalogue::load`] to file.
+pub(super) struct RecordRead<R> {
     number: u64,
-    offer: Offer,
+    record: R,
     /// Its words, read when it is to be shelved.
-    reading: Option<OfferReading>,
+    reading: Option<KeptOrFresh>,
 }
 
-/// Where an offer's reading at open came from.
-enum OfferReading {
-    /// Kept in the store, for the offer's words as they are.
+/// Where a record's reading at open came from.
+enum KeptOrFresh {
+    /// Kept in the store, for the record's words as they are.
     Kept(TextReading),
     /// Read now: none was kept for these words, or the one kept could not be decoded.
     Fresh {
@@ -320,66 +470,128 @@ enum OfferReading {
     },
 }
 
-/// The offers with numbers in `numbers`, decoded and their words read (from the kept readings
-/// where they hold): the part of filing an offer that any thread can do.
-pub(super) fn read_offers(store: &Store, numbers: impl RangeBounds<u64>) -> Result<Vec<OfferRead>, StoreError> {
+/// Readings made afresh while loading, kept in one batch at the end (the first open of a store
+/// without kept readings writes one per record), and kept readings that could not be decoded (a
+/// reading format an earlier release wrote, say), logged once rather than once per record.
+#[derive(Default)]
+struct Fresh {
+    readings: Vec<(u64, TextReading)>,
+    pending: Option<(u64, TextReading)>,
+    unreadable: Option<(usize, StoreError)>,
+}
+
+impl Fresh {
+    /// The record and the reading to file it with, noting a fresh one.
+    fn take<R>(&mut self, read: RecordRead<R>) -> (u64, R, Option<TextReading>) {
+        let RecordRead {
+            number,
+            record,
+            reading,
+        } = read;
+        let reading = match reading {
+            Some(KeptOrFresh::Kept(reading)) => Some(reading),
+            Some(KeptOrFresh::Fresh { reading, unreadable }) => {
+                if let Some(error) = unreadable {
+                    self.unreadable.get_or_insert((0, error)).0 += 1;
+                }
+                self.pending = Some((number, reading.clone()));
+                Some(reading)
+            }
+            None => None,
+        };
+        (number, record, reading)
+    }
+
+    /// Keeps the fresh reading of the record just taken only if it was filed, as for a record
+    /// filed after a write: one left out (an id that is not a store id) has none in the store.
+    fn filed(&mut self, number: u64, filed: bool) {
+        if let Some(pending) = self.pending.take().filter(|(at, _)| filed && *at == number) {
+            self.readings.push(pending);
+        }
+    }
+
+    fn keep<R: Worded>(self, store: &Store) {
+        if let Some((count, error)) = self.unreadable {
+            tracing::warn!(count, first = %error, tree = R::READINGS.name(), "kept readings unreadable; read again");
+        }
+        keep_readings::<R>(store, self.readings.iter().map(|(number, reading)| (*number, reading)));
+    }
+}
+
+/// The records of kind `R` with numbers in `numbers`, decoded and their words read (from the
+/// kept readings where they hold): the part of filing a record that any thread can do.
+pub(super) fn read_records<R: Worded>(
+    store: &Store,
+    numbers: impl RangeBounds<u64>,
+) -> Result<Vec<RecordRead<R>>, StoreError> {
     store
-        .all_in::<Offer>(numbers)
-        .map(|offer| {
-            let offer = offer?;
-            let number = records::id_number::<Offer>(&offer.id)?;
-            let reading = is_shelved(&offer).then(|| match kept_reading(store, number, &offer) {
-                Ok(Some(kept)) => OfferReading::Kept(kept),
-                kept => OfferReading::Fresh {
-                    reading: reading_of(&offer),
+        .all_in::<R>(numbers)
+        .map(|record| {
+            let record = record?;
+            let number = records::id_number::<R>(record.id())?;
+            let reading = record.is_shelved().then(|| match kept_reading(store, number, &record) {
+                Ok(Some(kept)) => KeptOrFresh::Kept(kept),
+                kept => KeptOrFresh::Fresh {
+                    reading: reading_of(&record),
                     unreadable: kept.err(),
                 },
             });
-            Ok(OfferRead { number, offer, reading })
+            Ok(RecordRead {
+                number,
+                record,
+                reading,
+            })
         })
         .collect()
 }
 
-/// Whether an offer goes on the shelves: available, and under at least one objective. An offer
-/// is taken out of the text counts through its shelves, so one on none (every write path
-/// refuses an offer without themes) must not be counted either.
-fn is_shelved(offer: &Offer) -> bool {
-    offer.is_available() && !offer.spec.themes.is_empty()
+/// A record's title and description, read.
+fn reading_of<R: Worded>(record: &R) -> TextReading {
+    let (title, description, languages) = record.words();
+    TextReading::of(title, description, languages)
 }
 
-/// An offer's title and description, read.
-fn reading_of(offer: &Offer) -> TextReading {
-    let spec = &offer.spec;
-    TextReading::of(&spec.title, &spec.description, &spec.languages)
+/// The reading to file a record with after a write: the kept one when the words did not change
+/// since `before` (a kept reading is trusted only for words that did not change), else read
+/// afresh and kept.
+fn fresh_or_kept<R: Worded>(store: &Store, number: u64, record: &R, before: Option<&R>) -> TextReading {
+    let unchanged = before.is_some_and(|before| before.words() == record.words());
+    let kept = match unchanged.then(|| kept_reading(store, number, record)) {
+        Some(Ok(kept)) => kept,
+        Some(Err(error)) => {
+            tracing::warn!(%error, number, tree = R::READINGS.name(), "kept reading unreadable; read again");
+            None
+        }
+        None => None,
+    };
+    kept.unwrap_or_else(|| {
+        let reading = reading_of(record);
+        keep_readings::<R>(store, [(number, &reading)]);
+        reading
+    })
 }
 
-/// Whether two versions of an offer have the same words to read.
-fn same_words(before: &Offer, after: &Offer) -> bool {
-    let (before, after) = (&before.spec, &after.spec);
-    before.title == after.title && before.description == after.description && before.languages == after.languages
-}
-
-/// The offer's reading kept in the store, if one is kept for its words under the reading rules
+/// The record's reading kept in the store, if one is kept for its words under the reading rules
 /// as they are now: reading every offer took most of an open at tier L. One that cannot be
-/// decoded is an error for the caller to count; the offer is then read again.
-fn kept_reading(store: &Store, number: u64, offer: &Offer) -> Result<Option<TextReading>, StoreError> {
-    let spec = &offer.spec;
-    let kept = store.derived::<TextReading>(TreeName::OfferReadings, number)?;
-    Ok(kept.filter(|kept| kept.is_of(&spec.title, &spec.description, &spec.languages)))
+/// decoded is an error for the caller to count; the record is then read again.
+fn kept_reading<R: Worded>(store: &Store, number: u64, record: &R) -> Result<Option<TextReading>, StoreError> {
+    let (title, description, languages) = record.words();
+    let kept = store.derived::<TextReading>(R::READINGS, number)?;
+    Ok(kept.filter(|kept| kept.is_of(title, description, languages)))
 }
 
-/// Keeps offers' readings, by record number; a failure is logged (they are read again at the
+/// Keeps records' readings, by record number; a failure is logged (they are read again at the
 /// next open).
-fn keep_readings<'r>(store: &Store, readings: impl IntoIterator<Item = (u64, &'r TextReading)>) {
-    if let Err(error) = store.keep_derived(TreeName::OfferReadings, readings) {
-        tracing::warn!(%error, "offers' readings not kept; read again at the next open");
+fn keep_readings<'r, R: Worded>(store: &Store, readings: impl IntoIterator<Item = (u64, &'r TextReading)>) {
+    if let Err(error) = store.keep_derived(R::READINGS, readings) {
+        tracing::warn!(%error, tree = R::READINGS.name(), "readings not kept; read again at the next open");
     }
 }
 
-/// Forgets the reading of an offer no longer filed.
-fn forget_reading(store: &Store, number: u64) {
-    if let Err(error) = store.forget_derived(TreeName::OfferReadings, number) {
-        tracing::warn!(%error, number, "reading of an offer no longer filed not forgotten");
+/// Forgets the reading of a record no longer filed.
+fn forget_reading<R: Worded>(store: &Store, number: u64) {
+    if let Err(error) = store.forget_derived(R::READINGS, number) {
+        tracing::warn!(%error, number, tree = R::READINGS.name(), "reading of a record no longer filed not forgotten");
     }
 }
 
@@ -439,7 +651,7 @@ mod tests {
         for offer in offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             let spec = &offer.spec;
-            let fresh = catalogue.text.document(&reading_of(offer));
+            let fresh = catalogue.text.document(&reading_of(*offer));
             for theme in &spec.themes {
                 let shelf = &catalogue.by_objective[theme];
                 let at = shelf.position(number).unwrap();
@@ -526,7 +738,12 @@ mod tests {
         let kept = |number| store.derived::<TextReading>(TreeName::OfferReadings, number).unwrap();
         assert!(kept(1).is_none(), "nothing is kept before the offers are first filed");
 
-        let first = Catalogue::load(&store, read_offers(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
+        let first = Catalogue::load(
+            &store,
+            read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok),
+            std::iter::empty(),
+        )
+        .unwrap();
         for offer in &offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             assert_eq!(kept(number), Some(reading_of(offer)), "{} kept as read", offer.id);
@@ -543,7 +760,12 @@ mod tests {
         let garbage = vec![0xffu8; 3];
         store.keep_derived(TreeName::OfferReadings, [(1, &garbage)]).unwrap();
         assert!(store.derived::<TextReading>(TreeName::OfferReadings, 1).is_err());
-        let second = Catalogue::load(&store, read_offers(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
+        let second = Catalogue::load(
+            &store,
+            read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok),
+            std::iter::empty(),
+        )
+        .unwrap();
         assert_eq!(kept(2), Some(reading_of(&offers[1])));
         assert_eq!(kept(1), Some(reading_of(&offers[0])));
         let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);

@@ -25,14 +25,14 @@ use super::directory::ActorDirectory;
 use super::{Hub, HubError, MatchCandidate, TrackRecords};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{Actor, Match, MatchStatus, Need, Offer};
-use crate::graph::{PartnershipGraph, Proximity, Target};
+use crate::graph::{PartnershipGraph, Proximity, Target, TrustPath};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, PairContext, TrackRecord};
 use crate::store::TreeName;
 use crate::text::TextQuery;
 
 /// Slack for floating-point rounding between a bound and the score it bounds.
-const BOUND_SLACK: f64 = 1e-9;
+pub(super) const BOUND_SLACK: f64 = 1e-9;
 
 /// Candidates whose terms are asked of memory at once ([`crate::text::Document::read_ahead`]):
 /// enough to keep the memory busy, few enough that the first are still in cache when used.
@@ -40,7 +40,7 @@ const READ_AHEAD: usize = 16;
 
 /// Whether a candidate bounded by `bound` can no longer enter the best `keep`, the best scores
 /// so far being `best`.
-fn beaten(best: &BinaryHeap<Reverse<u64>>, keep: Option<usize>, bound: f64) -> bool {
+pub(super) fn beaten(best: &BinaryHeap<Reverse<u64>>, keep: Option<usize>, bound: f64) -> bool {
     keep.is_some_and(|keep| best.len() == keep)
         && best.peek().is_some_and(|Reverse(bits)| bound < f64::from_bits(*bits))
 }
@@ -90,15 +90,43 @@ impl ProviderContext<'_> {
     }
 }
 
-/// What a query has found of a provider's trust.
+/// What a query has found of the trust between a pair's two parties.
 #[derive(Debug, Clone, Copy)]
-enum TrustFound {
+pub(super) enum TrustFound {
     /// Not looked for yet.
     Unknown,
     /// The best path's trust (0: no path).
     Exact(f64),
     /// Every path's trust is below this: a search for paths of at least this trust found none.
     Below(f64),
+}
+
+impl TrustFound {
+    /// The trust of the best path to `target` when it is at least `floor` (0 without a path
+    /// when `floor` is 0), looked for only when what was found before does not tell; `None`
+    /// when every path is below `floor`.
+    pub(super) fn at_least(&mut self, target: Option<Target>, proximity: &Proximity<'_>, floor: f64) -> Option<f64> {
+        match *self {
+            TrustFound::Exact(trust) => Some(trust),
+            TrustFound::Below(below) if below <= floor => None,
+            TrustFound::Unknown | TrustFound::Below(_) => {
+                match target.and_then(|target| proximity.trust_at_least(target, floor)) {
+                    Some(trust) => {
+                        *self = TrustFound::Exact(trust);
+                        Some(trust)
+                    }
+                    None if floor <= 0.0 => {
+                        *self = TrustFound::Exact(0.0);
+                        Some(0.0)
+                    }
+                    None => {
+                        *self = TrustFound::Below(floor);
+                        None
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A candidate before its trust path is looked up.
@@ -315,27 +343,7 @@ impl Hub {
     ) -> Option<f64> {
         let offer = candidate.offer;
         let id = offer.provider_id.as_str();
-        let trust = match context.trust {
-            TrustFound::Exact(trust) => trust,
-            TrustFound::Below(below) if below <= floor => return None,
-            TrustFound::Unknown | TrustFound::Below(_) => match context
-                .target
-                .and_then(|target| view.proximity.trust_at_least(target, floor))
-            {
-                Some(trust) => {
-                    context.trust = TrustFound::Exact(trust);
-                    trust
-                }
-                None if floor <= 0.0 => {
-                    context.trust = TrustFound::Exact(0.0);
-                    0.0
-                }
-                None => {
-                    context.trust = TrustFound::Below(floor);
-                    return None;
-                }
-            },
-        };
+        let trust = context.trust.at_least(context.target, &view.proximity, floor)?;
         let languages = *context
             .languages
             .get_or_insert_with(|| view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]));
@@ -360,17 +368,28 @@ impl Hub {
         offer: &Offer,
         view: &RankingView<'_>,
     ) -> Result<MatchCandidate, HubError> {
-        let directory = ActorDirectory::new(&view.catalogue);
-        let trust = view
-            .proximity
-            .trust_path(&offer.provider_id)
-            .map(|path| directory.describe(&path));
+        let path = view.proximity.trust_path(&offer.provider_id);
+        self.explained(need, text, offer, &view.catalogue, path.as_ref())
+    }
+
+    /// [`Hub::candidate`] with the trust path between the requester and the provider given
+    /// (requester first): found from either end, since trust is the same both ways.
+    pub(super) fn explained(
+        &self,
+        need: &Need,
+        text: &TextQuery,
+        offer: &Offer,
+        catalogue: &Catalogue,
+        path: Option<&TrustPath>,
+    ) -> Result<MatchCandidate, HubError> {
+        let directory = ActorDirectory::new(catalogue);
+        let trust = path.map(|path| directory.describe(path));
         let provider = directory.get(&offer.provider_id).ok_or_else(|| HubError::NotFound {
             field: "provider_id",
             kind: "actor",
             id: offer.provider_id.clone(),
         })?;
-        let text = view.catalogue.text_match(text, offer);
+        let text = catalogue.text_match(text, offer);
         let context = PairContext {
             provider_languages: &provider.profile.languages,
             text: &text,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{Hub, HubError};
-use crate::domain::HubEvent;
+use crate::domain::{Explanation, HubEvent};
 
 /// Events read from the log per batch, so no store iterator is held across an await.
 const BATCH: usize = 256;
@@ -21,10 +21,21 @@ pub struct WatchedEvent {
     pub event: HubEvent,
     /// The newest durable sequence at send time.
     pub head_sequence: u64,
+    /// For an offer's watcher: the offer's score for the event's need, and why.
+    pub fit: Option<(f64, Explanation)>,
+}
+
+/// What a watcher does with an event.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    Skip,
+    Send,
+    /// Send, with the watched offer's score for the event's need and why.
+    Scored(f64, Explanation),
 }
 
 /// Which events a watcher wants; it may look records up in the hub.
-pub type EventFilter = Box<dyn Fn(&Hub, &HubEvent) -> bool + Send + Sync>;
+pub type EventFilter = Box<dyn Fn(&Hub, &HubEvent) -> Delivery + Send + Sync>;
 
 impl Hub {
     /// Ends every watch stream (their clients see the stream finish and resume with their last
@@ -77,15 +88,18 @@ impl Hub {
                 };
                 let Some(last) = batch.last() else { break };
                 cursor = last.sequence;
-                for event in batch.into_iter().filter(|event| keep(self, event)) {
-                    if sender
-                        .send(Ok(WatchedEvent {
-                            event,
-                            head_sequence: head,
-                        }))
-                        .await
-                        .is_err()
-                    {
+                for event in batch {
+                    let fit = match keep(self, &event) {
+                        Delivery::Skip => continue,
+                        Delivery::Send => None,
+                        Delivery::Scored(score, explanation) => Some((score, explanation)),
+                    };
+                    let watched = WatchedEvent {
+                        event,
+                        head_sequence: head,
+                        fit,
+                    };
+                    if sender.send(Ok(watched)).await.is_err() {
                         return;
                     }
                 }
@@ -147,27 +161,70 @@ impl Hub {
     ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
         self.load::<crate::domain::Actor>("actor_id", actor_id)?;
         let actor_id = actor_id.to_string();
-        let keep: EventFilter = Box::new(move |_, event| event.kind.is_match_event() && event.concerns(&actor_id));
+        let keep: EventFilter =
+            Box::new(move |_, event| Delivery::sent_if(event.kind.is_match_event() && event.concerns(&actor_id)));
         self.watch(after_sequence, keep)
     }
 
-    /// Newly submitted needs that `interest` covers.
+    /// Newly submitted needs that `interest` covers; with an offer in `for_offer`, only those
+    /// the offer can serve with at least its least score, scored.
     pub fn watch_needs(
         self: &Arc<Self>,
         interest: NeedInterest,
+        for_offer: Option<OfferWatch>,
         after_sequence: u64,
     ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
         let mut violations = crate::domain::Violations::default();
         violations.areas("regions", &interest.areas);
+        if let Some(watch) = &for_offer {
+            violations.check(
+                (0.0..=1.0).contains(&watch.min_score),
+                "min_score",
+                format!("{} must be between 0 and 1", watch.min_score),
+            );
+        }
         violations.into_result()?;
+        if let Some(watch) = &for_offer {
+            self.load::<crate::domain::Offer>("offer_id", &watch.offer_id)?;
+        }
         let keep: EventFilter = Box::new(move |hub, event| {
-            let submitted = event.kind == crate::domain::EventKind::NeedSubmitted;
+            if event.kind != crate::domain::EventKind::NeedSubmitted {
+                return Delivery::Skip;
+            }
             let need = event
                 .need_id
                 .as_deref()
                 .and_then(|id| hub.store.get::<crate::domain::Need>(id).ok().flatten());
-            submitted && need.is_some_and(|need| interest.covers(&need))
+            let Some(need) = need.filter(|need| interest.covers(need)) else {
+                return Delivery::Skip;
+            };
+            match &for_offer {
+                None => Delivery::Send,
+                Some(watch) => match hub.offer_fit(&need, &watch.offer_id) {
+                    Ok(Some((score, explanation))) if score >= watch.min_score => Delivery::Scored(score, explanation),
+                    Ok(_) => Delivery::Skip,
+                    Err(error) => {
+                        tracing::warn!(%error, need = %need.id, offer = %watch.offer_id, "need not scored for a watcher; left out");
+                        Delivery::Skip
+                    }
+                },
+            }
         });
         self.watch(after_sequence, keep)
     }
+}
+
+impl Delivery {
+    /// Send when `wanted`, else skip.
+    fn sent_if(wanted: bool) -> Delivery {
+        if wanted { Delivery::Send } else { Delivery::Skip }
+    }
+}
+
+/// Which offer a needs watcher scores new needs for, and the least score it wants.
+#[derive(Debug, Clone)]
+pub struct OfferWatch {
+    pub offer_id: String,
+    /// In [0, 1].
+    pub min_score: f64,
 }

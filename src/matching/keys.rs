@@ -79,6 +79,13 @@ impl NeedKey {
     }
 }
 
+impl NeedKey {
+    /// Whether the need names one of `themes`.
+    pub fn has_any_theme(&self, themes: &[Objective]) -> bool {
+        self.themes & theme_bits(themes) != 0
+    }
+}
+
 impl OfferKey {
     /// The key of `offer`.
     pub fn of(offer: &Offer) -> OfferKey {

@@ -10,8 +10,9 @@ use crate::domain::{
     Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
 };
 use crate::hub::{
-    AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest, Hub, IntegratedSolution, MatchCandidate,
-    NeedFilter, NeedInterest, OutcomeReport, Stats, WatchedEvent,
+    AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest, Hub, IntegratedSolution, MAX_NEEDS_DEPTH,
+    MatchCandidate, NeedCandidate, NeedFilter, NeedInterest, OfferWatch, OutcomeReport, PairExplanation, Stats,
+    WatchedEvent,
 };
 use crate::matching::bundles::Cell;
 use crate::proto;
@@ -960,7 +961,11 @@ pub fn complete_match(request: proto::CompleteMatchRequest) -> Result<(String, S
 
 /// A watched event as the API streams it.
 pub fn event(watched: &WatchedEvent) -> proto::Event {
-    let WatchedEvent { event, head_sequence } = watched;
+    let WatchedEvent {
+        event,
+        head_sequence,
+        fit,
+    } = watched;
     let domain::HubEvent {
         sequence,
         at,
@@ -983,29 +988,108 @@ pub fn event(watched: &WatchedEvent) -> proto::Event {
         by: by.clone().unwrap_or_default(),
         summary: summary.clone(),
         head_sequence: *head_sequence,
+        score: fit.as_ref().map_or(0.0, |(score, _)| *score),
+        explanation: fit.as_ref().map(|(_, why)| explanation(why)),
     }
 }
 
-/// The interest and start of a WatchNeeds request.
-pub fn watch_needs(request: proto::WatchNeedsRequest) -> Result<(NeedInterest, u64), Violations> {
+/// The interest, the offer watched for (if any) and the start of a WatchNeeds request.
+pub fn watch_needs(request: proto::WatchNeedsRequest) -> Result<(NeedInterest, Option<OfferWatch>, u64), Violations> {
     let proto::WatchNeedsRequest {
         themes,
         regions,
         modalities,
         after_sequence,
+        offer_id,
+        min_score,
     } = request;
     let mut violations = Violations::default();
     let themes = objectives("themes", &themes, &mut violations);
     let modalities = enum_list("modalities", &modalities, &mut violations);
+    violations.check(
+        offer_id.is_empty() || min_score.is_finite(),
+        "min_score",
+        "must be a number between 0 and 1",
+    );
+    violations.check(
+        !offer_id.is_empty() || min_score == 0.0,
+        "min_score",
+        "applies to an offer's needs: set offer_id too",
+    );
     violations.into_result()?;
+    let for_offer = id_filter(offer_id).map(|offer_id| OfferWatch { offer_id, min_score });
     Ok((
         NeedInterest {
             themes,
             areas: regions,
             modalities,
         },
+        for_offer,
         after_sequence,
     ))
+}
+
+/// A need an offer can serve, as FindNeeds shows it; requesters' contacts stay private.
+pub fn need_candidate(candidate: &NeedCandidate) -> proto::NeedCandidate {
+    let NeedCandidate {
+        need: record,
+        requester,
+        score,
+        explanation: why,
+    } = candidate;
+    proto::NeedCandidate {
+        need: Some(need(record)),
+        requester: Some(actor(requester, ContactVisibility::Hidden)),
+        score: *score,
+        explanation: Some(explanation(why)),
+    }
+}
+
+/// A pair explained, as ExplainMatch shows it.
+pub fn pair_explanation(explained: &PairExplanation) -> proto::ExplainMatchResponse {
+    match explained {
+        PairExplanation::Candidate {
+            candidate: found,
+            rank,
+            candidates,
+        } => proto::ExplainMatchResponse {
+            is_candidate: true,
+            candidate: Some(candidate(found)),
+            rank: u32::try_from(*rank).unwrap_or(u32::MAX),
+            candidate_count: u32::try_from(*candidates).unwrap_or(u32::MAX),
+            refusals: Vec::new(),
+        },
+        PairExplanation::Refused { reasons } => proto::ExplainMatchResponse {
+            is_candidate: false,
+            candidate: None,
+            rank: 0,
+            candidate_count: 0,
+            refusals: reasons.clone(),
+        },
+    }
+}
+
+/// The page token of FindNeeds' page starting at rank `offset` for `offer_id`.
+pub fn needs_page_token(offer_id: &str, offset: usize) -> String {
+    format!("{offset}.{offer_id}")
+}
+
+/// The rank a FindNeeds page token starts at: it must come from a page of the same offer.
+pub fn needs_page_offset(offer_id: &str, token: &str) -> Result<usize, Violations> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    token
+        .split_once('.')
+        .filter(|(_, of)| *of == offer_id)
+        .and_then(|(offset, _)| offset.parse::<usize>().ok())
+        .filter(|offset| *offset <= MAX_NEEDS_DEPTH)
+        .ok_or_else(|| {
+            Violations::single(
+                "page_token",
+                "is not a token from a previous page of this offer's needs",
+            )
+        })
 }
 
 /// The gRPC stream of a watch.

@@ -10,9 +10,10 @@ use crate::domain::{Need, Offer, Violations};
 use crate::hub::{Hub, MatchFilter, page_request};
 use crate::proto::match_service_server::MatchService;
 use crate::proto::{
-    CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
-    FindRelatedRequest, FindRelatedResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match,
-    ProposeMatchRequest, RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
+    CompleteMatchRequest, ExplainMatchRequest, ExplainMatchResponse, FindBundlesRequest, FindBundlesResponse,
+    FindMatchesRequest, FindMatchesResponse, FindNeedsRequest, FindNeedsResponse, FindRelatedRequest,
+    FindRelatedResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest,
+    RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
 };
 
 /// The MatchService implementation.
@@ -168,6 +169,42 @@ impl MatchService for MatchApi {
         Ok(Response::new(FindRelatedResponse {
             items: items.into_iter().map(convert::related_item).collect(),
         }))
+    }
+
+    async fn find_needs(&self, request: Request<FindNeedsRequest>) -> Result<Response<FindNeedsResponse>, Status> {
+        let FindNeedsRequest {
+            offer_id,
+            limit,
+            page_token,
+        } = request.into_inner();
+        let offset = convert::needs_page_offset(&offer_id, &page_token)?;
+        // Ranking thousands of needs is CPU work: off the async workers.
+        let hub = Arc::clone(&self.hub);
+        let (page, offer_id) =
+            tokio::task::spawn_blocking(move || (hub.find_needs(&offer_id, limit, offset), offer_id))
+                .await
+                .map_err(|error| Status::internal(format!("FindNeeds stopped: {error}")))?;
+        let page = page?;
+        Ok(Response::new(FindNeedsResponse {
+            needs: page.needs.iter().map(convert::need_candidate).collect(),
+            next_page_token: page
+                .next_offset
+                .map(|offset| convert::needs_page_token(&offer_id, offset))
+                .unwrap_or_default(),
+        }))
+    }
+
+    async fn explain_match(
+        &self,
+        request: Request<ExplainMatchRequest>,
+    ) -> Result<Response<ExplainMatchResponse>, Status> {
+        let ExplainMatchRequest { need_id, offer_id } = request.into_inner();
+        // A candidate's rank ranks every candidate of the need: off the async workers.
+        let hub = Arc::clone(&self.hub);
+        let explained = tokio::task::spawn_blocking(move || hub.explain_match(&need_id, &offer_id))
+            .await
+            .map_err(|error| Status::internal(format!("ExplainMatch stopped: {error}")))??;
+        Ok(Response::new(convert::pair_explanation(&explained)))
     }
 
     async fn run_allocation(

@@ -64,8 +64,8 @@ impl NeedService for NeedApi {
         &self,
         request: Request<WatchNeedsRequest>,
     ) -> Result<Response<Self::WatchNeedsStream>, Status> {
-        let (interest, after_sequence) = convert::watch_needs(request.into_inner())?;
-        let events = self.hub.watch_needs(interest, after_sequence)?;
+        let (interest, for_offer, after_sequence) = convert::watch_needs(request.into_inner())?;
+        let events = self.hub.watch_needs(interest, for_offer, after_sequence)?;
         Ok(Response::new(convert::event_stream(events)))
     }
 

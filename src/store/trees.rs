@@ -37,6 +37,8 @@ pub enum TreeName {
     /// Offer record number -> its title and description as read ([`crate::text::TextReading`]):
     /// derived, kept so that opening does not read every offer again, rebuilt when missing.
     OfferReadings,
+    /// Need record number -> its title and description as read: derived, as `OfferReadings`.
+    NeedReadings,
     Practices,
     /// Practice -> each actor it is of: its author and its partners.
     PracticesByActor,
@@ -53,7 +55,7 @@ pub enum TreeName {
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 33] = [
+    pub const ALL: [TreeName; 34] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -80,6 +82,7 @@ impl TreeName {
         TreeName::MatchesByActor,
         TreeName::MatchesByStatus,
         TreeName::OfferReadings,
+        TreeName::NeedReadings,
         TreeName::Practices,
         TreeName::PracticesByActor,
         TreeName::PracticesByStatus,
@@ -118,6 +121,7 @@ impl TreeName {
             TreeName::MatchesByActor => "matches_by_actor",
             TreeName::MatchesByStatus => "matches_by_status",
             TreeName::OfferReadings => "offer_readings",
+            TreeName::NeedReadings => "need_readings",
             TreeName::Practices => "practices",
             TreeName::PracticesByActor => "practices_by_actor",
             TreeName::PracticesByStatus => "practices_by_status",
@@ -131,7 +135,10 @@ impl TreeName {
     /// Whether the tree holds only what the hub derives from the others and rebuilds when it is
     /// missing: backups leave it out.
     pub fn is_derived(self) -> bool {
-        matches!(self, TreeName::OfferReadings | TreeName::SearchChanges)
+        matches!(
+            self,
+            TreeName::OfferReadings | TreeName::NeedReadings | TreeName::SearchChanges
+        )
     }
 
     /// Whether a write to the tree is told to the search index through

@@ -178,7 +178,7 @@ pub struct Term {
 
 /// What begins a concept's key: no stem has it, since words split at anything not a letter or
 /// digit.
-const CONCEPT_MARK: char = '#';
+pub(crate) const CONCEPT_MARK: char = '#';
 
 /// The key of a concept's term.
 fn concept_key(concept: &str) -> String {

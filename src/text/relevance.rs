@@ -28,7 +28,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::analysis::{TITLE_WEIGHT, TextReading, TextTerms};
+use super::analysis::{CONCEPT_MARK, TITLE_WEIGHT, TextReading, TextTerms};
 use super::language::Language;
 
 /// BM25's term-frequency saturation.
@@ -57,6 +57,9 @@ pub struct TextIndex {
     document_frequency: Vec<u32>,
     documents: u32,
     total_length: f64,
+    /// Whether each term id is a glossary concept rather than a stem (kept for need terms,
+    /// which are weighed by id alone).
+    concept: Vec<bool>,
     /// Whether the vocabulary reached [`VOCABULARY_LIMIT`] (said once in the log).
     full: bool,
 }
@@ -138,6 +141,17 @@ impl Document<&[TermCount]> {
             .iter()
             .step_by(PER_LINE)
             .fold(last, |seen, term| seen ^ term.0)
+    }
+}
+
+impl Document<&[TermCount]> {
+    /// The document with its terms copied out of where they were borrowed from.
+    pub fn owned(&self) -> Document {
+        Document {
+            terms: self.terms.into(),
+            length: self.length,
+            language: self.language,
+        }
     }
 }
 
@@ -238,6 +252,7 @@ impl TextIndex {
         let id = id as TermId;
         self.ids.insert(key.into(), id);
         self.document_frequency.push(0);
+        self.concept.push(key.starts_with(CONCEPT_MARK));
         Some(id)
     }
 
@@ -249,17 +264,10 @@ impl TextIndex {
             let Some(&id) = self.ids.get(term.key.as_str()) else {
                 continue;
             };
-            let frequency = f64::from(self.document_frequency[id as usize]);
-            if frequency == 0.0 {
+            let Some(idf) = self.idf(id, documents) else {
                 continue;
-            }
-            let idf = (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln();
-            let occurrences = f64::from(term.frequency);
-            let mut weight = occurrences * (K3 + 1.0) / (occurrences + K3) * idf;
-            if term.is_concept() {
-                weight *= CONCEPT_WEIGHT;
-            }
-            informative.push((id, weight, position));
+            };
+            informative.push((id, term_weight(term.frequency, idf, term.is_concept()), position));
         }
         informative.sort_by_key(|(id, _, _)| *id);
         let place_of = |position: usize| informative.iter().position(|(_, _, p)| *p == position);
@@ -304,12 +312,164 @@ impl TextIndex {
                 .filter(|(_, _, position)| is_concept(*position))
                 .count(),
             shown,
-            average_length: if documents > 0.0 {
-                self.total_length / documents
-            } else {
-                0.0
-            },
+            average_length: self.average_length(),
         }
+    }
+
+    /// `idf(t)` of the term with this id, `None` when no offer uses it (it cannot tell offers
+    /// apart). `documents` is the collection's size as `f64`.
+    fn idf(&self, id: TermId, documents: f64) -> Option<f64> {
+        let frequency = f64::from(*self.document_frequency.get(id as usize)?);
+        (frequency > 0.0).then(|| (1.0 + (documents - frequency + 0.5) / (frequency + 0.5)).ln())
+    }
+
+    /// The offers' average length, for BM25's length normalisation.
+    fn average_length(&self) -> f64 {
+        let documents = f64::from(self.documents);
+        if documents > 0.0 {
+            self.total_length / documents
+        } else {
+            0.0
+        }
+    }
+
+    /// A need's terms numbered in the vocabulary (new ones too, used by no offer yet: an offer
+    /// filed later may use them), kept beside the need so that FindNeeds weighs thousands of
+    /// needs against one offer without reading any of them again.
+    pub fn need_terms(&mut self, reading: &TextReading) -> NeedTerms {
+        let mut terms: Vec<(TermId, f32)> = reading
+            .terms()
+            .filter_map(|(key, occurrences)| Some((self.number(key)?, occurrences)))
+            .collect();
+        terms.sort_unstable_by_key(|(id, _)| *id);
+        NeedTerms {
+            terms: terms.into_boxed_slice(),
+            language: reading.language,
+        }
+    }
+
+    /// The terms and counts of the collection, for weighing many needs against one offer
+    /// ([`OfferReader::relevance`]).
+    pub fn reader(&self) -> OfferReader<'_> {
+        OfferReader {
+            index: self,
+            documents: f64::from(self.documents),
+            average_length: self.average_length(),
+            idf: std::cell::RefCell::new(FxHashMap::default()),
+        }
+    }
+}
+
+/// `w(t)` of a need's term occurring `occurrences` times, of inverse document frequency `idf`:
+/// one expression for both ways of weighing a need, so they agree to the last bit.
+fn term_weight(occurrences: f32, idf: f64, concept: bool) -> f64 {
+    let occurrences = f64::from(occurrences);
+    let weight = occurrences * (K3 + 1.0) / (occurrences + K3) * idf;
+    if concept { weight * CONCEPT_WEIGHT } else { weight }
+}
+
+/// BM25's `K1 * (1 - B + B * |d| / avgdl)` for a document of `length`.
+fn length_part(length: f32, average_length: f64) -> f64 {
+    if average_length > 0.0 {
+        K1 * (1.0 - B + B * f64::from(length) / average_length)
+    } else {
+        K1
+    }
+}
+
+/// The relevance of an offer whose shared terms sum to `all`, of which `concepts` are concepts,
+/// for a need whose informative terms weigh `total` (`concepts_total` its `concept_count`
+/// concepts): one formula for both ways of weighing a need.
+fn relevance_value(
+    (all, concepts): (f64, f64),
+    (total, concepts_total, concept_count): (f64, f64, usize),
+    across_languages: bool,
+) -> f64 {
+    let share = |sum: f64, total: f64| if total > 0.0 { sum / total } else { 0.0 };
+    let value = if across_languages {
+        let found = concept_count as f64;
+        share(concepts, concepts_total) * found / (found + CONCEPT_PRIOR)
+    } else {
+        share(all, total)
+    };
+    value.clamp(0.0, 1.0)
+}
+
+/// Whether texts in these languages are written in two known languages.
+fn across(need: Option<Language>, offer: Option<Language>) -> bool {
+    matches!((need, offer), (Some(a), Some(b)) if a != b)
+}
+
+/// A need's terms by id with their occurrences, and its language: what the need's side of text
+/// relevance needs once its words are numbered ([`TextIndex::need_terms`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeedTerms {
+    terms: Box<[(TermId, f32)]>,
+    language: Option<Language>,
+}
+
+/// The collection as it is, for weighing many needs against one offer: FindNeeds scores
+/// thousands of needs per query, each with [`TextQuery::relevance`]'s value to the last bit
+/// but without building a query per need. Each term's `idf` is computed once per reader.
+pub struct OfferReader<'i> {
+    index: &'i TextIndex,
+    documents: f64,
+    average_length: f64,
+    idf: std::cell::RefCell<FxHashMap<TermId, Option<f64>>>,
+}
+
+impl OfferReader<'_> {
+    fn idf(&self, id: TermId) -> Option<f64> {
+        *self
+            .idf
+            .borrow_mut()
+            .entry(id)
+            .or_insert_with(|| self.index.idf(id, self.documents))
+    }
+
+    /// The text relevance of the offer `document` for the need of `terms`: equal to
+    /// `query.relevance(document)` for the need's [`TextQuery`]. Sums run in id order, as the
+    /// query's do.
+    pub fn relevance(&self, terms: &NeedTerms, document: Document<&[TermCount]>) -> f64 {
+        let (mut total, mut concepts_total, mut concept_count) = (0.0, 0.0, 0);
+        let mut weights: Vec<(TermId, f64, bool)> = Vec::with_capacity(terms.terms.len());
+        for &(id, occurrences) in terms.terms.iter() {
+            let Some(idf) = self.idf(id) else { continue };
+            let concept = self.index.concept.get(id as usize).copied().unwrap_or(false);
+            weights.push((id, term_weight(occurrences, idf, concept), concept));
+        }
+        // The query sums its weights with `Iterator::sum`, in id order: so does this.
+        total += weights.iter().map(|(_, weight, _)| weight).sum::<f64>();
+        concepts_total += weights
+            .iter()
+            .filter(|(_, _, concept)| *concept)
+            .map(|(_, weight, _)| weight)
+            .sum::<f64>();
+        concept_count += weights.iter().filter(|(_, _, concept)| *concept).count();
+        let length_part = length_part(document.length, self.average_length);
+        let (mut all, mut concepts) = (0.0, 0.0);
+        let mut need = weights.iter().peekable();
+        for term in document.terms.iter() {
+            let id = term.id();
+            while need.next_if(|(need_id, _, _)| *need_id < id).is_some() {}
+            let Some(&&(need_id, weight, concept)) = need.peek() else {
+                break;
+            };
+            if need_id != id {
+                continue;
+            }
+            let frequency = term.occurrences();
+            let contribution = weight * frequency / (frequency + length_part);
+            all += contribution;
+            if concept {
+                concepts += contribution;
+            }
+        }
+        relevance_value(
+            (all, concepts),
+            (total, concepts_total, concept_count),
+            across(terms.language, document.language),
+        )
     }
 }
 
@@ -338,34 +498,16 @@ impl TextQuery {
                 concepts += contribution;
             }
         });
-        self.value(all, concepts, self.across(document.language))
-    }
-
-    /// The relevance of an offer whose shared terms sum to `all`, of which `concepts` are
-    /// concepts.
-    fn value(&self, all: f64, concepts: f64, across_languages: bool) -> f64 {
-        let share = |sum: f64, total: f64| if total > 0.0 { sum / total } else { 0.0 };
-        let value = if across_languages {
-            let found = self.concepts as f64;
-            share(concepts, self.concepts_total) * found / (found + CONCEPT_PRIOR)
-        } else {
-            share(all, self.total)
-        };
-        value.clamp(0.0, 1.0)
-    }
-
-    /// BM25's `K1 * (1 - B + B * |d| / avgdl)` for the offer.
-    fn length_part(&self, document: Document<&[TermCount]>) -> f64 {
-        if self.average_length > 0.0 {
-            K1 * (1.0 - B + B * f64::from(document.length) / self.average_length)
-        } else {
-            K1
-        }
+        relevance_value(
+            (all, concepts),
+            (self.total, self.concepts_total, self.concepts),
+            self.across(document.language),
+        )
     }
 
     /// Whether the need and an offer in `language` are written in two known languages.
     fn across(&self, language: Option<Language>) -> bool {
-        matches!((self.language, language), (Some(a), Some(b)) if a != b)
+        across(self.language, language)
     }
 
     /// [`TextQuery::relevance`] with the shared terms in words: concepts and words, the largest
@@ -408,7 +550,7 @@ impl TextQuery {
     /// need (`place` in the need's informative terms), in id order: the one loop both
     /// [`TextQuery::relevance`] and [`TextQuery::explain`] sum.
     fn each_shared(&self, document: Document<&[TermCount]>, mut each: impl FnMut(usize, bool, f64)) {
-        let length_part = self.length_part(document);
+        let length_part = length_part(document.length, self.average_length);
         // Ranking reads every candidate's terms, a few of which the need shares, in no pattern a
         // branch predictor learns: the shared ones are first gathered without a branch, a chunk
         // at a time, and only they are weighed.

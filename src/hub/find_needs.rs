@@ -1,0 +1,392 @@
+//! FindNeeds: the open needs an offer can serve, best first, from the provider's side.
+//!
+//! The score of a pair is one function whichever side asks ([`matching::fit_score`]), so a
+//! need's score here is the offer's score in that need's FindMatches. Ranking mirrors
+//! [`super::ranking`] from the other end: the catalogue's needs by objective and their keys
+//! leave the needs the offer passes the hard filters for; each need's text relevance is
+//! computed exactly from the words kept beside it ([`crate::text::OfferReader`], equal to the
+//! need's own query to the last bit); its bound takes the provider's best trust to anyone, is
+//! tightened with the requester's own trust bound at the top of the heap, and only then is the
+//! requester's trust found. Trust paths are the same both ways, so one proximity from the
+//! provider serves every requester. The page returned is explained as FindMatches explains,
+//! the trust path read from the requester's end.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::catalogue::Catalogue;
+use super::ranking::{BOUND_SLACK, TrustFound, beaten};
+use super::{Hub, HubError, MatchCandidate};
+use crate::domain::{Actor, Explanation, Need, Offer, Violations};
+use crate::graph::{Proximity, Target};
+use crate::matching::keys::{NeedKey, OfferKey};
+use crate::matching::{self, TrackRecord};
+
+/// Needs FindNeeds returns when the request leaves the limit at 0.
+pub const DEFAULT_NEEDS: usize = 10;
+/// Most needs one FindNeeds page holds.
+pub const MAX_NEEDS: usize = 100;
+/// Deepest rank a page of FindNeeds may start at: pages are computed from the top each time.
+pub const MAX_NEEDS_DEPTH: usize = 1_000;
+
+/// An open need the offer can serve, explained.
+#[derive(Debug, Clone)]
+pub struct NeedCandidate {
+    pub need: Need,
+    pub requester: Actor,
+    /// In [0, 1]: the offer's score in the need's FindMatches.
+    pub score: f64,
+    pub explanation: Explanation,
+}
+
+/// One page of FindNeeds.
+#[derive(Debug, Clone)]
+pub struct NeedsPage {
+    pub needs: Vec<NeedCandidate>,
+    /// The rank the next page starts at, when there are more needs.
+    pub next_offset: Option<usize>,
+}
+
+/// An open need ranked for an offer, before it is explained.
+#[derive(Debug, Clone)]
+pub(super) struct RankedNeed {
+    /// The need's record number: ties go to the older need.
+    pub(super) number: u64,
+    pub(super) need: Arc<Need>,
+    pub(super) score: f64,
+}
+
+/// A need before its requester's trust is found.
+struct Unranked<'a> {
+    number: u64,
+    requester: u64,
+    need: &'a Arc<Need>,
+    key: &'a NeedKey,
+    bound: f64,
+    tight: bool,
+    text: f64,
+}
+
+/// Orders needs by bound, highest on top.
+struct HighestBound<'a>(Unranked<'a>);
+
+impl PartialEq for HighestBound<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for HighestBound<'_> {}
+
+impl PartialOrd for HighestBound<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for HighestBound<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.bound.total_cmp(&other.0.bound)
+    }
+}
+
+/// What a query finds once per requester: requesters post many needs.
+struct RequesterContext {
+    target: Option<Target>,
+    trust_bound: Option<f64>,
+    trust: TrustFound,
+}
+
+impl Hub {
+    /// The open needs the offer can serve, best first (ties to the older need), from rank
+    /// `offset`, at most `limit` (0: [`DEFAULT_NEEDS`]).
+    pub fn find_needs(&self, offer_id: &str, limit: u32, offset: usize) -> Result<NeedsPage, HubError> {
+        let limit = match usize::try_from(limit) {
+            Ok(0) => DEFAULT_NEEDS,
+            Ok(limit) if limit <= MAX_NEEDS => limit,
+            _ => return Err(Violations::single("limit", format!("{limit} must be between 0 and {MAX_NEEDS}")).into()),
+        };
+        let offer: Offer = self.load("offer_id", offer_id)?;
+        let declined = self.declined_needs(offer_id)?;
+        let ranked = self.ranked_needs(&offer, Some(offset + limit + 1), |need| !declined.contains(&need.id))?;
+        let more = ranked.len() > offset + limit;
+        let graph = self.graph();
+        let proximity = graph.proximity_from(&offer.provider_id);
+        let catalogue = self.catalogue();
+        let mut needs = Vec::with_capacity(limit);
+        for ranked in ranked.into_iter().skip(offset).take(limit) {
+            let need = &ranked.need;
+            let explained = self.explained_for_offer(need, &offer, &proximity, &catalogue)?;
+            let requester = catalogue.actor(&need.requester_id).ok_or_else(|| HubError::NotFound {
+                field: "requester_id",
+                kind: "actor",
+                id: need.requester_id.clone(),
+            })?;
+            needs.push(NeedCandidate {
+                need: Need::clone(need),
+                requester: Actor::clone(requester),
+                score: explained.score,
+                explanation: explained.explanation,
+            });
+        }
+        Ok(NeedsPage {
+            needs,
+            next_offset: more.then_some(offset + limit),
+        })
+    }
+
+    /// The offer's score for one need and why, as FindNeeds and the need's FindMatches give
+    /// them; `None` when the offer cannot serve the need now (a hard filter, a decline, or the
+    /// need or the offer no longer open to matching).
+    pub(super) fn offer_fit(&self, need: &Need, offer_id: &str) -> Result<Option<(f64, Explanation)>, HubError> {
+        let Some(offer) = self.store.get::<Offer>(offer_id)? else {
+            return Ok(None);
+        };
+        if need.status != crate::domain::NeedStatus::Open
+            || !matching::passes(need, &offer)
+            || self.declined_needs(offer_id)?.contains(&need.id)
+        {
+            return Ok(None);
+        }
+        let graph = self.graph();
+        let proximity = graph.proximity_from(&offer.provider_id);
+        let explained = self.explained_for_offer(need, &offer, &proximity, &self.catalogue())?;
+        Ok(Some((explained.score, explained.explanation)))
+    }
+
+    /// The offer explained for the need as FindMatches explains it, with the trust path found
+    /// from the provider's end (`proximity`) and read from the requester's.
+    fn explained_for_offer(
+        &self,
+        need: &Need,
+        offer: &Offer,
+        proximity: &Proximity<'_>,
+        catalogue: &Catalogue,
+    ) -> Result<MatchCandidate, HubError> {
+        let text = catalogue.text_query(need);
+        let path = proximity.trust_path(&need.requester_id).map(|path| path.reversed());
+        self.explained(need, &text, offer, catalogue, path.as_ref())
+    }
+
+    /// The need ids declined for this offer by either party. Preferences are not stated yet:
+    /// none is declined.
+    fn declined_needs(&self, _offer_id: &str) -> Result<FxHashSet<String>, HubError> {
+        Ok(FxHashSet::default())
+    }
+
+    /// The best `keep` (all, when `None`) open needs the offer passes the hard filters for and
+    /// `wanted` keeps, scored, best first; ties go to the older need. An offer that is not
+    /// available serves none: FAILED_PRECONDITION says why.
+    pub(super) fn ranked_needs(
+        &self,
+        offer: &Offer,
+        keep: Option<usize>,
+        wanted: impl Fn(&Need) -> bool,
+    ) -> Result<Vec<RankedNeed>, HubError> {
+        if let Err(refusal) = matching::filter::check_available(offer) {
+            return Err(HubError::FailedPrecondition(format!(
+                "{}: it serves no need until it is active with capacity left",
+                refusal.0
+            )));
+        }
+        let graph = self.graph();
+        let proximity = graph.proximity_from(&offer.provider_id);
+        let catalogue = self.catalogue();
+        let track_record: TrackRecord = self.track_record(&offer.provider_id);
+        let languages: &[String] = catalogue
+            .actor(&offer.provider_id)
+            .map_or(&[][..], |provider| &provider.profile.languages[..]);
+        let offer_key = OfferKey::of(offer);
+        let document = catalogue.offer_document(offer);
+        let reader = catalogue.offer_reader();
+        let max_trust = proximity.max_trust();
+        let mut unranked: BinaryHeap<HighestBound<'_>> = catalogue
+            .needs_for(offer, &offer_key)
+            .map(|candidate| {
+                let text = reader.relevance(candidate.terms, document.view());
+                let bound = offer_key.score_bound(candidate.key, max_trust, track_record, text, &self.weights);
+                HighestBound(Unranked {
+                    number: candidate.number,
+                    requester: candidate.requester,
+                    need: candidate.need,
+                    key: candidate.key,
+                    bound: bound + BOUND_SLACK,
+                    tight: false,
+                    text,
+                })
+            })
+            .collect();
+        let mut requesters: FxHashMap<u64, RequesterContext> = FxHashMap::default();
+        let mut ranked = Vec::new();
+        let mut best = BinaryHeap::new();
+        while let Some(HighestBound(mut candidate)) = unranked.pop() {
+            if beaten(&best, keep, candidate.bound) {
+                break;
+            }
+            if !wanted(candidate.need) {
+                continue;
+            }
+            let context = requesters
+                .entry(candidate.requester)
+                .or_insert_with(|| RequesterContext {
+                    target: proximity.numbered_target(candidate.requester),
+                    trust_bound: None,
+                    trust: TrustFound::Unknown,
+                });
+            if !candidate.tight {
+                let target = context.target;
+                let trust_bound = *context
+                    .trust_bound
+                    .get_or_insert_with(|| target.map_or(0.0, |target| proximity.trust_bound(target)));
+                let bound =
+                    offer_key.score_bound(candidate.key, trust_bound, track_record, candidate.text, &self.weights);
+                candidate.bound = bound + BOUND_SLACK;
+                candidate.tight = true;
+                unranked.push(HighestBound(candidate));
+                continue;
+            }
+            let floor = match (keep, best.peek()) {
+                (Some(keep), Some(Reverse(bits))) if best.len() == keep => offer_key.trust_needed(
+                    candidate.key,
+                    track_record,
+                    candidate.text,
+                    &self.weights,
+                    f64::from_bits(*bits) - BOUND_SLACK,
+                ),
+                _ => 0.0,
+            };
+            let Some(trust) = context.trust.at_least(context.target, &proximity, floor) else {
+                continue;
+            };
+            let score = matching::fit_score(
+                candidate.need,
+                offer,
+                languages,
+                trust,
+                track_record,
+                candidate.text,
+                &self.weights,
+            );
+            best.push(Reverse(score.to_bits()));
+            if keep.is_some_and(|keep| best.len() > keep) {
+                best.pop();
+            }
+            ranked.push(RankedNeed {
+                number: candidate.number,
+                need: Arc::clone(candidate.need),
+                score,
+            });
+        }
+        drop(catalogue);
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.number.cmp(&b.number)));
+        ranked.truncate(keep.unwrap_or(usize::MAX));
+        Ok(ranked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::hub::HubSettings;
+    use crate::synthetic::{Tier, generate};
+
+    /// For every open need of a world, its candidates as FindMatches ranks them: who each offer
+    /// should find from its own side, with the same scores.
+    fn seen_from_needs(hub: &Hub) -> BTreeMap<String, Vec<(u64, String, f64)>> {
+        let graph = hub.graph();
+        let mut by_offer: BTreeMap<String, Vec<(u64, String, f64)>> = BTreeMap::new();
+        for need in hub.store.all::<Need>().map(Result::unwrap) {
+            if need.status != crate::domain::NeedStatus::Open {
+                continue;
+            }
+            let view = hub.ranking_view(&need, &graph);
+            let text = view.text_query(&need);
+            let number = crate::store::records::id_number::<Need>(&need.id).unwrap();
+            for ranked in hub.ranked_candidates(&need, &text, &view, None).unwrap() {
+                by_offer
+                    .entry(ranked.offer.id.clone())
+                    .or_default()
+                    .push((number, need.id.clone(), ranked.score));
+            }
+        }
+        for needs in by_offer.values_mut() {
+            needs.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        }
+        by_offer
+    }
+
+    /// Scores equal to the last few bits: trust found from the provider's end multiplies the
+    /// same partnerships in the other order.
+    fn same_score(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12
+    }
+
+    #[tokio::test]
+    async fn an_offer_finds_exactly_the_needs_whose_rankings_hold_it_in_score_order() {
+        let mut compared = 0;
+        for seed in [3, 17, 29] {
+            let dir = tempfile::tempdir().unwrap();
+            let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+            generate(&hub, Tier::S, seed, |_| {}).await.unwrap();
+            let expected = seen_from_needs(&hub);
+            let offers: Vec<Offer> = hub.store.all::<Offer>().map(Result::unwrap).collect();
+            for offer in offers.iter().filter(|offer| offer.is_available()).step_by(7) {
+                let wanted = expected.get(&offer.id).cloned().unwrap_or_default();
+                let found = hub.ranked_needs(offer, None, |_| true).unwrap();
+                let found_ids: Vec<&str> = found.iter().map(|r| r.need.id.as_str()).collect();
+                let wanted_ids: Vec<&str> = wanted.iter().map(|(_, id, _)| id.as_str()).collect();
+                if found_ids != wanted_ids {
+                    // Only needs of equal scores (to rounding) may trade places.
+                    let mut a = found_ids.clone();
+                    let mut b = wanted_ids.clone();
+                    a.sort_unstable();
+                    b.sort_unstable();
+                    assert_eq!(a, b, "{}: the same needs", offer.id);
+                    for (f, w) in found.iter().zip(&wanted) {
+                        assert!(
+                            same_score(f.score, w.2),
+                            "{}: {} {} vs {} {}",
+                            offer.id,
+                            f.need.id,
+                            f.score,
+                            w.1,
+                            w.2
+                        );
+                    }
+                }
+                for (f, w) in found.iter().zip(&wanted) {
+                    assert!(
+                        same_score(f.score, w.2),
+                        "{} {}: {} vs {}",
+                        offer.id,
+                        f.need.id,
+                        f.score,
+                        w.2
+                    );
+                }
+                for keep in [1, 5, 20] {
+                    let best = hub.ranked_needs(offer, Some(keep), |_| true).unwrap();
+                    let ids: Vec<&str> = best.iter().map(|r| r.need.id.as_str()).collect();
+                    assert_eq!(ids, found_ids[..keep.min(found_ids.len())], "{} keep {keep}", offer.id);
+                }
+                let page = hub.find_needs(&offer.id, 10, 0).unwrap();
+                for (explained, ranked) in page.needs.iter().zip(&found) {
+                    assert_eq!(explained.need.id, ranked.need.id);
+                    assert!(
+                        same_score(explained.score, ranked.score),
+                        "{} {}",
+                        offer.id,
+                        ranked.need.id
+                    );
+                }
+                compared += wanted.len();
+            }
+        }
+        assert!(compared > 500, "only {compared} pairs compared");
+    }
+}
