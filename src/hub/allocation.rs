@@ -13,7 +13,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::matches::Proposal;
 use super::ranking::RankingView;
 use super::{Hub, HubError, NeedFilter, PageRequest};
-use crate::domain::{Explanation, Match, MatchStatus, Need, NeedStatus, Offer, Urgency, Violations, geography};
+use crate::domain::{
+    Explanation, Match, MatchStatus, Need, NeedStatus, Offer, PairPreference, Preference, PreferenceSide, Urgency,
+    Violations, geography,
+};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
 use crate::store::TreeName;
 
@@ -198,6 +201,7 @@ impl Hub {
             }
         };
         let engaged = self.engaged()?;
+        let marks = RunMarks::of(self.all_preferences()?);
         let mut needs = self.open_needs(&request.needs)?;
         needs.retain(|need| !engaged.needs.contains(&need.id));
         // Offers of another provider, and offers whose every seat a proposal holds, are passed
@@ -206,7 +210,11 @@ impl Hub {
         let rank = |need: &Need, view: &RankingView<'_>| {
             let passed_over_held = Cell::new(0);
             let text = view.text_query(need);
+            let declined = marks.declined.get(&need.id);
             let ranked = self.ranked_candidates_where(need, &text, view, Some(keep), |offer| {
+                if declined.is_some_and(|declined| declined.contains(&offer.id)) {
+                    return false;
+                }
                 let theirs = request.provider_id.as_ref().is_none_or(|p| &offer.provider_id == p);
                 let held = engaged.awaiting.get(&offer.id).copied().unwrap_or(0) >= offer.remaining_capacity;
                 passed_over_held.set(passed_over_held.get() + usize::from(theirs && held));
@@ -232,10 +240,13 @@ impl Hub {
                         run.offers.len() - 1
                     }
                 };
+                let pair = (need.id.clone(), candidate.offer.id.clone());
                 run.instance.pairs.push(CandidatePair {
                     need: need_index,
                     offer,
                     fit: candidate.score,
+                    need_prefers: marks.requester_prefers.contains(&pair),
+                    offer_prefers: marks.provider_prefers.contains(&pair),
                 });
             }
             run.pairs_of_need.push(start..run.instance.pairs.len());
@@ -434,6 +445,39 @@ struct Engaged {
     awaiting: FxHashMap<String, u32>,
     /// The needs of each offer's live matches: a funding offer's money is theirs.
     needs_of_offer: FxHashMap<String, Vec<String>>,
+}
+
+/// The parties' marks a run reads once: declined pairs are no candidates, PREFERRED ones rank
+/// first with their party in a STABLE run.
+#[derive(Default)]
+struct RunMarks {
+    /// Offer ids declined for each need, by either party.
+    declined: FxHashMap<String, FxHashSet<String>>,
+    /// (need id, offer id) pairs the need's requester PREFERRED.
+    requester_prefers: FxHashSet<(String, String)>,
+    /// (need id, offer id) pairs the offer's provider PREFERRED.
+    provider_prefers: FxHashSet<(String, String)>,
+}
+
+impl RunMarks {
+    fn of(marks: Vec<PairPreference>) -> RunMarks {
+        let mut run = RunMarks::default();
+        for mark in marks {
+            match (mark.preference, mark.side) {
+                (Preference::Declined, _) => {
+                    run.declined.entry(mark.need_id).or_default().insert(mark.offer_id);
+                }
+                (Preference::Preferred, PreferenceSide::Requester) => {
+                    run.requester_prefers.insert((mark.need_id, mark.offer_id));
+                }
+                (Preference::Preferred, PreferenceSide::Provider) => {
+                    run.provider_prefers.insert((mark.need_id, mark.offer_id));
+                }
+                (Preference::None, _) => {}
+            }
+        }
+        run
+    }
 }
 
 /// An instance with the records behind its slots: what a run explains its result from.

@@ -142,6 +142,7 @@ proto_enum!(
         MatchExpired,
         PracticeSubmitted,
         PracticeWithdrawn,
+        PreferenceSet,
     ]
 );
 proto_enum!(
@@ -1167,4 +1168,6 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
 }
 
 mod knowledge;
+mod preferences;
 pub use knowledge::*;
+pub use preferences::*;

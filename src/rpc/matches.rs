@@ -12,7 +12,8 @@ use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, FindBundlesRequest, FindBundlesResponse, FindMatchesRequest, FindMatchesResponse,
     FindRelatedRequest, FindRelatedResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match,
-    ProposeMatchRequest, RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
+    PairPreference, ProposeMatchRequest, RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse,
+    SetPreferenceRequest, WatchMatchesRequest,
 };
 
 /// The MatchService implementation.
@@ -168,6 +169,21 @@ impl MatchService for MatchApi {
         Ok(Response::new(FindRelatedResponse {
             items: items.into_iter().map(convert::related_item).collect(),
         }))
+    }
+
+    async fn set_preference(&self, request: Request<SetPreferenceRequest>) -> Result<Response<PairPreference>, Status> {
+        let caller = Caller::of(&request);
+        let change = convert::set_preference(request.into_inner())?;
+        let requester = self.hub.record::<Need>("need_id", &change.need_id)?.requester_id;
+        let provider = self.hub.record::<Offer>("offer_id", &change.offer_id)?.provider_id;
+        policy::act_for(&caller, &change.actor_id, "actor_id")?;
+        policy::act_for_one_of(
+            &caller,
+            &[&requester, &provider],
+            &format!("need {} or offer {}", change.need_id, change.offer_id),
+        )?;
+        let mark = self.hub.set_preference(&change).await?;
+        Ok(Response::new(convert::pair_preference(&mark)))
     }
 
     async fn run_allocation(

@@ -49,11 +49,18 @@ pub enum TreeName {
     /// with every acknowledged write ([`crate::store::Store::search_changes_after`]). Derived:
     /// an index that lost it is built again from the records.
     SearchChanges,
+    /// The parties' marks on need-offer pairs ([`crate::domain::PairPreference`]).
+    Preferences,
+    /// Preference -> its need: what FindMatches reads, in one prefix scan, to leave out the
+    /// offers declined for a need.
+    PreferencesByNeed,
+    /// Preference -> its offer.
+    PreferencesByOffer,
 }
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 33] = [
+    pub const ALL: [TreeName; 36] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -87,6 +94,9 @@ impl TreeName {
         TreeName::PracticesByCountry,
         TreeName::PracticesByArea,
         TreeName::SearchChanges,
+        TreeName::Preferences,
+        TreeName::PreferencesByNeed,
+        TreeName::PreferencesByOffer,
     ];
 
     /// The sled tree's name.
@@ -125,6 +135,9 @@ impl TreeName {
             TreeName::PracticesByCountry => "practices_by_country",
             TreeName::PracticesByArea => "practices_by_area",
             TreeName::SearchChanges => "search_changes",
+            TreeName::Preferences => "preferences",
+            TreeName::PreferencesByNeed => "preferences_by_need",
+            TreeName::PreferencesByOffer => "preferences_by_offer",
         }
     }
 
@@ -238,6 +251,7 @@ pub fn next_record_number(trees: &Trees) -> Result<u64, StoreError> {
         TreeName::Partnerships,
         TreeName::Matches,
         TreeName::Practices,
+        TreeName::Preferences,
     ] {
         if let Some((key, _)) = trees.get(tree).last()? {
             let last = key.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);

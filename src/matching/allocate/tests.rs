@@ -32,7 +32,7 @@ fn offer(capacity: u32, funding_usd: Option<i64>, region_cap: Option<u32>) -> Of
 
 fn pairs(list: &[(usize, usize, f64)]) -> Vec<CandidatePair> {
     list.iter()
-        .map(|&(need, offer, fit)| CandidatePair { need, offer, fit })
+        .map(|&(need, offer, fit)| CandidatePair::unmarked(need, offer, fit))
         .collect()
 }
 
@@ -636,7 +636,7 @@ fn instances(needs: usize, offers: usize, money: bool, fine: bool) -> impl Strat
                 .into_iter()
                 .enumerate()
                 .filter_map(|(i, fit)| fit.map(|f| (i / o, i % o, fit_of(f, fine))))
-                .map(|(need, offer, fit)| CandidatePair { need, offer, fit })
+                .map(|(need, offer, fit)| CandidatePair::unmarked(need, offer, fit))
                 .collect(),
         })
     })
@@ -686,7 +686,7 @@ proptest! {
             offers: (0..n).map(|_| offer(1, None, None)).collect(),
             pairs: (0..n * n)
                 .filter_map(|i| weights[i / n][i % n].map(|w| (i / n, i % n, f64::from(w) / 1000.0)))
-                .map(|(need, offer, fit)| CandidatePair { need, offer, fit })
+                .map(|(need, offer, fit)| CandidatePair::unmarked(need, offer, fit))
                 .collect(),
         };
         let matrix: Vec<Vec<i64>> =
