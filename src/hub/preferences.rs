@@ -100,21 +100,26 @@ impl Hub {
     /// Offer ids declined for this need by either party: one prefix scan of the need's marks,
     /// read once per query.
     pub fn declined_offers(&self, need_id: &str) -> Result<FxHashSet<String>, HubError> {
-        Ok(self
-            .marks_in(TreeName::PreferencesByNeed, need_id)?
-            .into_iter()
-            .filter(PairPreference::is_declined)
-            .map(|mark| mark.offer_id)
-            .collect())
+        self.declined_in(TreeName::PreferencesByNeed, need_id, |mark| mark.offer_id)
     }
 
     /// Need ids declined for this offer by either party.
     pub fn declined_needs(&self, offer_id: &str) -> Result<FxHashSet<String>, HubError> {
+        self.declined_in(TreeName::PreferencesByOffer, offer_id, |mark| mark.need_id)
+    }
+
+    /// `other_end` of each declined mark filed under `value` in `index`.
+    fn declined_in(
+        &self,
+        index: TreeName,
+        value: &str,
+        other_end: fn(PairPreference) -> String,
+    ) -> Result<FxHashSet<String>, HubError> {
         Ok(self
-            .marks_in(TreeName::PreferencesByOffer, offer_id)?
+            .marks_in(index, value)?
             .into_iter()
             .filter(PairPreference::is_declined)
-            .map(|mark| mark.need_id)
+            .map(other_end)
             .collect())
     }
 
