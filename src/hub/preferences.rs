@@ -198,3 +198,87 @@ fn party_side(need: &Need, offer: &Offer, actor_id: &str) -> Result<PreferenceSi
         .into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EventKind, HubEvent};
+    use crate::hub::HubSettings;
+    use crate::synthetic::{Tier, generate};
+
+    fn change(need: &Need, offer: &Offer, actor_id: &str, preference: Preference, reason: &str) -> PreferenceChange {
+        PreferenceChange {
+            need_id: need.id.clone(),
+            offer_id: offer.id.clone(),
+            actor_id: actor_id.to_string(),
+            preference,
+            reason: reason.to_string(),
+        }
+    }
+
+    fn preference_events(hub: &Hub) -> Vec<HubEvent> {
+        hub.store
+            .events_after(0)
+            .map(Result::unwrap)
+            .filter(|event| event.kind == EventKind::PreferenceSet)
+            .collect()
+    }
+
+    /// Each change is one event naming the pair and both parties; a repeat records none; a
+    /// clear deletes the record; the declined sets and the pair's marks follow.
+    #[tokio::test]
+    async fn marks_are_logged_once_and_read_from_both_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        generate(&hub, Tier::S, 5, |_| {}).await.unwrap();
+        let need: Need = hub.store.all::<Need>().next().unwrap().unwrap();
+        let offer: Offer = hub
+            .store
+            .all::<Offer>()
+            .map(Result::unwrap)
+            .find(|offer| offer.provider_id != need.requester_id)
+            .unwrap();
+        let provider = offer.provider_id.clone();
+        let declined = change(&need, &offer, &provider, Preference::Declined, "no staff in March");
+        let kept = hub.set_preference(&declined).await.unwrap();
+        assert_eq!(
+            hub.set_preference(&declined).await.unwrap(),
+            kept,
+            "a repeat changes nothing"
+        );
+        let events = preference_events(&hub);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            events[0].summary,
+            format!("{provider} declined {} for {}: no staff in March", need.id, offer.id)
+        );
+        assert_eq!(events[0].actor_ids, [need.requester_id.clone(), provider.clone()]);
+        assert_eq!(events[0].by.as_deref(), Some(provider.as_str()));
+        assert!(hub.declined_offers(&need.id).unwrap().contains(&offer.id));
+        assert!(hub.declined_needs(&offer.id).unwrap().contains(&need.id));
+        let preferred = change(&need, &offer, &need.requester_id, Preference::Preferred, "");
+        hub.set_preference(&preferred).await.unwrap();
+        let marks = hub.pair_preferences(&need.id, &offer.id).unwrap();
+        let sides: Vec<_> = marks.iter().map(|mark| (mark.side, mark.preference)).collect();
+        assert_eq!(
+            sides,
+            [
+                (PreferenceSide::Requester, Preference::Preferred),
+                (PreferenceSide::Provider, Preference::Declined)
+            ]
+        );
+        hub.set_preference(&change(&need, &offer, &provider, Preference::None, ""))
+            .await
+            .unwrap();
+        hub.set_preference(&change(&need, &offer, &provider, Preference::None, ""))
+            .await
+            .unwrap();
+        assert_eq!(
+            preference_events(&hub).len(),
+            3,
+            "set, preferred, cleared; the second clear is no change"
+        );
+        assert!(hub.declined_offers(&need.id).unwrap().is_empty());
+        assert_eq!(hub.pair_preferences(&need.id, &offer.id).unwrap().len(), 1);
+    }
+}
