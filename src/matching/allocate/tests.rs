@@ -955,3 +955,41 @@ fn time_min_cost_flow() {
         );
     }
 }
+
+/// Not a test: times `stable` on a synthetic instance (20,000 needs, 5,000 offers, 50 candidates:
+/// tier M's shape) without marks (the fast path) and with a twentieth of the pairs marked on
+/// each side (the general rounds), and counts the blocking pairs of each.
+///
+/// ```text
+/// cargo test --release --lib matching::allocate::tests::time_stable_with_marks -- --ignored --nocapture
+/// ```
+#[test]
+#[ignore = "timing run, see its docs"]
+fn time_stable_with_marks() {
+    let instance = synthetic_instance(20_000, 5_000, 50, 7);
+    let start = std::time::Instant::now();
+    let fast = stable(&instance);
+    let fast_time = start.elapsed();
+    let mut marked_instance = instance.clone();
+    for (i, pair) in marked_instance.pairs.iter_mut().enumerate() {
+        pair.need_prefers = i % 20 == 3;
+        pair.offer_prefers = i % 20 == 11;
+    }
+    let mut moneyless = marked_instance.clone();
+    moneyless.offers.iter_mut().for_each(|offer| offer.funding_usd = None);
+    let without_budgets = stable(&moneyless);
+    println!(
+        "marked without budgets: {} blocking",
+        blocking_pairs(&moneyless, &without_budgets).len()
+    );
+    let start = std::time::Instant::now();
+    let marked = stable(&marked_instance);
+    let marked_time = start.elapsed();
+    println!(
+        "unmarked: {fast_time:?}, {} pairs, {} blocking; marked: {marked_time:?}, {} pairs, {} blocking",
+        fast.assigned.len(),
+        blocking_pairs(&instance, &fast).len(),
+        marked.assigned.len(),
+        blocking_pairs(&marked_instance, &marked).len()
+    );
+}
