@@ -75,8 +75,9 @@ pub struct AllocationOutcome {
     pub unmatched: Vec<(String, String)>,
     /// Matches proposed by a committed run.
     pub match_ids: Vec<String>,
-    /// Blocking pairs of the proposed assignment (always 0 for `stable`; shown for `optimal`
-    /// too), before a commit leaves out any pair that changed meanwhile.
+    /// Blocking pairs of the proposed assignment, ranked with the parties' marks (0 for `stable`
+    /// unless budgets and marks meet, when a stable assignment need not exist; shown for
+    /// `optimal` too), before a commit leaves out any pair that changed meanwhile.
     pub blocking_pairs: usize,
     pub needs_considered: usize,
     pub offers_considered: usize,
