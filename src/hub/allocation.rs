@@ -241,13 +241,12 @@ impl Hub {
                         run.offers.len() - 1
                     }
                 };
-                let pair = (need.id.clone(), candidate.offer.id.clone());
                 run.instance.pairs.push(CandidatePair {
                     need: need_index,
                     offer,
                     fit: candidate.score,
-                    need_prefers: marks.requester_prefers.contains(&pair),
-                    offer_prefers: marks.provider_prefers.contains(&pair),
+                    need_prefers: RunMarks::holds(&marks.requester_prefers, need, &candidate.offer),
+                    offer_prefers: RunMarks::holds(&marks.provider_prefers, need, &candidate.offer),
                 });
             }
             run.pairs_of_need.push(start..run.instance.pairs.len());
@@ -454,28 +453,31 @@ struct Engaged {
 struct RunMarks {
     /// Offer ids declined for each need, by either party.
     declined: FxHashMap<String, FxHashSet<String>>,
-    /// (need id, offer id) pairs the need's requester PREFERRED.
-    requester_prefers: FxHashSet<(String, String)>,
-    /// (need id, offer id) pairs the offer's provider PREFERRED.
-    provider_prefers: FxHashSet<(String, String)>,
+    /// Offer ids the need's requester PREFERRED, by need id.
+    requester_prefers: FxHashMap<String, FxHashSet<String>>,
+    /// Offer ids the offer's provider PREFERRED for each need, by need id.
+    provider_prefers: FxHashMap<String, FxHashSet<String>>,
 }
 
 impl RunMarks {
+    /// Whether `marked` holds the pair: a look-up by reference, for each of a run's pairs.
+    fn holds(marked: &FxHashMap<String, FxHashSet<String>>, need: &Need, offer: &Offer) -> bool {
+        marked.get(&need.id).is_some_and(|offers| offers.contains(&offer.id))
+    }
+
+    /// The run's view of every stored mark.
     fn of(marks: Vec<PairPreference>) -> RunMarks {
         let mut run = RunMarks::default();
         for mark in marks {
             match (mark.preference, mark.side) {
-                (Preference::Declined, _) => {
-                    run.declined.entry(mark.need_id).or_default().insert(mark.offer_id);
-                }
-                (Preference::Preferred, PreferenceSide::Requester) => {
-                    run.requester_prefers.insert((mark.need_id, mark.offer_id));
-                }
-                (Preference::Preferred, PreferenceSide::Provider) => {
-                    run.provider_prefers.insert((mark.need_id, mark.offer_id));
-                }
-                (Preference::None, _) => {}
+                (Preference::Declined, _) => &mut run.declined,
+                (Preference::Preferred, PreferenceSide::Requester) => &mut run.requester_prefers,
+                (Preference::Preferred, PreferenceSide::Provider) => &mut run.provider_prefers,
+                (Preference::None, _) => continue,
             }
+            .entry(mark.need_id)
+            .or_default()
+            .insert(mark.offer_id);
         }
         run
     }
