@@ -16,6 +16,7 @@ mod offers;
 mod output;
 mod partnerships;
 mod practices;
+mod prefer;
 mod related;
 mod search;
 pub mod serve;

@@ -1,5 +1,5 @@
 //! The hub's vocabulary and rules, with no I/O: the taxonomy of the Global Compact for Migration,
-//! the records (actors, needs, offers, partnerships, matches, practices) and the validation every field goes
+//! the records (actors, needs, offers, partnerships, matches, practices, preferences) and the validation every field goes
 //! through. Nothing here imports another module of this crate.
 
 pub mod actor;
@@ -11,6 +11,7 @@ pub mod need;
 pub mod offer;
 pub mod partnership;
 pub mod practice;
+pub mod preference;
 pub mod taxonomy;
 pub mod validation;
 
@@ -21,6 +22,7 @@ pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
 pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};
 pub use practice::{Practice, PracticeSource, PracticeSpec, PracticeStatus};
+pub use preference::{PairPreference, Preference, PreferenceSide};
 pub use taxonomy::{
     ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,
 };

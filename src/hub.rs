@@ -23,6 +23,7 @@ mod outcomes;
 mod partnerships;
 mod paths;
 mod practices;
+mod preferences;
 mod ranking;
 mod rebuild;
 mod related;
@@ -59,6 +60,7 @@ pub use offers::OfferFilter;
 pub use outcomes::OutcomeReport;
 pub use paths::{NamedPath, PartnerSuggestion};
 pub use practices::PracticeFilter;
+pub use preferences::PreferenceChange;
 pub use related::{DEFAULT_RELATED, MAX_RELATED, RelatedItem, RelatedKind};
 pub use watch::{Delivery, EventFilter, NeedInterest, OfferWatch, WatchedEvent};
 

@@ -93,6 +93,8 @@ enum Rpc {
     RemovePartnership,
     ProposeMatchAsRequester,
     ProposeMatchAsProvider,
+    SetPreferenceAsRequester,
+    SetPreferenceAsProvider,
     RespondToMatchAsRequester,
     RespondToMatchAsProvider,
     CompleteMatchAsRequester,
@@ -142,6 +144,7 @@ impl Rpc {
             Rpc::AddPartnership => "AddPartnership",
             Rpc::RemovePartnership => "RemovePartnership",
             Rpc::ProposeMatchAsRequester | Rpc::ProposeMatchAsProvider => "ProposeMatch",
+            Rpc::SetPreferenceAsRequester | Rpc::SetPreferenceAsProvider => "SetPreference",
             Rpc::RespondToMatchAsRequester | Rpc::RespondToMatchAsProvider => "RespondToMatch",
             Rpc::CompleteMatchAsRequester | Rpc::CompleteMatchAsProvider => "CompleteMatch",
             Rpc::WatchMatches => "WatchMatches",
@@ -179,12 +182,14 @@ impl Rpc {
         let how = match self {
             Rpc::RegisterActorOpen => " (--registration open)",
             Rpc::RegisterActorAdminOnly => " (--registration admin-only)",
-            Rpc::ProposeMatchAsRequester | Rpc::RespondToMatchAsRequester | Rpc::CompleteMatchAsRequester => {
-                " (owner = requester)"
-            }
-            Rpc::ProposeMatchAsProvider | Rpc::RespondToMatchAsProvider | Rpc::CompleteMatchAsProvider => {
-                " (owner = provider)"
-            }
+            Rpc::ProposeMatchAsRequester
+            | Rpc::SetPreferenceAsRequester
+            | Rpc::RespondToMatchAsRequester
+            | Rpc::CompleteMatchAsRequester => " (owner = requester)",
+            Rpc::ProposeMatchAsProvider
+            | Rpc::SetPreferenceAsProvider
+            | Rpc::RespondToMatchAsProvider
+            | Rpc::CompleteMatchAsProvider => " (owner = provider)",
             _ => "",
         };
         format!("{}{how}", self.method())
@@ -239,6 +244,9 @@ fn table() -> Vec<Row> {
         (Rpc::RemovePartnership, OWNED),
         (Rpc::ProposeMatchAsRequester, OWNED),
         (Rpc::ProposeMatchAsProvider, OWNED),
+        // A party marks a pair as itself: "other" is an actor who is no party to it.
+        (Rpc::SetPreferenceAsRequester, OWNED),
+        (Rpc::SetPreferenceAsProvider, OWNED),
         (Rpc::RespondToMatchAsRequester, OWNED),
         (Rpc::RespondToMatchAsProvider, OWNED),
         (Rpc::CompleteMatchAsRequester, OWNED),
@@ -615,6 +623,21 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
                 ..Default::default()
             };
             matches.propose_match(request).await.map(drop)
+        }
+        Rpc::SetPreferenceAsRequester | Rpc::SetPreferenceAsProvider => {
+            let (need_id, offer_id) = if rpc == Rpc::SetPreferenceAsRequester {
+                world.pair(&owner, &partner).await
+            } else {
+                world.pair(&partner, &owner).await
+            };
+            let request = SetPreferenceRequest {
+                need_id,
+                offer_id,
+                actor_id: owner.id.clone(),
+                preference: Preference::Declined as i32,
+                reason: "not this one".into(),
+            };
+            matches.set_preference(request).await.map(drop)
         }
         Rpc::RespondToMatchAsRequester | Rpc::RespondToMatchAsProvider => {
             let (need_id, offer_id) = if rpc == Rpc::RespondToMatchAsRequester {

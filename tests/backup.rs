@@ -119,3 +119,46 @@ async fn a_backup_under_load_restores_every_write_acknowledged_before_it() {
     assert!(refused.to_string().contains("checksum"), "{refused}");
     assert!(!damaged_dir.exists(), "a refused restore leaves nothing behind");
 }
+
+/// A party's mark on a pair is a record like any other: a backup carries it, and the restored
+/// hub still leaves the declined pair out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_store_keeps_the_parties_marks() {
+    use capacity_hub::domain::{Need, Offer, Preference};
+    use capacity_hub::hub::{OfferFilter, PreferenceChange};
+    use capacity_hub::synthetic::{Tier, generate};
+
+    let dir = tempfile::tempdir().unwrap();
+    let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+    generate(&hub, Tier::S, 3, |_| {}).await.unwrap();
+    let page = PageRequest {
+        after: None,
+        limit: 500,
+    };
+    let need: Need = hub.list_needs(&NeedFilter::default(), &page).unwrap().records.remove(0);
+    let offer: Offer = hub
+        .list_offers(&OfferFilter::default(), &page)
+        .unwrap()
+        .records
+        .into_iter()
+        .find(|offer| offer.provider_id != need.requester_id)
+        .unwrap();
+    let change = PreferenceChange {
+        need_id: need.id.clone(),
+        offer_id: offer.id.clone(),
+        actor_id: need.requester_id.clone(),
+        preference: Preference::Declined,
+        reason: "another partner already helps".into(),
+    };
+    hub.set_preference(&change).await.unwrap();
+    let mut backup = Vec::new();
+    hub.backup(&mut backup).await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let restored_dir = scratch.path().join("restored");
+    Hub::restore(&restored_dir, backup.as_slice()).unwrap();
+    let restored = Hub::open(&restored_dir, HubSettings::default()).unwrap();
+    assert!(restored.declined_offers(&need.id).unwrap().contains(&offer.id));
+    let marks = restored.pair_preferences(&need.id, &offer.id).unwrap();
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].reason, "another partner already helps");
+}

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use capacity_hub::domain::{Actor, HubEvent, Match, Need, Offer, Partnership, Practice};
+use capacity_hub::domain::{Actor, HubEvent, Match, Need, Offer, PairPreference, Partnership, Practice};
 use capacity_hub::store::codec::decode;
 use libfuzzer_sys::fuzz_target;
 
@@ -15,4 +15,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<Match>("matches", b"key", data);
     let _ = decode::<HubEvent>("events", b"key", data);
     let _ = decode::<Practice>("practices", b"key", data);
+    let _ = decode::<PairPreference>("preferences", b"key", data);
 });

@@ -136,6 +136,12 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(request) = proto::WatchNeedsRequest::decode(bytes) {
                 let _ = convert::watch_needs(request);
             }
+            if let Ok(change) = proto::SetPreferenceRequest::decode(bytes)
+                .map_err(drop)
+                .and_then(|r| convert::set_preference(r).map_err(drop))
+            {
+                let _ = capacity_hub::domain::preference::validate_reason(&change.reason);
+            }
         }
     }
 });

@@ -7,6 +7,7 @@ use super::CliError;
 use super::allocate::{self, AllocateArgs};
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::output::{self, CodeParser, and_list, cell, code, codes, list, or_dash, percent, say, timestamp};
+use super::prefer::{self, PreferArgs};
 use super::{related, why};
 use crate::proto::{
     Bundle, Cell, CompleteMatchRequest, Explanation, FindBundlesRequest, FindMatchesRequest, FindMatchesResponse,
@@ -84,6 +85,10 @@ enum MatchesCommand {
     /// Allocate open needs to offers in one batch (admin): optimal or stable, a dry run unless
     /// --commit. Needs already paired by a live match take no part.
     Allocate(AllocateArgs),
+    /// Mark a need-offer pair as its requester or provider: --prefer ranks it first in a stable
+    /// allocation, --decline keeps it from ever being ranked, proposed or allocated again,
+    /// --clear removes the mark.
+    Prefer(PreferArgs),
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +211,7 @@ pub async fn run(args: MatchesArgs) -> Result<(), CliError> {
         } => return find(&hub, need_id, limit, explain, json).await,
         MatchesCommand::List(list_args) => return list_matches(&hub, list_args, json).await,
         MatchesCommand::Allocate(allocate_args) => return allocate::run(&hub, allocate_args, json).await,
+        MatchesCommand::Prefer(prefer_args) => return prefer::run(&hub, prefer_args, json).await,
         MatchesCommand::Bundles { need_id, max } => return bundles(&hub, need_id, max, json).await,
         MatchesCommand::Related { need_id, limit } => return related::run(&hub, need_id, limit, json).await,
         MatchesCommand::Why {

@@ -26,6 +26,9 @@ pub enum EventKind {
     /// matches only, and the log's encoding is kept).
     PracticeSubmitted,
     PracticeWithdrawn,
+    /// A party marked a need-offer pair preferred or declined, or cleared its mark (need and
+    /// offer ids set, both parties concerned, the mark and reason in the summary).
+    PreferenceSet,
 }
 
 impl EventKind {

@@ -13,7 +13,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::matches::Proposal;
 use super::ranking::RankingView;
 use super::{Hub, HubError, NeedFilter, PageRequest};
-use crate::domain::{Explanation, Match, MatchStatus, Need, NeedStatus, Offer, Urgency, Violations, geography};
+use crate::domain::{
+    Explanation, Match, MatchStatus, Need, NeedStatus, Offer, PairPreference, Preference, PreferenceSide, Urgency,
+    Violations, geography,
+};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
 use crate::store::TreeName;
 
@@ -72,8 +75,9 @@ pub struct AllocationOutcome {
     pub unmatched: Vec<(String, String)>,
     /// Matches proposed by a committed run.
     pub match_ids: Vec<String>,
-    /// Blocking pairs of the proposed assignment (always 0 for `stable`; shown for `optimal`
-    /// too), before a commit leaves out any pair that changed meanwhile.
+    /// Blocking pairs of the proposed assignment, ranked with the parties' marks (0 for `stable`
+    /// unless budgets and marks meet, when a stable assignment need not exist; shown for
+    /// `optimal` too), before a commit leaves out any pair that changed meanwhile.
     pub blocking_pairs: usize,
     pub needs_considered: usize,
     pub offers_considered: usize,
@@ -198,6 +202,7 @@ impl Hub {
             }
         };
         let engaged = self.engaged()?;
+        let marks = RunMarks::of(self.all_preferences()?);
         let mut needs = self.open_needs(&request.needs)?;
         needs.retain(|need| !engaged.needs.contains(&need.id));
         // Offers of another provider, and offers whose every seat a proposal holds, are passed
@@ -206,7 +211,11 @@ impl Hub {
         let rank = |need: &Need, view: &RankingView<'_>| {
             let passed_over_held = Cell::new(0);
             let text = view.text_query(need);
+            let declined = marks.declined.get(&need.id);
             let ranked = self.ranked_candidates_where(need, &text, view, Some(keep), |offer| {
+                if declined.is_some_and(|declined| declined.contains(&offer.id)) {
+                    return false;
+                }
                 let theirs = request.provider_id.as_ref().is_none_or(|p| &offer.provider_id == p);
                 let held = engaged.awaiting.get(&offer.id).copied().unwrap_or(0) >= offer.remaining_capacity;
                 passed_over_held.set(passed_over_held.get() + usize::from(theirs && held));
@@ -236,6 +245,8 @@ impl Hub {
                     need: need_index,
                     offer,
                     fit: candidate.score,
+                    need_prefers: RunMarks::holds(&marks.requester_prefers, need, &candidate.offer),
+                    offer_prefers: RunMarks::holds(&marks.provider_prefers, need, &candidate.offer),
                 });
             }
             run.pairs_of_need.push(start..run.instance.pairs.len());
@@ -434,6 +445,42 @@ struct Engaged {
     awaiting: FxHashMap<String, u32>,
     /// The needs of each offer's live matches: a funding offer's money is theirs.
     needs_of_offer: FxHashMap<String, Vec<String>>,
+}
+
+/// The parties' marks a run reads once: declined pairs are no candidates, PREFERRED ones rank
+/// first with their party in a STABLE run.
+#[derive(Default)]
+struct RunMarks {
+    /// Offer ids declined for each need, by either party.
+    declined: FxHashMap<String, FxHashSet<String>>,
+    /// Offer ids the need's requester PREFERRED, by need id.
+    requester_prefers: FxHashMap<String, FxHashSet<String>>,
+    /// Offer ids the offer's provider PREFERRED for each need, by need id.
+    provider_prefers: FxHashMap<String, FxHashSet<String>>,
+}
+
+impl RunMarks {
+    /// Whether `marked` holds the pair: a look-up by reference, for each of a run's pairs.
+    fn holds(marked: &FxHashMap<String, FxHashSet<String>>, need: &Need, offer: &Offer) -> bool {
+        marked.get(&need.id).is_some_and(|offers| offers.contains(&offer.id))
+    }
+
+    /// The run's view of every stored mark.
+    fn of(marks: Vec<PairPreference>) -> RunMarks {
+        let mut run = RunMarks::default();
+        for mark in marks {
+            match (mark.preference, mark.side) {
+                (Preference::Declined, _) => &mut run.declined,
+                (Preference::Preferred, PreferenceSide::Requester) => &mut run.requester_prefers,
+                (Preference::Preferred, PreferenceSide::Provider) => &mut run.provider_prefers,
+                (Preference::None, _) => continue,
+            }
+            .entry(mark.need_id)
+            .or_default()
+            .insert(mark.offer_id);
+        }
+        run
+    }
 }
 
 /// An instance with the records behind its slots: what a run explains its result from.

@@ -54,8 +54,14 @@ impl Hub {
         })
     }
 
-    /// The parties' declines of the pair, in words. Preferences are not stated yet: none.
-    fn declines_in_words(&self, _need: &Need, _offer: &Offer) -> Result<Vec<String>, HubError> {
-        Ok(Vec::new())
+    /// The parties' declines of the pair, in words ("the provider declined need-7 for offer-3:
+    /// no staff in March").
+    fn declines_in_words(&self, need: &Need, offer: &Offer) -> Result<Vec<String>, HubError> {
+        Ok(self
+            .pair_preferences(&need.id, &offer.id)?
+            .iter()
+            .filter(|mark| mark.is_declined())
+            .map(|mark| mark.describe())
+            .collect())
     }
 }

@@ -15,7 +15,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::catalogue::Catalogue;
 use super::ranking::{BOUND_SLACK, TrustFound, beaten};
@@ -169,12 +169,6 @@ impl Hub {
         let text = catalogue.text_query(need);
         let path = proximity.trust_path(&need.requester_id).map(|path| path.reversed());
         self.explained(need, &text, offer, catalogue, path.as_ref())
-    }
-
-    /// The need ids declined for this offer by either party. Preferences are not stated yet:
-    /// none is declined.
-    fn declined_needs(&self, _offer_id: &str) -> Result<FxHashSet<String>, HubError> {
-        Ok(FxHashSet::default())
     }
 
     /// The best `keep` (all, when `None`) open needs the offer passes the hard filters for and

@@ -173,6 +173,8 @@ impl Hub {
             )));
         }
         matching::check_pair(&need, &offer).map_err(|refusal| HubError::FailedPrecondition(refusal.0))?;
+        // Under the writer lock, so a mark set meanwhile is seen: a declined pair is never proposed.
+        self.check_not_declined(need_id, offer_id)?;
         if ranked.is_some() {
             let held = held_in_batch + self.awaiting_answers(store, offer_id)?;
             if held >= offer.remaining_capacity {

@@ -187,9 +187,10 @@ impl Hub {
         }
     }
 
-    /// The best `keep` (all, when `None`) available offers that pass the need's hard filters,
-    /// scored, best first; ties go to the older offer. `text` is the need's words
-    /// ([`RankingView::text_query`]).
+    /// The best `keep` (all, when `None`) available offers that pass the need's hard filters
+    /// and that neither party declined for the need, scored, best first; ties go to the older
+    /// offer. `text` is the need's words ([`RankingView::text_query`]). The need's marks are
+    /// read once, in one index scan.
     pub(super) fn ranked_candidates(
         &self,
         need: &Need,
@@ -197,7 +198,8 @@ impl Hub {
         view: &RankingView<'_>,
         keep: Option<usize>,
     ) -> Result<Vec<RankedOffer>, HubError> {
-        self.ranked_candidates_where(need, text, view, keep, |_| true)
+        let declined = self.declined_offers(&need.id)?;
+        self.ranked_candidates_where(need, text, view, keep, |offer| !declined.contains(&offer.id))
     }
 
     /// [`Hub::ranked_candidates`] among the offers `wanted` keeps: an allocation run passes over

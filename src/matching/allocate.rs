@@ -54,19 +54,31 @@
 //! the caller sees the gap (about 1% on the synthetic benchmark).
 //!
 //! # `stable`: requester-proposing deferred acceptance
-//! Needs propose to their candidates by value (ties: lower offer index); offers rank needs by the
-//! same value (ties: lower need index) and hold at most `capacity`, at most `region_cap` per
-//! region, and only what their remaining funds can pay for: an offer refuses a proposal its
-//! remaining budget cannot hold and never drops a held need for money. Because both sides rank a
-//! pair by the same value, proposals are made in one global order of value; then no offer ever
-//! meets a proposal better than one it already holds, tentative holds are final, and the outcome
-//! equals textbook deferred acceptance (with any proposal order) whenever no budget is involved.
-//! [`blocking_pairs`] uses the same rule for money, so a result of `stable` has none: a pair
-//! (n, o) blocks when n prefers o and o would take n: it has a free seat within n's region cap, or
-//! prefers n to its worst held need that it could drop (in n's region if that region is full),
-//! and its unspent funds cover n's budget (funds of a need it would drop do not count: money is
-//! committed first come, first served). The weaker rule is deliberate: if an offer could drop
-//! needs to free money, budgets act as a knapsack and a stable allocation need not exist.
+//! Each need ranks its candidate offers by its requester's mark first (an offer the requester
+//! PREFERRED above an unmarked one; declined pairs are not candidates at all), then by value
+//! (ties: lower offer index); each offer ranks needs by its provider's mark first, then by value
+//! (ties: lower need index). An offer's choice from a set of needs is greedy in its rank order:
+//! it goes down the needs best first and keeps each that still fits: a seat (fewer kept than
+//! `capacity`), a seat in the need's region (fewer kept from it than `region_cap`) and, for a
+//! funding offer, the money (the budgets kept so far plus the need's within the funds). Needs
+//! propose down their lists; each offer holds its choice from what it holds and the proposer and
+//! rejects the rest, who propose further. [`blocking_pairs`] asks the same choice: a pair (n, o)
+//! blocks when n ranks o above its assignment (or has none) and o's choice from its held needs
+//! and n keeps n. Funds freed by a held need ranked below n therefore count: money goes to the
+//! needs an offer ranks highest, whenever they come.
+//!
+//! Without budgets the greedy choice is that of a laminar matroid (the capacity over the
+//! regional caps): substitutable and independent of rejected needs, so deferred acceptance ends
+//! in an allocation without blocking pairs, whatever the marks, and needs propose in any order.
+//! With budgets the choice is a knapsack and is not substitutable: a stable allocation need not
+//! exist once marks make the two sides rank differently (`tests.rs` has a three-need example),
+//! so a run with budgets and marks reports the blocking pairs that remain rather than promise
+//! none. Without marks both sides rank a pair by the same value and proposals are taken in one
+//! global order of value (then need index, then offer index): no offer ever meets a proposal
+//! better than one it holds, tentative holds are final, each offer's money goes to its best
+//! needs first, and the result has no blocking pair even with budgets. That fast path is kept
+//! for instances without marks; the general rounds, with proposals in the same order, accept
+//! exactly what it accepts when no pair is marked (a test checks it).
 
 mod feasible;
 mod flow;
@@ -114,7 +126,8 @@ pub struct OfferSlot {
 }
 
 /// A candidate pair with its fit in [0, 1], from the pairwise score (the caller keeps at most K
-/// per need). Duplicates count once, with their best fit.
+/// per need), and the parties' PREFERRED marks. Duplicates count once, with their best fit (and
+/// that pair's marks). A pair either party declined is no candidate: leave it out.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CandidatePair {
     /// Index into [`AllocationInstance::needs`].
@@ -123,6 +136,25 @@ pub struct CandidatePair {
     pub offer: usize,
     /// Pairwise fit in [0, 1] (out-of-range values are clamped, non-finite ones count 0).
     pub fit: f64,
+    /// The need's requester PREFERRED this offer: `stable` has the need rank it above unmarked
+    /// offers, whatever their value.
+    pub need_prefers: bool,
+    /// The offer's provider PREFERRED this need: `stable` has the offer rank it above unmarked
+    /// needs, whatever their value.
+    pub offer_prefers: bool,
+}
+
+impl CandidatePair {
+    /// A pair neither party marked.
+    pub fn unmarked(need: usize, offer: usize, fit: f64) -> CandidatePair {
+        CandidatePair {
+            need,
+            offer,
+            fit,
+            need_prefers: false,
+            offer_prefers: false,
+        }
+    }
 }
 
 /// Everything one allocation run looks at: plain data, no hub or store types.
@@ -190,20 +222,26 @@ fn relaxed_flow(prepared: &Prepared) -> (Box<dyn funding::Solver + '_>, Vec<usiz
     (solver, relaxed)
 }
 
-/// Requester-proposing deferred acceptance with capacities, regional caps and funding budgets:
-/// an allocation no need and offer would both rather leave for each other (see the module docs).
+/// Requester-proposing deferred acceptance with capacities, regional caps, funding budgets and
+/// the parties' marks: an allocation no need and offer would both rather leave for each other
+/// (see the module docs for budgets under marks).
 pub fn stable(instance: &AllocationInstance) -> Allocation {
     let prepared = Prepared::new(instance);
-    let chosen = stable::deferred_acceptance(&prepared);
+    let chosen = match stable::Marks::of(instance, &prepared) {
+        None => stable::deferred_acceptance(&prepared),
+        Some(marks) => stable::deferred_acceptance_marked(&prepared, &marks),
+    };
     allocation(instance, &prepared, &chosen)
 }
 
-/// Every candidate pair (need, offer), not assigned together, where the need prefers the offer to
-/// its assignment (or has none) and the offer would take the need: empty for a stable allocation.
-/// Sorted. Assigned pairs that are not candidates are ignored (see [`check_feasible`]).
+/// Every candidate pair (need, offer), not assigned together, where the need ranks the offer
+/// above its assignment (or has none) and the offer's greedy choice from its assigned needs and
+/// this one keeps it, both ranks with the parties' marks: empty for a stable allocation. Sorted.
+/// Assigned pairs that are not candidates are ignored (see [`check_feasible`]).
 pub fn blocking_pairs(instance: &AllocationInstance, allocation: &Allocation) -> Vec<(usize, usize)> {
     let prepared = Prepared::new(instance);
-    stable::blocking_pairs(instance, &prepared, allocation)
+    let marks = stable::Marks::of(instance, &prepared).unwrap_or_else(|| stable::Marks::unmarked(&prepared));
+    stable::blocking_pairs(instance, &prepared, &marks, allocation)
 }
 
 /// Whether `allocation` respects every rule: known indices, only candidate pairs, each need at

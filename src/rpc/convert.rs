@@ -143,6 +143,7 @@ proto_enum!(
         MatchExpired,
         PracticeSubmitted,
         PracticeWithdrawn,
+        PreferenceSet,
     ]
 );
 proto_enum!(
@@ -1251,4 +1252,6 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
 }
 
 mod knowledge;
+mod preferences;
 pub use knowledge::*;
+pub use preferences::*;

@@ -12,8 +12,9 @@ use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, ExplainMatchRequest, ExplainMatchResponse, FindBundlesRequest, FindBundlesResponse,
     FindMatchesRequest, FindMatchesResponse, FindNeedsRequest, FindNeedsResponse, FindRelatedRequest,
-    FindRelatedResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, ProposeMatchRequest,
-    RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse, WatchMatchesRequest,
+    FindRelatedResponse, GetMatchRequest, ListMatchesRequest, ListMatchesResponse, Match, PairPreference,
+    ProposeMatchRequest, RespondToMatchRequest, RunAllocationRequest, RunAllocationResponse, SetPreferenceRequest,
+    WatchMatchesRequest,
 };
 
 /// The MatchService implementation.
@@ -205,6 +206,21 @@ impl MatchService for MatchApi {
             .await
             .map_err(|error| Status::internal(format!("ExplainMatch stopped: {error}")))??;
         Ok(Response::new(convert::pair_explanation(&explained)))
+    }
+
+    async fn set_preference(&self, request: Request<SetPreferenceRequest>) -> Result<Response<PairPreference>, Status> {
+        let caller = Caller::of(&request);
+        let change = convert::set_preference(request.into_inner())?;
+        let requester = self.hub.record::<Need>("need_id", &change.need_id)?.requester_id;
+        let provider = self.hub.record::<Offer>("offer_id", &change.offer_id)?.provider_id;
+        policy::act_for(&caller, &change.actor_id, "actor_id")?;
+        policy::act_for_one_of(
+            &caller,
+            &[&requester, &provider],
+            &format!("need {} or offer {}", change.need_id, change.offer_id),
+        )?;
+        let mark = self.hub.set_preference(&change).await?;
+        Ok(Response::new(convert::pair_preference(&mark)))
     }
 
     async fn run_allocation(

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{Actor, Match, Need, Offer, Partnership, Practice, geography};
+use crate::domain::{Actor, Match, Need, Offer, PairPreference, Partnership, Practice, geography};
 
 use super::{StoreError, TreeName};
 
@@ -226,6 +226,22 @@ impl Record for Match {
             (TreeName::MatchesByActor, self.requester_id.clone()),
             (TreeName::MatchesByActor, self.provider_id.clone()),
             (TreeName::MatchesByStatus, status_value(self.status)),
+        ]
+    }
+}
+
+impl Record for PairPreference {
+    const TREE: TreeName = TreeName::Preferences;
+    const ID_PREFIX: &'static str = "preference";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn index_entries(&self) -> Vec<(TreeName, String)> {
+        vec![
+            (TreeName::PreferencesByNeed, self.need_id.clone()),
+            (TreeName::PreferencesByOffer, self.offer_id.clone()),
         ]
     }
 }

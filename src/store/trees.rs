@@ -37,8 +37,6 @@ pub enum TreeName {
     /// Offer record number -> its title and description as read ([`crate::text::TextReading`]):
     /// derived, kept so that opening does not read every offer again, rebuilt when missing.
     OfferReadings,
-    /// Need record number -> its title and description as read: derived, as `OfferReadings`.
-    NeedReadings,
     Practices,
     /// Practice -> each actor it is of: its author and its partners.
     PracticesByActor,
@@ -51,11 +49,21 @@ pub enum TreeName {
     /// with every acknowledged write ([`crate::store::Store::search_changes_after`]). Derived:
     /// an index that lost it is built again from the records.
     SearchChanges,
+    /// The parties' marks on need-offer pairs ([`crate::domain::PairPreference`]).
+    Preferences,
+    /// Preference -> its need: what FindMatches reads, in one prefix scan, to leave out the
+    /// offers declined for a need.
+    PreferencesByNeed,
+    /// Preference -> its offer.
+    PreferencesByOffer,
+    /// Need record number -> its title and description as read: derived, as `OfferReadings`.
+    /// Trees are appended: a backup names a tree by its place in [`TreeName::ALL`].
+    NeedReadings,
 }
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 34] = [
+    pub const ALL: [TreeName; 37] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -82,7 +90,6 @@ impl TreeName {
         TreeName::MatchesByActor,
         TreeName::MatchesByStatus,
         TreeName::OfferReadings,
-        TreeName::NeedReadings,
         TreeName::Practices,
         TreeName::PracticesByActor,
         TreeName::PracticesByStatus,
@@ -90,6 +97,10 @@ impl TreeName {
         TreeName::PracticesByCountry,
         TreeName::PracticesByArea,
         TreeName::SearchChanges,
+        TreeName::Preferences,
+        TreeName::PreferencesByNeed,
+        TreeName::PreferencesByOffer,
+        TreeName::NeedReadings,
     ];
 
     /// The sled tree's name.
@@ -129,6 +140,9 @@ impl TreeName {
             TreeName::PracticesByCountry => "practices_by_country",
             TreeName::PracticesByArea => "practices_by_area",
             TreeName::SearchChanges => "search_changes",
+            TreeName::Preferences => "preferences",
+            TreeName::PreferencesByNeed => "preferences_by_need",
+            TreeName::PreferencesByOffer => "preferences_by_offer",
         }
     }
 
@@ -245,6 +259,7 @@ pub fn next_record_number(trees: &Trees) -> Result<u64, StoreError> {
         TreeName::Partnerships,
         TreeName::Matches,
         TreeName::Practices,
+        TreeName::Preferences,
     ] {
         if let Some((key, _)) = trees.get(tree).last()? {
             let last = key.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);

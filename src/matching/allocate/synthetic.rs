@@ -61,7 +61,7 @@ pub fn synthetic_instance(needs: usize, offers: usize, candidates_per_need: usiz
                 stamp[offer] = need;
                 chosen += 1;
                 let fit = 0.6 * quality[offer] + 0.4 * rng.unit();
-                pairs.push(CandidatePair { need, offer, fit });
+                pairs.push(CandidatePair::unmarked(need, offer, fit));
             }
         }
     }

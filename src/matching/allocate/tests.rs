@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 use super::funding::Solver;
 use super::prepared::{NONE, Prepared, budget_of};
+use super::stable::{Marks, deferred_acceptance, deferred_acceptance_marked};
 use super::*;
 
 fn need(region: &str, priority: f64, budget_usd: Option<i64>) -> NeedSlot {
@@ -32,7 +33,7 @@ fn offer(capacity: u32, funding_usd: Option<i64>, region_cap: Option<u32>) -> Of
 
 fn pairs(list: &[(usize, usize, f64)]) -> Vec<CandidatePair> {
     list.iter()
-        .map(|&(need, offer, fit)| CandidatePair { need, offer, fit })
+        .map(|&(need, offer, fit)| CandidatePair::unmarked(need, offer, fit))
         .collect()
 }
 
@@ -495,6 +496,116 @@ fn textbook_deferred_acceptance(p: &Prepared) -> Vec<(usize, usize)> {
     assigned
 }
 
+// ---------------------------------------------------------------- stated preferences
+
+/// `instance` with the requester's PREFERRED mark on the `need_marks` pairs and the provider's on
+/// the `offer_marks` pairs.
+fn marked(
+    mut instance: AllocationInstance,
+    need_marks: &[(usize, usize)],
+    offer_marks: &[(usize, usize)],
+) -> AllocationInstance {
+    for pair in &mut instance.pairs {
+        pair.need_prefers = need_marks.contains(&(pair.need, pair.offer));
+        pair.offer_prefers = offer_marks.contains(&(pair.need, pair.offer));
+    }
+    instance
+}
+
+#[test]
+fn a_preferred_mark_changes_the_stable_outcome() {
+    // By value need 0 takes X and need 1 falls back to Y. The provider of X prefers need 1: X
+    // takes it over need 0, who goes to Y. And a requester's mark on Y sends need 0 there first.
+    let instance = AllocationInstance {
+        needs: vec![need("africa", 1.0, None), need("africa", 1.0, None)],
+        offers: vec![offer(1, None, None), offer(1, None, None)],
+        pairs: pairs(&[(0, 0, 0.9), (0, 1, 0.8), (1, 0, 0.7), (1, 1, 0.6)]),
+    };
+    assert_eq!(stable(&instance).assigned, vec![(0, 0), (1, 1)]);
+    let provider_marked = marked(instance.clone(), &[], &[(1, 0)]);
+    let fair = stable(&provider_marked);
+    assert_eq!(fair.assigned, vec![(0, 1), (1, 0)]);
+    assert!(blocking_pairs(&provider_marked, &fair).is_empty());
+    // Unmarked, the same allocation is blocked by (0, 0): X ranks need 0 higher by value.
+    assert_eq!(blocking_pairs(&instance, &fair), vec![(0, 0)]);
+    let requester_marked = marked(instance, &[(1, 1)], &[]);
+    assert_eq!(stable(&requester_marked).assigned, vec![(0, 0), (1, 1)]);
+}
+
+#[test]
+fn money_freed_by_a_lower_ranked_need_counts_in_the_choice() {
+    // The fund (100 USD, two seats) holds need 1 (80 USD); need 0, marked by the provider, comes
+    // later with 50 USD: the greedy choice keeps need 0 and lets need 1 go, since 130 > 100.
+    let instance = AllocationInstance {
+        needs: vec![need("asia", 1.0, Some(50)), need("asia", 1.0, Some(80))],
+        offers: vec![offer(2, Some(100), None)],
+        pairs: pairs(&[(0, 0, 0.5), (1, 0, 0.9)]),
+    };
+    assert_eq!(stable(&instance).assigned, vec![(1, 0)]);
+    let provider_marked = marked(instance, &[], &[(0, 0)]);
+    let fair = stable(&provider_marked);
+    assert_eq!(fair.assigned, vec![(0, 0)]);
+    assert!(blocking_pairs(&provider_marked, &fair).is_empty());
+}
+
+/// Every feasible allocation of a small instance (brute force over each need's candidates).
+fn every_feasible(instance: &AllocationInstance) -> Vec<Allocation> {
+    let options: Vec<Vec<Option<usize>>> = (0..instance.needs.len())
+        .map(|n| {
+            let mut options = vec![None];
+            options.extend(instance.pairs.iter().filter(|p| p.need == n).map(|p| Some(p.offer)));
+            options
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut choice = vec![0usize; options.len()];
+    loop {
+        let assigned: Vec<(usize, usize)> = choice
+            .iter()
+            .enumerate()
+            .filter_map(|(n, &c)| options[n][c].map(|o| (n, o)))
+            .collect();
+        let allocation = Allocation {
+            assigned,
+            total_value: 0.0,
+        };
+        if check_feasible(instance, &allocation).is_ok() {
+            found.push(allocation);
+        }
+        let Some(at) = (0..choice.len()).find(|&n| choice[n] + 1 < options[n].len()) else {
+            break;
+        };
+        choice[at] += 1;
+        for earlier in &mut choice[..at] {
+            *earlier = 0;
+        }
+    }
+    found
+}
+
+#[test]
+fn with_budgets_and_marks_a_stable_allocation_need_not_exist() {
+    // The fund F (10 USD) ranks a (7 USD) > b (9 USD) > c (3 USD) by value: from {a, b, c} it
+    // keeps a and c, from {b, c} only b, so a and c are complements. Offer Y's provider marks c,
+    // c's requester marks F; a would rather have Y. Every feasible allocation is blocked.
+    let instance = AllocationInstance {
+        needs: vec![
+            need("africa", 1.0, Some(7)),
+            need("africa", 1.0, Some(9)),
+            need("africa", 1.0, Some(3)),
+        ],
+        offers: vec![offer(3, Some(10), None), offer(1, None, None)],
+        pairs: pairs(&[(0, 0, 0.6), (0, 1, 0.9), (1, 0, 0.5), (2, 0, 0.4), (2, 1, 0.1)]),
+    };
+    let instance = marked(instance, &[(2, 0)], &[(2, 1)]);
+    for allocation in every_feasible(&instance) {
+        assert!(!blocking_pairs(&instance, &allocation).is_empty(), "{allocation:?}");
+    }
+    // The rounds still end, in a feasible allocation whose blocking pairs a run reports.
+    let fair = stable(&instance);
+    assert!(check_feasible(&instance, &fair).is_ok());
+}
+
 // ---------------------------------------------------------------- the exported network
 
 /// Parse a network written by [`write_flow_network`] and solve it by successive shortest paths
@@ -636,8 +747,25 @@ fn instances(needs: usize, offers: usize, money: bool, fine: bool) -> impl Strat
                 .into_iter()
                 .enumerate()
                 .filter_map(|(i, fit)| fit.map(|f| (i / o, i % o, fit_of(f, fine))))
-                .map(|(need, offer, fit)| CandidatePair { need, offer, fit })
+                .map(|(need, offer, fit)| CandidatePair::unmarked(need, offer, fit))
                 .collect(),
+        })
+    })
+}
+
+/// [`instances`] with random PREFERRED marks on either side of about a third of the pairs.
+fn marked_instances(needs: usize, offers: usize, money: bool) -> impl Strategy<Value = AllocationInstance> {
+    instances(needs, offers, money, false).prop_flat_map(|instance| {
+        let marks = vec(
+            (prop::bool::weighted(0.3), prop::bool::weighted(0.3)),
+            instance.pairs.len(),
+        );
+        (Just(instance), marks).prop_map(|(mut instance, marks)| {
+            for (pair, (need_prefers, offer_prefers)) in instance.pairs.iter_mut().zip(marks) {
+                pair.need_prefers = need_prefers;
+                pair.offer_prefers = offer_prefers;
+            }
+            instance
         })
     })
 }
@@ -686,7 +814,7 @@ proptest! {
             offers: (0..n).map(|_| offer(1, None, None)).collect(),
             pairs: (0..n * n)
                 .filter_map(|i| weights[i / n][i % n].map(|w| (i / n, i % n, f64::from(w) / 1000.0)))
-                .map(|(need, offer, fit)| CandidatePair { need, offer, fit })
+                .map(|(need, offer, fit)| CandidatePair::unmarked(need, offer, fit))
                 .collect(),
         };
         let matrix: Vec<Vec<i64>> =
@@ -735,6 +863,32 @@ proptest! {
         let spent = |o: usize| fair.assigned.iter().filter(|a| a.1 == o).map(|a| budget_of(instance.needs[a.0].budget_usd)).sum::<i64>();
         for (o, slot) in instance.offers.iter().enumerate() {
             prop_assert!(fair.assigned.iter().filter(|a| a.1 == o).count() <= slot.capacity as usize);
+            prop_assert!(slot.funding_usd.is_none_or(|f| spent(o) <= f.max(0)));
+        }
+    }
+
+    #[test]
+    fn the_marked_rounds_without_marks_accept_what_the_fast_path_accepts(instance in instances(10, 5, true, false)) {
+        let p = Prepared::new(&instance);
+        prop_assert_eq!(deferred_acceptance_marked(&p, &Marks::unmarked(&p)), deferred_acceptance(&p));
+    }
+
+    #[test]
+    fn stable_with_marks_is_feasible_and_unblocked_without_budgets(instance in marked_instances(8, 4, false)) {
+        let fair = stable(&instance);
+        prop_assert!(check_feasible(&instance, &fair).is_ok(), "{:?}", check_feasible(&instance, &fair));
+        prop_assert!(blocking_pairs(&instance, &fair).is_empty());
+    }
+
+    /// With budgets and marks a stable allocation need not exist (see
+    /// `with_budgets_and_marks_a_stable_allocation_need_not_exist`), so only feasibility is a
+    /// property here; capacities and regional caps are checked with marks above.
+    #[test]
+    fn stable_with_marks_and_budgets_is_feasible(instance in marked_instances(8, 4, true)) {
+        let fair = stable(&instance);
+        prop_assert!(check_feasible(&instance, &fair).is_ok(), "{:?}", check_feasible(&instance, &fair));
+        let spent = |o: usize| fair.assigned.iter().filter(|a| a.1 == o).map(|a| budget_of(instance.needs[a.0].budget_usd)).sum::<i64>();
+        for (o, slot) in instance.offers.iter().enumerate() {
             prop_assert!(slot.funding_usd.is_none_or(|f| spent(o) <= f.max(0)));
         }
     }
@@ -800,4 +954,42 @@ fn time_min_cost_flow() {
             cpu() - cpu_start
         );
     }
+}
+
+/// Not a test: times `stable` on a synthetic instance (20,000 needs, 5,000 offers, 50 candidates:
+/// tier M's shape) without marks (the fast path) and with a twentieth of the pairs marked on
+/// each side (the general rounds), and counts the blocking pairs of each.
+///
+/// ```text
+/// cargo test --release --lib matching::allocate::tests::time_stable_with_marks -- --ignored --nocapture
+/// ```
+#[test]
+#[ignore = "timing run, see its docs"]
+fn time_stable_with_marks() {
+    let instance = synthetic_instance(20_000, 5_000, 50, 7);
+    let start = std::time::Instant::now();
+    let fast = stable(&instance);
+    let fast_time = start.elapsed();
+    let mut marked_instance = instance.clone();
+    for (i, pair) in marked_instance.pairs.iter_mut().enumerate() {
+        pair.need_prefers = i % 20 == 3;
+        pair.offer_prefers = i % 20 == 11;
+    }
+    let mut moneyless = marked_instance.clone();
+    moneyless.offers.iter_mut().for_each(|offer| offer.funding_usd = None);
+    let without_budgets = stable(&moneyless);
+    println!(
+        "marked without budgets: {} blocking",
+        blocking_pairs(&moneyless, &without_budgets).len()
+    );
+    let start = std::time::Instant::now();
+    let marked = stable(&marked_instance);
+    let marked_time = start.elapsed();
+    println!(
+        "unmarked: {fast_time:?}, {} pairs, {} blocking; marked: {marked_time:?}, {} pairs, {} blocking",
+        fast.assigned.len(),
+        blocking_pairs(&instance, &fast).len(),
+        marked.assigned.len(),
+        blocking_pairs(&marked_instance, &marked).len()
+    );
 }
