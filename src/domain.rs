@@ -11,6 +11,7 @@ pub mod need;
 pub mod offer;
 pub mod partnership;
 pub mod practice;
+pub mod staleness;
 pub mod taxonomy;
 pub mod validation;
 
@@ -21,6 +22,7 @@ pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
 pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};
 pub use practice::{Practice, PracticeSource, PracticeSpec, PracticeStatus};
+pub use staleness::Staleness;
 pub use taxonomy::{
     ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,
 };

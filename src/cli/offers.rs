@@ -10,8 +10,8 @@ use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::edit::{Mask, WindowArgs};
 use super::output::{self, CodeParser, cell, code, codes, list, or_dash, timestamp};
 use crate::proto::{
-    GetOfferRequest, Level, ListOffersRequest, Modality, Offer, OfferStatus, RegisterOfferRequest, UpdateOfferRequest,
-    WithdrawOfferRequest,
+    ConfirmOfferStillCurrentRequest, GetOfferRequest, Level, ListOffersRequest, Modality, Offer, OfferStatus,
+    RegisterOfferRequest, UpdateOfferRequest, WithdrawOfferRequest,
 };
 
 /// `capacity-hub offers ...`
@@ -42,6 +42,12 @@ enum OffersCommand {
         fields: OfferFields,
         #[command(flatten)]
         window: WindowArgs,
+    },
+    /// Confirm an active offer is still current: it counts as an update, so it is no longer
+    /// stale.
+    Confirm {
+        /// The offer's id.
+        id: String,
     },
     /// Withdraw an offer so it is matched no more.
     Withdraw {
@@ -137,6 +143,13 @@ pub async fn run(args: OffersArgs) -> Result<(), CliError> {
         OffersCommand::Show { id } => call(hub.offers().get_offer(GetOfferRequest { id })).await?,
         OffersCommand::List(list_args) => return list_offers(&hub, list_args, json).await,
         OffersCommand::Update { id, fields, window } => update(&hub, id, fields, window).await?,
+        OffersCommand::Confirm { id } => {
+            call(
+                hub.offers()
+                    .confirm_still_current(ConfirmOfferStillCurrentRequest { id }),
+            )
+            .await?
+        }
         OffersCommand::Withdraw { id, reason } => {
             let request = WithdrawOfferRequest {
                 id,
@@ -205,7 +218,7 @@ async fn list_offers(hub: &Hub, args: ListArgs, json: bool) -> Result<(), CliErr
             offer.id.clone(),
             offer.title.clone(),
             offer.provider_id.clone(),
-            code::<OfferStatus>(offer.status),
+            output::status_of_listing(code::<OfferStatus>(offer.status), offer.stale),
             cell(&list(&offer.themes), 10),
             cell(&codes::<Modality>(&offer.modalities), 20),
             format!("{}/{}", offer.remaining_capacity, offer.capacity),
@@ -284,5 +297,6 @@ fn offer_fields(offer: &Offer) -> Vec<(&'static str, String)> {
         ("description", or_dash(&offer.description)),
         ("created", timestamp(offer.created_at.as_ref())),
         ("updated", timestamp(offer.updated_at.as_ref())),
+        ("stale", output::staleness(offer.stale, "offers", &offer.id)),
     ]
 }

@@ -26,6 +26,9 @@ pub enum EventKind {
     /// matches only, and the log's encoding is kept).
     PracticeSubmitted,
     PracticeWithdrawn,
+    /// An open need or an active offer went without an update for the stale-after period: its
+    /// owner is asked to confirm it is still current (once per staleness).
+    Stale,
 }
 
 impl EventKind {

@@ -49,11 +49,15 @@ pub enum TreeName {
     /// with every acknowledged write ([`crate::store::Store::search_changes_after`]). Derived:
     /// an index that lost it is built again from the records.
     SearchChanges,
+    /// Record number of a need or offer -> the `updated_at` its STALE event was recorded for:
+    /// the sweep says a listing is stale once per staleness (an update moves `updated_at`, and
+    /// the notice no longer holds).
+    StaleNotices,
 }
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 33] = [
+    pub const ALL: [TreeName; 34] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -87,6 +91,7 @@ impl TreeName {
         TreeName::PracticesByCountry,
         TreeName::PracticesByArea,
         TreeName::SearchChanges,
+        TreeName::StaleNotices,
     ];
 
     /// The sled tree's name.
@@ -125,6 +130,7 @@ impl TreeName {
             TreeName::PracticesByCountry => "practices_by_country",
             TreeName::PracticesByArea => "practices_by_area",
             TreeName::SearchChanges => "search_changes",
+            TreeName::StaleNotices => "stale_notices",
         }
     }
 
