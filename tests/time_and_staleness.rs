@@ -2,6 +2,8 @@
 //! stale-after period are stale (shown, told once, ranked with a penalty) until an update or a
 //! confirmation; and a need's expected time to match is the median of similar needs' recent ones.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -296,4 +298,66 @@ async fn the_expected_time_to_match_is_the_median_of_similar_needs_matched_in_th
     let later = hub.time_to_match(&hub.get_need(&asked.id).unwrap());
     assert_eq!((later.expected_days, later.similar_matched), (None, 0));
     assert!(later.basis.starts_with("no history yet"), "{}", later.basis);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_carry_the_time_to_match_and_staleness_over_grpc() {
+    use common::{Coverage as Covering, GetNeedRequest, ListNeedsRequest, TestHub, need_request, offer_request};
+    use common::{FindMatchesRequest, Modality as Mode};
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let requester = hub
+        .register("Guatemala", common::ActorKind::NationalGovernment, "GTM")
+        .await;
+    let provider = hub.register("IOM", common::ActorKind::UnEntity, "CHE").await;
+    hub.offer(offer_request(
+        &provider.id,
+        &[13],
+        &[Mode::Training],
+        Covering::Worldwide,
+    ))
+    .await;
+    let submitted = hub
+        .submit(need_request(&requester.id, &[13], &[Mode::Training], &[]))
+        .await;
+    let no_history = "no history yet: no need sharing an objective in Central America was matched in the last year; 1 offer could serve it now";
+    let time = submitted.expected_days_to_match.expect("SubmitNeed's reply carries it");
+    assert_eq!(
+        (time.expected_days, time.offers_available, time.basis.as_str()),
+        (None, 1, no_history)
+    );
+    assert!(!submitted.stale);
+    let got = hub
+        .needs()
+        .get_need(GetNeedRequest {
+            id: submitted.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        got.expected_days_to_match.map(|t| t.basis),
+        Some(no_history.to_string())
+    );
+    let listed = hub.all_needs(ListNeedsRequest::default()).await;
+    assert!(
+        listed.iter().all(|need| need.expected_days_to_match.is_none()),
+        "not on lists"
+    );
+    let found = hub
+        .matches()
+        .find_matches(FindMatchesRequest {
+            need_id: submitted.id.clone(),
+            limit: 10,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.expected_days_to_match.map(|t| t.offers_available), Some(1));
+    assert!(
+        found
+            .candidates
+            .iter()
+            .all(|c| c.offer.as_ref().is_some_and(|o| !o.stale))
+    );
 }
