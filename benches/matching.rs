@@ -241,6 +241,25 @@ fn find_matches(data_dir: &Path, queries: usize) -> Result<(), Box<dyn std::erro
         returned as f64 / times.len().max(1) as f64
     );
     println!("{}", Latencies::of(times));
+    // What the gRPC reply adds: the need's expected time to match (history look-up and the
+    // count of offers that could serve it).
+    let mut times = Vec::with_capacity(needs.len());
+    for need in &needs {
+        let started = Instant::now();
+        hub.find_matches(need, 10)?;
+        hub.time_to_match_of("need_id", need)?;
+        times.push(started.elapsed());
+    }
+    println!("FindMatches with its expected time to match, as the gRPC reply has it:");
+    println!("{}", Latencies::of(times));
+    let mut times = Vec::with_capacity(needs.len());
+    for need in &needs {
+        let started = Instant::now();
+        hub.time_to_match_of("need_id", need)?;
+        times.push(started.elapsed());
+    }
+    println!("The expected time to match alone (GetNeed's addition):");
+    println!("{}", Latencies::of(times));
     println!("{}", memory());
     Ok(())
 }

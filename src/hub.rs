@@ -28,6 +28,8 @@ mod ranking;
 mod rebuild;
 mod related;
 mod search;
+mod stale;
+mod time_to_match;
 mod watch;
 
 use std::path::Path;
@@ -35,7 +37,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::domain::lifecycle::{self, Stateful};
-use crate::domain::{Actor, Match, MatchStatus};
+use crate::domain::{Actor, Match, MatchStatus, Need, Offer, Staleness};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
@@ -43,6 +45,7 @@ use crate::search::{SearchError, SearchIndex};
 use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet, records};
 use catalogue::{Catalogue, Touched};
 use rustc_hash::FxHashMap;
+use time_to_match::MatchHistory;
 
 pub use crate::store::backup::BackupSummary;
 pub use crate::store::{Page, PageRequest};
@@ -62,6 +65,7 @@ pub use paths::{NamedPath, PartnerSuggestion};
 pub use practices::PracticeFilter;
 pub use preferences::PreferenceChange;
 pub use related::{DEFAULT_RELATED, MAX_RELATED, RelatedItem, RelatedKind};
+pub use time_to_match::{TIME_TO_MATCH_WINDOW_DAYS, TimeToMatch};
 pub use watch::{Delivery, EventFilter, NeedInterest, OfferWatch, WatchedEvent};
 
 /// The search index's directory inside the data directory.
@@ -127,6 +131,9 @@ pub struct HubSettings {
     pub sweep_interval: Duration,
     /// Watch streams open at once; more are refused with RESOURCE_EXHAUSTED.
     pub max_watchers: usize,
+    /// Days without an update after which an open need or an active offer is stale: shown as
+    /// such, said once to its owner, and an offer ranked with a penalty.
+    pub stale_after_days: u32,
 }
 
 impl Default for HubSettings {
@@ -137,6 +144,7 @@ impl Default for HubSettings {
             proposal_ttl: DEFAULT_PROPOSAL_TTL,
             sweep_interval: Duration::from_secs(60),
             max_watchers: 1024,
+            stale_after_days: crate::domain::staleness::DEFAULT_STALE_AFTER_DAYS,
         }
     }
 }
@@ -161,6 +169,11 @@ pub struct Hub {
     weights: ScoreWeights,
     proposal_ttl: Duration,
     sweep_interval: Duration,
+    /// Days without an update after which a listing is stale.
+    stale_after_days: u32,
+    /// Each matched need's time to match, by objective and region: what the expected time to
+    /// match of a need reads.
+    match_history: RwLock<MatchHistory>,
     /// One permit per open watch stream.
     watchers: Arc<tokio::sync::Semaphore>,
     /// Set at shutdown: watch streams end.
@@ -176,6 +189,7 @@ impl Hub {
         let store = Arc::new(Store::open(data_dir, &settings.store)?);
         let rebuilt = rebuild::rebuild(&store)?;
         let search = SearchIndex::open(&data_dir.join(SEARCH_DIR), Arc::clone(&store))?;
+        let match_history = MatchHistory::load(&store)?;
         tracing::info!(
             partnerships = rebuilt.graph.partnership_count(),
             "partnership graph rebuilt"
@@ -191,6 +205,8 @@ impl Hub {
             weights: settings.weights,
             proposal_ttl: settings.proposal_ttl,
             sweep_interval: settings.sweep_interval,
+            stale_after_days: settings.stale_after_days,
+            match_history: RwLock::new(match_history),
             watchers: Arc::new(tokio::sync::Semaphore::new(settings.max_watchers)),
             closing: tokio::sync::watch::Sender::new(false),
             opened: (chrono::Utc::now().timestamp_millis(), tokio::time::Instant::now()),
@@ -244,6 +260,16 @@ impl Hub {
     pub fn now(&self) -> UnixMillis {
         let elapsed = i64::try_from(self.opened.1.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.opened.0.saturating_add(elapsed)
+    }
+
+    /// Whether a need is stale now (see [`Staleness`]).
+    pub fn need_staleness(&self, need: &Need) -> Staleness {
+        need.staleness(self.now(), self.stale_after_days)
+    }
+
+    /// Whether an offer is stale now (see [`Staleness`]).
+    pub fn offer_staleness(&self, offer: &Offer) -> Staleness {
+        offer.staleness(self.now(), self.stale_after_days)
     }
 
     /// Runs a read-modify-write under the writer lock, applies its writes atomically, refreshes

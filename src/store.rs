@@ -21,7 +21,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 pub use durability::{Durability, FlushTicket};
 
-use crate::domain::{HubEvent, Partnership, PartnershipEnds, StoredPartnership};
+use crate::domain::{HubEvent, Partnership, PartnershipEnds, StoredPartnership, UnixMillis};
 pub use records::Record;
 pub use trees::TreeName;
 
@@ -321,6 +321,12 @@ impl Store {
         Ok(())
     }
 
+    /// The `updated_at` of record `number` (a need or an offer) for which a STALE event was
+    /// recorded, if one was.
+    pub fn stale_notice(&self, number: u64) -> Result<Option<UnixMillis>, StoreError> {
+        self.value_at(TreeName::StaleNotices, number)
+    }
+
     /// A page of records from `scan` that pass `keep`, after `page.after`.
     pub fn page<R: Record>(
         &self,
@@ -613,6 +619,20 @@ impl WriteSet {
     /// Appends an event to the log with this change.
     pub fn record_event(&mut self, event: HubEvent) {
         self.events.push(event);
+    }
+
+    /// Remembers, with this change's STALE event, that record `number` was said to be stale as
+    /// last updated at `updated_at`.
+    pub fn note_stale(&mut self, number: u64, updated_at: UnixMillis) -> Result<(), StoreError> {
+        let encoded = codec::encode(&updated_at)?;
+        self.batch(TreeName::StaleNotices)
+            .insert(&number.to_be_bytes(), encoded);
+        Ok(())
+    }
+
+    /// Forgets that record `number` was said to be stale: it was confirmed current.
+    pub fn forget_stale(&mut self, number: u64) {
+        self.batch(TreeName::StaleNotices).remove(&number.to_be_bytes());
     }
 
     /// Remembers that the create with this idempotency key made `record_id`.

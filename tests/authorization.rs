@@ -86,9 +86,11 @@ enum Rpc {
     SubmitNeed,
     UpdateNeed,
     WithdrawNeed,
+    ConfirmNeedStillCurrent,
     RegisterOffer,
     UpdateOffer,
     WithdrawOffer,
+    ConfirmOfferStillCurrent,
     AddPartnership,
     RemovePartnership,
     ProposeMatchAsRequester,
@@ -141,6 +143,7 @@ impl Rpc {
             Rpc::RegisterOffer => "RegisterOffer",
             Rpc::UpdateOffer => "UpdateOffer",
             Rpc::WithdrawOffer => "WithdrawOffer",
+            Rpc::ConfirmNeedStillCurrent | Rpc::ConfirmOfferStillCurrent => "ConfirmStillCurrent",
             Rpc::AddPartnership => "AddPartnership",
             Rpc::RemovePartnership => "RemovePartnership",
             Rpc::ProposeMatchAsRequester | Rpc::ProposeMatchAsProvider => "ProposeMatch",
@@ -182,6 +185,8 @@ impl Rpc {
         let how = match self {
             Rpc::RegisterActorOpen => " (--registration open)",
             Rpc::RegisterActorAdminOnly => " (--registration admin-only)",
+            Rpc::ConfirmNeedStillCurrent => " (NeedService)",
+            Rpc::ConfirmOfferStillCurrent => " (OfferService)",
             Rpc::ProposeMatchAsRequester
             | Rpc::SetPreferenceAsRequester
             | Rpc::RespondToMatchAsRequester
@@ -237,9 +242,11 @@ fn table() -> Vec<Row> {
         (Rpc::SubmitNeed, OWNED),
         (Rpc::UpdateNeed, OWNED),
         (Rpc::WithdrawNeed, OWNED),
+        (Rpc::ConfirmNeedStillCurrent, OWNED),
         (Rpc::RegisterOffer, OWNED),
         (Rpc::UpdateOffer, OWNED),
         (Rpc::WithdrawOffer, OWNED),
+        (Rpc::ConfirmOfferStillCurrent, OWNED),
         (Rpc::AddPartnership, OWNED),
         (Rpc::RemovePartnership, OWNED),
         (Rpc::ProposeMatchAsRequester, OWNED),
@@ -572,6 +579,16 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
                 reason: "met elsewhere".into(),
             };
             needs.withdraw_need(request).await.map(drop)
+        }
+        Rpc::ConfirmNeedStillCurrent => {
+            let need = hub.submit(need_of(&owner)).await;
+            let request = ConfirmNeedStillCurrentRequest { id: need.id };
+            needs.confirm_still_current(request).await.map(drop)
+        }
+        Rpc::ConfirmOfferStillCurrent => {
+            let offer = hub.offer(offer_of(&owner)).await;
+            let request = ConfirmOfferStillCurrentRequest { id: offer.id };
+            offers.confirm_still_current(request).await.map(drop)
         }
         Rpc::RegisterOffer => offers.register_offer(offer_of(&owner)).await.map(drop),
         Rpc::UpdateOffer => {

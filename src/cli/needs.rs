@@ -10,8 +10,8 @@ use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::edit::{Mask, WindowArgs};
 use super::output::{self, CodeParser, cell, code, codes, list, or_dash, timestamp};
 use crate::proto::{
-    GetNeedRequest, Level, ListNeedsRequest, Modality, Need, NeedStatus, SubmitNeedRequest, UpdateNeedRequest, Urgency,
-    WithdrawNeedRequest,
+    ConfirmNeedStillCurrentRequest, GetNeedRequest, Level, ListNeedsRequest, Modality, Need, NeedStatus,
+    SubmitNeedRequest, UpdateNeedRequest, Urgency, WithdrawNeedRequest,
 };
 
 /// `capacity-hub needs ...`
@@ -42,6 +42,11 @@ enum NeedsCommand {
         fields: NeedFields,
         #[command(flatten)]
         window: WindowArgs,
+    },
+    /// Confirm an open need is still current: it counts as an update, so it is no longer stale.
+    Confirm {
+        /// The need's id.
+        id: String,
     },
     /// Withdraw a need nobody should work on any more.
     Withdraw {
@@ -146,6 +151,9 @@ pub async fn run(args: NeedsArgs) -> Result<(), CliError> {
         NeedsCommand::Show { id } => call(hub.needs().get_need(GetNeedRequest { id })).await?,
         NeedsCommand::List(list_args) => return list_needs(&hub, list_args, json).await,
         NeedsCommand::Update { id, fields, window } => update(&hub, id, fields, window).await?,
+        NeedsCommand::Confirm { id } => {
+            call(hub.needs().confirm_still_current(ConfirmNeedStillCurrentRequest { id })).await?
+        }
         NeedsCommand::Withdraw { id, reason } => {
             let request = WithdrawNeedRequest {
                 id,
@@ -213,7 +221,7 @@ async fn list_needs(hub: &Hub, args: ListArgs, json: bool) -> Result<(), CliErro
             need.id.clone(),
             need.title.clone(),
             need.requester_id.clone(),
-            code::<NeedStatus>(need.status),
+            output::status_of_listing(code::<NeedStatus>(need.status), need.stale),
             cell(&list(&need.themes), 12),
             code::<Urgency>(need.urgency),
             cell(&list(&need.countries), 12),
@@ -302,7 +310,11 @@ fn need_fields(need: &Need) -> Vec<(&'static str, String)> {
         ("description", or_dash(&need.description)),
         ("created", timestamp(need.created_at.as_ref())),
         ("updated", timestamp(need.updated_at.as_ref())),
+        ("stale", output::staleness(need.stale, "needs", &need.id)),
     ];
+    if let Some(time) = &need.expected_days_to_match {
+        fields.push(("time to match", time.basis.clone()));
+    }
     if !need.similar_need_ids.is_empty() {
         fields.push(("similar needs", list(&need.similar_need_ids)));
     }

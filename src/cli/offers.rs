@@ -11,8 +11,8 @@ use super::edit::{Mask, WindowArgs};
 use super::needs_for;
 use super::output::{self, CodeParser, cell, code, codes, list, or_dash, timestamp};
 use crate::proto::{
-    GetOfferRequest, Level, ListOffersRequest, Modality, Offer, OfferStatus, RegisterOfferRequest, UpdateOfferRequest,
-    WithdrawOfferRequest,
+    ConfirmOfferStillCurrentRequest, GetOfferRequest, Level, ListOffersRequest, Modality, Offer, OfferStatus,
+    RegisterOfferRequest, UpdateOfferRequest, WithdrawOfferRequest,
 };
 
 /// `capacity-hub offers ...`
@@ -58,6 +58,12 @@ enum OffersCommand {
         /// Also print every score component.
         #[arg(long)]
         explain: bool,
+    },
+    /// Confirm an active offer is still current: it counts as an update, so it is no longer
+    /// stale.
+    Confirm {
+        /// The offer's id.
+        id: String,
     },
     /// Withdraw an offer so it is matched no more.
     Withdraw {
@@ -159,6 +165,13 @@ pub async fn run(args: OffersArgs) -> Result<(), CliError> {
             explain,
         } => return needs_for::run(&hub, id, limit, page_token, explain, json).await,
         OffersCommand::Update { id, fields, window } => update(&hub, id, fields, window).await?,
+        OffersCommand::Confirm { id } => {
+            call(
+                hub.offers()
+                    .confirm_still_current(ConfirmOfferStillCurrentRequest { id }),
+            )
+            .await?
+        }
         OffersCommand::Withdraw { id, reason } => {
             let request = WithdrawOfferRequest {
                 id,
@@ -227,7 +240,7 @@ async fn list_offers(hub: &Hub, args: ListArgs, json: bool) -> Result<(), CliErr
             offer.id.clone(),
             offer.title.clone(),
             offer.provider_id.clone(),
-            code::<OfferStatus>(offer.status),
+            output::status_of_listing(code::<OfferStatus>(offer.status), offer.stale),
             cell(&list(&offer.themes), 10),
             cell(&codes::<Modality>(&offer.modalities), 20),
             format!("{}/{}", offer.remaining_capacity, offer.capacity),
@@ -306,5 +319,6 @@ fn offer_fields(offer: &Offer) -> Vec<(&'static str, String)> {
         ("description", or_dash(&offer.description)),
         ("created", timestamp(offer.created_at.as_ref())),
         ("updated", timestamp(offer.updated_at.as_ref())),
+        ("stale", output::staleness(offer.stale, "offers", &offer.id)),
     ]
 }

@@ -392,6 +392,23 @@ pub fn or_dash(text: &str) -> String {
     }
 }
 
+/// A listing's status, with `(stale)` after it when the hub finds it stale: "open (stale)".
+pub fn status_of_listing(status: String, stale: bool) -> String {
+    if stale { format!("{status} (stale)") } else { status }
+}
+
+/// Whether a listing is stale, and what its owner can do: "yes: not updated for the hub's
+/// stale-after period; if it still holds: capacity-hub needs confirm need-3".
+pub fn staleness(stale: bool, command: &str, id: &str) -> String {
+    if stale {
+        format!(
+            "yes: not updated for the hub's stale-after period; if it still holds: capacity-hub {command} confirm {id}"
+        )
+    } else {
+        "no".to_owned()
+    }
+}
+
 /// Tells a person how to get the next page; on stderr, so a table piped on stays clean.
 pub fn page_hint(next_page_token: &str) {
     if !next_page_token.is_empty() {

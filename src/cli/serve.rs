@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// Seconds between sweeps for expired needs, offers and proposals.
     #[arg(long, env = "CAPACITY_HUB_SWEEP_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub sweep_interval_secs: u64,
+    /// Days without an update after which an open need or an active offer is stale: shown as
+    /// stale, its owner told once (a STALE event), and a stale offer ranked with a penalty.
+    #[arg(long, env = "CAPACITY_HUB_STALE_AFTER_DAYS", default_value_t = HubSettings::default().stale_after_days, value_parser = clap::value_parser!(u32).range(1..))]
+    pub stale_after_days: u32,
 }
 
 /// Who may register actors, on the command line.
@@ -116,6 +120,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
         sweep_interval: Duration::from_secs(args.sweep_interval_secs),
         max_watchers: args.max_watchers,
+        stale_after_days: args.stale_after_days,
         ..HubSettings::default()
     };
     let hub = Arc::new(Hub::open(&args.data_dir, settings)?);

@@ -182,6 +182,16 @@ impl Match {
         }
     }
 
+    /// When the match was confirmed: the later of the two acceptances (the last response) of a
+    /// match confirmed or completed; `None` for one that never was, or was cancelled since. The
+    /// one definition statistics and the expected time to match use.
+    pub fn confirmed_at(&self) -> Option<UnixMillis> {
+        let engaged = matches!(self.status, MatchStatus::Confirmed | MatchStatus::Completed);
+        engaged
+            .then(|| self.responses.iter().map(|r| r.responded_at).max())
+            .flatten()
+    }
+
     /// Which party `actor_id` is, if it is one.
     pub fn party(&self, actor_id: &str) -> Option<Party> {
         if actor_id == self.requester_id {

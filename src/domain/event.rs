@@ -29,6 +29,9 @@ pub enum EventKind {
     /// A party marked a need-offer pair preferred or declined, or cleared its mark (need and
     /// offer ids set, both parties concerned, the mark and reason in the summary).
     PreferenceSet,
+    /// An open need or an active offer went without an update for the stale-after period: its
+    /// owner is asked to confirm it is still current (once per staleness).
+    Stale,
 }
 
 impl EventKind {

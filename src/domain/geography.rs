@@ -141,6 +141,20 @@ pub fn areas_of(countries: &[String]) -> Vec<&'static str> {
     areas
 }
 
+/// The finest M49 area of each country (its intermediate region, else its sub-region), sorted,
+/// each once: "the same region" for needs that could join forces, or whose past matches say how
+/// long a new one may wait.
+pub fn finest_areas(countries: &[String]) -> Vec<&'static str> {
+    let mut areas: Vec<&'static str> = countries
+        .iter()
+        .filter_map(|code| country(code))
+        .map(|country| country.intermediate_region.unwrap_or(country.sub_region))
+        .collect();
+    areas.sort_unstable();
+    areas.dedup();
+    areas
+}
+
 /// Every known country, in the CSV's order (sorted by alpha-3), for listings and pickers.
 pub fn countries() -> &'static [Country] {
     &COUNTRIES

@@ -1,6 +1,7 @@
-//! Time: needs and offers past their window expire, and proposals nobody answered within the
-//! proposal time-to-live are released. A background task sweeps periodically; each sweep's work
-//! shows in the event log (NEED_EXPIRED, OFFER_EXPIRED, MATCH_EXPIRED, MATCH_CANCELLED).
+//! Time: needs and offers past their window expire, proposals nobody answered within the
+//! proposal time-to-live are released, and owners of listings gone stale are told (see
+//! [`super::stale`]). A background task sweeps periodically; each sweep's work shows in the
+//! event log (NEED_EXPIRED, OFFER_EXPIRED, MATCH_EXPIRED, MATCH_CANCELLED, STALE).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,12 +13,16 @@ use super::{Hub, HubError};
 use crate::domain::{DateWindow, EventKind, HubEvent, Match, MatchStatus, Need, NeedStatus, Offer, OfferStatus};
 use crate::store::{Record, Store, TreeName, WriteSet};
 
-/// What one sweep expired.
+/// What one sweep expired, and which stale listings' owners it told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExpirySweep {
     pub needs: usize,
     pub offers: usize,
     pub proposals: usize,
+    /// Open needs found stale, their requesters told.
+    pub stale_needs: usize,
+    /// Active offers found stale, their providers told.
+    pub stale_offers: usize,
 }
 
 impl ExpirySweep {
@@ -47,7 +52,8 @@ impl Hub {
     }
 
     /// Expires what is due now: needs and offers whose window ended before today, and proposals
-    /// older than the proposal time-to-live.
+    /// older than the proposal time-to-live; and tells the owners of open needs and active
+    /// offers that went stale since they were last told.
     pub async fn expire_due(&self) -> Result<ExpirySweep, HubError> {
         let (ttl, today, now) = (self.proposal_ttl_millis(), self.today(), self.now());
         let offer_statuses = [OfferStatus::Active, OfferStatus::Paused, OfferStatus::Exhausted];
@@ -64,13 +70,33 @@ impl Hub {
         // Finding what is due reads every open record: done without the writer lock, so writes
         // go on meanwhile. Under the lock each found record is read again and expired only if
         // it is still due.
-        let needs = self.due(TreeName::NeedsByStatus, &[NeedStatus::Open], needs_due)?;
+        // Expiry goes first: a listing both stale and due to expire is only expired.
+        let needs_stale = |need: &Need| !needs_due(need) && self.stale_untold(need, now);
+        let offers_stale = |offer: &Offer| !offers_due(offer) && self.stale_untold(offer, now);
+        // One read of the open needs and live offers finds both.
+        let (needs, stale_needs): (Vec<Need>, Vec<Need>) = self
+            .due(TreeName::NeedsByStatus, &[NeedStatus::Open], |n| {
+                needs_due(n) || needs_stale(n)
+            })?
+            .into_iter()
+            .partition(needs_due);
         let needs = self
             .write(|store| self.expire_needs(store, &needs, needs_due), |_| {})
             .await?;
-        let offers = self.due(TreeName::OffersByStatus, &offer_statuses, offers_due)?;
+        let stale_needs = self
+            .write(|store| self.tell_stale(store, &stale_needs, needs_stale), |_| {})
+            .await?;
+        let (offers, stale_offers): (Vec<Offer>, Vec<Offer>) = self
+            .due(TreeName::OffersByStatus, &offer_statuses, |o| {
+                offers_due(o) || offers_stale(o)
+            })?
+            .into_iter()
+            .partition(offers_due);
         let offers = self
             .write(|store| self.expire_offers(store, &offers, offers_due), |_| {})
+            .await?;
+        let stale_offers = self
+            .write(|store| self.tell_stale(store, &stale_offers, offers_stale), |_| {})
             .await?;
         let proposals = self.due(TreeName::MatchesByStatus, &match_statuses, proposals_due)?;
         let proposals = self
@@ -80,6 +106,8 @@ impl Hub {
             needs,
             offers,
             proposals,
+            stale_needs,
+            stale_offers,
         })
     }
 
@@ -109,7 +137,11 @@ impl Hub {
     }
 
     /// The record as stored now, if it is still due.
-    fn still_due<R: Record>(store: &Store, found: &R, is_due: &impl Fn(&R) -> bool) -> Result<Option<R>, HubError> {
+    pub(super) fn still_due<R: Record>(
+        store: &Store,
+        found: &R,
+        is_due: &impl Fn(&R) -> bool,
+    ) -> Result<Option<R>, HubError> {
         Ok(store.get::<R>(found.id())?.filter(|record| is_due(record)))
     }
 

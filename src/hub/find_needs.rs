@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use super::catalogue::Catalogue;
 use super::ranking::{BOUND_SLACK, TrustFound, beaten};
 use super::{Hub, HubError, MatchCandidate};
-use crate::domain::{Actor, Explanation, Need, Offer, Violations};
+use crate::domain::{Actor, Explanation, Need, Offer, Staleness, Violations};
 use crate::graph::{Proximity, Target};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, TrackRecord};
@@ -40,6 +40,8 @@ pub struct NeedCandidate {
     /// In [0, 1]: the offer's score in the need's FindMatches.
     pub score: f64,
     pub explanation: Explanation,
+    /// Whether the need went without an update for the stale-after period.
+    pub staleness: Staleness,
 }
 
 /// One page of FindNeeds.
@@ -126,6 +128,7 @@ impl Hub {
                 id: need.requester_id.clone(),
             })?;
             needs.push(NeedCandidate {
+                staleness: self.need_staleness(need),
                 need: Need::clone(need),
                 requester: Actor::clone(requester),
                 score: explained.score,
@@ -194,6 +197,7 @@ impl Hub {
             .actor(&offer.provider_id)
             .map_or(&[][..], |provider| &provider.profile.languages[..]);
         let offer_key = OfferKey::of(offer);
+        let staleness = offer.staleness(self.now(), self.stale_after_days);
         let document = catalogue.offer_document(offer);
         let reader = catalogue.offer_reader();
         let max_trust = proximity.max_trust();
@@ -262,6 +266,7 @@ impl Hub {
                 trust,
                 track_record,
                 candidate.text,
+                staleness,
                 &self.weights,
             );
             best.push(Reverse(score.to_bits()));

@@ -57,7 +57,8 @@ pub enum OpenRecord {
     Practice(Practice),
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// The median of `values` (0 when there are none).
+pub(super) fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
@@ -76,14 +77,6 @@ fn mean(sum: u32, count: u32) -> f64 {
     } else {
         f64::from(sum) / f64::from(count)
     }
-}
-
-/// When both parties had accepted: the last response of a confirmed or completed match.
-fn confirmed_at(record: &Match) -> Option<i64> {
-    let engaged = matches!(record.status, MatchStatus::Confirmed | MatchStatus::Completed);
-    engaged
-        .then(|| record.responses.iter().map(|r| r.responded_at).max())
-        .flatten()
 }
 
 impl Hub {
@@ -106,16 +99,16 @@ impl Hub {
             completed_matches: matches.iter().filter(|m| m.status == MatchStatus::Completed).count() as u64,
             ..Stats::default()
         };
-        self.time_to_match(&needs, &matches, &mut stats);
+        self.time_to_match_stats(&needs, &matches, &mut stats);
         stats.unmet_demand = self.unmet_demand(&needs);
         outcome_statistics(&matches, &mut stats);
         Ok(stats)
     }
 
-    fn time_to_match(&self, needs: &[Need], matches: &[Match], stats: &mut Stats) {
+    fn time_to_match_stats(&self, needs: &[Need], matches: &[Match], stats: &mut Stats) {
         let mut first_confirmation: HashMap<&str, i64> = HashMap::new();
         for record in matches {
-            if let Some(at) = confirmed_at(record) {
+            if let Some(at) = record.confirmed_at() {
                 let first = first_confirmation.entry(record.need_id.as_str()).or_insert(at);
                 *first = (*first).min(at);
             }

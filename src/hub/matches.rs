@@ -44,6 +44,9 @@ pub struct MatchCandidate {
     /// Needs elsewhere that overlap this one and that the offer is already engaged on
     /// (confirmed or being answered): its provider should coordinate, not duplicate.
     pub engaged_on_similar: Vec<String>,
+    /// Whether the offer went without an update for the stale-after period (its score carries
+    /// the penalty and its summary the warning).
+    pub staleness: crate::domain::Staleness,
 }
 
 /// Filters of ListMatches; `None` does not filter.
@@ -300,7 +303,12 @@ impl Hub {
             writes.record_event(answer_event(&record, actor_id, now));
             Ok((writes, record))
         };
-        self.write(change, |_| {}).await
+        let confirmation_changed = |record: &Match| {
+            if matches!(record.status, MatchStatus::Confirmed | MatchStatus::Cancelled) {
+                self.match_confirmation_changed(&record.need_id);
+            }
+        };
+        self.write(change, confirmation_changed).await
     }
 
     fn reserve_capacity(&self, store: &Store, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {

@@ -24,7 +24,7 @@ use super::catalogue::Catalogue;
 use super::directory::ActorDirectory;
 use super::{Hub, HubError, MatchCandidate, TrackRecords};
 use crate::domain::lifecycle::Lifecycle;
-use crate::domain::{Actor, Match, MatchStatus, Need, Offer};
+use crate::domain::{Actor, Match, MatchStatus, Need, Offer, UnixMillis};
 use crate::graph::{PartnershipGraph, Proximity, Target, TrustPath};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, PairContext, TrackRecord};
@@ -61,6 +61,9 @@ pub(super) struct RankedOffer {
 pub(super) struct RankingView<'h> {
     pub(super) catalogue: RwLockReadGuard<'h, Catalogue>,
     pub(super) proximity: Proximity<'h>,
+    /// The time the query ranks at: which offers are stale is read once, so ranking and
+    /// explaining agree.
+    pub(super) now: UnixMillis,
 }
 
 /// What the score takes from an offer's provider, found once per provider and query (when a
@@ -184,6 +187,7 @@ impl Hub {
         RankingView {
             catalogue: self.catalogue(),
             proximity: graph.proximity_from(&need.requester_id),
+            now: self.now(),
         }
     }
 
@@ -350,6 +354,7 @@ impl Hub {
             .languages
             .get_or_insert_with(|| view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]));
         let record = candidate.track_record;
+        let staleness = offer.staleness(view.now, self.stale_after_days);
         Some(matching::fit_score(
             need,
             offer,
@@ -357,6 +362,7 @@ impl Hub {
             trust,
             record,
             candidate.text,
+            staleness,
             &self.weights,
         ))
     }
@@ -392,11 +398,13 @@ impl Hub {
             id: offer.provider_id.clone(),
         })?;
         let text = catalogue.text_match(text, offer);
+        let staleness = offer.staleness(self.now(), self.stale_after_days);
         let context = PairContext {
             provider_languages: &provider.profile.languages,
             text: &text,
             trust: trust.as_ref(),
             track_record: self.track_record(&offer.provider_id),
+            staleness,
         };
         let mut fit = matching::score_pair(need, offer, &context, &self.weights);
         let engaged_on_similar = self.engagements_on_similar_needs(need, offer)?;
@@ -412,6 +420,7 @@ impl Hub {
             score: fit.score,
             explanation: fit.explanation,
             engaged_on_similar,
+            staleness,
         })
     }
 
@@ -471,7 +480,17 @@ mod tests {
                 let record = hub.track_record(&offer.provider_id);
                 let relevance = view.catalogue.text_match(&text, offer).relevance;
                 let languages = &provider.profile.languages;
-                let score = matching::fit_score(need, offer, languages, trust, record, relevance, &hub.weights);
+                let staleness = offer.staleness(view.now, hub.stale_after_days);
+                let score = matching::fit_score(
+                    need,
+                    offer,
+                    languages,
+                    trust,
+                    record,
+                    relevance,
+                    staleness,
+                    &hub.weights,
+                );
                 let number = crate::store::records::id_number::<Offer>(&offer.id).unwrap();
                 (number, offer.id.clone(), score)
             })
@@ -542,7 +561,9 @@ mod tests {
                 for (trust, text) in [(0.0, 0.0), (0.45, 0.3), (1.0, 1.0)] {
                     let record = TrackRecord::default();
                     let languages = &provider.profile.languages;
-                    let score = matching::fit_score(need, offer, languages, trust, record, text, &hub.weights);
+                    let staleness = offer.staleness(hub.now(), hub.stale_after_days);
+                    let score =
+                        matching::fit_score(need, offer, languages, trust, record, text, staleness, &hub.weights);
                     let bound = key.score_bound(&need_key, trust, record, text, &hub.weights);
                     assert!(
                         bound + 1e-12 >= score,

@@ -101,7 +101,7 @@ impl Hub {
             // One more for the need itself.
             (limit * CANDIDATES_PER_ITEM).max(MIN_CANDIDATES) + 1,
         )?;
-        let regions = finest_areas(&spec.countries);
+        let regions = geography::finest_areas(&spec.countries);
         let mut items: Vec<RelatedItem> = Vec::new();
         for candidate in found {
             if items.len() == limit {
@@ -170,7 +170,7 @@ impl Hub {
         };
         if other.status == NeedStatus::Open {
             // The requester's own open needs are SubmitNeed's similar needs, not a partner's.
-            let together: Vec<&str> = finest_areas(&spec.countries)
+            let together: Vec<&str> = geography::finest_areas(&spec.countries)
                 .into_iter()
                 .filter(|area| regions.contains(area))
                 .collect();
@@ -287,17 +287,4 @@ fn shared(
     let named: Vec<&str> = words.iter().take(TERMS_NAMED).copied().collect();
     reasons.push(format!("also speaks of {}", named.join(", ")));
     Some(reasons)
-}
-
-/// The finest M49 area of each country (its intermediate region, else its sub-region), each
-/// once: "the same region" for needs that could join forces.
-fn finest_areas(countries: &[String]) -> Vec<&'static str> {
-    let mut areas: Vec<&'static str> = countries
-        .iter()
-        .filter_map(|code| geography::country(code))
-        .map(|country| country.intermediate_region.unwrap_or(country.sub_region))
-        .collect();
-    areas.sort_unstable();
-    areas.dedup();
-    areas
 }

@@ -115,7 +115,9 @@ impl OfferKey {
 
     /// The highest score the pair can have when the path trust is at most `trust_bound`: the
     /// text relevance (computed by the caller), objective, modality, geography, track record and
-    /// load components exactly, language and level at their best.
+    /// load components exactly, language and level at their best. A stale offer's penalty only
+    /// lowers its score (see [`crate::domain::staleness::STALE_PENALTY`]), so the bound, taken
+    /// as for a current offer, holds for a stale one too.
     pub fn score_bound(
         &self,
         need: &NeedKey,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::geography::{self, AreaFit};
 use crate::domain::offer::GeographicFit;
-use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent, Violations};
+use crate::domain::{Explanation, Level, Need, Offer, ScoreComponent, Staleness, Violations};
 use crate::text::TextMatch;
 
 /// Weights of the score's components. They need not sum to 1: the score is divided by their sum.
@@ -139,6 +139,9 @@ pub struct PairContext<'a> {
     pub text: &'a TextMatch,
     pub trust: Option<&'a TrustLink>,
     pub track_record: TrackRecord,
+    /// Whether the offer went without an update for the stale-after period: a stale offer's
+    /// score is penalised and its summary warns (see [`Staleness::penalised`]).
+    pub staleness: Staleness,
 }
 
 /// A pair's score and why.
@@ -186,20 +189,25 @@ pub fn score_pair(need: &Need, offer: &Offer, context: &PairContext<'_>, weights
     // The summary says what speaks for the pair; load, and a record that does not exist yet, are
     // in the components but would only add noise to the sentence.
     let has_record = context.track_record.engagements > 0;
-    let summary = components
+    let mut said: Vec<String> = components
         .iter()
         .filter(|c| c.value > 0.0 && c.name != "load" && (c.name != "track_record" || has_record))
-        .map(|c| c.detail.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
+        .map(|c| c.detail.clone())
+        .collect();
+    said.extend(context.staleness.warning());
     PairScore {
-        score: weighted(&values, weights),
-        explanation: Explanation { summary, components },
+        score: context.staleness.penalised(weighted(&values, weights)),
+        explanation: Explanation {
+            summary: said.join("; "),
+            components,
+        },
     }
 }
 
 /// The score [`score_pair`] gives, computed without its sentences: ranking thousands of offers
-/// per query needs only the number, and only the returned candidates are explained.
+/// per query needs only the number, and only the returned candidates are explained. A stale
+/// offer's score is penalised here, once, so that every caller ranks it alike.
+#[allow(clippy::too_many_arguments)] // what score_pair's context carries, as plain values
 pub fn fit_score(
     need: &Need,
     offer: &Offer,
@@ -207,12 +215,13 @@ pub fn fit_score(
     trust: f64,
     track_record: TrackRecord,
     text_relevance: f64,
+    staleness: Staleness,
     weights: &ScoreWeights,
 ) -> f64 {
-    weighted(
+    staleness.penalised(weighted(
         &component_values(need, offer, provider_languages, trust, track_record, text_relevance),
         weights,
-    )
+    ))
 }
 
 /// The components' names, in the order of [`ScoreWeights`]' fields.

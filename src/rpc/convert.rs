@@ -7,12 +7,12 @@ use prost_types::{FieldMask, Timestamp};
 
 use crate::domain::{
     self, Actor, ActorProfile, Coverage, DateWindow, Explanation, Match, Need, NeedSpec, Objective, Offer, OfferSpec,
-    Partnership, PartnershipSpec, ScoreComponent, UnixMillis, Violations,
+    Partnership, PartnershipSpec, ScoreComponent, Staleness, UnixMillis, Violations,
 };
 use crate::hub::{
     AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest, Hub, IntegratedSolution, MAX_NEEDS_DEPTH,
     MatchCandidate, NeedCandidate, NeedFilter, NeedInterest, OfferWatch, OutcomeReport, PairExplanation, Stats,
-    WatchedEvent,
+    TimeToMatch, WatchedEvent,
 };
 use crate::matching::bundles::Cell;
 use crate::proto;
@@ -144,6 +144,7 @@ proto_enum!(
         PracticeSubmitted,
         PracticeWithdrawn,
         PreferenceSet,
+        Stale,
     ]
 );
 proto_enum!(
@@ -533,8 +534,9 @@ pub fn update_need(request: proto::UpdateNeedRequest) -> Result<(String, MaskedE
     Ok((edit.values.id.clone(), edit))
 }
 
-/// A need as the API shows it.
-pub fn need(need: &Need) -> proto::Need {
+/// A need as the API shows it, stale or not as the hub reads it now; the expected time to match
+/// is added by the replies that carry it.
+pub fn need(need: &Need, staleness: Staleness) -> proto::Need {
     let Need {
         id,
         requester_id,
@@ -573,6 +575,24 @@ pub fn need(need: &Need) -> proto::Need {
         updated_at: timestamp(*updated_at),
         similar_need_ids: Vec::new(),
         related_count: 0,
+        stale: staleness.is_stale(),
+        expected_days_to_match: None,
+    }
+}
+
+/// A need's expected time to match as the API shows it.
+pub fn time_to_match(time: &TimeToMatch) -> proto::TimeToMatch {
+    let TimeToMatch {
+        expected_days,
+        similar_matched,
+        offers_available,
+        basis,
+    } = time;
+    proto::TimeToMatch {
+        expected_days: *expected_days,
+        similar_matched: *similar_matched,
+        offers_available: *offers_available,
+        basis: basis.clone(),
     }
 }
 
@@ -672,8 +692,8 @@ pub fn update_offer(request: proto::UpdateOfferRequest) -> Result<(String, Maske
     Ok((edit.values.id.clone(), edit))
 }
 
-/// An offer as the API shows it.
-pub fn offer(offer: &Offer) -> proto::Offer {
+/// An offer as the API shows it, stale or not as the hub reads it now.
+pub fn offer(offer: &Offer, staleness: Staleness) -> proto::Offer {
     let Offer {
         id,
         provider_id,
@@ -719,6 +739,7 @@ pub fn offer(offer: &Offer) -> proto::Offer {
         status: status.wire(),
         created_at: timestamp(*created_at),
         updated_at: timestamp(*updated_at),
+        stale: staleness.is_stale(),
     }
 }
 
@@ -817,9 +838,10 @@ pub fn candidate(candidate: &MatchCandidate) -> proto::MatchCandidate {
         score,
         explanation: why,
         engaged_on_similar,
+        staleness,
     } = candidate;
     proto::MatchCandidate {
-        offer: Some(offer(record)),
+        offer: Some(offer(record, *staleness)),
         provider: Some(actor(provider, ContactVisibility::Hidden)),
         score: *score,
         explanation: Some(explanation(why)),
@@ -1037,9 +1059,10 @@ pub fn need_candidate(candidate: &NeedCandidate) -> proto::NeedCandidate {
         requester,
         score,
         explanation: why,
+        staleness,
     } = candidate;
     proto::NeedCandidate {
-        need: Some(need(record)),
+        need: Some(need(record, *staleness)),
         requester: Some(actor(requester, ContactVisibility::Hidden)),
         score: *score,
         explanation: Some(explanation(why)),

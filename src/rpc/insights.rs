@@ -29,11 +29,11 @@ impl InsightApi {
 /// The stream of an open-data export.
 pub type OpenDataStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::OpenRecord, Status>> + Send>>;
 
-fn open_record(record: OpenRecord) -> proto::OpenRecord {
+fn open_record(hub: &Hub, record: OpenRecord) -> proto::OpenRecord {
     let record = match record {
         OpenRecord::Actor(actor) => Record::Actor(convert::actor(&actor, convert::ContactVisibility::Hidden)),
-        OpenRecord::Need(need) => Record::Need(convert::need(&need)),
-        OpenRecord::Offer(offer) => Record::Offer(convert::offer(&offer)),
+        OpenRecord::Need(need) => Record::Need(convert::need(&need, hub.need_staleness(&need))),
+        OpenRecord::Offer(offer) => Record::Offer(convert::offer(&offer, hub.offer_staleness(&offer))),
         OpenRecord::Partnership(partnership) => Record::Partnership(convert::partnership(&partnership)),
         OpenRecord::Match(record) => Record::Match(convert::match_record(&record)),
         OpenRecord::Practice(practice) => Record::Practice(convert::practice(&practice)),
@@ -63,7 +63,7 @@ impl InsightService for InsightApi {
         let hub = Arc::clone(&self.hub);
         tokio::task::spawn_blocking(move || {
             for record in hub.open_data() {
-                let message = record.map(open_record).map_err(Status::from);
+                let message = record.map(|record| open_record(&hub, record)).map_err(Status::from);
                 if sender.blocking_send(message).is_err() {
                     return;
                 }

@@ -52,7 +52,11 @@ impl MatchService for MatchApi {
         let FindMatchesRequest { need_id, limit } = request.into_inner();
         let candidates = self.hub.find_matches(&need_id, limit)?;
         let candidates = candidates.iter().map(convert::candidate).collect();
-        Ok(Response::new(FindMatchesResponse { candidates }))
+        let expected = self.hub.time_to_match_of("need_id", &need_id)?;
+        Ok(Response::new(FindMatchesResponse {
+            candidates,
+            expected_days_to_match: Some(convert::time_to_match(&expected)),
+        }))
     }
 
     async fn find_bundles(

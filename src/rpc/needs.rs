@@ -10,8 +10,8 @@ use crate::domain::Violations;
 use crate::hub::{Hub, NeedFilter, page_request};
 use crate::proto::need_service_server::NeedService;
 use crate::proto::{
-    GetNeedRequest, ListNeedsRequest, ListNeedsResponse, Need, SubmitNeedRequest, UpdateNeedRequest, WatchNeedsRequest,
-    WithdrawNeedRequest,
+    ConfirmNeedStillCurrentRequest, GetNeedRequest, ListNeedsRequest, ListNeedsResponse, Need, SubmitNeedRequest,
+    UpdateNeedRequest, WatchNeedsRequest, WithdrawNeedRequest,
 };
 
 /// The NeedService implementation.
@@ -23,6 +23,19 @@ impl NeedApi {
     /// Serves needs from `hub`.
     pub fn new(hub: Arc<Hub>) -> NeedApi {
         NeedApi { hub }
+    }
+
+    /// A need as replies show it: stale or not now.
+    fn shown(&self, need: &crate::domain::Need) -> Need {
+        convert::need(need, self.hub.need_staleness(need))
+    }
+
+    /// A need as GetNeed and SubmitNeed show it: with its expected time to match.
+    fn with_time_to_match(&self, need: &crate::domain::Need) -> Need {
+        Need {
+            expected_days_to_match: Some(convert::time_to_match(&self.hub.time_to_match(need))),
+            ..self.shown(need)
+        }
     }
 }
 
@@ -54,7 +67,7 @@ impl NeedService for NeedApi {
         Ok(Response::new(Need {
             similar_need_ids,
             related_count,
-            ..convert::need(&need)
+            ..self.with_time_to_match(&need)
         }))
     }
 
@@ -71,7 +84,7 @@ impl NeedService for NeedApi {
 
     async fn get_need(&self, request: Request<GetNeedRequest>) -> Result<Response<Need>, Status> {
         let GetNeedRequest { id } = request.into_inner();
-        Ok(Response::new(convert::need(&self.hub.get_need(&id)?)))
+        Ok(Response::new(self.with_time_to_match(&self.hub.get_need(&id)?)))
     }
 
     async fn list_needs(&self, request: Request<ListNeedsRequest>) -> Result<Response<ListNeedsResponse>, Status> {
@@ -96,7 +109,7 @@ impl NeedService for NeedApi {
         let page = self
             .hub
             .list_needs(&filter, &page_request(page_size, convert::id_filter(page_token))?)?;
-        let needs = page.records.iter().map(convert::need).collect();
+        let needs = page.records.iter().map(|need| self.shown(need)).collect();
         Ok(Response::new(ListNeedsResponse {
             needs,
             next_page_token: page.next_after.unwrap_or_default(),
@@ -111,15 +124,27 @@ impl NeedService for NeedApi {
             &self.hub.record::<crate::domain::Need>("need.id", &id)?.requester_id,
             "need.id",
         )?;
-        Ok(Response::new(convert::need(
-            &self.hub.update_need(&id, |spec| edit.apply(spec)).await?,
-        )))
+        Ok(Response::new(
+            self.shown(&self.hub.update_need(&id, |spec| edit.apply(spec)).await?),
+        ))
     }
 
     async fn withdraw_need(&self, request: Request<WithdrawNeedRequest>) -> Result<Response<Need>, Status> {
         let caller = Caller::of(&request);
         let WithdrawNeedRequest { id, reason: _ } = request.into_inner();
         policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "id")?;
-        Ok(Response::new(convert::need(&self.hub.withdraw_need(&id).await?)))
+        Ok(Response::new(self.shown(&self.hub.withdraw_need(&id).await?)))
+    }
+
+    async fn confirm_still_current(
+        &self,
+        request: Request<ConfirmNeedStillCurrentRequest>,
+    ) -> Result<Response<Need>, Status> {
+        let caller = Caller::of(&request);
+        let ConfirmNeedStillCurrentRequest { id } = request.into_inner();
+        policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "id")?;
+        Ok(Response::new(
+            self.shown(&self.hub.confirm_need_still_current(&id).await?),
+        ))
     }
 }

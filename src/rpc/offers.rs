@@ -10,8 +10,8 @@ use crate::domain::Violations;
 use crate::hub::{Hub, OfferFilter, page_request};
 use crate::proto::offer_service_server::OfferService;
 use crate::proto::{
-    GetOfferRequest, ListOffersRequest, ListOffersResponse, Offer, RegisterOfferRequest, UpdateOfferRequest,
-    WithdrawOfferRequest,
+    ConfirmOfferStillCurrentRequest, GetOfferRequest, ListOffersRequest, ListOffersResponse, Offer,
+    RegisterOfferRequest, UpdateOfferRequest, WithdrawOfferRequest,
 };
 
 /// The OfferService implementation.
@@ -24,6 +24,11 @@ impl OfferApi {
     pub fn new(hub: Arc<Hub>) -> OfferApi {
         OfferApi { hub }
     }
+
+    /// An offer as replies show it: stale or not now.
+    fn shown(&self, offer: &crate::domain::Offer) -> Offer {
+        convert::offer(offer, self.hub.offer_staleness(offer))
+    }
 }
 
 #[tonic::async_trait]
@@ -33,12 +38,12 @@ impl OfferService for OfferApi {
         let (provider_id, spec, request_id) = convert::register_offer(request.into_inner())?;
         policy::act_for(&caller, &provider_id, "provider_id")?;
         let offer = self.hub.register_offer(&provider_id, spec, &request_id).await?;
-        Ok(Response::new(convert::offer(&offer)))
+        Ok(Response::new(self.shown(&offer)))
     }
 
     async fn get_offer(&self, request: Request<GetOfferRequest>) -> Result<Response<Offer>, Status> {
         let GetOfferRequest { id } = request.into_inner();
-        Ok(Response::new(convert::offer(&self.hub.get_offer(&id)?)))
+        Ok(Response::new(self.shown(&self.hub.get_offer(&id)?)))
     }
 
     async fn list_offers(&self, request: Request<ListOffersRequest>) -> Result<Response<ListOffersResponse>, Status> {
@@ -61,7 +66,7 @@ impl OfferService for OfferApi {
         let page = self
             .hub
             .list_offers(&filter, &page_request(page_size, convert::id_filter(page_token))?)?;
-        let offers = page.records.iter().map(convert::offer).collect();
+        let offers = page.records.iter().map(|offer| self.shown(offer)).collect();
         Ok(Response::new(ListOffersResponse {
             offers,
             next_page_token: page.next_after.unwrap_or_default(),
@@ -76,15 +81,27 @@ impl OfferService for OfferApi {
             &self.hub.record::<crate::domain::Offer>("offer.id", &id)?.provider_id,
             "offer.id",
         )?;
-        Ok(Response::new(convert::offer(
-            &self.hub.update_offer(&id, |spec| edit.apply(spec)).await?,
-        )))
+        Ok(Response::new(
+            self.shown(&self.hub.update_offer(&id, |spec| edit.apply(spec)).await?),
+        ))
     }
 
     async fn withdraw_offer(&self, request: Request<WithdrawOfferRequest>) -> Result<Response<Offer>, Status> {
         let caller = Caller::of(&request);
         let WithdrawOfferRequest { id, reason: _ } = request.into_inner();
         policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "id")?;
-        Ok(Response::new(convert::offer(&self.hub.withdraw_offer(&id).await?)))
+        Ok(Response::new(self.shown(&self.hub.withdraw_offer(&id).await?)))
+    }
+
+    async fn confirm_still_current(
+        &self,
+        request: Request<ConfirmOfferStillCurrentRequest>,
+    ) -> Result<Response<Offer>, Status> {
+        let caller = Caller::of(&request);
+        let ConfirmOfferStillCurrentRequest { id } = request.into_inner();
+        policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "id")?;
+        Ok(Response::new(
+            self.shown(&self.hub.confirm_offer_still_current(&id).await?),
+        ))
     }
 }

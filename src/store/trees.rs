@@ -59,11 +59,15 @@ pub enum TreeName {
     /// Need record number -> its title and description as read: derived, as `OfferReadings`.
     /// Trees are appended: a backup names a tree by its place in [`TreeName::ALL`].
     NeedReadings,
+    /// Record number of a need or offer -> the `updated_at` its STALE event was recorded for:
+    /// the sweep says a listing is stale once per staleness (an update moves `updated_at`, and
+    /// the notice no longer holds).
+    StaleNotices,
 }
 
 impl TreeName {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeName; 37] = [
+    pub const ALL: [TreeName; 38] = [
         TreeName::Actors,
         TreeName::Needs,
         TreeName::Offers,
@@ -101,6 +105,7 @@ impl TreeName {
         TreeName::PreferencesByNeed,
         TreeName::PreferencesByOffer,
         TreeName::NeedReadings,
+        TreeName::StaleNotices,
     ];
 
     /// The sled tree's name.
@@ -143,6 +148,7 @@ impl TreeName {
             TreeName::Preferences => "preferences",
             TreeName::PreferencesByNeed => "preferences_by_need",
             TreeName::PreferencesByOffer => "preferences_by_offer",
+            TreeName::StaleNotices => "stale_notices",
         }
     }
 
