@@ -6,6 +6,7 @@
 //! cargo run --release -- generate --tier l --data-dir /tmp/bench/L
 //! cargo bench --bench matching -- open --data-dir /tmp/bench/L
 //! cargo bench --bench matching -- find-matches --data-dir /tmp/bench/L
+//! cargo bench --bench matching -- find-needs --data-dir /tmp/bench/L
 //! cargo bench --bench matching -- allocation --data-dir /tmp/bench/M
 //! cp -r /tmp/bench/M /tmp/bench/M-commit
 //! cargo bench --bench matching -- commit-allocation --data-dir /tmp/bench/M-commit
@@ -28,7 +29,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use capacity_hub::hub::{AllocationMode, AllocationRequest, Hub, HubSettings, NeedFilter, PageRequest};
+use capacity_hub::hub::{AllocationMode, AllocationRequest, Hub, HubSettings, NeedFilter, OfferFilter, PageRequest};
 use capacity_hub::matching::ScoreWeights;
 use capacity_hub::matching::allocate::{self, AllocationInstance};
 use capacity_hub::quality::{self, Judgement, Metrics};
@@ -50,6 +51,14 @@ enum Scenario {
     Open {
         #[arg(long)]
         data_dir: PathBuf,
+    },
+    /// FindNeeds (10 needs) for a deterministic sample of active offers.
+    FindNeeds {
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Offers queried, spread evenly over the active offers.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
     },
     /// FindMatches (10 candidates) for a deterministic sample of open needs.
     FindMatches {
@@ -121,6 +130,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.scenario {
         Scenario::Open { data_dir } => open(&data_dir).map(drop),
         Scenario::FindMatches { data_dir, queries } => find_matches(&data_dir, queries),
+        Scenario::FindNeeds { data_dir, queries } => find_needs(&data_dir, queries),
         Scenario::Allocation {
             data_dir,
             candidates_per_need,
@@ -259,6 +269,45 @@ fn find_matches(data_dir: &Path, queries: usize) -> Result<(), Box<dyn std::erro
         times.push(started.elapsed());
     }
     println!("The expected time to match alone (GetNeed's addition):");
+    println!("{}", Latencies::of(times));
+    println!("{}", memory());
+    Ok(())
+}
+
+fn find_needs(data_dir: &Path, queries: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let hub = open(data_dir)?;
+    let filter = OfferFilter {
+        status: Some(capacity_hub::domain::OfferStatus::Active),
+        ..OfferFilter::default()
+    };
+    let mut offers = Vec::new();
+    let mut after = None;
+    loop {
+        let page = hub.list_offers(&filter, &PageRequest { after, limit: 500 })?;
+        offers.extend(page.records.into_iter().map(|offer| offer.id));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let step = (offers.len() / queries.max(1)).max(1);
+    let offers: Vec<String> = offers.into_iter().step_by(step).take(queries).collect();
+    for offer in offers.iter().take(100) {
+        hub.find_needs(offer, 10, 0)?;
+    }
+    let mut times = Vec::with_capacity(offers.len());
+    let mut returned = 0;
+    for offer in &offers {
+        let started = Instant::now();
+        returned += hub.find_needs(offer, 10, 0)?.needs.len();
+        times.push(started.elapsed());
+    }
+    println!(
+        "FindNeeds, in process, limit 10: {} queries over {} distinct active offers, {:.1} needs returned on average",
+        times.len(),
+        offers.len(),
+        returned as f64 / times.len().max(1) as f64
+    );
     println!("{}", Latencies::of(times));
     println!("{}", memory());
     Ok(())
