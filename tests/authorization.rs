@@ -126,6 +126,8 @@ enum Rpc {
     GetStats,
     ExportOpenData,
     FindRelated,
+    FindNeeds,
+    ExplainMatch,
     GetPractice,
     ListPractices,
     Search,
@@ -174,6 +176,8 @@ impl Rpc {
             Rpc::UpdatePractice => "UpdatePractice",
             Rpc::WithdrawPractice => "WithdrawPractice",
             Rpc::FindRelated => "FindRelated",
+            Rpc::FindNeeds => "FindNeeds",
+            Rpc::ExplainMatch => "ExplainMatch",
             Rpc::GetPractice => "GetPractice",
             Rpc::ListPractices => "ListPractices",
             Rpc::Search => "Search",
@@ -296,6 +300,8 @@ fn table() -> Vec<Row> {
         (Rpc::GetStats, OPEN),
         (Rpc::ExportOpenData, OPEN),
         (Rpc::FindRelated, OPEN),
+        (Rpc::FindNeeds, OPEN),
+        (Rpc::ExplainMatch, OPEN),
         (Rpc::GetPractice, OPEN),
         (Rpc::ListPractices, OPEN),
         // Search is open to everyone, anonymous callers included.
@@ -520,6 +526,8 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
         | Rpc::GetStats
         | Rpc::ExportOpenData
         | Rpc::FindRelated
+        | Rpc::FindNeeds
+        | Rpc::ExplainMatch
         | Rpc::GetPractice
         | Rpc::ListPractices
         | Rpc::Search => (world.published.owner.clone(), world.published.partner.clone()),
@@ -815,6 +823,20 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
                 limit: 10,
             };
             matches.find_related(request).await.map(drop)
+        }
+        Rpc::FindNeeds => {
+            let request = FindNeedsRequest {
+                offer_id: published.offer_id.clone(),
+                ..Default::default()
+            };
+            matches.find_needs(request).await.map(drop)
+        }
+        Rpc::ExplainMatch => {
+            let request = ExplainMatchRequest {
+                need_id: published.need_id.clone(),
+                offer_id: published.offer_id.clone(),
+            };
+            matches.explain_match(request).await.map(drop)
         }
         Rpc::GetPractice => {
             // Published by the admin for this row; the row is the read.

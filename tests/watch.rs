@@ -102,6 +102,22 @@ async fn a_stalled_watcher_never_holds_up_submissions_and_loses_nothing() {
         ..WatchNeedsRequest::default()
     };
     let mut stalled = hub.needs().watch_needs(watch).await.unwrap().into_inner();
+    // A provider's watcher scores every new need for its offer: it stalls too, and must not
+    // slow the writes either.
+    let provider = hub.register("Cities Alliance", ActorKind::CivilSociety, "BEL").await;
+    let offer = hub
+        .offer(offer_request(
+            &provider.id,
+            &[15],
+            &[Modality::Training],
+            Coverage::Worldwide,
+        ))
+        .await;
+    let for_offer = WatchNeedsRequest {
+        offer_id: offer.id.clone(),
+        ..WatchNeedsRequest::default()
+    };
+    let mut stalled_scoring = hub.needs().watch_needs(for_offer).await.unwrap().into_inner();
 
     const SUBMITTERS: usize = 8;
     const EACH: usize = 75;
@@ -137,6 +153,15 @@ async fn a_stalled_watcher_never_holds_up_submissions_and_loses_nothing() {
         delivered += 1;
     }
     assert_eq!(delivered, NEEDS, "the stalled watcher, once it reads, gets every event");
+    let mut scored = 0;
+    let mut last = 0;
+    while scored < NEEDS {
+        let event = next_event(&mut stalled_scoring).await;
+        assert!(event.sequence > last, "in order");
+        assert!(event.score > 0.0 && event.explanation.is_some(), "scored: {event:?}");
+        last = event.sequence;
+        scored += 1;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

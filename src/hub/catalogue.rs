@@ -40,6 +40,10 @@ pub(super) struct Catalogue {
     /// The open needs of each objective, by record number ascending: what FindNeeds and the
     /// offers' watchers rank.
     needs_by_objective: HashMap<Objective, Vec<NeedEntry>>,
+    /// Whether the open needs are filed: they are filed on the first query from an offer's side
+    /// ([`Catalogue::file_open_needs`]), so a hub nobody asks from that side opens and serves
+    /// without them (reading 200,000 needs at tier L doubled the open and added 300 MB).
+    needs_filed: bool,
     /// The available offers' words: vocabulary and counts.
     text: TextIndex,
 }
@@ -159,45 +163,25 @@ impl Worded for Need {
 }
 
 impl Catalogue {
-    /// Reads every actor from the store and files the available offers among `offers` and the
-    /// open needs among `needs`, read by [`read_records`] (on other threads, at open) and each
-    /// given in number order. They are filed together in number order, the order they were
-    /// made in, so that the vocabulary numbers their words as it did when they were made.
+    /// Reads every actor from the store and files the available offers among `offers`, read by
+    /// [`read_records`] (on other threads, at open) and given in number order. Open needs are
+    /// filed later, on first use ([`Catalogue::file_open_needs`]).
     pub(super) fn load(
         store: &Store,
         offers: impl IntoIterator<Item = Result<RecordRead<Offer>, StoreError>>,
-        needs: impl IntoIterator<Item = Result<RecordRead<Need>, StoreError>>,
     ) -> Result<Catalogue, StoreError> {
         let mut catalogue = Catalogue::default();
         for actor in store.all::<Actor>() {
             let actor = actor?;
             catalogue.actors.insert(CompactString::from(&actor.id), Arc::new(actor));
         }
-        let mut offers_fresh = Fresh::default();
-        let mut needs_fresh = Fresh::default();
-        let mut offers = offers.into_iter().peekable();
-        let mut needs = needs.into_iter().peekable();
-        loop {
-            let offer_first = match (offers.peek(), needs.peek()) {
-                (None, None) => break,
-                (Some(Ok(offer)), Some(Ok(need))) => offer.number < need.number,
-                (Some(_), None) | (Some(Err(_)), _) => true,
-                (None, Some(_)) | (Some(Ok(_)), Some(Err(_))) => false,
-            };
-            if offer_first {
-                let Some(read) = offers.next() else { break };
-                let (number, offer, reading) = offers_fresh.take(read?);
-                let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
-                offers_fresh.filed(number, filed);
-            } else {
-                let Some(read) = needs.next() else { break };
-                let (number, need, reading) = needs_fresh.take(read?);
-                let filed = catalogue.put_need(number, need, |need| reading.unwrap_or_else(|| reading_of(need)));
-                needs_fresh.filed(number, filed);
-            }
+        let mut fresh = Fresh::default();
+        for read in offers {
+            let (number, offer, reading) = fresh.take(read?);
+            let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
+            fresh.filed(number, filed);
         }
-        offers_fresh.keep::<Offer>(store);
-        needs_fresh.keep::<Need>(store);
+        fresh.keep::<Offer>(store);
         Ok(catalogue)
     }
 
@@ -220,7 +204,9 @@ impl Catalogue {
                 Err(error) => tracing::error!(%error, number, "offer not refreshed in the catalogue"),
             }
         }
-        for &number in &touched.needs {
+        // Needs not filed yet are read as they are then.
+        let needs: &[u64] = if self.needs_filed { &touched.needs } else { &[] };
+        for &number in needs {
             let before = self.remove_need(number);
             match store.get_by_number::<Need>(number) {
                 Ok(Some(need)) => {
@@ -321,6 +307,25 @@ impl Catalogue {
             shelf.insert(at, entry);
         }
         true
+    }
+
+    /// Whether the open needs are filed.
+    pub(super) fn needs_filed(&self) -> bool {
+        self.needs_filed
+    }
+
+    /// Files every open need, in number order, with its kept reading where one holds (read and
+    /// kept otherwise).
+    pub(super) fn file_open_needs(&mut self, store: &Store) -> Result<(), StoreError> {
+        let mut fresh = Fresh::default();
+        for read in read_records::<Need>(store, ..)? {
+            let (number, need, reading) = fresh.take(read);
+            let filed = self.put_need(number, need, |need| reading.unwrap_or_else(|| reading_of(need)));
+            fresh.filed(number, filed);
+        }
+        fresh.keep::<Need>(store);
+        self.needs_filed = true;
+        Ok(())
     }
 
     /// Takes a need off its shelves; returns it as it was filed, if it was.
@@ -738,12 +743,7 @@ mod tests {
         let kept = |number| store.derived::<TextReading>(TreeName::OfferReadings, number).unwrap();
         assert!(kept(1).is_none(), "nothing is kept before the offers are first filed");
 
-        let first = Catalogue::load(
-            &store,
-            read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok),
-            std::iter::empty(),
-        )
-        .unwrap();
+        let first = Catalogue::load(&store, read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
         for offer in &offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             assert_eq!(kept(number), Some(reading_of(offer)), "{} kept as read", offer.id);
@@ -760,12 +760,7 @@ mod tests {
         let garbage = vec![0xffu8; 3];
         store.keep_derived(TreeName::OfferReadings, [(1, &garbage)]).unwrap();
         assert!(store.derived::<TextReading>(TreeName::OfferReadings, 1).is_err());
-        let second = Catalogue::load(
-            &store,
-            read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok),
-            std::iter::empty(),
-        )
-        .unwrap();
+        let second = Catalogue::load(&store, read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
         assert_eq!(kept(2), Some(reading_of(&offers[1])));
         assert_eq!(kept(1), Some(reading_of(&offers[0])));
         let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);

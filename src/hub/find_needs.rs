@@ -160,6 +160,25 @@ impl Hub {
         Ok(Some((explained.score, explained.explanation)))
     }
 
+    /// Files the open needs in the catalogue on the first query from an offer's side. Holding
+    /// the catalogue for writing is enough: a write applied to the store before the read is
+    /// read, and one applied after refreshes the catalogue only once the needs are filed.
+    fn file_open_needs(&self) -> Result<(), HubError> {
+        if self.catalogue().needs_filed() {
+            return Ok(());
+        }
+        let mut catalogue = self.catalogue_mut();
+        if !catalogue.needs_filed() {
+            let started = std::time::Instant::now();
+            catalogue.file_open_needs(&self.store)?;
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "open needs filed for queries from offers"
+            );
+        }
+        Ok(())
+    }
+
     /// The offer explained for the need as FindMatches explains it, with the trust path found
     /// from the provider's end (`proximity`) and read from the requester's.
     fn explained_for_offer(
@@ -189,6 +208,7 @@ impl Hub {
                 refusal.0
             )));
         }
+        self.file_open_needs()?;
         let graph = self.graph();
         let proximity = graph.proximity_from(&offer.provider_id);
         let catalogue = self.catalogue();

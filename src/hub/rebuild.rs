@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::catalogue::{Catalogue, read_records};
 use super::{HubError, TrackRecords};
-use crate::domain::{Need, Offer, Partnership};
+use crate::domain::{Offer, Partnership};
 use crate::graph::PartnershipGraph;
 use crate::store::{Store, StoreError};
 
@@ -31,9 +31,6 @@ const PARTNERSHIP_PARTS: u64 = 32;
 /// How many parts the offers are read in, for the same reasons: thousands of offers a part at
 /// tier L.
 const OFFER_PARTS: u64 = 16;
-
-/// How many parts the needs are read in: twice the offers at every tier.
-const NEED_PARTS: u64 = 32;
 
 /// What opening rebuilds.
 pub(super) struct Rebuilt {
@@ -68,24 +65,17 @@ pub(super) fn rebuild(store: &Store) -> Result<Rebuilt, HubError> {
 /// filed on this one; rebuilds everything if the kept form cannot be read back.
 fn rebuild_with_kept_graph(store: &Store, version: u64, kept: &[u8]) -> Result<Rebuilt, HubError> {
     let (offers, offers_arriving) = Parts::of(store.number_span::<Offer>()?, OFFER_PARTS);
-    let (needs, needs_arriving) = Parts::of(store.number_span::<Need>()?, NEED_PARTS);
-    let records = Arc::new((offers, needs));
+    let offers = Arc::new(offers);
     let (graph, catalogue, track_records) = std::thread::scope(|scope| {
-        let reader = Arc::clone(&records);
+        let reader = Arc::clone(&offers);
         let graph = scope.spawn(move || {
             let graph = PartnershipGraph::from_kept_form(kept);
-            let (offers, needs) = &*reader;
-            offers.read(|numbers| read_records(store, numbers));
-            needs.read(|numbers| read_records(store, numbers));
+            reader.read(|numbers| read_records(store, numbers));
             graph
         });
-        let reader = records;
-        scope.spawn(move || {
-            let (offers, needs) = &*reader;
-            offers.read(|numbers| read_records(store, numbers));
-            needs.read(|numbers| read_records(store, numbers));
-        });
-        let catalogue = Catalogue::load(store, arrivals(offers_arriving), arrivals(needs_arriving));
+        let reader = offers;
+        scope.spawn(move || reader.read(|numbers| read_records(store, numbers)));
+        let catalogue = Catalogue::load(store, arrivals(offers_arriving));
         let track_records = TrackRecords::load(store);
         let graph = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (graph, catalogue, track_records)
@@ -113,9 +103,8 @@ fn rebuild_with_kept_graph(store: &Store, version: u64, kept: &[u8]) -> Result<R
 /// a third links the partnerships, each in order as the parts arrive.
 fn rebuild_all(store: &Store, version: Option<u64>) -> Result<Rebuilt, HubError> {
     let (offers, offers_arriving) = Parts::of(store.number_span::<Offer>()?, OFFER_PARTS);
-    let (needs, needs_arriving) = Parts::of(store.number_span::<Need>()?, NEED_PARTS);
     let (partnerships, partnerships_arriving) = Parts::of(store.number_span::<Partnership>()?, PARTNERSHIP_PARTS);
-    let parts = Arc::new((offers, needs, partnerships));
+    let parts = Arc::new((offers, partnerships));
     std::thread::scope(|scope| {
         let graph = scope.spawn(|| {
             let mut graph = PartnershipGraph::new();
@@ -125,16 +114,15 @@ fn rebuild_all(store: &Store, version: Option<u64>) -> Result<Rebuilt, HubError>
         for _ in 0..2 {
             let reader = Arc::clone(&parts);
             scope.spawn(move || {
-                let (offers, needs, partnerships) = &*reader;
+                let (offers, partnerships) = &*reader;
                 offers.read(|numbers| read_records(store, numbers));
                 partnerships.read(|numbers| store.partnership_ends_in(numbers).collect());
-                needs.read(|numbers| read_records(store, numbers));
             });
         }
         // The readers hold the parts from here: if both stop, the parts' senders go with them
         // and whoever waits on a part left unread is told so rather than left waiting.
         drop(parts);
-        let catalogue = Catalogue::load(store, arrivals(offers_arriving), arrivals(needs_arriving));
+        let catalogue = Catalogue::load(store, arrivals(offers_arriving));
         let track_records = TrackRecords::load(store);
         let graph = graph.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         let (catalogue, track_records) = (catalogue?, track_records?);

@@ -355,7 +355,8 @@ impl TextIndex {
             index: self,
             documents: f64::from(self.documents),
             average_length: self.average_length(),
-            idf: std::cell::RefCell::new(FxHashMap::default()),
+            idf: std::cell::RefCell::new(vec![UNWEIGHED; self.document_frequency.len()]),
+            weights: std::cell::RefCell::new(Vec::new()),
         }
     }
 }
@@ -415,16 +416,23 @@ pub struct OfferReader<'i> {
     index: &'i TextIndex,
     documents: f64,
     average_length: f64,
-    idf: std::cell::RefCell<FxHashMap<TermId, Option<f64>>>,
+    /// Each term's `idf` by id, once computed ([`UNWEIGHED`] before; negative for a term no
+    /// offer uses): a reader weighs the same few thousand terms again and again.
+    idf: std::cell::RefCell<Vec<f64>>,
+    /// A need's informative terms while it is weighed, kept to be reused.
+    weights: std::cell::RefCell<Vec<(TermId, f64, bool)>>,
 }
 
+/// An `idf` not computed yet ([`OfferReader`]).
+const UNWEIGHED: f64 = f64::NAN;
+
 impl OfferReader<'_> {
-    fn idf(&self, id: TermId) -> Option<f64> {
-        *self
-            .idf
-            .borrow_mut()
-            .entry(id)
-            .or_insert_with(|| self.index.idf(id, self.documents))
+    fn idf(&self, idf: &mut [f64], id: TermId) -> Option<f64> {
+        let slot = idf.get_mut(id as usize)?;
+        if slot.is_nan() {
+            *slot = self.index.idf(id, self.documents).unwrap_or(-1.0);
+        }
+        (*slot >= 0.0).then_some(*slot)
     }
 
     /// The text relevance of the offer `document` for the need of `terms`: equal to
@@ -432,9 +440,11 @@ impl OfferReader<'_> {
     /// query's do.
     pub fn relevance(&self, terms: &NeedTerms, document: Document<&[TermCount]>) -> f64 {
         let (mut total, mut concepts_total, mut concept_count) = (0.0, 0.0, 0);
-        let mut weights: Vec<(TermId, f64, bool)> = Vec::with_capacity(terms.terms.len());
+        let mut idf_of = self.idf.borrow_mut();
+        let mut weights = self.weights.borrow_mut();
+        weights.clear();
         for &(id, occurrences) in terms.terms.iter() {
-            let Some(idf) = self.idf(id) else { continue };
+            let Some(idf) = self.idf(&mut idf_of, id) else { continue };
             let concept = self.index.concept.get(id as usize).copied().unwrap_or(false);
             weights.push((id, term_weight(occurrences, idf, concept), concept));
         }
