@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::catalogue::Catalogue;
-use super::ranking::{BOUND_SLACK, TrustFound, beaten};
+use super::ranking::{BOUND_SLACK, Bounded, HighestBound, TrustFound, beaten};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Actor, Explanation, Need, Offer, Staleness, Violations};
 use crate::graph::{Proximity, Target};
@@ -72,26 +72,9 @@ struct Unranked<'a> {
     text: f64,
 }
 
-/// Orders needs by bound, highest on top.
-struct HighestBound<'a>(Unranked<'a>);
-
-impl PartialEq for HighestBound<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for HighestBound<'_> {}
-
-impl PartialOrd for HighestBound<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for HighestBound<'_> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.bound.total_cmp(&other.0.bound)
+impl Bounded for Unranked<'_> {
+    fn bound(&self) -> f64 {
+        self.bound
     }
 }
 
@@ -113,10 +96,13 @@ impl Hub {
         };
         let offer: Offer = self.load("offer_id", offer_id)?;
         let declined = self.declined_needs(offer_id)?;
-        let ranked = self.ranked_needs(&offer, Some(offset + limit + 1), |need| !declined.contains(&need.id))?;
-        let more = ranked.len() > offset + limit;
+        // One proximity from the provider ranks the needs and explains the page.
         let graph = self.graph();
         let proximity = graph.proximity_from(&offer.provider_id);
+        let ranked = self.ranked_needs(&offer, &proximity, Some(offset + limit + 1), |need| {
+            !declined.contains(&need.id)
+        })?;
+        let more = ranked.len() > offset + limit;
         let catalogue = self.catalogue();
         let mut needs = Vec::with_capacity(limit);
         for ranked in ranked.into_iter().skip(offset).take(limit) {
@@ -199,6 +185,7 @@ impl Hub {
     pub(super) fn ranked_needs(
         &self,
         offer: &Offer,
+        proximity: &Proximity<'_>,
         keep: Option<usize>,
         wanted: impl Fn(&Need) -> bool,
     ) -> Result<Vec<RankedNeed>, HubError> {
@@ -209,8 +196,6 @@ impl Hub {
             )));
         }
         self.file_open_needs()?;
-        let graph = self.graph();
-        let proximity = graph.proximity_from(&offer.provider_id);
         let catalogue = self.catalogue();
         let track_record: TrackRecord = self.track_record(&offer.provider_id);
         let languages: &[String] = catalogue
@@ -221,7 +206,7 @@ impl Hub {
         let document = catalogue.offer_document(offer);
         let reader = catalogue.offer_reader();
         let max_trust = proximity.max_trust();
-        let mut unranked: BinaryHeap<HighestBound<'_>> = catalogue
+        let mut unranked: BinaryHeap<HighestBound<Unranked<'_>>> = catalogue
             .needs_for(offer, &offer_key)
             .map(|candidate| {
                 let text = reader.relevance(candidate.terms, document.view());
@@ -276,7 +261,7 @@ impl Hub {
                 ),
                 _ => 0.0,
             };
-            let Some(trust) = context.trust.at_least(context.target, &proximity, floor) else {
+            let Some(trust) = context.trust.at_least(context.target, proximity, floor) else {
                 continue;
             };
             let score = matching::fit_score(
@@ -356,7 +341,9 @@ mod tests {
             let offers: Vec<Offer> = hub.store.all::<Offer>().map(Result::unwrap).collect();
             for offer in offers.iter().filter(|offer| offer.is_available()).step_by(7) {
                 let wanted = expected.get(&offer.id).cloned().unwrap_or_default();
-                let found = hub.ranked_needs(offer, None, |_| true).unwrap();
+                let graph = hub.graph();
+                let proximity = graph.proximity_from(&offer.provider_id);
+                let found = hub.ranked_needs(offer, &proximity, None, |_| true).unwrap();
                 let found_ids: Vec<&str> = found.iter().map(|r| r.need.id.as_str()).collect();
                 let wanted_ids: Vec<&str> = wanted.iter().map(|(_, id, _)| id.as_str()).collect();
                 if found_ids != wanted_ids {
@@ -389,7 +376,7 @@ mod tests {
                     );
                 }
                 for keep in [1, 5, 20] {
-                    let best = hub.ranked_needs(offer, Some(keep), |_| true).unwrap();
+                    let best = hub.ranked_needs(offer, &proximity, Some(keep), |_| true).unwrap();
                     let ids: Vec<&str> = best.iter().map(|r| r.need.id.as_str()).collect();
                     assert_eq!(ids, found_ids[..keep.min(found_ids.len())], "{} keep {keep}", offer.id);
                 }

@@ -149,26 +149,39 @@ struct Unranked<'a> {
     track_record: TrackRecord,
 }
 
-/// Orders candidates by their bound, for the heap ranking pops them from.
-struct HighestBound<'a>(Unranked<'a>);
+/// A candidate waiting in a ranking's heap: what it orders by.
+pub(super) trait Bounded {
+    /// Highest score the candidate can have.
+    fn bound(&self) -> f64;
+}
 
-impl PartialEq for HighestBound<'_> {
+impl Bounded for Unranked<'_> {
+    fn bound(&self) -> f64 {
+        self.bound
+    }
+}
+
+/// Orders candidates by their bound, for the heap a ranking pops them from (offers for a need
+/// here, needs for an offer in [`super::find_needs`]).
+pub(super) struct HighestBound<T>(pub(super) T);
+
+impl<T: Bounded> PartialEq for HighestBound<T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other).is_eq()
     }
 }
 
-impl Eq for HighestBound<'_> {}
+impl<T: Bounded> Eq for HighestBound<T> {}
 
-impl PartialOrd for HighestBound<'_> {
+impl<T: Bounded> PartialOrd for HighestBound<T> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for HighestBound<'_> {
+impl<T: Bounded> Ord for HighestBound<T> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.bound.total_cmp(&other.0.bound)
+        self.0.bound().total_cmp(&other.0.bound())
     }
 }
 
@@ -305,7 +318,7 @@ impl Hub {
         text: &TextQuery,
         view: &'v RankingView<'_>,
         track_records: &TrackRecords,
-    ) -> BinaryHeap<HighestBound<'v>> {
+    ) -> BinaryHeap<HighestBound<Unranked<'v>>> {
         let candidates: Vec<_> = view.catalogue.candidates_for(need, need_key).collect();
         let trust_bound = view.proximity.max_trust();
         let mut unranked = Vec::with_capacity(candidates.len());
