@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::ops::{Range, RangeBounds};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -24,7 +24,7 @@ use crate::domain::{Actor, Need, NeedStatus, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Record, Store, StoreError, TreeName, WriteSet, records};
 use crate::text::{
-    Document, NeedTerms, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms,
+    Document, NeedTerms, NeedWeight, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms,
 };
 
 /// Available offers by objective, and every actor.
@@ -39,7 +39,7 @@ pub(super) struct Catalogue {
     actors: FxHashMap<CompactString, Arc<Actor>>,
     /// The open needs of each objective, by record number ascending: what FindNeeds and the
     /// offers' watchers rank.
-    needs_by_objective: HashMap<Objective, Vec<NeedEntry>>,
+    needs_by_objective: HashMap<Objective, NeedShelf>,
     /// Whether the open needs are filed: they are filed on the first query from an offer's side
     /// ([`Catalogue::file_open_needs`]), so a hub nobody asks from that side opens and serves
     /// without them (reading 200,000 needs at tier L doubled the open and added 300 MB).
@@ -57,7 +57,58 @@ struct NeedEntry {
     key: NeedKey,
     need: Arc<Need>,
     /// The need's words numbered in the offers' vocabulary.
-    terms: Arc<NeedTerms>,
+    terms: NeedTerms,
+}
+
+/// One objective's open needs, by record number ascending, and what their words weigh.
+#[derive(Debug, Default)]
+struct NeedShelf {
+    entries: Vec<NeedEntry>,
+    /// Each entry's weight, by position, in the collection of one generation: weighed again by
+    /// the first query after offers were filed or taken out, kept in step as needs come and go.
+    weights: Mutex<Option<Arc<ShelfWeights>>>,
+}
+
+/// A shelf's needs' weights in one generation of the offers' collection.
+#[derive(Debug, Clone)]
+struct ShelfWeights {
+    generation: u64,
+    weights: Vec<NeedWeight>,
+}
+
+impl NeedShelf {
+    /// The entries' weights in the collection as it is, weighed now if they were not.
+    fn weights(&self, text: &TextIndex) -> Arc<ShelfWeights> {
+        let mut kept = self.weights.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*kept {
+            Some(weights) if weights.generation == text.generation() => Arc::clone(weights),
+            _ => {
+                let weights = Arc::new(ShelfWeights {
+                    generation: text.generation(),
+                    weights: self
+                        .entries
+                        .iter()
+                        .map(|entry| text.need_weight(&entry.terms))
+                        .collect(),
+                });
+                *kept = Some(Arc::clone(&weights));
+                weights
+            }
+        }
+    }
+
+    /// The kept weights, when they are of the collection as it is, to keep in step with a
+    /// change of entries; `None` (and nothing kept) otherwise.
+    fn current_weights(&mut self, text: &TextIndex) -> Option<&mut Vec<NeedWeight>> {
+        let kept = self.weights.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if kept
+            .as_ref()
+            .is_some_and(|weights| weights.generation != text.generation())
+        {
+            *kept = None;
+        }
+        kept.as_mut().map(|weights| &mut Arc::make_mut(weights).weights)
+    }
 }
 
 /// An open need an offer can serve, for a query from the offer's side.
@@ -69,6 +120,8 @@ pub(super) struct NeedCandidate<'a> {
     pub(super) need: &'a Arc<Need>,
     pub(super) key: &'a NeedKey,
     pub(super) terms: &'a NeedTerms,
+    /// What the need's words weigh in the offers' collection as it is.
+    pub(super) weight: NeedWeight,
 }
 
 /// One objective's available offers, and their terms in one buffer.
@@ -292,19 +345,23 @@ impl Catalogue {
             return false;
         };
         let key = NeedKey::of(&need);
-        let terms = Arc::new(self.text.need_terms(&reading(&need)));
+        let terms = self.text.need_terms(&reading(&need));
         let need = Arc::new(need);
+        let mut weight = None;
         for theme in &need.spec.themes {
             let shelf = self.needs_by_objective.entry(*theme).or_default();
-            let at = shelf.partition_point(|entry| entry.number < number);
+            let at = shelf.entries.partition_point(|entry| entry.number < number);
+            if let Some(weights) = shelf.current_weights(&self.text) {
+                weights.insert(at, *weight.get_or_insert_with(|| self.text.need_weight(&terms)));
+            }
             let entry = NeedEntry {
                 number,
                 requester,
                 key,
                 need: Arc::clone(&need),
-                terms: Arc::clone(&terms),
+                terms: terms.clone(),
             };
-            shelf.insert(at, entry);
+            shelf.entries.insert(at, entry);
         }
         true
     }
@@ -332,8 +389,11 @@ impl Catalogue {
     fn remove_need(&mut self, number: u64) -> Option<Arc<Need>> {
         let mut removed = None;
         for shelf in self.needs_by_objective.values_mut() {
-            if let Ok(at) = shelf.binary_search_by_key(&number, |entry| entry.number) {
-                removed = Some(shelf.remove(at).need);
+            if let Ok(at) = shelf.entries.binary_search_by_key(&number, |entry| entry.number) {
+                if let Some(weights) = shelf.current_weights(&self.text) {
+                    weights.remove(at);
+                }
+                removed = Some(shelf.entries.remove(at).need);
             }
         }
         removed
@@ -352,31 +412,36 @@ impl Catalogue {
         let themes = &offer.spec.themes;
         themes.iter().enumerate().flat_map(move |(position, theme)| {
             let earlier = &themes[..position];
-            self.needs_by_objective
-                .get(theme)
-                .into_iter()
-                .flatten()
-                .filter(move |entry| offer_key.serves(&entry.key) && Some(entry.requester) != provider)
+            let shelf = self.needs_by_objective.get(theme);
+            let weights = shelf.map(|shelf| shelf.weights(&self.text));
+            let entries = shelf.map_or(&[][..], |shelf| &shelf.entries[..]);
+            entries.iter().enumerate().filter_map(move |(at, entry)| {
                 // A need sharing several of the themes is yielded under the first of them.
-                .filter(move |entry| !entry.key.has_any_theme(earlier))
-                .map(|entry| NeedCandidate {
+                let serves = offer_key.serves(&entry.key)
+                    && Some(entry.requester) != provider
+                    && !entry.key.has_any_theme(earlier);
+                serves.then(|| NeedCandidate {
                     number: entry.number,
                     requester: entry.requester,
                     need: &entry.need,
                     key: &entry.key,
                     terms: &entry.terms,
+                    weight: weights
+                        .as_ref()
+                        .map_or_else(NeedWeight::default, |weights| weights.weights[at]),
                 })
+            })
         })
     }
 
-    /// The collection as it is, to weigh many needs' words against one offer's.
-    pub(super) fn offer_reader(&self) -> OfferReader<'_> {
-        self.text.reader()
+    /// The offer's words read against the collection as it is, to weigh many needs' against.
+    pub(super) fn offer_reader(&self, offer: &Offer) -> OfferReader {
+        self.text.reader(self.offer_document(offer).view())
     }
 
     /// The offer's terms as filed, or read afresh against the vocabulary when it is not
     /// filed (not available): what a need's words are weighed against.
-    pub(super) fn offer_document(&self, offer: &Offer) -> Document {
+    fn offer_document(&self, offer: &Offer) -> Document {
         let filed = records::id_number::<Offer>(&offer.id).ok().and_then(|number| {
             offer.spec.themes.iter().find_map(|theme| {
                 let shelf = self.by_objective.get(theme)?;

@@ -4,8 +4,9 @@
 //! need's score here is the offer's score in that need's FindMatches. Ranking mirrors
 //! [`super::ranking`] from the other end: the catalogue's needs by objective and their keys
 //! leave the needs the offer passes the hard filters for; each need's text relevance is
-//! computed exactly from the words kept beside it ([`crate::text::OfferReader`], equal to the
-//! need's own query to the last bit); its bound takes the provider's best trust to anyone, is
+//! computed exactly from the words kept beside it and their weight in the offers' collection,
+//! kept while the collection stays ([`crate::text::OfferReader`], equal to the need's own query
+//! to the last bit); its bound takes the provider's best trust to anyone, is
 //! tightened with the requester's own trust bound at the top of the heap, and only then is the
 //! requester's trust found. Trust paths are the same both ways, so one proximity from the
 //! provider serves every requester. The page returned is explained as FindMatches explains,
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::catalogue::Catalogue;
-use super::ranking::{BOUND_SLACK, Bounded, HighestBound, TrustFound, beaten};
+use super::ranking::{BOUND_SLACK, Bounded, HighestBound, READ_AHEAD, TrustFound, beaten};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Actor, Explanation, Need, Offer, Staleness, Violations};
 use crate::graph::{Proximity, Target};
@@ -203,13 +204,21 @@ impl Hub {
             .map_or(&[][..], |provider| &provider.profile.languages[..]);
         let offer_key = OfferKey::of(offer);
         let staleness = offer.staleness(self.now(), self.stale_after_days);
-        let document = catalogue.offer_document(offer);
-        let reader = catalogue.offer_reader();
+        let reader = catalogue.offer_reader(offer);
         let max_trust = proximity.max_trust();
-        let mut unranked: BinaryHeap<HighestBound<Unranked<'_>>> = catalogue
-            .needs_for(offer, &offer_key)
-            .map(|candidate| {
-                let text = reader.relevance(candidate.terms, document.view());
+        let mut unranked = Vec::new();
+        let mut batch = Vec::with_capacity(READ_AHEAD);
+        let mut needs = catalogue.needs_for(offer, &offer_key).peekable();
+        while needs.peek().is_some() {
+            batch.clear();
+            batch.extend(needs.by_ref().take(READ_AHEAD));
+            // The batch's terms are asked of memory together, then weighed: one need after
+            // another, each waited for its own, and that wait was most of a query at tier L.
+            for candidate in &batch {
+                std::hint::black_box(candidate.terms.read_ahead());
+            }
+            unranked.extend(batch.iter().map(|candidate| {
+                let text = reader.relevance(candidate.terms, &candidate.weight);
                 let bound = offer_key.score_bound(candidate.key, max_trust, track_record, text, &self.weights);
                 HighestBound(Unranked {
                     number: candidate.number,
@@ -220,8 +229,10 @@ impl Hub {
                     tight: false,
                     text,
                 })
-            })
-            .collect();
+            }));
+        }
+        drop((batch, needs));
+        let mut unranked = BinaryHeap::from(unranked);
         let mut requesters: FxHashMap<u64, RequesterContext> = FxHashMap::default();
         let mut ranked = Vec::new();
         let mut best = BinaryHeap::new();
@@ -330,6 +341,57 @@ mod tests {
         (a - b).abs() <= 1e-12
     }
 
+    /// Compares FindNeeds with the needs' own rankings for every 7th available offer; returns
+    /// the pairs compared.
+    fn compare_both_sides(hub: &Hub) -> usize {
+        let mut compared = 0;
+        let expected = seen_from_needs(hub);
+        let offers: Vec<Offer> = hub.store.all::<Offer>().map(Result::unwrap).collect();
+        for offer in offers.iter().filter(|offer| offer.is_available()).step_by(7) {
+            let wanted = expected.get(&offer.id).cloned().unwrap_or_default();
+            let graph = hub.graph();
+            let proximity = graph.proximity_from(&offer.provider_id);
+            let found = hub.ranked_needs(offer, &proximity, None, |_| true).unwrap();
+            let found_ids: Vec<&str> = found.iter().map(|r| r.need.id.as_str()).collect();
+            let wanted_ids: Vec<&str> = wanted.iter().map(|(_, id, _)| id.as_str()).collect();
+            if found_ids != wanted_ids {
+                // Only needs of equal scores (to rounding) may trade places.
+                let mut a = found_ids.clone();
+                let mut b = wanted_ids.clone();
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "{}: the same needs", offer.id);
+            }
+            for (f, w) in found.iter().zip(&wanted) {
+                assert!(
+                    same_score(f.score, w.2),
+                    "{} {}: {} vs {}",
+                    offer.id,
+                    f.need.id,
+                    f.score,
+                    w.2
+                );
+            }
+            for keep in [1, 5, 20] {
+                let best = hub.ranked_needs(offer, &proximity, Some(keep), |_| true).unwrap();
+                let ids: Vec<&str> = best.iter().map(|r| r.need.id.as_str()).collect();
+                assert_eq!(ids, found_ids[..keep.min(found_ids.len())], "{} keep {keep}", offer.id);
+            }
+            let page = hub.find_needs(&offer.id, 10, 0).unwrap();
+            for (explained, ranked) in page.needs.iter().zip(&found) {
+                assert_eq!(explained.need.id, ranked.need.id);
+                assert!(
+                    same_score(explained.score, ranked.score),
+                    "{} {}",
+                    offer.id,
+                    ranked.need.id
+                );
+            }
+            compared += wanted.len();
+        }
+        compared
+    }
+
     #[tokio::test]
     async fn an_offer_finds_exactly_the_needs_whose_rankings_hold_it_in_score_order() {
         let mut compared = 0;
@@ -337,62 +399,40 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
             generate(&hub, Tier::S, seed, |_| {}).await.unwrap();
-            let expected = seen_from_needs(&hub);
-            let offers: Vec<Offer> = hub.store.all::<Offer>().map(Result::unwrap).collect();
-            for offer in offers.iter().filter(|offer| offer.is_available()).step_by(7) {
-                let wanted = expected.get(&offer.id).cloned().unwrap_or_default();
-                let graph = hub.graph();
-                let proximity = graph.proximity_from(&offer.provider_id);
-                let found = hub.ranked_needs(offer, &proximity, None, |_| true).unwrap();
-                let found_ids: Vec<&str> = found.iter().map(|r| r.need.id.as_str()).collect();
-                let wanted_ids: Vec<&str> = wanted.iter().map(|(_, id, _)| id.as_str()).collect();
-                if found_ids != wanted_ids {
-                    // Only needs of equal scores (to rounding) may trade places.
-                    let mut a = found_ids.clone();
-                    let mut b = wanted_ids.clone();
-                    a.sort_unstable();
-                    b.sort_unstable();
-                    assert_eq!(a, b, "{}: the same needs", offer.id);
-                    for (f, w) in found.iter().zip(&wanted) {
-                        assert!(
-                            same_score(f.score, w.2),
-                            "{}: {} {} vs {} {}",
-                            offer.id,
-                            f.need.id,
-                            f.score,
-                            w.1,
-                            w.2
-                        );
-                    }
-                }
-                for (f, w) in found.iter().zip(&wanted) {
-                    assert!(
-                        same_score(f.score, w.2),
-                        "{} {}: {} vs {}",
-                        offer.id,
-                        f.need.id,
-                        f.score,
-                        w.2
-                    );
-                }
-                for keep in [1, 5, 20] {
-                    let best = hub.ranked_needs(offer, &proximity, Some(keep), |_| true).unwrap();
-                    let ids: Vec<&str> = best.iter().map(|r| r.need.id.as_str()).collect();
-                    assert_eq!(ids, found_ids[..keep.min(found_ids.len())], "{} keep {keep}", offer.id);
-                }
-                let page = hub.find_needs(&offer.id, 10, 0).unwrap();
-                for (explained, ranked) in page.needs.iter().zip(&found) {
-                    assert_eq!(explained.need.id, ranked.need.id);
-                    assert!(
-                        same_score(explained.score, ranked.score),
-                        "{} {}",
-                        offer.id,
-                        ranked.need.id
-                    );
-                }
-                compared += wanted.len();
-            }
+            compared += compare_both_sides(&hub);
         }
         assert!(compared > 500, "only {compared} pairs compared");
+    }
+
+    /// The needs' weights are kept between queries: needs filed and withdrawn while they are
+    /// current, and offers filed (a new generation of the collection), leave FindNeeds exact.
+    #[tokio::test]
+    async fn kept_weights_follow_needs_and_offers() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        generate(&hub, Tier::S, 5, |_| {}).await.unwrap();
+        assert!(compare_both_sides(&hub) > 0);
+        let needs: Vec<Need> = hub.store.all::<Need>().map(Result::unwrap).collect();
+        let open: Vec<&Need> = needs
+            .iter()
+            .filter(|need| need.status == crate::domain::NeedStatus::Open)
+            .collect();
+        for (at, need) in open.iter().step_by(5).take(20).enumerate() {
+            hub.submit_need(&need.requester_id, need.spec.clone(), &format!("again-{at}"))
+                .await
+                .unwrap();
+        }
+        for need in open.iter().skip(2).step_by(9).take(10) {
+            hub.withdraw_need(&need.id).await.unwrap();
+        }
+        let after_needs = compare_both_sides(&hub);
+        assert!(after_needs > 0);
+        let offers: Vec<Offer> = hub.store.all::<Offer>().map(Result::unwrap).collect();
+        for (at, offer) in offers.iter().step_by(11).take(10).enumerate() {
+            hub.register_offer(&offer.provider_id, offer.spec.clone(), &format!("offer-again-{at}"))
+                .await
+                .unwrap();
+        }
+        assert!(compare_both_sides(&hub) > 0);
     }
 }

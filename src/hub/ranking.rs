@@ -36,7 +36,7 @@ pub(super) const BOUND_SLACK: f64 = 1e-9;
 
 /// Candidates whose terms are asked of memory at once ([`crate::text::Document::read_ahead`]):
 /// enough to keep the memory busy, few enough that the first are still in cache when used.
-const READ_AHEAD: usize = 16;
+pub(super) const READ_AHEAD: usize = 16;
 
 /// Whether a candidate bounded by `bound` can no longer enter the best `keep`, the best scores
 /// so far being `best`.

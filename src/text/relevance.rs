@@ -25,6 +25,7 @@
 //! it exactly.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -62,6 +63,8 @@ pub struct TextIndex {
     concept: Vec<bool>,
     /// Whether the vocabulary reached [`VOCABULARY_LIMIT`] (said once in the log).
     full: bool,
+    /// Moves with every offer filed or taken out ([`TextIndex::generation`]).
+    generation: u64,
 }
 
 /// Terms the vocabulary numbers: a word first seen when it is full is left out of the texts
@@ -213,6 +216,7 @@ impl TextIndex {
         }
         self.documents += 1;
         self.total_length += f64::from(reading.length);
+        self.generation += 1;
         document
     }
 
@@ -225,6 +229,7 @@ impl TextIndex {
         }
         self.documents = self.documents.saturating_sub(1);
         self.total_length = (self.total_length - f64::from(document.length)).max(0.0);
+        self.generation += 1;
     }
 
     /// An offer's terms numbered without filing them (an offer no longer available, explained):
@@ -343,20 +348,64 @@ impl TextIndex {
             .collect();
         terms.sort_unstable_by_key(|(id, _)| *id);
         NeedTerms {
-            terms: terms.into_boxed_slice(),
+            terms: terms.into(),
             language: reading.language,
         }
     }
 
-    /// The terms and counts of the collection, for weighing many needs against one offer
-    /// ([`OfferReader::relevance`]).
-    pub fn reader(&self) -> OfferReader<'_> {
+    /// The offer `document` read against the collection as it is, to weigh many needs' words
+    /// against ([`OfferReader::relevance`]).
+    pub fn reader(&self, document: Document<&[TermCount]>) -> OfferReader {
+        let documents = f64::from(self.documents);
+        let terms = document
+            .terms
+            .iter()
+            .map(|term| OfferTerm {
+                id: term.id(),
+                idf: self.idf(term.id(), documents),
+                concept: self.concept.get(term.id() as usize).copied().unwrap_or(false),
+                frequency: term.occurrences(),
+            })
+            .collect::<Vec<_>>();
+        let mut seen = [0u64; SEEN_WORDS];
+        for term in &terms {
+            seen[seen_slot(term.id)] |= seen_bit(term.id);
+        }
         OfferReader {
-            index: self,
-            documents: f64::from(self.documents),
-            average_length: self.average_length(),
-            idf: std::cell::RefCell::new(vec![UNWEIGHED; self.document_frequency.len()]),
-            weights: std::cell::RefCell::new(Vec::new()),
+            terms,
+            seen,
+            length_part: length_part(document.length, self.average_length()),
+            language: document.language,
+        }
+    }
+
+    /// The collection's generation: it moves whenever an offer's terms are filed or taken out,
+    /// so a [`NeedWeight`] weighed at one generation holds while it stays.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// What the need's informative terms weigh in the collection as it is: equal, to the last
+    /// bit, to the sums its [`TextQuery`] divides by.
+    pub fn need_weight(&self, terms: &NeedTerms) -> NeedWeight {
+        let documents = f64::from(self.documents);
+        let weights = terms.terms.iter().filter_map(|&(id, occurrences)| {
+            let idf = self.idf(id, documents)?;
+            let concept = self.concept.get(id as usize).copied().unwrap_or(false);
+            Some((term_weight(occurrences, idf, concept), concept))
+        });
+        // The query sums its weights with `Iterator::sum`, in id order: so does this.
+        let total = weights.clone().map(|(weight, _)| weight).sum::<f64>();
+        let concepts_total = weights
+            .clone()
+            .filter(|(_, concept)| *concept)
+            .map(|(weight, _)| weight)
+            .sum::<f64>();
+        let concepts = weights.filter(|(_, concept)| *concept).count();
+        NeedWeight {
+            total,
+            concepts_total,
+            concepts,
         }
     }
 }
@@ -402,83 +451,102 @@ fn across(need: Option<Language>, offer: Option<Language>) -> bool {
 }
 
 /// A need's terms by id with their occurrences, and its language: what the need's side of text
-/// relevance needs once its words are numbered ([`TextIndex::need_terms`]).
+/// relevance needs once its words are numbered ([`TextIndex::need_terms`]). Cloned cheaply: a
+/// need filed under several objectives shares its terms, and each shelf entry holds them
+/// without another pointer to follow (waiting for memory took most of a FindNeeds query).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeedTerms {
-    terms: Box<[(TermId, f32)]>,
+    terms: Arc<[(TermId, f32)]>,
     language: Option<Language>,
 }
 
-/// The collection as it is, for weighing many needs against one offer: FindNeeds scores
-/// thousands of needs per query, each with [`TextQuery::relevance`]'s value to the last bit
-/// but without building a query per need. Each term's `idf` is computed once per reader.
-pub struct OfferReader<'i> {
-    index: &'i TextIndex,
-    documents: f64,
-    average_length: f64,
-    /// Each term's `idf` by id, once computed ([`UNWEIGHED`] before; negative for a term no
-    /// offer uses): a reader weighs the same few thousand terms again and again.
-    idf: std::cell::RefCell<Vec<f64>>,
-    /// A need's informative terms while it is weighed, kept to be reused.
-    weights: std::cell::RefCell<Vec<(TermId, f64, bool)>>,
+impl NeedTerms {
+    /// Reads one term of each cache line the terms take, and returns them mixed (for
+    /// [`std::hint::black_box`], so the reads are made): called for a batch of needs before any
+    /// is weighed, it has their memory fetched at once rather than one need at a time.
+    pub fn read_ahead(&self) -> u32 {
+        const PER_LINE: usize = 64 / std::mem::size_of::<(TermId, f32)>();
+        // The last term too: terms that do not start a line end in one the steps skip.
+        let last = self.terms.last().map_or(0, |(id, _)| *id);
+        self.terms
+            .iter()
+            .step_by(PER_LINE)
+            .fold(last, |mixed, (id, _)| mixed ^ id)
+    }
 }
 
-/// An `idf` not computed yet ([`OfferReader`]).
-const UNWEIGHED: f64 = f64::NAN;
+/// What a need's informative terms weigh in the collection of one generation
+/// ([`TextIndex::need_weight`]): the sums a need's text relevance divides by. Weighing every
+/// term of every need took most of a FindNeeds query; the catalogue keeps these per need while
+/// the collection stays, and a query then weighs only the terms a need shares with the offer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NeedWeight {
+    total: f64,
+    concepts_total: f64,
+    concepts: usize,
+}
 
-impl OfferReader<'_> {
-    fn idf(&self, idf: &mut [f64], id: TermId) -> Option<f64> {
-        let slot = idf.get_mut(id as usize)?;
-        if slot.is_nan() {
-            *slot = self.index.idf(id, self.documents).unwrap_or(-1.0);
-        }
-        (*slot >= 0.0).then_some(*slot)
-    }
+/// Words of the bit set [`OfferReader`] tests a need's terms against first.
+const SEEN_WORDS: usize = 16;
 
-    /// The text relevance of the offer `document` for the need of `terms`: equal to
-    /// `query.relevance(document)` for the need's [`TextQuery`]. Sums run in id order, as the
-    /// query's do.
-    pub fn relevance(&self, terms: &NeedTerms, document: Document<&[TermCount]>) -> f64 {
-        let (mut total, mut concepts_total, mut concept_count) = (0.0, 0.0, 0);
-        let mut idf_of = self.idf.borrow_mut();
-        let mut weights = self.weights.borrow_mut();
-        weights.clear();
-        for &(id, occurrences) in terms.terms.iter() {
-            let Some(idf) = self.idf(&mut idf_of, id) else { continue };
-            let concept = self.index.concept.get(id as usize).copied().unwrap_or(false);
-            weights.push((id, term_weight(occurrences, idf, concept), concept));
-        }
-        // The query sums its weights with `Iterator::sum`, in id order: so does this.
-        total += weights.iter().map(|(_, weight, _)| weight).sum::<f64>();
-        concepts_total += weights
-            .iter()
-            .filter(|(_, _, concept)| *concept)
-            .map(|(_, weight, _)| weight)
-            .sum::<f64>();
-        concept_count += weights.iter().filter(|(_, _, concept)| *concept).count();
-        let length_part = length_part(document.length, self.average_length);
+fn seen_slot(id: TermId) -> usize {
+    (id as usize / 64) % SEEN_WORDS
+}
+
+fn seen_bit(id: TermId) -> u64 {
+    1 << (id % 64)
+}
+
+/// One term of the offer a reader weighs needs against.
+#[derive(Debug, Clone, Copy)]
+struct OfferTerm {
+    id: TermId,
+    /// `None` for a term no filed offer uses (an unfiled offer's).
+    idf: Option<f64>,
+    concept: bool,
+    frequency: f64,
+}
+
+/// One offer read against the collection, for weighing many needs against it: FindNeeds
+/// scores thousands of needs per query, each with [`TextQuery::relevance`]'s value to the last
+/// bit but without building a query per need. A need's terms are tested against a small bit
+/// set of the offer's first (most share few terms with it), and only shared ones are weighed.
+#[derive(Debug, Clone)]
+pub struct OfferReader {
+    /// The offer's terms in id order.
+    terms: Vec<OfferTerm>,
+    /// The offer's term ids folded onto 1,024 bits: a clear bit rules a term out.
+    seen: [u64; SEEN_WORDS],
+    length_part: f64,
+    language: Option<Language>,
+}
+
+impl OfferReader {
+    /// The text relevance of the offer for the need of `terms`, whose informative terms weigh
+    /// `weight` in the collection the reader was made from: equal to `query.relevance(document)`
+    /// for the need's [`TextQuery`]. Shared terms are summed in id order, as the query sums them.
+    pub fn relevance(&self, terms: &NeedTerms, weight: &NeedWeight) -> f64 {
         let (mut all, mut concepts) = (0.0, 0.0);
-        let mut need = weights.iter().peekable();
-        for term in document.terms.iter() {
-            let id = term.id();
-            while need.next_if(|(need_id, _, _)| *need_id < id).is_some() {}
-            let Some(&&(need_id, weight, concept)) = need.peek() else {
-                break;
-            };
-            if need_id != id {
+        for &(id, occurrences) in terms.terms.iter() {
+            if self.seen[seen_slot(id)] & seen_bit(id) == 0 {
                 continue;
             }
-            let frequency = term.occurrences();
-            let contribution = weight * frequency / (frequency + length_part);
+            let Ok(at) = self.terms.binary_search_by_key(&id, |term| term.id) else {
+                continue;
+            };
+            let term = self.terms[at];
+            let Some(idf) = term.idf else { continue };
+            let weight = term_weight(occurrences, idf, term.concept);
+            let contribution = weight * term.frequency / (term.frequency + self.length_part);
             all += contribution;
-            if concept {
+            if term.concept {
                 concepts += contribution;
             }
         }
         relevance_value(
             (all, concepts),
-            (total, concepts_total, concept_count),
-            across(terms.language, document.language),
+            (weight.total, weight.concepts_total, weight.concepts),
+            across(terms.language, self.language),
         )
     }
 }
