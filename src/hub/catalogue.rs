@@ -50,14 +50,15 @@ pub(super) struct Catalogue {
 
 /// One open need under one of its objectives.
 #[derive(Debug, Clone)]
-struct NeedEntry {
-    number: u64,
+pub(super) struct NeedEntry {
+    /// The need's record number: ties go to the older need.
+    pub(super) number: u64,
     /// Record number of the requester.
-    requester: u64,
-    key: NeedKey,
-    need: Arc<Need>,
+    pub(super) requester: u64,
+    pub(super) key: NeedKey,
+    pub(super) need: Arc<Need>,
     /// The need's words numbered in the offers' vocabulary.
-    terms: NeedTerms,
+    pub(super) terms: NeedTerms,
 }
 
 /// One objective's open needs, by record number ascending, and what their words weigh.
@@ -113,13 +114,7 @@ impl NeedShelf {
 
 /// An open need an offer can serve, for a query from the offer's side.
 pub(super) struct NeedCandidate<'a> {
-    /// The need's record number: ties go to the older need.
-    pub(super) number: u64,
-    /// The requester's record number.
-    pub(super) requester: u64,
-    pub(super) need: &'a Arc<Need>,
-    pub(super) key: &'a NeedKey,
-    pub(super) terms: &'a NeedTerms,
+    pub(super) entry: &'a NeedEntry,
     /// What the need's words weigh in the offers' collection as it is.
     pub(super) weight: NeedWeight,
 }
@@ -372,11 +367,12 @@ impl Catalogue {
     }
 
     /// Files every open need, in number order, with its kept reading where one holds (read and
-    /// kept otherwise).
+    /// kept otherwise). Each need is filed as it is read: reading them all first held a list of
+    /// 200,000 read needs beside the catalogue at tier L, and set the process's peak memory.
     pub(super) fn file_open_needs(&mut self, store: &Store) -> Result<(), StoreError> {
         let mut fresh = Fresh::default();
-        for read in read_records::<Need>(store, ..)? {
-            let (number, need, reading) = fresh.take(read);
+        for need in store.all::<Need>() {
+            let (number, need, reading) = fresh.take(read_record(store, need?)?);
             let filed = self.put_need(number, need, |need| reading.unwrap_or_else(|| reading_of(need)));
             fresh.filed(number, filed);
         }
@@ -421,11 +417,7 @@ impl Catalogue {
                     && Some(entry.requester) != provider
                     && !entry.key.has_any_theme(earlier);
                 serves.then(|| NeedCandidate {
-                    number: entry.number,
-                    requester: entry.requester,
-                    need: &entry.need,
-                    key: &entry.key,
-                    terms: &entry.terms,
+                    entry,
                     weight: weights
                         .as_ref()
                         .map_or_else(NeedWeight::default, |weights| weights.weights[at]),
@@ -596,23 +588,25 @@ pub(super) fn read_records<R: Worded>(
 ) -> Result<Vec<RecordRead<R>>, StoreError> {
     store
         .all_in::<R>(numbers)
-        .map(|record| {
-            let record = record?;
-            let number = records::id_number::<R>(record.id())?;
-            let reading = record.is_shelved().then(|| match kept_reading(store, number, &record) {
-                Ok(Some(kept)) => KeptOrFresh::Kept(kept),
-                kept => KeptOrFresh::Fresh {
-                    reading: reading_of(&record),
-                    unreadable: kept.err(),
-                },
-            });
-            Ok(RecordRead {
-                number,
-                record,
-                reading,
-            })
-        })
+        .map(|record| read_record(store, record?))
         .collect()
+}
+
+/// One record with its number and its words read (from its kept reading where it holds).
+fn read_record<R: Worded>(store: &Store, record: R) -> Result<RecordRead<R>, StoreError> {
+    let number = records::id_number::<R>(record.id())?;
+    let reading = record.is_shelved().then(|| match kept_reading(store, number, &record) {
+        Ok(Some(kept)) => KeptOrFresh::Kept(kept),
+        kept => KeptOrFresh::Fresh {
+            reading: reading_of(&record),
+            unreadable: kept.err(),
+        },
+    });
+    Ok(RecordRead {
+        number,
+        record,
+        reading,
+    })
 }
 
 /// A record's title and description, read.

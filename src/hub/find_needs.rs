@@ -18,12 +18,12 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::catalogue::Catalogue;
-use super::ranking::{BOUND_SLACK, Bounded, HighestBound, READ_AHEAD, TrustFound, beaten};
+use super::catalogue::{Catalogue, NeedEntry};
+use super::ranking::{BOUND_SLACK, Queued, READ_AHEAD, TrustFound, beaten};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Actor, Explanation, Need, Offer, Staleness, Violations};
 use crate::graph::{Proximity, Target};
-use crate::matching::keys::{NeedKey, OfferKey};
+use crate::matching::keys::OfferKey;
 use crate::matching::{self, TrackRecord};
 
 /// Needs FindNeeds returns when the request leaves the limit at 0.
@@ -62,21 +62,14 @@ pub(super) struct RankedNeed {
     pub(super) score: f64,
 }
 
-/// A need before its requester's trust is found.
+/// A need before its requester's trust is found; its bound waits in the heap ([`Queued`]).
+/// Twenty-four bytes: tens of thousands are listed per query.
 struct Unranked<'a> {
-    number: u64,
-    requester: u64,
-    need: &'a Arc<Need>,
-    key: &'a NeedKey,
-    bound: f64,
+    entry: &'a NeedEntry,
+    /// Whether the bound counts the requester's own trust bound rather than the provider's
+    /// best trust to anyone.
     tight: bool,
     text: f64,
-}
-
-impl Bounded for Unranked<'_> {
-    fn bound(&self) -> f64 {
-        self.bound
-    }
 }
 
 /// What a query finds once per requester: requesters post many needs.
@@ -207,6 +200,7 @@ impl Hub {
         let reader = catalogue.offer_reader(offer);
         let max_trust = proximity.max_trust();
         let mut unranked = Vec::new();
+        let mut queued = Vec::new();
         let mut batch = Vec::with_capacity(READ_AHEAD);
         let mut needs = catalogue.needs_for(offer, &offer_key).peekable();
         while needs.peek().is_some() {
@@ -215,56 +209,57 @@ impl Hub {
             // The batch's terms are asked of memory together, then weighed: one need after
             // another, each waited for its own, and that wait was most of a query at tier L.
             for candidate in &batch {
-                std::hint::black_box(candidate.terms.read_ahead());
+                std::hint::black_box(candidate.entry.terms.read_ahead());
             }
-            unranked.extend(batch.iter().map(|candidate| {
-                let text = reader.relevance(candidate.terms, &candidate.weight);
-                let bound = offer_key.score_bound(candidate.key, max_trust, track_record, text, &self.weights);
-                HighestBound(Unranked {
-                    number: candidate.number,
-                    requester: candidate.requester,
-                    need: candidate.need,
-                    key: candidate.key,
+            for candidate in &batch {
+                let text = reader.relevance(&candidate.entry.terms, &candidate.weight);
+                let bound = offer_key.score_bound(&candidate.entry.key, max_trust, track_record, text, &self.weights);
+                queued.push(Queued {
                     bound: bound + BOUND_SLACK,
+                    at: unranked.len(),
+                });
+                unranked.push(Unranked {
+                    entry: candidate.entry,
                     tight: false,
                     text,
-                })
-            }));
+                });
+            }
         }
         drop((batch, needs));
-        let mut unranked = BinaryHeap::from(unranked);
+        let mut queue = BinaryHeap::from(queued);
         let mut requesters: FxHashMap<u64, RequesterContext> = FxHashMap::default();
         let mut ranked = Vec::new();
         let mut best = BinaryHeap::new();
-        while let Some(HighestBound(mut candidate)) = unranked.pop() {
-            if beaten(&best, keep, candidate.bound) {
+        while let Some(Queued { bound, at }) = queue.pop() {
+            if beaten(&best, keep, bound) {
                 break;
             }
-            if !wanted(candidate.need) {
+            let candidate = &mut unranked[at];
+            let entry = candidate.entry;
+            if !wanted(&entry.need) {
                 continue;
             }
-            let context = requesters
-                .entry(candidate.requester)
-                .or_insert_with(|| RequesterContext {
-                    target: proximity.numbered_target(candidate.requester),
-                    trust_bound: None,
-                    trust: TrustFound::Unknown,
-                });
+            let context = requesters.entry(entry.requester).or_insert_with(|| RequesterContext {
+                target: proximity.numbered_target(entry.requester),
+                trust_bound: None,
+                trust: TrustFound::Unknown,
+            });
             if !candidate.tight {
                 let target = context.target;
                 let trust_bound = *context
                     .trust_bound
                     .get_or_insert_with(|| target.map_or(0.0, |target| proximity.trust_bound(target)));
-                let bound =
-                    offer_key.score_bound(candidate.key, trust_bound, track_record, candidate.text, &self.weights);
-                candidate.bound = bound + BOUND_SLACK;
+                let bound = offer_key.score_bound(&entry.key, trust_bound, track_record, candidate.text, &self.weights);
                 candidate.tight = true;
-                unranked.push(HighestBound(candidate));
+                queue.push(Queued {
+                    bound: bound + BOUND_SLACK,
+                    at,
+                });
                 continue;
             }
             let floor = match (keep, best.peek()) {
                 (Some(keep), Some(Reverse(bits))) if best.len() == keep => offer_key.trust_needed(
-                    candidate.key,
+                    &entry.key,
                     track_record,
                     candidate.text,
                     &self.weights,
@@ -276,7 +271,7 @@ impl Hub {
                 continue;
             };
             let score = matching::fit_score(
-                candidate.need,
+                &entry.need,
                 offer,
                 languages,
                 trust,
@@ -290,8 +285,8 @@ impl Hub {
                 best.pop();
             }
             ranked.push(RankedNeed {
-                number: candidate.number,
-                need: Arc::clone(candidate.need),
+                number: entry.number,
+                need: Arc::clone(&entry.need),
                 score,
             });
         }

@@ -132,15 +132,13 @@ impl TrustFound {
     }
 }
 
-/// A candidate before its trust path is looked up.
+/// A candidate before its trust path is looked up; its bound waits in the heap ([`Queued`]).
 struct Unranked<'a> {
     number: u64,
     provider: u64,
     offer: &'a Arc<Offer>,
     key: &'a OfferKey,
-    /// Highest score the offer can have.
-    bound: f64,
-    /// Whether `bound` counts the provider's own trust bound rather than the requester's best
+    /// Whether the bound counts the provider's own trust bound rather than the requester's best
     /// trust to anyone.
     tight: bool,
     /// The offer's text relevance, exact.
@@ -149,39 +147,35 @@ struct Unranked<'a> {
     track_record: TrackRecord,
 }
 
-/// A candidate waiting in a ranking's heap: what it orders by.
-pub(super) trait Bounded {
+/// A candidate's place in a ranking's heap (offers for a need here, needs for an offer in
+/// [`super::find_needs`]): its bound, and where the candidate is kept, highest bound on top.
+/// The heap moves these sixteen bytes rather than the candidate: tens of thousands wait at tier
+/// L, and sifting whole candidates read memory the processor's cache did not hold.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Queued {
     /// Highest score the candidate can have.
-    fn bound(&self) -> f64;
+    pub(super) bound: f64,
+    /// The candidate's position in the ranking's list.
+    pub(super) at: usize,
 }
 
-impl Bounded for Unranked<'_> {
-    fn bound(&self) -> f64 {
-        self.bound
-    }
-}
-
-/// Orders candidates by their bound, for the heap a ranking pops them from (offers for a need
-/// here, needs for an offer in [`super::find_needs`]).
-pub(super) struct HighestBound<T>(pub(super) T);
-
-impl<T: Bounded> PartialEq for HighestBound<T> {
+impl PartialEq for Queued {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other).is_eq()
     }
 }
 
-impl<T: Bounded> Eq for HighestBound<T> {}
+impl Eq for Queued {}
 
-impl<T: Bounded> PartialOrd for HighestBound<T> {
+impl PartialOrd for Queued {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<T: Bounded> Ord for HighestBound<T> {
+impl Ord for Queued {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.bound().total_cmp(&other.0.bound())
+        self.bound.total_cmp(&other.bound)
     }
 }
 
@@ -238,16 +232,17 @@ impl Hub {
         }
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);
         let need_key = NeedKey::of(need);
-        let mut unranked = self.bounded_candidates(need, &need_key, text, view, &track_records);
+        let (mut unranked, mut queue) = self.bounded_candidates(need, &need_key, text, view, &track_records);
         drop(track_records);
         let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
         let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
-        while let Some(HighestBound(mut candidate)) = unranked.pop() {
-            if beaten(&best, keep, candidate.bound) {
+        while let Some(Queued { bound, at }) = queue.pop() {
+            if beaten(&best, keep, bound) {
                 break;
             }
+            let candidate = &mut unranked[at];
             if !wanted(candidate.offer) {
                 continue;
             }
@@ -268,11 +263,13 @@ impl Hub {
                     candidate.text,
                     &self.weights,
                 );
-                candidate.bound = bound + BOUND_SLACK;
                 candidate.tight = true;
                 // Back in line: popped again at once if it still bounds highest, and then
                 // passed over like any other when the best `keep` already beat it.
-                unranked.push(HighestBound(candidate));
+                queue.push(Queued {
+                    bound: bound + BOUND_SLACK,
+                    at,
+                });
                 continue;
             }
             // Once `keep` are scored, a candidate needs at least the lowest of their scores, and
@@ -289,7 +286,7 @@ impl Hub {
                 ),
                 _ => 0.0,
             };
-            let Some(score) = self.exact_score(need, &candidate, context, view, floor) else {
+            let Some(score) = self.exact_score(need, candidate, context, view, floor) else {
                 continue;
             };
             best.push(Reverse(score.to_bits()));
@@ -318,10 +315,11 @@ impl Hub {
         text: &TextQuery,
         view: &'v RankingView<'_>,
         track_records: &TrackRecords,
-    ) -> BinaryHeap<HighestBound<Unranked<'v>>> {
+    ) -> (Vec<Unranked<'v>>, BinaryHeap<Queued>) {
         let candidates: Vec<_> = view.catalogue.candidates_for(need, need_key).collect();
         let trust_bound = view.proximity.max_trust();
         let mut unranked = Vec::with_capacity(candidates.len());
+        let mut queued = Vec::with_capacity(candidates.len());
         for batch in candidates.chunks(READ_AHEAD) {
             // The batch's terms and keys (the filter read the keys thousands of entries ago) are
             // asked of memory together, then used: one candidate after another, each waited for
@@ -329,25 +327,28 @@ impl Hub {
             for candidate in batch {
                 std::hint::black_box((candidate.document.read_ahead(), *candidate.key));
             }
-            unranked.extend(batch.iter().map(|candidate| {
+            for candidate in batch {
                 let track_record = track_records.of_number(candidate.provider);
                 let relevance = text.relevance(candidate.document);
                 let bound = candidate
                     .key
                     .score_bound(need_key, trust_bound, track_record, relevance, &self.weights);
-                HighestBound(Unranked {
+                queued.push(Queued {
+                    bound: bound + BOUND_SLACK,
+                    at: unranked.len(),
+                });
+                unranked.push(Unranked {
                     number: candidate.number,
                     provider: candidate.provider,
                     offer: candidate.offer,
                     key: candidate.key,
-                    bound: bound + BOUND_SLACK,
                     tight: false,
                     text: relevance,
                     track_record,
-                })
-            }));
+                });
+            }
         }
-        BinaryHeap::from(unranked)
+        (unranked, BinaryHeap::from(queued))
     }
 
     /// The offer's score, with its provider's languages and trust path looked up once; `None`
