@@ -112,6 +112,35 @@ impl NeedShelf {
     }
 }
 
+/// A run of one shelf's open needs, for a query from an offer's side ([`Catalogue::needs_for`]).
+pub(super) struct NeedsPart<'a, 'k> {
+    entries: &'a [NeedEntry],
+    weights: Arc<ShelfWeights>,
+    range: Range<usize>,
+    /// The offer's objectives before the shelf's: a need sharing several of them is yielded
+    /// under the first.
+    earlier: &'k [Objective],
+    provider: Option<u64>,
+    offer_key: &'k OfferKey,
+}
+
+impl<'a> NeedsPart<'a, '_> {
+    /// The part's needs that the offer passes the hard filters for.
+    pub(super) fn candidates(&self) -> impl Iterator<Item = NeedCandidate<'a>> + '_ {
+        let entries: &'a [NeedEntry] = self.entries;
+        self.range.clone().filter_map(move |at| {
+            let entry = &entries[at];
+            let serves = self.offer_key.serves(&entry.key)
+                && Some(entry.requester) != self.provider
+                && !entry.key.has_any_theme(self.earlier);
+            serves.then(|| NeedCandidate {
+                entry,
+                weight: self.weights.weights[at],
+            })
+        })
+    }
+}
+
 /// An open need an offer can serve, for a query from the offer's side.
 pub(super) struct NeedCandidate<'a> {
     pub(super) entry: &'a NeedEntry,
@@ -395,35 +424,37 @@ impl Catalogue {
         removed
     }
 
-    /// Each open need that the offer passes the hard filters for, once, in no particular
-    /// order: the needs sharing one of its objectives, tested with their keys as
-    /// [`Catalogue::candidates_for`] tests offers. The offer's own availability is the
-    /// caller's to check.
+    /// The open needs that the offer passes the hard filters for, each once, in parts of at
+    /// most `part_size` shelf entries that can be scanned apart (on every core, for an offer
+    /// that tens of thousands of needs share an objective with): the needs sharing one of its
+    /// objectives, tested with their keys as [`Catalogue::candidates_for`] tests offers. The
+    /// offer's own availability is the caller's to check.
     pub(super) fn needs_for<'a, 'k>(
         &'a self,
         offer: &'k Offer,
         offer_key: &'k OfferKey,
-    ) -> impl Iterator<Item = NeedCandidate<'a>> + use<'a, 'k> {
+        part_size: usize,
+    ) -> Vec<NeedsPart<'a, 'k>> {
         let provider = records::id_number::<Actor>(&offer.provider_id).ok();
         let themes = &offer.spec.themes;
-        themes.iter().enumerate().flat_map(move |(position, theme)| {
-            let earlier = &themes[..position];
-            let shelf = self.needs_by_objective.get(theme);
-            let weights = shelf.map(|shelf| shelf.weights(&self.text));
-            let entries = shelf.map_or(&[][..], |shelf| &shelf.entries[..]);
-            entries.iter().enumerate().filter_map(move |(at, entry)| {
-                // A need sharing several of the themes is yielded under the first of them.
-                let serves = offer_key.serves(&entry.key)
-                    && Some(entry.requester) != provider
-                    && !entry.key.has_any_theme(earlier);
-                serves.then(|| NeedCandidate {
-                    entry,
-                    weight: weights
-                        .as_ref()
-                        .map_or_else(NeedWeight::default, |weights| weights.weights[at]),
-                })
-            })
-        })
+        let mut parts = Vec::new();
+        for (position, theme) in themes.iter().enumerate() {
+            let Some(shelf) = self.needs_by_objective.get(theme) else {
+                continue;
+            };
+            let weights = shelf.weights(&self.text);
+            for start in (0..shelf.entries.len()).step_by(part_size.max(1)) {
+                parts.push(NeedsPart {
+                    entries: &shelf.entries,
+                    weights: Arc::clone(&weights),
+                    range: start..(start + part_size.max(1)).min(shelf.entries.len()),
+                    earlier: &themes[..position],
+                    provider,
+                    offer_key,
+                });
+            }
+        }
+        parts
     }
 
     /// The offer's words read against the collection as it is, to weigh many needs' against.

@@ -16,6 +16,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use rustc_hash::FxHashMap;
 
 use super::catalogue::{Catalogue, NeedEntry};
@@ -30,6 +32,9 @@ use crate::matching::{self, TrackRecord};
 pub const DEFAULT_NEEDS: usize = 10;
 /// Most needs one FindNeeds page holds.
 pub const MAX_NEEDS: usize = 100;
+/// Shelf entries one core scans at a time: an offer sharing objectives with tens of thousands
+/// of needs has them scanned on every core, one that shares them with a few hundred on one.
+const NEEDS_PER_PART: usize = 8_192;
 /// Deepest rank a page of FindNeeds may start at: pages are computed from the top each time.
 pub const MAX_NEEDS_DEPTH: usize = 1_000;
 
@@ -199,33 +204,45 @@ impl Hub {
         let staleness = offer.staleness(self.now(), self.stale_after_days);
         let reader = catalogue.offer_reader(offer);
         let max_trust = proximity.max_trust();
-        let mut unranked = Vec::new();
-        let mut queued = Vec::new();
-        let mut batch = Vec::with_capacity(READ_AHEAD);
-        let mut needs = catalogue.needs_for(offer, &offer_key).peekable();
-        while needs.peek().is_some() {
-            batch.clear();
-            batch.extend(needs.by_ref().take(READ_AHEAD));
-            // The batch's terms are asked of memory together, then weighed: one need after
-            // another, each waited for its own, and that wait was most of a query at tier L.
-            for candidate in &batch {
-                std::hint::black_box(candidate.entry.terms.read_ahead());
-            }
-            for candidate in &batch {
-                let text = reader.relevance(&candidate.entry.terms, &candidate.weight);
-                let bound = offer_key.score_bound(&candidate.entry.key, max_trust, track_record, text, &self.weights);
-                queued.push(Queued {
-                    bound: bound + BOUND_SLACK,
-                    at: unranked.len(),
-                });
-                unranked.push(Unranked {
-                    entry: candidate.entry,
-                    tight: false,
-                    text,
-                });
-            }
+        let parts = catalogue.needs_for(offer, &offer_key, NEEDS_PER_PART);
+        let scanned: Vec<Vec<(f64, Unranked<'_>)>> = parts
+            .par_iter()
+            .map(|part| {
+                let mut scanned = Vec::new();
+                let mut batch = Vec::with_capacity(READ_AHEAD);
+                let mut needs = part.candidates().peekable();
+                while needs.peek().is_some() {
+                    batch.clear();
+                    batch.extend(needs.by_ref().take(READ_AHEAD));
+                    // The batch's terms are asked of memory together, then weighed: one need
+                    // after another, each waited for its own, and that wait was most of a query.
+                    for candidate in &batch {
+                        std::hint::black_box(candidate.entry.terms.read_ahead());
+                    }
+                    scanned.extend(batch.iter().map(|candidate| {
+                        let text = reader.relevance(&candidate.entry.terms, &candidate.weight);
+                        let bound =
+                            offer_key.score_bound(&candidate.entry.key, max_trust, track_record, text, &self.weights);
+                        let unranked = Unranked {
+                            entry: candidate.entry,
+                            tight: false,
+                            text,
+                        };
+                        (bound + BOUND_SLACK, unranked)
+                    }));
+                }
+                scanned
+            })
+            .collect();
+        let mut unranked = Vec::with_capacity(scanned.iter().map(Vec::len).sum());
+        let mut queued = Vec::with_capacity(unranked.capacity());
+        for (bound, candidate) in scanned.into_iter().flatten() {
+            queued.push(Queued {
+                bound,
+                at: unranked.len(),
+            });
+            unranked.push(candidate);
         }
-        drop((batch, needs));
         let mut queue = BinaryHeap::from(queued);
         let mut requesters: FxHashMap<u64, RequesterContext> = FxHashMap::default();
         let mut ranked = Vec::new();
