@@ -4,7 +4,8 @@
 //!
 //! Crate map (dependencies point down the list):
 //! - [`rpc`]: tonic services, one file per service; conversion and the one error mapping.
-//! - [`server`]: the router (services, health, reflection) and graceful shutdown.
+//! - [`server`]: the router (services, health, reflection, gRPC-Web) and graceful shutdown.
+//! - [`web`]: the web app embedded in the binary, served at `/`.
 //! - [`cli`]: the `capacity-hub` command line: `serve` and the client subcommands.
 //! - [`demo`]: the 2018 workshop world that `serve --demo` loads.
 //! - [`quality`]: ranking quality (precision@1, MRR, NDCG@5) on the labelled relevance set.
@@ -34,6 +35,7 @@ pub mod server;
 pub mod store;
 pub mod synthetic;
 pub mod text;
+pub mod web;
 
 /// Messages, servers and clients generated from `proto/capacityhub/v1`.
 #[allow(clippy::all, missing_docs)]

@@ -1,15 +1,21 @@
-//! The gRPC server: the eight hub services, health (overall and per service), reflection in both
+//! The gRPC server: the hub services, health (overall and per service), reflection in both
 //! `v1` and `v1alpha` (many clients, grpcurl's older builds and Python's grpcio-reflection among
-//! them, speak only v1alpha), and a graceful shutdown that flushes the store.
+//! them, speak only v1alpha), gRPC-Web on the same port (HTTP/1.1 and HTTP/2, for browsers, behind
+//! the same interceptor, limits and policy), the web app at `/`, and a graceful shutdown that
+//! flushes the store.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use tokio::net::TcpListener;
+use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tower::layer::util::{Identity as NoLayer, Stack};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::hub::Hub;
 use crate::proto::actor_service_server::ActorServiceServer;
@@ -24,6 +30,10 @@ use crate::proto::search_service_server::SearchServiceServer;
 use crate::rpc::auth::Authenticator;
 use crate::rpc::policy::Registration;
 use crate::rpc::{ActorApi, AdminApi, InsightApi, MatchApi, NeedApi, OfferApi, PartnershipApi, PracticeApi, SearchApi};
+use crate::web::WebFiles;
+use grpc_web::GrpcWebOrPageLayer;
+
+mod grpc_web;
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +56,11 @@ pub struct ServerOptions {
     /// Certificate chain and private key (PEM) to serve TLS; `None` serves plain text.
     pub tls: Option<TlsIdentity>,
     pub limits: Limits,
+    /// Origins whose pages may call the hub over gRPC-Web (CORS); none by default. The hub's own
+    /// page at `/` is of the hub's origin and needs none.
+    pub cors_origins: Vec<HeaderValue>,
+    /// Where the web app's files come from.
+    pub web_files: WebFiles,
 }
 
 /// What one server takes on at most; every value is documented in the README.
@@ -107,11 +122,12 @@ pub async fn serve_with(
         registration,
         tls,
         limits,
+        cors_origins,
+        web_files,
     } = options;
     let auth = Authenticator::new(Arc::clone(&hub), admin_token.as_deref());
     let size = limits.max_message_bytes;
-    let router = builder(tls.as_ref(), &limits)?
-        .add_service(health_service().await)
+    let routes = Routes::new(health_service().await)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
         .add_service(guarded(
@@ -146,7 +162,10 @@ pub async fn serve_with(
             InsightServiceServer::new(InsightApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
             &auth,
         ))
-        .add_service(guarded(AdminServiceServer::new(AdminApi::new(Arc::clone(&hub))), &auth));
+        .add_service(guarded(AdminServiceServer::new(AdminApi::new(Arc::clone(&hub))), &auth))
+        .into_axum_router()
+        .merge(crate::web::routes(web_files));
+    let router = builder(tls.as_ref(), &limits, cors_origins)?.add_routes(Routes::from(routes));
     let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
     // Watch streams never end on their own; close them when shutdown begins so the server can
     // finish the calls in flight and stop.
@@ -171,13 +190,15 @@ fn guarded<S>(service: S, auth: &Authenticator) -> InterceptedService<S, Authent
     InterceptedService::new(service, auth.clone())
 }
 
-/// The transport: TLS when configured, the request timeout, and the global in-flight limit
-/// with load shedding.
+/// The transport: TLS when configured, HTTP/1.1 beside HTTP/2 for gRPC-Web, the request
+/// timeout, and then, outermost first: CORS for the configured origins, the global in-flight
+/// limit with load shedding, and the gRPC-Web translation (so the services see plain gRPC).
 fn builder(
     tls: Option<&TlsIdentity>,
     limits: &Limits,
-) -> Result<Server<tower::layer::util::Stack<LoadShedAndLimit, tower::layer::util::Identity>>, ServerError> {
-    let mut builder = Server::builder().timeout(limits.request_timeout);
+    cors_origins: Vec<HeaderValue>,
+) -> Result<Server<Stack<HubLayers, NoLayer>>, ServerError> {
+    let mut builder = Server::builder().timeout(limits.request_timeout).accept_http1(true);
     match tls {
         Some(TlsIdentity {
             certificate_pem,
@@ -188,17 +209,45 @@ fn builder(
         }
         None => tracing::warn!("serving without TLS: traffic, tokens included, is plain text"),
     }
-    let shedding = tower::ServiceBuilder::new()
+    let cors = (!cors_origins.is_empty()).then(|| cors(cors_origins));
+    let layers = tower::ServiceBuilder::new()
+        .option_layer(cors)
         .load_shed()
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
+        .layer(GrpcWebOrPageLayer)
         .into_inner();
-    Ok(builder.layer(shedding))
+    Ok(builder.layer(layers))
 }
 
-/// The in-flight limit under load shedding: a call that finds no free slot fails at once.
-type LoadShedAndLimit = tower::layer::util::Stack<
-    tower::limit::GlobalConcurrencyLimitLayer,
-    tower::layer::util::Stack<tower::load_shed::LoadShedLayer, tower::layer::util::Identity>,
+/// Cross-origin gRPC-Web from the listed origins: the headers a gRPC-Web client sends (the
+/// token among them) and the ones it must read back (the status and its details).
+fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-grpc-web"),
+            HeaderName::from_static("x-user-agent"),
+            HeaderName::from_static("grpc-timeout"),
+            HeaderName::from_static("connect-protocol-version"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+        ])
+        .max_age(Duration::from_secs(24 * 3600))
+}
+
+/// Every layer around the hub's routes, outermost first.
+type HubLayers = Stack<
+    GrpcWebOrPageLayer,
+    Stack<
+        tower::limit::GlobalConcurrencyLimitLayer,
+        Stack<tower::load_shed::LoadShedLayer, Stack<tower::util::Either<CorsLayer, NoLayer>, NoLayer>>,
+    >,
 >;
 
 /// Health, SERVING overall and for each hub service.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use clap::Args;
 use tokio::net::TcpListener;
 
@@ -14,6 +15,7 @@ use crate::hub::{Hub, HubSettings};
 use crate::matching::ScoreWeights;
 use crate::rpc::policy::Registration;
 use crate::server::{Limits, ServerOptions, TlsIdentity};
+use crate::web::WebFiles;
 
 /// Options of `serve`.
 #[derive(Debug, Args)]
@@ -70,6 +72,25 @@ pub struct ServeArgs {
     /// stale, its owner told once (a STALE event), and a stale offer ranked with a penalty.
     #[arg(long, env = "CAPACITY_HUB_STALE_AFTER_DAYS", default_value_t = HubSettings::default().stale_after_days, value_parser = clap::value_parser!(u32).range(1..))]
     pub stale_after_days: u32,
+    /// An origin (`https://example.org`) whose pages may call the hub over gRPC-Web; repeat for
+    /// several. None by default: the hub's own page at `/` needs none.
+    #[arg(long = "cors-origin", env = "CAPACITY_HUB_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    pub cors_origins: Vec<HeaderValue>,
+    /// Serve the web app from this folder (a `web/dist` built with `npm run build`) instead of
+    /// the copy embedded in the binary: for working on the page.
+    #[arg(long, env = "CAPACITY_HUB_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+}
+
+/// An origin as browsers send it: a scheme, a host and an optional port, nothing else.
+fn cors_origin(text: &str) -> Result<HeaderValue, String> {
+    let rule = "an origin is scheme://host[:port], without a path (https://example.org)";
+    let (scheme, rest) = text.split_once("://").ok_or(rule)?;
+    let plain = matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' ']);
+    if !plain {
+        return Err(rule.to_string());
+    }
+    HeaderValue::from_str(text).map_err(|_| rule.to_string())
 }
 
 /// Who may register actors, on the command line.
@@ -115,6 +136,15 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let admin_token = admin_token(&args)?;
     let tls = tls_identity(&args)?;
+    if let Some(dir) = &args.web_dir
+        && !dir.join("index.html").is_file()
+    {
+        return Err(format!(
+            "--web-dir {}: no index.html there (build it with `npm run build` in web/)",
+            dir.display()
+        )
+        .into());
+    }
     let settings = HubSettings {
         weights: score_weights(args.score_weights.as_deref())?,
         proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
@@ -150,6 +180,8 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         registration,
         tls,
         limits,
+        cors_origins: args.cors_origins,
+        web_files: args.web_dir.map_or(WebFiles::Embedded, WebFiles::Directory),
     };
     if options.admin_token.is_none() {
         tracing::info!("no admin token configured: admin-only calls are refused");

@@ -1,0 +1,92 @@
+// Errors from the hub in words: the gRPC code, the ErrorInfo reason and the BadRequest field
+// violations it attaches in grpc-status-details-bin.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorInfoSchema } from "./gen/google/rpc/error_details_pb";
+import { has, t } from "./i18n";
+
+export interface Violation {
+  field: string;
+  description: string;
+}
+
+export interface Problem {
+  code: Code;
+  codeName: string;
+  reason: string;
+  /** The server's own message (English). */
+  raw: string;
+  /** The message in the interface's language. */
+  text: string;
+  violations: Violation[];
+  metadata: Record<string, string>;
+}
+
+const CODE_NAMES: Record<number, string> = {
+  [Code.Canceled]: "CANCELLED",
+  [Code.Unknown]: "UNKNOWN",
+  [Code.InvalidArgument]: "INVALID_ARGUMENT",
+  [Code.DeadlineExceeded]: "DEADLINE_EXCEEDED",
+  [Code.NotFound]: "NOT_FOUND",
+  [Code.AlreadyExists]: "ALREADY_EXISTS",
+  [Code.PermissionDenied]: "PERMISSION_DENIED",
+  [Code.ResourceExhausted]: "RESOURCE_EXHAUSTED",
+  [Code.FailedPrecondition]: "FAILED_PRECONDITION",
+  [Code.Aborted]: "ABORTED",
+  [Code.OutOfRange]: "OUT_OF_RANGE",
+  [Code.Unimplemented]: "UNIMPLEMENTED",
+  [Code.Internal]: "INTERNAL",
+  [Code.Unavailable]: "UNAVAILABLE",
+  [Code.DataLoss]: "DATA_LOSS",
+  [Code.Unauthenticated]: "UNAUTHENTICATED",
+};
+
+/** Parses "field: rule; field: rule" when the server sent no BadRequest detail. */
+function violationsFromMessage(message: string): Violation[] {
+  const out: Violation[] = [];
+  for (const part of message.split(/;\s+(?=[a-z_][a-z0-9_.]*(?:\[\d+\])*(?:\.[a-z_]+)*:\s)/)) {
+    const m = /^([a-z_][a-z0-9_.]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*):\s+(.*)$/s.exec(part.trim());
+    if (m) out.push({ field: m[1], description: m[2] });
+  }
+  return out;
+}
+
+export function problem(err: unknown): Problem {
+  const ce = ConnectError.from(err);
+  const codeName = CODE_NAMES[ce.code] ?? "UNKNOWN";
+  const info = ce.findDetails(ErrorInfoSchema)[0];
+  const bad = ce.findDetails(BadRequestSchema)[0];
+  const raw = ce.rawMessage;
+  let violations: Violation[] = bad
+    ? bad.fieldViolations.map((v) => ({ field: v.field, description: v.description }))
+    : [];
+  if (!violations.length && ce.code === Code.InvalidArgument) violations = violationsFromMessage(raw);
+  const reason = info?.reason ?? "";
+  const metadata: Record<string, string> = info ? { ...info.metadata } : {};
+  let text: string;
+  const isNetwork =
+    (ce.code === Code.Unknown || ce.code === Code.Unavailable || ce.code === Code.Internal) &&
+    /fetch|network|Failed to|load failed|HTTP 50[234]/i.test(raw);
+  if (isNetwork) text = t("errors.network");
+  else if (reason && has(`errors.${reason}`)) text = t(`errors.${reason}`, { message: raw });
+  else if (has(`errors.${codeName}`)) text = t(`errors.${codeName}`, { message: raw });
+  else text = t("errors.generic", { message: raw || codeName });
+  return { code: ce.code, codeName, reason, raw, text, violations, metadata };
+}
+
+/**
+ * The form field a violation names, with the prefixes the hub may use ("spec.", "need.",
+ * "offer.", "coverage.") taken off, and the list index apart: "spec.countries[1]" ->
+ * { key: "countries", index: 1 }.
+ */
+export function fieldKey(path: string): { key: string; index: number | null } {
+  let p = path;
+  for (;;) {
+    const stripped = p.replace(/^(spec|need|offer|actor|practice|coverage|request)\./, "");
+    if (stripped === p) break;
+    p = stripped;
+  }
+  const m = /^(.*?)\[(\d+)\]$/.exec(p);
+  if (m) return { key: m[1], index: Number(m[2]) };
+  return { key: p, index: null };
+}

@@ -1,0 +1,176 @@
+// Shared pieces of the interface: loading and error states, links to records, labels, pagers.
+
+import { h, replace, type Child } from "./dom";
+import { problem, type Problem } from "./errors";
+import { enumLabel, t, objective, region, num } from "./i18n";
+import { actor } from "./api";
+import { signOut } from "./session";
+import { Code } from "@connectrpc/connect";
+import {
+  ActorKind, Level, MatchStatus, MgiDimension, Modality, NeedStatus, OfferStatus, PartnershipKind, Urgency,
+} from "./gen/capacityhub/v1/common_pb";
+
+export function loading(): HTMLElement {
+  return h("p", { class: "loading", role: "status", "data-testid": "loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("app.loading"));
+}
+
+export function errorBox(p: Problem, retry?: () => void): HTMLElement {
+  const box = h(
+    "div",
+    { class: "error", role: "alert", "data-testid": "error", "data-code": p.codeName, "data-reason": p.reason },
+    h("p", null, p.text),
+    p.raw && p.text.indexOf(p.raw) < 0 ? h("p", { class: "muted" }, p.raw) : null,
+  );
+  if (p.code === Code.Unauthenticated) {
+    box.append(h("p", null, h("a", { href: "#/signin", onclick: () => signOut() }, t("errors.signInAgain"))));
+  }
+  if (retry) box.append(h("button", { type: "button", class: "secondary", onclick: retry }, t("app.retry")));
+  return box;
+}
+
+/** Shows a loading state in `el`, then what `render` makes of the data, or the error in words. */
+export async function load<T>(el: HTMLElement, fetch: () => Promise<T>, render: (data: T) => Child): Promise<void> {
+  replace(el, loading());
+  el.setAttribute("aria-busy", "true");
+  try {
+    const data = await fetch();
+    if (!el.isConnected && el.parentNode === null) return;
+    replace(el, render(data));
+  } catch (err) {
+    if ((err as { name?: string }).name === "AbortError") return;
+    const p = problem(err);
+    if (p.code === Code.Canceled) return;
+    replace(el, errorBox(p, () => void load(el, fetch, render)));
+  } finally {
+    el.removeAttribute("aria-busy");
+  }
+}
+
+export function link(href: string, ...children: Child[]): HTMLAnchorElement {
+  return h("a", { href }, ...children);
+}
+
+/** A link to an actor that shows its name once known. */
+export function actorLink(id: string): HTMLElement {
+  if (!id) return h("span", null, "");
+  const a = h("a", { href: `#/actors/${encodeURIComponent(id)}`, "data-actor": id }, id);
+  void actor(id).then((found) => {
+    if (found?.name) {
+      a.textContent = found.name;
+      a.title = id;
+    }
+  });
+  return a;
+}
+
+export const needLink = (id: string) => link(`#/needs/${encodeURIComponent(id)}`, id);
+export const offerLink = (id: string) => link(`#/offers/${encodeURIComponent(id)}`, id);
+export const practiceLink = (id: string) => link(`#/practices/${encodeURIComponent(id)}`, id);
+
+export const modality = (m: Modality) => enumLabel("modality", Modality[m]);
+export const level = (l: Level) => enumLabel("level", Level[l]);
+export const urgency = (u: Urgency) => enumLabel("urgency", Urgency[u === Urgency.UNSPECIFIED ? Urgency.NORMAL : u]);
+export const actorKind = (k: ActorKind) => enumLabel("actorKind", ActorKind[k]);
+export const partnershipKind = (k: PartnershipKind) => enumLabel("partnershipKind", PartnershipKind[k]);
+export const mgi = (d: MgiDimension) => enumLabel("mgi", MgiDimension[d]);
+
+export function badge(kind: "need" | "offer" | "match", value: number, testid?: string): HTMLElement {
+  const name =
+    kind === "need" ? NeedStatus[value] : kind === "offer" ? OfferStatus[value] : MatchStatus[value];
+  const group = kind === "need" ? "needStatus" : kind === "offer" ? "offerStatus" : "matchStatus";
+  return h("span", { class: `badge badge-${(name ?? "").toLowerCase()}`, "data-status": name, "data-testid": testid }, enumLabel(group, name));
+}
+
+export function themes(list: number[]): string {
+  return list.map((n) => objective(n)).join("; ");
+}
+
+export function themeNumbers(list: number[]): string {
+  return list.join(", ");
+}
+
+export function regions(list: string[]): string {
+  return list.map(region).join(", ");
+}
+
+export function score(value: number): string {
+  return num(value, 2);
+}
+
+/** A definition list from [term, description] pairs, skipping empty descriptions. */
+export function facts(rows: [string, Child][]): HTMLElement {
+  const dl = h("dl", { class: "facts" });
+  for (const [term, desc] of rows) {
+    if (desc === "" || desc === null || desc === undefined || (Array.isArray(desc) && !desc.length)) continue;
+    dl.append(h("dt", null, term), h("dd", null, desc));
+  }
+  return dl;
+}
+
+/** Paging with page tokens: keeps the tokens of the pages seen for "previous". */
+export class Pager {
+  private tokens: string[] = [""];
+  private index = 0;
+  next = "";
+  constructor(private readonly reload: () => void) {}
+  get token(): string {
+    return this.tokens[this.index];
+  }
+  reset(): void {
+    this.tokens = [""];
+    this.index = 0;
+    this.next = "";
+  }
+  controls(label: string): HTMLElement {
+    const nav = h("nav", { class: "pager", "aria-label": label });
+    const prev = h("button", { type: "button", class: "secondary", "data-testid": "page-prev", disabled: this.index === 0 }, t("list.prev"));
+    prev.addEventListener("click", () => {
+      if (this.index > 0) {
+        this.index -= 1;
+        this.reload();
+      }
+    });
+    const next = h("button", { type: "button", class: "secondary", "data-testid": "page-next", disabled: !this.next }, t("list.next"));
+    next.addEventListener("click", () => {
+      if (!this.next) return;
+      this.tokens = this.tokens.slice(0, this.index + 1);
+      this.tokens.push(this.next);
+      this.index += 1;
+      this.reload();
+    });
+    nav.append(prev, h("span", { class: "muted" }, t("list.page", { n: this.index + 1 })), next);
+    return nav;
+  }
+}
+
+export function pageHeading(text: string, ...extra: Child[]): HTMLElement {
+  return h("div", { class: "page-head" }, h("h1", { tabindex: -1, id: "page-title" }, text), ...extra);
+}
+
+export function setTitle(text: string): void {
+  document.title = `${text} · ${t("app.name")}`;
+}
+
+/** A small select of enum values, with "any" first (value 0). */
+export function enumSelect(id: string, enumObj: Record<string, string | number>, group: string, selected: number, anyLabel?: string): HTMLSelectElement {
+  const sel = h("select", { id, name: id });
+  if (anyLabel !== undefined) sel.append(h("option", { value: "0" }, anyLabel));
+  for (const [name, value] of Object.entries(enumObj)) {
+    if (typeof value !== "number" || value === 0) continue;
+    sel.append(h("option", { value: String(value), selected: value === selected }, enumLabel(group, name)));
+  }
+  return sel;
+}
+
+export function objectiveSelect(id: string, selected: number): HTMLSelectElement {
+  const sel = h("select", { id, name: id }, h("option", { value: "0" }, t("list.any")));
+  for (let n = 1; n <= 23; n++) sel.append(h("option", { value: String(n), selected: n === selected }, objective(n)));
+  return sel;
+}
+
+export function field(label: string, control: HTMLElement, help?: string): HTMLElement {
+  const id = control.id;
+  const helpId = help ? `${id}-help` : undefined;
+  if (helpId) control.setAttribute("aria-describedby", helpId);
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, help ? h("p", { class: "help", id: helpId }, help) : null);
+}
