@@ -12,6 +12,7 @@ pub mod offer;
 pub mod partnership;
 pub mod practice;
 pub mod preference;
+pub mod refusal;
 pub mod staleness;
 pub mod taxonomy;
 pub mod validation;
@@ -24,6 +25,7 @@ pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
 pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};
 pub use practice::{Practice, PracticeSource, PracticeSpec, PracticeStatus};
 pub use preference::{PairPreference, Preference, PreferenceSide};
+pub use refusal::{Reason, Refusal};
 pub use staleness::Staleness;
 pub use taxonomy::{
     ActorKind, DateWindow, Level, MgiDimension, Modality, Objective, PartnershipKind, ResourceType, Urgency,

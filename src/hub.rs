@@ -38,6 +38,7 @@ use std::time::Duration;
 
 use crate::domain::lifecycle::{self, Stateful};
 use crate::domain::{Actor, Match, MatchStatus, Need, Offer, Staleness};
+use crate::domain::{Reason, Refusal};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
@@ -91,16 +92,16 @@ pub enum HubError {
     },
     /// The record already exists.
     #[error("{0}")]
-    AlreadyExists(String),
+    AlreadyExists(Refusal),
     /// The records' states forbid the change.
     #[error("{0}")]
-    FailedPrecondition(String),
+    FailedPrecondition(Refusal),
     /// A limit of the hub is reached; retry later.
     #[error("{0}")]
-    ResourceExhausted(String),
+    ResourceExhausted(Refusal),
     /// The hub cannot serve this now (the search index is being built); retry later.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Refusal),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -113,7 +114,7 @@ impl From<SearchError> for HubError {
     fn from(error: SearchError) -> HubError {
         match error {
             SearchError::Invalid(violations) => HubError::Invalid(violations),
-            SearchError::Unavailable(reason) => HubError::Unavailable(reason),
+            SearchError::Unavailable(words) => HubError::Unavailable(Refusal::new(Reason::SearchIndexNotReady, words)),
             SearchError::Store(error) => HubError::Store(error),
             SearchError::Index(error) => HubError::Search(error.to_string()),
         }

@@ -9,5 +9,5 @@ pub mod keys;
 pub mod score;
 
 pub use bundles::{Bundle, BundleCandidate, find_bundles};
-pub use filter::{Refusal, check_pair, passes};
+pub use filter::{check_pair, passes};
 pub use score::{PairContext, PairScore, ScoreWeights, TrackRecord, TrustLink, fit_score, score_pair};

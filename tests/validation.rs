@@ -535,7 +535,11 @@ async fn malformed_requests_are_refused_naming_the_field_and_change_nothing() {
                 status.code(),
                 status.message()
             )),
-            Err(_) => {}
+            Err(status) => {
+                if let Err(problem) = readable_details(&status, needle) {
+                    failures.push(format!("{what}: {problem}"));
+                }
+            }
         }
     }
     assert!(

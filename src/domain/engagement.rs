@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
 use super::event::{EventKind, HubEvent};
+use super::refusal::{Reason, Refusal};
 use super::taxonomy::MgiDimension;
 use super::validation::{MAX_DESCRIPTION_CHARS, Violations};
 
@@ -205,7 +206,7 @@ impl Match {
 
     /// The status after `party` answers, or why the answer is refused. A confirmation still
     /// needs the offer's capacity, which the caller reserves in the same write.
-    pub fn status_after_answer(&self, party: Party, accept: bool) -> Result<MatchStatus, String> {
+    pub fn status_after_answer(&self, party: Party, accept: bool) -> Result<MatchStatus, Refusal> {
         use MatchStatus::*;
         if self.status == Confirmed && !accept {
             // A party pulling out of a confirmed engagement cancels it; its capacity returns.
@@ -214,19 +215,21 @@ impl Match {
         let already = match (self.status, party) {
             (AcceptedByRequester, Party::Requester) | (AcceptedByProvider, Party::Provider) => true,
             (status, _) if !status.awaits_answer() => {
-                return Err(format!(
-                    "match {} is {}; it takes no more answers",
-                    self.id,
-                    status.word()
+                return Err(Refusal::new(
+                    Reason::AnswerNotExpected,
+                    format!("match {} is {}; it takes no more answers", self.id, status.word()),
                 ));
             }
             _ => false,
         };
         if already {
-            return Err(format!(
-                "match {} is already {}; waiting for the other party",
-                self.id,
-                self.status.word()
+            return Err(Refusal::new(
+                Reason::AnswerNotExpected,
+                format!(
+                    "match {} is already {}; waiting for the other party",
+                    self.id,
+                    self.status.word()
+                ),
             ));
         }
         Ok(match (accept, self.status, party) {
@@ -307,7 +310,8 @@ mod tests {
         let mut m = proposed();
         m.status = MatchStatus::Declined;
         let refusal = m.status_after_answer(Party::Requester, true).unwrap_err();
-        assert!(refusal.contains("declined"), "{refusal}");
+        assert!(refusal.words.contains("declined"), "{refusal}");
+        assert_eq!(refusal.reason, Reason::AnswerNotExpected);
         assert_eq!(m.party("actor-3"), None);
     }
 }

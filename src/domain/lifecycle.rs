@@ -8,6 +8,7 @@ use super::UnixMillis;
 use super::engagement::{Match, MatchStatus};
 use super::need::{Need, NeedStatus};
 use super::offer::{Offer, OfferStatus};
+use super::refusal::{Reason, Refusal};
 
 /// A record status with its allowed transitions.
 pub trait Lifecycle: Copy + Eq + Debug {
@@ -21,22 +22,23 @@ pub trait Lifecycle: Copy + Eq + Debug {
     fn allows(self, to: Self) -> bool;
 }
 
-/// `Ok` when record `id` may go from `from` to `to`, or the refusal in words.
-pub fn check_transition<S: Lifecycle>(id: &str, from: S, to: S) -> Result<(), String> {
+/// `Ok` when record `id` may go from `from` to `to`, or the refusal.
+pub fn check_transition<S: Lifecycle>(id: &str, from: S, to: S) -> Result<(), Refusal> {
     let record = S::RECORD;
-    if from.allows(to) {
-        Ok(())
+    let words = if from.allows(to) {
+        return Ok(());
     } else if from == to {
-        Err(format!("{record} {id} is already {}", to.word()))
+        format!("{record} {id} is already {}", to.word())
     } else if from.is_final() {
-        Err(format!(
+        format!(
             "{record} {id} is {}, which is final; it cannot become {}",
             from.word(),
             to.word()
-        ))
+        )
     } else {
-        Err(format!("{record} {id} cannot go from {} to {}", from.word(), to.word()))
-    }
+        format!("{record} {id} cannot go from {} to {}", from.word(), to.word())
+    };
+    Err(Refusal::new(Reason::StatusTransitionRefused, words))
 }
 
 /// A record with a status that follows a [`Lifecycle`].
@@ -49,7 +51,7 @@ pub trait Stateful: Clone {
 }
 
 /// A copy of `record` in status `to`, or why the state machine refuses it.
-pub fn moved<R: Stateful>(record: &R, to: R::Status, now: UnixMillis) -> Result<R, String> {
+pub fn moved<R: Stateful>(record: &R, to: R::Status, now: UnixMillis) -> Result<R, Refusal> {
     check_transition(record.id(), record.status(), to)?;
     let mut next = record.clone();
     next.set_status(to, now);
@@ -200,11 +202,12 @@ mod tests {
     fn refusals_name_the_transition() {
         let refusal = check_transition("need-1", NeedStatus::Fulfilled, NeedStatus::Withdrawn).unwrap_err();
         assert_eq!(
-            refusal,
+            refusal.words,
             "need need-1 is fulfilled, which is final; it cannot become withdrawn"
         );
+        assert_eq!(refusal.reason, Reason::StatusTransitionRefused);
         let refusal = check_transition("match-2", MatchStatus::Proposed, MatchStatus::Completed).unwrap_err();
-        assert_eq!(refusal, "match match-2 cannot go from proposed to completed");
+        assert_eq!(refusal.words, "match match-2 cannot go from proposed to completed");
         assert!(check_transition("offer-3", OfferStatus::Exhausted, OfferStatus::Active).is_ok());
     }
 }

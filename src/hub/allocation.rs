@@ -17,6 +17,7 @@ use crate::domain::{
     Explanation, Match, MatchStatus, Need, NeedStatus, Offer, PairPreference, Preference, PreferenceSide, Urgency,
     Violations, geography,
 };
+use crate::domain::{Reason, Refusal};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
 use crate::store::TreeName;
 
@@ -118,7 +119,7 @@ impl Hub {
         let mut outcome = match proposal {
             Ok(outcome) => outcome?,
             Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-            Err(_) => return Err(HubError::ResourceExhausted("the hub is shutting down".into())),
+            Err(_) => return Err(shutting_down()),
         };
         if dry_run {
             return Ok(outcome);
@@ -130,7 +131,7 @@ impl Hub {
         match committed {
             Ok(outcome) => outcome,
             Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-            Err(_) => Err(HubError::ResourceExhausted("the hub is shutting down".into())),
+            Err(_) => Err(shutting_down()),
         }
     }
 
@@ -320,9 +321,12 @@ impl Hub {
         let needs = self.list_needs(&filter, &page)?.records;
         if needs.len() > MAX_NEEDS_PER_RUN {
             // Leaving some needs out silently would skew the allocation towards the older ones.
-            return Err(HubError::FailedPrecondition(format!(
-                "more than {MAX_NEEDS_PER_RUN} open needs match this run; narrow it with the need filter \
-                 (requester, objective, country or region) and run each part"
+            return Err(HubError::FailedPrecondition(Refusal::new(
+                Reason::RunTooLarge,
+                format!(
+                    "more than {MAX_NEEDS_PER_RUN} open needs match this run; narrow it with the need filter \
+                     (requester, objective, country or region) and run each part"
+                ),
             )));
         }
         Ok(needs)
@@ -353,9 +357,10 @@ impl Hub {
             })
             .collect();
         if abandoned.load(Ordering::Relaxed) {
-            return Err(HubError::FailedPrecondition(
-                "the allocation run was abandoned by its caller".into(),
-            ));
+            return Err(HubError::FailedPrecondition(Refusal::new(
+                Reason::RunAbandoned,
+                "the allocation run was abandoned by its caller",
+            )));
         }
         let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
         done.sort_unstable_by_key(|(at, _)| *at);
@@ -550,6 +555,11 @@ fn need_slot(need: &Need, now: i64) -> NeedSlot {
     }
 }
 
+/// The run's task was stopped because the hub is shutting down.
+fn shutting_down() -> HubError {
+    HubError::ResourceExhausted(Refusal::new(Reason::ShuttingDown, "the hub is shutting down"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,7 +584,7 @@ mod tests {
         assert!(!waited.pairs.is_empty());
         let abandoned = hub.propose_allocation(&request, &AtomicBool::new(true));
         assert!(
-            matches!(&abandoned, Err(HubError::FailedPrecondition(why)) if why.contains("abandoned")),
+            matches!(&abandoned, Err(HubError::FailedPrecondition(why)) if why.reason == Reason::RunAbandoned),
             "{abandoned:?}"
         );
     }

@@ -4,6 +4,7 @@
 
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::{Need, Offer};
+use crate::domain::{Reason, Refusal};
 use crate::matching;
 
 /// A pair explained.
@@ -30,7 +31,7 @@ impl Hub {
         let offer: Offer = self.load("offer_id", offer_id)?;
         let reasons: Vec<String> = matching::filter::refusals(&need, &offer)
             .into_iter()
-            .map(|refusal| refusal.0)
+            .map(|refusal| refusal.words)
             .chain(self.declines_in_words(&need, &offer)?)
             .collect();
         if !reasons.is_empty() {
@@ -42,8 +43,9 @@ impl Hub {
         let ranked = self.ranked_candidates(&need, &text, &view, None)?;
         let Some(at) = ranked.iter().position(|ranked| ranked.offer.id == offer.id) else {
             // Passed every filter read above but not ranked: the offer changed in between.
-            return Err(HubError::Unavailable(format!(
-                "offer {offer_id} changed while it was explained; ask again"
+            return Err(HubError::Unavailable(Refusal::new(
+                Reason::PairChanged,
+                format!("offer {offer_id} changed while it was explained; ask again"),
             )));
         };
         let candidate = self.candidate(&need, &text, &ranked[at].offer, &view)?;

@@ -23,6 +23,7 @@ use rustc_hash::FxHashMap;
 use super::catalogue::{Catalogue, NeedEntry};
 use super::ranking::{BOUND_SLACK, Queued, READ_AHEAD, TrustFound, beaten};
 use super::{Hub, HubError, MatchCandidate};
+use crate::domain::Refusal;
 use crate::domain::{Actor, Explanation, Need, Offer, Staleness, Violations};
 use crate::graph::{Proximity, Target};
 use crate::matching::keys::OfferKey;
@@ -189,9 +190,12 @@ impl Hub {
         wanted: impl Fn(&Need) -> bool,
     ) -> Result<Vec<RankedNeed>, HubError> {
         if let Err(refusal) = matching::filter::check_available(offer) {
-            return Err(HubError::FailedPrecondition(format!(
-                "{}: it serves no need until it is active with capacity left",
-                refusal.0
+            return Err(HubError::FailedPrecondition(Refusal::new(
+                refusal.reason,
+                format!(
+                    "{}: it serves no need until it is active with capacity left",
+                    refusal.words
+                ),
             )));
         }
         self.file_open_needs()?;

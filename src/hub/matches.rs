@@ -11,6 +11,7 @@ use crate::domain::{
     Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
     Violations,
 };
+use crate::domain::{Reason, Refusal};
 use crate::matching;
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
@@ -170,29 +171,35 @@ impl Hub {
         let need: Need = self.load("need_id", need_id)?;
         let offer: Offer = self.load("offer_id", offer_id)?;
         if need.status.is_final() {
-            return Err(HubError::FailedPrecondition(format!(
-                "need {need_id} is {}; it cannot be matched",
-                need.status.word()
+            return Err(HubError::FailedPrecondition(Refusal::new(
+                Reason::NeedNotOpen,
+                format!("need {need_id} is {}; it cannot be matched", need.status.word()),
             )));
         }
-        matching::check_pair(&need, &offer).map_err(|refusal| HubError::FailedPrecondition(refusal.0))?;
+        matching::check_pair(&need, &offer).map_err(HubError::FailedPrecondition)?;
         // Under the writer lock, so a mark set meanwhile is seen: a declined pair is never proposed.
         self.check_not_declined(need_id, offer_id)?;
         if ranked.is_some() {
             let held = held_in_batch + self.awaiting_answers(store, offer_id)?;
             if held >= offer.remaining_capacity {
-                return Err(HubError::FailedPrecondition(format!(
-                    "offer {offer_id}'s {} free seats are all held by proposals being answered",
-                    offer.remaining_capacity
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::PlacesHeldByProposals,
+                    format!(
+                        "offer {offer_id}'s {} free places are all held by proposals being answered",
+                        offer.remaining_capacity
+                    ),
                 )));
             }
         }
         // An allocation pairs each need once; a need may be proposed to several offers by hand.
         let same_offer = ranked.is_none().then_some(offer_id);
         if let Some(live) = self.live_match(store, &need.id, same_offer)? {
-            return Err(HubError::AlreadyExists(format!(
-                "match {} already pairs need {need_id} with offer {}",
-                live.id, live.offer_id
+            return Err(HubError::AlreadyExists(Refusal::new(
+                Reason::MatchAlreadyLive,
+                format!(
+                    "match {} already pairs need {need_id} with offer {}",
+                    live.id, live.offer_id
+                ),
             )));
         }
         let (score, explanation) = match ranked {
@@ -314,11 +321,15 @@ impl Hub {
     fn reserve_capacity(&self, store: &Store, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
         let old_offer: Offer = self.load("offer_id", &record.offer_id)?;
         if !old_offer.is_available() {
-            return Err(HubError::FailedPrecondition(format!(
-                "offer {} is {} with no capacity to take on match {}",
-                old_offer.id,
-                old_offer.status.word(),
-                record.id
+            let refusal = matching::filter::check_available(&old_offer).err().unwrap_or_else(|| {
+                Refusal::new(
+                    Reason::OfferNotActive,
+                    format!("offer {} cannot take on more", old_offer.id),
+                )
+            });
+            return Err(HubError::FailedPrecondition(Refusal::new(
+                refusal.reason,
+                format!("{}: it cannot take on match {}", refusal.words, record.id),
             )));
         }
         let mut offer = match old_offer.remaining_capacity {
@@ -342,7 +353,7 @@ impl Hub {
                 old_need.status.word(),
                 record.id
             );
-            return Err(HubError::FailedPrecondition(why));
+            return Err(HubError::FailedPrecondition(Refusal::new(Reason::NeedNotOpen, why)));
         }
         if old_need.status == NeedStatus::Open {
             writes.put(Some(&old_need), &Hub::moved(&old_need, NeedStatus::Matched, now)?)?;

@@ -2,6 +2,7 @@
 
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::{Actor, EventKind, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
+use crate::domain::{Reason, Refusal};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Filters of ListNeeds; `None` does not filter.
@@ -138,9 +139,9 @@ impl Hub {
         let change = |_: &Store| {
             let old: Need = self.load("need.id", id)?;
             if old.status != NeedStatus::Open {
-                return Err(HubError::FailedPrecondition(format!(
-                    "need {id} is {}; only open needs can be edited",
-                    old.status.word()
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::NeedNotOpen,
+                    format!("need {id} is {}; only open needs can be edited", old.status.word()),
                 )));
             }
             let mut need = old.clone();

@@ -3,6 +3,7 @@
 use super::needs::cancel_pending;
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::{Actor, EventKind, HubEvent, Modality, Objective, Offer, OfferSpec, OfferStatus, Violations};
+use crate::domain::{Reason, Refusal};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Filters of ListOffers; `None` does not filter.
@@ -97,9 +98,9 @@ impl Hub {
         let change = |_: &Store| {
             let old: Offer = self.load("offer.id", id)?;
             if matches!(old.status, OfferStatus::Withdrawn | OfferStatus::Expired) {
-                return Err(HubError::FailedPrecondition(format!(
-                    "offer {id} is {}; it can no longer be edited",
-                    old.status.word()
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::OfferClosed,
+                    format!("offer {id} is {}; it can no longer be edited", old.status.word()),
                 )));
             }
             let mut offer = old.clone();
@@ -110,8 +111,11 @@ impl Hub {
                 .map_err(|violations| violations.within("offer."))?;
             let reserved = old.spec.capacity - old.remaining_capacity;
             if offer.spec.capacity < reserved {
-                return Err(HubError::FailedPrecondition(format!(
-                    "capacity: {reserved} confirmed engagements hold offer {id}; capacity cannot drop below that"
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::CapacityBelowConfirmed,
+                    format!(
+                        "capacity: {reserved} confirmed engagements hold offer {id}; capacity cannot drop below that"
+                    ),
                 )));
             }
             offer.remaining_capacity = offer.spec.capacity - reserved;

@@ -2,6 +2,7 @@
 
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::{Actor, Partnership, PartnershipSpec};
+use crate::domain::{Reason, Refusal};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 impl Hub {
@@ -116,9 +117,12 @@ fn confirmed(existing: Partnership, claim: &PartnershipSpec) -> Result<Partnersh
         let PartnershipSpec {
             actor_a, actor_b, kind, ..
         } = claim;
-        return Err(HubError::AlreadyExists(format!(
-            "{actor_a} and {actor_b} already have a {kind} partnership ({})",
-            existing.id
+        return Err(HubError::AlreadyExists(Refusal::new(
+            Reason::PartnershipExists,
+            format!(
+                "{actor_a} and {actor_b} already have a {kind} partnership ({})",
+                existing.id
+            ),
         )));
     }
     let trust = match claim.claimed_by {

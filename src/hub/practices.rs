@@ -4,6 +4,7 @@ use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::{
     Actor, EventKind, Objective, Practice, PracticeSource, PracticeSpec, PracticeStatus, Violations, geography,
 };
+use crate::domain::{Reason, Refusal};
 use crate::store::{Scan, Store, TreeName, WriteSet};
 
 /// Filters of ListPractices; `None` does not filter. Only published practices are listed.
@@ -130,8 +131,9 @@ impl Hub {
         let change = |_: &Store| {
             let old: Practice = self.load("practice.id", id)?;
             if !old.is_published() {
-                return Err(HubError::FailedPrecondition(format!(
-                    "practice {id} is withdrawn; only published practices can be edited"
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::PracticeWithdrawn,
+                    format!("practice {id} is withdrawn; only published practices can be edited"),
                 )));
             }
             let mut practice = old.clone();
@@ -154,8 +156,9 @@ impl Hub {
         let change = |_: &Store| {
             let old: Practice = self.load("id", id)?;
             if !old.is_published() {
-                return Err(HubError::FailedPrecondition(format!(
-                    "practice {id} is already withdrawn"
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::PracticeWithdrawn,
+                    format!("practice {id} is already withdrawn"),
                 )));
             }
             let now = self.now();

@@ -6,6 +6,7 @@ use rustc_hash::FxHashSet;
 use super::{Hub, HubError};
 use crate::domain::preference::validate_reason;
 use crate::domain::{Need, Offer, PairPreference, Preference, PreferenceSide, Violations};
+use crate::domain::{Reason, Refusal};
 use crate::store::{Store, TreeName, WriteSet};
 
 /// A party's request to mark a pair: what SetPreference carries.
@@ -142,7 +143,10 @@ impl Hub {
             .into_iter()
             .find(PairPreference::is_declined)
         {
-            Some(declined) => Err(HubError::FailedPrecondition(declined.describe())),
+            Some(declined) => Err(HubError::FailedPrecondition(Refusal::new(
+                Reason::PairDeclined,
+                declined.describe(),
+            ))),
             None => Ok(()),
         }
     }

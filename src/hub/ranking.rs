@@ -25,6 +25,7 @@ use super::directory::ActorDirectory;
 use super::{Hub, HubError, MatchCandidate, TrackRecords};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{Actor, Match, MatchStatus, Need, Offer, UnixMillis};
+use crate::domain::{Reason, Refusal};
 use crate::graph::{PartnershipGraph, Proximity, Target, TrustPath};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, PairContext, TrackRecord};
@@ -224,10 +225,9 @@ impl Hub {
         wanted: impl Fn(&Offer) -> bool,
     ) -> Result<Vec<RankedOffer>, HubError> {
         if need.status.is_final() {
-            return Err(HubError::FailedPrecondition(format!(
-                "need {} is {}; it is no longer matched",
-                need.id,
-                need.status.word()
+            return Err(HubError::FailedPrecondition(Refusal::new(
+                Reason::NeedNotOpen,
+                format!("need {} is {}; it is no longer matched", need.id, need.status.word()),
             )));
         }
         let track_records = self.track_records.read().unwrap_or_else(PoisonError::into_inner);

@@ -5,6 +5,7 @@
 
 use super::{Hub, HubError};
 use crate::domain::{EventKind, HubEvent, Need, NeedStatus, Offer, OfferStatus, Staleness, UnixMillis};
+use crate::domain::{Reason, Refusal};
 use crate::store::{Record, Store, WriteSet, records};
 
 /// A record that can go stale: an open need or an active offer.
@@ -158,11 +159,14 @@ impl Hub {
         let change = |_: &Store| {
             let old: L = self.load("id", id)?;
             if let Err(status) = old.live() {
-                return Err(HubError::FailedPrecondition(format!(
-                    "{} {id} is {status}; only an {} {} can be confirmed still current",
-                    L::NOUN,
-                    L::LIVE,
-                    L::NOUN
+                return Err(HubError::FailedPrecondition(Refusal::new(
+                    Reason::ListingNotLive,
+                    format!(
+                        "{} {id} is {status}; only an {} {} can be confirmed still current",
+                        L::NOUN,
+                        L::LIVE,
+                        L::NOUN
+                    ),
                 )));
             }
             let listing = old.touched(self.now());

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{Hub, HubError};
 use crate::domain::{Explanation, HubEvent};
+use crate::domain::{Reason, Refusal};
 
 /// Events read from the log per batch, so no store iterator is held across an await.
 const BATCH: usize = 256;
@@ -57,7 +58,10 @@ impl Hub {
         keep: EventFilter,
     ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
         let permit = Arc::clone(&self.watchers).try_acquire_owned().map_err(|_| {
-            HubError::ResourceExhausted("too many watch streams are open on this hub; retry later".into())
+            HubError::ResourceExhausted(Refusal::new(
+                Reason::TooManyWatchers,
+                "too many watch streams are open on this hub; retry later",
+            ))
         })?;
         let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
         let hub = Arc::clone(self);

@@ -3,11 +3,7 @@
 //! pair fails, ExplainMatch lists every one.
 
 use crate::domain::geography;
-use crate::domain::{Need, NeedStatus, Offer};
-
-/// Why an offer cannot serve a need, in words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal(pub String);
+use crate::domain::{Need, NeedStatus, Offer, OfferStatus, Reason, Refusal};
 
 /// Checks every hard filter of DESIGN.md: the offer is active with remaining capacity, the
 /// provider is not the requester, they share an objective and a modality, the offer covers a
@@ -15,7 +11,7 @@ pub struct Refusal(pub String);
 pub fn check_pair(need: &Need, offer: &Offer) -> Result<(), Refusal> {
     match HardFilter::ALL.into_iter().find(|filter| filter.fails(need, offer)) {
         None => Ok(()),
-        Some(filter) => Err(Refusal(filter.words(need, offer))),
+        Some(filter) => Err(filter.refusal(need, offer)),
     }
 }
 
@@ -29,11 +25,14 @@ pub fn passes(need: &Need, offer: &Offer) -> bool {
 /// the need is no longer open, that it is not matched any more. Empty for a candidate pair.
 pub fn refusals(need: &Need, offer: &Offer) -> Vec<Refusal> {
     let closed = (need.status != NeedStatus::Open).then(|| {
-        Refusal(format!(
-            "need {} is {}: only open needs are matched",
-            need.id,
-            need.status.word()
-        ))
+        Refusal::new(
+            Reason::NeedNotOpen,
+            format!(
+                "need {} is {}: only open needs are matched",
+                need.id,
+                need.status.word()
+            ),
+        )
     });
     closed
         .into_iter()
@@ -41,7 +40,7 @@ pub fn refusals(need: &Need, offer: &Offer) -> Vec<Refusal> {
             HardFilter::ALL
                 .into_iter()
                 .filter(|filter| filter.fails(need, offer))
-                .map(|filter| Refusal(filter.words(need, offer))),
+                .map(|filter| filter.refusal(need, offer)),
         )
         .collect()
 }
@@ -52,7 +51,7 @@ pub fn check_available(offer: &Offer) -> Result<(), Refusal> {
     if offer.is_available() {
         Ok(())
     } else {
-        Err(Refusal(available_words(offer)))
+        Err(HardFilter::Available.refusal_of_offer(offer))
     }
 }
 
@@ -87,6 +86,28 @@ impl HardFilter {
             HardFilter::CountryServed => !wanted.countries.iter().any(|c| offered.coverage.fit(c).is_some()),
             HardFilter::WindowsOverlap => !wanted.window.overlaps(&offered.window),
         }
+    }
+
+    /// The refusal of a pair that fails this filter.
+    fn refusal(self, need: &Need, offer: &Offer) -> Refusal {
+        let reason = match self {
+            HardFilter::Available => return self.refusal_of_offer(offer),
+            HardFilter::NotOwnOffer => Reason::OwnOffer,
+            HardFilter::SharedObjective => Reason::NoSharedObjective,
+            HardFilter::SharedModality => Reason::NoSharedModality,
+            HardFilter::CountryServed => Reason::CountryNotServed,
+            HardFilter::WindowsOverlap => Reason::WindowsDoNotOverlap,
+        };
+        Refusal::new(reason, self.words(need, offer))
+    }
+
+    /// The refusal of an offer that is not available, whatever the need.
+    fn refusal_of_offer(self, offer: &Offer) -> Refusal {
+        let reason = match offer.status {
+            OfferStatus::Active | OfferStatus::Exhausted => Reason::OfferExhausted,
+            OfferStatus::Paused | OfferStatus::Withdrawn | OfferStatus::Expired => Reason::OfferNotActive,
+        };
+        Refusal::new(reason, available_words(offer))
     }
 
     fn words(self, need: &Need, offer: &Offer) -> String {
@@ -231,7 +252,21 @@ mod tests {
         };
         offer.spec.window = DateWindow::parse("2027-01-01", "").unwrap();
         need.status = NeedStatus::Fulfilled;
-        let words: Vec<String> = refusals(&need, &offer).into_iter().map(|r| r.0).collect();
+        let found = refusals(&need, &offer);
+        let reasons: Vec<Reason> = found.iter().map(|r| r.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                Reason::NeedNotOpen,
+                Reason::OfferExhausted,
+                Reason::OwnOffer,
+                Reason::NoSharedObjective,
+                Reason::NoSharedModality,
+                Reason::CountryNotServed,
+                Reason::WindowsDoNotOverlap,
+            ]
+        );
+        let words: Vec<String> = found.into_iter().map(|r| r.words).collect();
         assert_eq!(
             words,
             [
@@ -244,7 +279,7 @@ mod tests {
                 "the windows do not overlap: the need runs 2026-01-01 to 2026-06-30; the offer runs 2027-01-01 to open end",
             ]
         );
-        assert_eq!(check_pair(&need, &offer).unwrap_err().0, words[1]);
+        assert_eq!(check_pair(&need, &offer).unwrap_err().words, words[1]);
         assert!(!passes(&need, &offer));
     }
 }

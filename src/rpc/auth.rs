@@ -9,8 +9,10 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tonic::service::Interceptor;
-use tonic::{Request, Status};
+use tonic::{Code, Request, Status};
 
+use super::status::refused;
+use crate::domain::{Reason, Refusal};
 use crate::hub::Hub;
 
 /// Who is calling.
@@ -60,14 +62,14 @@ impl Authenticator {
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| Status::unauthenticated("authorization: expected 'Bearer <token>'"))?;
+            .ok_or_else(|| invalid_token("authorization: expected 'Bearer <token>'"))?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if self.admin_sha256.is_some_and(|admin| bool::from(admin.ct_eq(&digest))) {
             return Ok(Caller::Admin);
         }
         match self.hub.actor_for_token_digest(&digest) {
             Ok(Some(actor_id)) => Ok(Caller::Actor(actor_id)),
-            Ok(None) => Err(Status::unauthenticated("authorization: the token is not valid")),
+            Ok(None) => Err(invalid_token("authorization: the token is not valid")),
             Err(error) => Err(error.into()),
         }
     }
@@ -78,9 +80,14 @@ impl Interceptor for Authenticator {
         let header = request.metadata().get("authorization").map(|value| value.to_str());
         let header = header
             .transpose()
-            .map_err(|_| Status::unauthenticated("authorization: not valid ASCII"))?;
+            .map_err(|_| invalid_token("authorization: not valid ASCII"))?;
         let caller = self.identify(header)?;
         request.extensions_mut().insert(caller);
         Ok(request)
     }
+}
+
+/// UNAUTHENTICATED for a token the hub cannot accept.
+fn invalid_token(words: &str) -> Status {
+    refused(Code::Unauthenticated, Refusal::new(Reason::TokenInvalid, words))
 }

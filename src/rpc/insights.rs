@@ -6,6 +6,7 @@ use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
 use super::convert;
+use super::status::internal;
 use crate::hub::{Hub, OpenRecord};
 use crate::proto::insight_service_server::InsightService;
 use crate::proto::open_record::Record;
@@ -48,7 +49,7 @@ impl InsightService for InsightApi {
         let hub = Arc::clone(&self.hub);
         let stats = tokio::task::spawn_blocking(move || hub.stats())
             .await
-            .map_err(|error| Status::internal(format!("statistics failed: {error}")))??;
+            .map_err(|error| internal(format!("statistics failed: {error}")))??;
         Ok(Response::new(convert::stats(&stats, &self.hub)?))
     }
 

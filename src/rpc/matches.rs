@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::auth::Caller;
+use super::status::internal;
 use super::{convert, policy};
 use crate::domain::{Need, Offer, Violations};
 use crate::hub::{Hub, MatchFilter, page_request};
@@ -188,7 +189,7 @@ impl MatchService for MatchApi {
         let (page, offer_id) =
             tokio::task::spawn_blocking(move || (hub.find_needs(&offer_id, limit, offset), offer_id))
                 .await
-                .map_err(|error| Status::internal(format!("FindNeeds stopped: {error}")))?;
+                .map_err(|error| internal(format!("FindNeeds stopped: {error}")))?;
         let page = page?;
         Ok(Response::new(FindNeedsResponse {
             needs: page.needs.iter().map(convert::need_candidate).collect(),
@@ -208,7 +209,7 @@ impl MatchService for MatchApi {
         let hub = Arc::clone(&self.hub);
         let explained = tokio::task::spawn_blocking(move || hub.explain_match(&need_id, &offer_id))
             .await
-            .map_err(|error| Status::internal(format!("ExplainMatch stopped: {error}")))??;
+            .map_err(|error| internal(format!("ExplainMatch stopped: {error}")))??;
         Ok(Response::new(convert::pair_explanation(&explained)))
     }
 

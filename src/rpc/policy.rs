@@ -3,9 +3,11 @@
 //! admin); partnerships between two other actors, allocation runs and other actors' contact
 //! details are for admins.
 
-use tonic::Status;
+use tonic::{Code, Status};
 
 use super::auth::Caller;
+use super::status::refused;
+use crate::domain::{Reason, Refusal};
 
 /// Who may register actors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,8 +19,18 @@ pub enum Registration {
     AdminOnly,
 }
 
+fn denied(reason: Reason, words: String) -> Status {
+    refused(Code::PermissionDenied, Refusal::new(reason, words))
+}
+
 fn needs_token(what: &str) -> Status {
-    Status::unauthenticated(format!("{what} needs a token: send 'authorization: Bearer <token>'"))
+    refused(
+        Code::Unauthenticated,
+        Refusal::new(
+            Reason::TokenMissing,
+            format!("{what} needs a token: send 'authorization: Bearer <token>'"),
+        ),
+    )
 }
 
 /// The caller must be `actor_id` (named in request field `field`) or the admin.
@@ -26,9 +38,10 @@ pub fn act_for(caller: &Caller, actor_id: &str, field: &str) -> Result<(), Statu
     match caller {
         Caller::Admin => Ok(()),
         Caller::Actor(id) if id == actor_id => Ok(()),
-        Caller::Actor(id) => Err(Status::permission_denied(format!(
-            "{field}: the token is {id}'s; it cannot act for {actor_id}"
-        ))),
+        Caller::Actor(id) => Err(denied(
+            Reason::NotYourRecord,
+            format!("{field}: the token is {id}'s; it cannot act for {actor_id}"),
+        )),
         Caller::Anonymous => Err(needs_token(&format!("acting for {actor_id}"))),
     }
 }
@@ -38,7 +51,7 @@ pub fn act_for_one_of(caller: &Caller, actor_ids: &[&str], what: &str) -> Result
     match caller {
         Caller::Admin => Ok(()),
         Caller::Actor(id) if actor_ids.contains(&id.as_str()) => Ok(()),
-        Caller::Actor(id) => Err(Status::permission_denied(format!("{id} is not a party to {what}"))),
+        Caller::Actor(id) => Err(denied(Reason::NotAParty, format!("{id} is not a party to {what}"))),
         Caller::Anonymous => Err(needs_token(what)),
     }
 }
@@ -47,7 +60,7 @@ pub fn act_for_one_of(caller: &Caller, actor_ids: &[&str], what: &str) -> Result
 pub fn admin_only(caller: &Caller, what: &str) -> Result<(), Status> {
     match caller {
         Caller::Admin => Ok(()),
-        Caller::Actor(id) => Err(Status::permission_denied(format!("{what} is for the admin, not {id}"))),
+        Caller::Actor(id) => Err(denied(Reason::AdminOnly, format!("{what} is for the admin, not {id}"))),
         Caller::Anonymous => Err(needs_token(what)),
     }
 }

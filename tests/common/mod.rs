@@ -812,9 +812,54 @@ pub fn assert_status<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, 
                 "{code:?} message {:?} does not mention {needle:?}",
                 status.message()
             );
+            if let Err(problem) = readable_details(&status, needle) {
+                panic!("{code:?} {:?}: {problem}", status.message());
+            }
             status
         }
     }
+}
+
+/// The reasons the README's error table lists.
+pub fn listed_reasons() -> HashSet<String> {
+    include_str!("../../README.md")
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `")?.split_once("` | ").map(|(reason, _)| reason))
+        .filter(|reason| reason.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks the details a program reads (AIP-193): an ErrorInfo of the hub's domain with a reason
+/// the README lists, and for INVALID_ARGUMENT a BadRequest with a violation whose `field: rule`
+/// holds `needle` (a field, words of its rule, or both as the message says them).
+pub fn readable_details(status: &Status, needle: &str) -> Result<(), String> {
+    use tonic_types::StatusExt;
+    let info = status
+        .get_details_error_info()
+        .ok_or("no google.rpc.ErrorInfo in the details")?;
+    if info.domain != "capacity-hub" {
+        return Err(format!("ErrorInfo.domain is {:?}", info.domain));
+    }
+    if !listed_reasons().contains(&info.reason) {
+        return Err(format!("reason {:?} is not in the README's error table", info.reason));
+    }
+    if status.code() == Code::InvalidArgument {
+        let bad = status
+            .get_details_bad_request()
+            .ok_or("INVALID_ARGUMENT without a google.rpc.BadRequest")?;
+        let named = bad
+            .field_violations
+            .iter()
+            .any(|v| format!("{}: {}", v.field, v.description).contains(needle));
+        if !named {
+            return Err(format!(
+                "no field violation names {needle:?}: {:?}",
+                bad.field_violations
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The component of an explanation called `name`.

@@ -55,5 +55,5 @@ export function uid(prefix: string): string {
 
 /** A horizontally scrollable, keyboard-focusable wrapper for wide tables. */
 export function scroller(label: string, table: HTMLTableElement): HTMLElement {
-  return h("div", { class: "table-scroll", role: "region", "aria-label": label, tabindex: 0 }, table);
+  return h("div", { class: "table-scroll", role: "group", "aria-label": label, tabindex: 0 }, table);
 }

@@ -239,6 +239,7 @@ export const en = {
     liveOn: "Following match events live (last event {seq}).",
     liveConnecting: "Connecting to live match events…",
     liveRetry: "Live updates interrupted; reconnecting in {s} s…",
+    liveOffline: "You are offline; live updates resume as soon as you are back online.",
     liveStopped: "Live updates stopped: {message}",
     events: "Recent events",
     need: "Need",
@@ -288,6 +289,7 @@ export const en = {
     invalid: "Some fields need attention: see the messages beside them.",
     item: "item {n}",
     saved: "Saved.",
+    example: "For example: {x}",
     choose: "Choose…",
   },
   errors: {

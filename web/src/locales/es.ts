@@ -241,6 +241,7 @@ export const es: Dict = {
     liveOn: "Siguiendo los eventos en directo (último evento {seq}).",
     liveConnecting: "Conectando con los eventos en directo…",
     liveRetry: "Seguimiento interrumpido; nuevo intento en {s} s…",
+    liveOffline: "Está sin conexión; el seguimiento se reanuda en cuanto vuelva a estar en línea.",
     liveStopped: "Seguimiento detenido: {message}",
     events: "Eventos recientes",
     need: "Necesidad",
@@ -290,6 +291,7 @@ export const es: Dict = {
     invalid: "Algunos campos requieren atención: vea los mensajes junto a ellos.",
     item: "elemento {n}",
     saved: "Guardado.",
+    example: "Por ejemplo: {x}",
     choose: "Elegir…",
   },
   errors: {

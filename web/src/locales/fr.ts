@@ -241,6 +241,7 @@ export const fr: Dict = {
     liveOn: "Suivi en direct des événements (dernier événement {seq}).",
     liveConnecting: "Connexion aux événements en direct…",
     liveRetry: "Suivi interrompu ; nouvelle tentative dans {s} s…",
+    liveOffline: "Vous êtes hors ligne ; le suivi reprend dès votre retour en ligne.",
     liveStopped: "Suivi arrêté : {message}",
     events: "Événements récents",
     need: "Besoin",
@@ -290,6 +291,7 @@ export const fr: Dict = {
     invalid: "Certains champs sont à corriger : voir les messages à côté d'eux.",
     item: "élément {n}",
     saved: "Enregistré.",
+    example: "Par exemple : {x}",
     choose: "Choisir…",
   },
   errors: {
