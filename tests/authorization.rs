@@ -65,7 +65,7 @@ impl Interceptor for Credential {
     }
 }
 
-type Authed = InterceptedService<Channel, Credential>;
+type Authed = InterceptedService<Transport, Credential>;
 
 /// A registered actor and its token.
 #[derive(Debug, Clone)]
@@ -327,8 +327,11 @@ struct Published {
 struct World {
     /// The harness server: open registration, admin token [`ADMIN_TOKEN`].
     hub: TestHub,
-    /// A second server with `Registration::AdminOnly` and the same admin token.
-    admin_only: Channel,
+    /// How the rows reach the harness server: gRPC, or gRPC-Web as a browser does.
+    transport: Transport,
+    /// A second server with `Registration::AdminOnly` and the same admin token, reached the
+    /// same way.
+    admin_only: Transport,
     /// An actor of the admin-only server (registered by the admin there).
     admin_only_actor: Party,
     /// An actor of the harness server who owns none of the records the rows touch.
@@ -391,7 +394,7 @@ fn offer_of(provider: &Party) -> RegisterOfferRequest {
 }
 
 /// A server with `Registration::AdminOnly`, over `dir`; it runs until the test's runtime ends.
-async fn start_admin_only(dir: &std::path::Path) -> Channel {
+async fn start_admin_only(dir: &std::path::Path, web: bool) -> Transport {
     let hub = Arc::new(Hub::open(dir, HubSettings::default()).expect("the hub opens"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -407,17 +410,27 @@ async fn start_admin_only(dir: &std::path::Path) -> Channel {
             .await
             .expect("the admin-only server runs");
     });
-    Channel::from_shared(format!("http://{addr}"))
+    if web {
+        return Transport::grpc_web(addr);
+    }
+    let channel = Channel::from_shared(format!("http://{addr}"))
         .expect("a valid uri")
         .connect()
         .await
-        .expect("connect to the admin-only server")
+        .expect("connect to the admin-only server");
+    Transport::Grpc(channel)
 }
 
 impl World {
-    async fn new(dir: &std::path::Path, admin_only_dir: &std::path::Path) -> World {
+    /// The world, its rows sent over gRPC-Web when `web`.
+    async fn new(dir: &std::path::Path, admin_only_dir: &std::path::Path, web: bool) -> World {
         let hub = TestHub::start(dir).await;
-        let admin_only = start_admin_only(admin_only_dir).await;
+        let transport = if web {
+            Transport::grpc_web(hub.addr)
+        } else {
+            Transport::Grpc(hub.channel())
+        };
+        let admin_only = start_admin_only(admin_only_dir, web).await;
         let admin_only_actor = party(
             ActorServiceClient::new(authed(&admin_only, bearer(ADMIN_TOKEN)))
                 .register_actor(registration("Admitted", "CRI", ActorKind::NationalGovernment))
@@ -444,6 +457,7 @@ impl World {
         let proposed = hub.propose(&need.id, &offer.id).await;
         World {
             hub,
+            transport,
             admin_only,
             admin_only_actor,
             outsider,
@@ -480,10 +494,10 @@ impl World {
     }
 }
 
-/// `channel`, every request carrying `header` as its `authorization` (none when `None`).
-fn authed(channel: &Channel, header: Option<String>) -> Authed {
+/// `transport`, every request carrying `header` as its `authorization` (none when `None`).
+fn authed(transport: &Transport, header: Option<String>) -> Authed {
     let header = header.map(|h| h.parse().expect("an ASCII header"));
-    InterceptedService::new(channel.clone(), Credential(header))
+    InterceptedService::new(transport.clone(), Credential(header))
 }
 
 fn bearer(token: &str) -> Option<String> {
@@ -539,7 +553,7 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
     let server = if rpc == Rpc::RegisterActorAdminOnly {
         &world.admin_only
     } else {
-        &hub.channel()
+        &world.transport
     };
     let channel = authed(server, header(who, &owner, &world.outsider));
     let mut actors = ActorServiceClient::new(channel.clone());
@@ -874,9 +888,20 @@ fn hub_methods() -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rpc_answers_each_caller_as_the_readme_table_says() {
+    every_rpc_answers_each_caller_as_the_table_says(false).await;
+}
+
+/// A browser's calls (gRPC-Web over HTTP/1.1, unary and streaming) get exactly the codes a gRPC
+/// client gets: same interceptor, same policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_grpc_web_every_rpc_answers_each_caller_as_over_grpc() {
+    every_rpc_answers_each_caller_as_the_table_says(true).await;
+}
+
+async fn every_rpc_answers_each_caller_as_the_table_says(web: bool) {
     let dir = tempfile::tempdir().unwrap();
     let admin_only_dir = tempfile::tempdir().unwrap();
-    let world = World::new(dir.path(), admin_only_dir.path()).await;
+    let world = World::new(dir.path(), admin_only_dir.path(), web).await;
     let rows = table();
 
     // The table walks every method the hub serves.
@@ -927,7 +952,7 @@ async fn contacts_are_shown_to_the_actor_itself_and_the_admin_only() {
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(dir.path()).await;
     // Open registration: both register themselves, without a token, and see their own contact.
-    let mut anonymous = ActorServiceClient::new(authed(&hub.channel(), None));
+    let mut anonymous = ActorServiceClient::new(authed(&Transport::Grpc(hub.channel()), None));
     let mut parties = Vec::new();
     for (name, country) in [("Guatemala", "GTM"), ("Mexico", "MEX")] {
         let request = registration(name, country, ActorKind::NationalGovernment);
@@ -955,22 +980,22 @@ async fn contacts_are_shown_to_the_actor_itself_and_the_admin_only() {
 
     // (viewer, its connection, the actor it is (None: anonymous or admin), whether it is the admin)
     let viewers = [
-        ("no token", authed(&hub.channel(), None), None, false),
+        ("no token", authed(&Transport::Grpc(hub.channel()), None), None, false),
         (
             "Mexico's token",
-            authed(&hub.channel(), bearer(&mexico.token)),
+            authed(&Transport::Grpc(hub.channel()), bearer(&mexico.token)),
             Some(mexico.id.clone()),
             false,
         ),
         (
             "Guatemala's token",
-            authed(&hub.channel(), bearer(&guatemala.token)),
+            authed(&Transport::Grpc(hub.channel()), bearer(&guatemala.token)),
             Some(guatemala.id.clone()),
             false,
         ),
         (
             "the admin token",
-            authed(&hub.channel(), bearer(ADMIN_TOKEN)),
+            authed(&Transport::Grpc(hub.channel()), bearer(ADMIN_TOKEN)),
             None,
             true,
         ),

@@ -214,3 +214,25 @@ fn init_logging() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cors_origin;
+
+    #[test]
+    fn an_origin_is_a_scheme_a_host_and_a_port_only() {
+        for good in ["https://partner.example", "http://127.0.0.1:8080"] {
+            assert!(cors_origin(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "partner.example",
+            "https://",
+            "https://partner.example/",
+            "ftp://x.org",
+            "https://a b",
+        ] {
+            let refused = cors_origin(bad).expect_err(bad);
+            assert!(refused.contains("scheme://host[:port]"), "{bad}: {refused}");
+        }
+    }
+}

@@ -2,10 +2,12 @@
 //!
 //! tonic-web's layer answers every HTTP/1.1 request that is not gRPC-Web with 400, which would
 //! turn away the browser asking for the page itself; so only requests of the gRPC family (a
-//! `content-type` of `application/grpc...`) go through it, and the rest (the page and its files)
-//! reach the routes as they came.
+//! `content-type` of `application/grpc...`) go through it; the page's own requests (`/` and
+//! `/app/<file>`) reach the routes as they came, and any other request that is not gRPC is 404
+//! at once (the routes' fallback answers as gRPC does, with UNIMPLEMENTED, which means nothing
+//! to a browser).
 
-use axum::http::{Request, Response, header};
+use axum::http::{Request, Response, StatusCode, header};
 use std::future::Future;
 use std::pin::Pin;
 use tonic::body::Body;
@@ -40,6 +42,11 @@ fn is_grpc<B>(request: &Request<B>) -> bool {
         .is_some_and(|value| value.starts_with("application/grpc"))
 }
 
+/// Whether `path` is one the web app is served at.
+fn is_page_path(path: &str) -> bool {
+    path == "/" || path.strip_prefix("/app/").is_some_and(|file| !file.is_empty())
+}
+
 impl<S, B> Service<Request<B>> for GrpcWebOrPage<S>
 where
     S: Service<Request<Body>, Response = Response<Body>> + Clone,
@@ -63,6 +70,10 @@ where
         if is_grpc(&request) {
             let call = GrpcWebLayer::new().layer(ready).call(request);
             Box::pin(async move { call.await.map_err(Into::into) })
+        } else if !is_page_path(request.uri().path()) {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            Box::pin(async move { Ok(response) })
         } else {
             let call = ready.call(request.map(Body::new));
             Box::pin(async move { call.await.map_err(Into::into) })

@@ -17,6 +17,7 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
+use tower::Layer;
 
 pub use capacity_hub::proto::actor_service_client::ActorServiceClient;
 pub use capacity_hub::proto::match_service_client::MatchServiceClient;
@@ -26,6 +27,68 @@ pub use capacity_hub::proto::partnership_service_client::PartnershipServiceClien
 pub use capacity_hub::proto::practice_service_client::PracticeServiceClient;
 pub use capacity_hub::proto::search_service_client::SearchServiceClient;
 pub use capacity_hub::proto::*;
+
+/// How a test client reaches the server: gRPC over HTTP/2, or gRPC-Web over HTTP/1.1 as a
+/// browser does (tonic-web's client layer over a plain HTTP/1.1 client).
+#[derive(Clone)]
+pub enum Transport {
+    Grpc(Channel),
+    GrpcWeb {
+        client: Box<tonic_web::GrpcWebClientService<WebClient>>,
+        /// `http://host:port` of the server: HTTP/1.1 requests name it in full.
+        origin: String,
+    },
+}
+
+/// The HTTP/1.1 client under gRPC-Web.
+pub type WebClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    tonic_web::GrpcWebCall<tonic::body::Body>,
+>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Transport {
+    /// gRPC-Web to the server at `addr`.
+    pub fn grpc_web(addr: std::net::SocketAddr) -> Transport {
+        let http1 = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        Transport::GrpcWeb {
+            client: Box::new(tonic_web::GrpcWebClientLayer::new().layer(http1)),
+            origin: format!("http://{addr}"),
+        }
+    }
+}
+
+impl tower::Service<tonic::codegen::http::Request<tonic::body::Body>> for Transport {
+    type Response = tonic::codegen::http::Response<tonic::body::Body>;
+    type Error = BoxError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
+        match self {
+            Transport::Grpc(channel) => channel.poll_ready(cx).map_err(Into::into),
+            Transport::GrpcWeb { client, .. } => client.poll_ready(cx).map_err(Into::into),
+        }
+    }
+
+    fn call(&mut self, mut request: tonic::codegen::http::Request<tonic::body::Body>) -> Self::Future {
+        match self {
+            Transport::Grpc(channel) => {
+                let call = channel.call(request);
+                Box::pin(async move { call.await.map_err(Into::into) })
+            }
+            Transport::GrpcWeb { client, origin } => {
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                *request.uri_mut() = format!("{origin}{path}").parse().expect("a full uri");
+                let call = client.call(request);
+                Box::pin(async move {
+                    let response = call.await?;
+                    Ok(response.map(tonic::body::Body::new))
+                })
+            }
+        }
+    }
+}
 
 /// The admin token of test servers: the harness acts as the admin, who may act for any actor,
 /// so the tests exercise the hub's rules rather than who may call what.
