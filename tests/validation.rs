@@ -251,6 +251,12 @@ fn cases(hub: &TestHub, w: &World) -> Vec<Case> {
     t.need("end before start", "window", |r| {
         r.window = window("2026-06-01", "2026-05-31")
     });
+    t.need("objective twice", "themes", |r| r.themes = vec![13, 13]);
+    t.need("modality twice", "modalities", |r| r.modalities = vec![1, 1]);
+    t.need("country twice", "countries", |r| {
+        r.countries = vec!["GTM".into(), "GTM".into()]
+    });
+    t.need("bad end date", "end_date", |r| r.window = window("", "2026-02-30"));
     let mut client = hub.needs();
     let request = SubmitNeedRequest {
         requester_id: MISSING_ACTOR.into(),
@@ -281,6 +287,24 @@ fn cases(hub: &TestHub, w: &World) -> Vec<Case> {
         r.description = long(4001)
     });
     t.offer("negative funding", "funding_usd", |r| r.funding_usd = Some(-1));
+    t.offer("funding without the funding modality", "funding_usd", |r| {
+        r.funding_usd = Some(10_000)
+    });
+    t.offer("empty offer title", "title", |r| r.title.clear());
+    t.offer("offer title of 201 chars", "title", |r| r.title = long(201));
+    t.offer("offer without objective", "themes", |r| r.themes.clear());
+    t.offer("offer objective twice", "themes", |r| r.themes = vec![13, 13]);
+    t.offer("offer modality twice", "modalities", |r| r.modalities = vec![1, 1]);
+    t.offer("level twice", "levels", |r| r.levels = vec![1, 1]);
+    t.offer("unknown offer country", "countries[0]", |r| {
+        (r.worldwide, r.countries) = (false, vec!["XXX".into()])
+    });
+    t.offer("bad offer language", "languages[0]", |r| {
+        r.languages = vec!["english".into()]
+    });
+    t.offer("offer ends before it starts", "window", |r| {
+        r.window = window("2026-06-01", "2026-05-31")
+    });
     let mut client = hub.offers();
     let request = RegisterOfferRequest {
         provider_id: MISSING_ACTOR.into(),
