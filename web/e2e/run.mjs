@@ -5,7 +5,9 @@
 //
 // Env: HUB_URL (default http://127.0.0.1:50051), HUB_ADMIN_TOKEN (optional: without it the
 // provider side registers its own actor and offer through the page), CHROMIUM (default
-// /usr/bin/chromium), SCREENSHOTS (default web/e2e/screenshots). Exits non-zero on any failure.
+// /usr/bin/chromium), SCREENSHOTS (default web/e2e/screenshots), DOCS_SCREENSHOTS (optional: a
+// folder that receives web-dashboard.png, web-need.png and web-workspace.png, 1280x800 views for
+// the README). Exits non-zero on any failure.
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,6 +19,7 @@ const require = createRequire(import.meta.url);
 const HUB = (process.env.HUB_URL || "http://127.0.0.1:50051").replace(/\/$/, "");
 const ADMIN = process.env.HUB_ADMIN_TOKEN || "";
 const SHOTS = process.env.SCREENSHOTS || join(here, "screenshots");
+const DOCS = process.env.DOCS_SCREENSHOTS || "";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 20000);
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -29,6 +32,7 @@ mkdirSync(SHOTS, { recursive: true });
 const results = [];
 let shot = 0;
 const problems = [];
+const axeResults = [];
 
 function log(msg) {
   process.stdout.write(`${msg}\n`);
@@ -54,6 +58,20 @@ async function snap(page, label) {
   await page.screenshot({ path: file, fullPage: true });
 }
 
+/** A 1280x800 view of the page, scrolled to `selector` if given, for the README (DOCS_SCREENSHOTS). */
+async function docShot(page, name, selector) {
+  if (!DOCS) return;
+  mkdirSync(DOCS, { recursive: true });
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  if (selector) await page.locator(selector).first().evaluate((el) => el.scrollIntoView({ block: "start" }));
+  else await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(DOCS, `${name}.png`) });
+  await page.setViewportSize(before);
+  log(`       saved ${join(DOCS, `${name}.png`)}`);
+}
+
 /** Runs axe-core in the page; fails on serious or critical violations. */
 async function axe(page, label) {
   await page.evaluate(`${AXE_SOURCE}\n;0`);
@@ -64,7 +82,8 @@ async function axe(page, label) {
   });
   const bad = res.filter((v) => v.impact === "serious" || v.impact === "critical");
   const minor = res.filter((v) => !(v.impact === "serious" || v.impact === "critical"));
-  if (minor.length) log(`       axe (${label}): ${minor.length} minor/moderate: ${minor.map((v) => `${v.id}`).join(", ")}`);
+  axeResults.push({ label, serious: bad.length, minor: minor.length });
+  log(`       axe (${label}): ${bad.length} serious/critical, ${minor.length} minor/moderate${minor.length ? ` (${minor.map((v) => `${v.impact} ${v.id}`).join(", ")})` : ""}`);
   if (bad.length) {
     throw new Error(`axe on ${label}: ${bad.map((v) => `${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(", ")}`).join("; ")}`);
   }
@@ -138,18 +157,20 @@ async function main() {
         domInteractive: nav.domInteractive,
         domContentLoaded: nav.domContentLoadedEventEnd,
         ready: ready ? ready.startTime : null,
-        resources: res.map((r) => `${r.name.replace(location.origin, "")} ${r.transferSize}/${r.encodedBodySize}/${r.decodedBodySize}`),
+        resources: [nav, ...res].map((r) => `${r.name.replace(location.origin, "") || "/"} ${r.transferSize}/${r.encodedBodySize}/${r.decodedBodySize}`),
       };
     });
     const reported = responses.reduce((s, r) => s + Math.max(0, r.body) + Math.max(0, r.headers), 0);
-    const reportedBody = responses.reduce((s, r) => s + Math.max(0, r.body), 0);
-    log(`       first load: transferSize ${perf.transfer} B (encoded bodies ${perf.encoded} B, decoded ${perf.decoded} B); as reported by the browser: ${reportedBody} B of bodies, ${reported} B with headers, ${responses.length} responses`);
+    // The two lines to quote: what the first load moves, and when the page can be used.
+    log(`       FIRST LOAD: ${perf.encoded} B compressed, ${perf.decoded} B uncompressed (response bodies of the ${perf.resources.length} requests listed below); ${perf.transfer} B transferred with headers`);
+    log(`       TIME TO INTERACTIVE: domInteractive ${perf.domInteractive.toFixed(0)} ms; app ready (hub-ready mark, dashboard data shown) ${perf.ready === null ? "n/a" : `${perf.ready.toFixed(0)} ms`}`);
+    log(`         (DOMContentLoaded ${perf.domContentLoaded.toFixed(0)} ms; the browser's own count: ${reported} B in ${responses.length} responses, headers included; per request transferred/compressed/uncompressed:)`);
     for (const r of perf.resources) log(`         ${r}`);
-    log(`       time to interactive: domInteractive ${perf.domInteractive.toFixed(0)} ms, DOMContentLoaded ${perf.domContentLoaded.toFixed(0)} ms, hub-ready (dashboard data shown) ${perf.ready === null ? "n/a" : perf.ready.toFixed(0)} ms`);
     log(`       Content-Security-Policy: ${csp || "(none sent)"}`);
     if (perf.encoded > 500 * 1024) throw new Error(`first load ${perf.encoded} B is over 500 KB`);
     await step("dashboard: axe, CSP", async () => {
       await snap(a, "dashboard");
+      await docShot(a, "web-dashboard");
       await axe(a, "dashboard");
       await cspCheck(a, "dashboard");
     });
@@ -192,6 +213,7 @@ async function main() {
       await a.getByTestId("bundles").locator("p, ol").first().waitFor();
       await a.getByTestId("related").locator("p, ul").first().waitFor();
       await snap(a, "need-151");
+      await docShot(a, "web-need", "#cand-h");
       await axe(a, "need-151");
       await cspCheck(a, "need-151");
     });
@@ -304,9 +326,17 @@ async function main() {
       if ((await input.getAttribute("aria-invalid")) !== "true") throw new Error("countries is not aria-invalid");
       const described = (await input.getAttribute("aria-describedby")) || "";
       if (!described.split(" ").includes(await err.getAttribute("id"))) throw new Error(`aria-describedby "${described}" does not name the error`);
+      // The error came from the details (google.rpc.BadRequest), not from the message: the app
+      // marks it so, names the violation's field path, and the summary carries the reason.
+      const source = await err.getAttribute("data-source");
+      if (source !== "bad-request") throw new Error(`the countries error's data-source is "${source}", not "bad-request"`);
+      const paths = await err.locator("[data-violation]").evaluateAll((els) => els.map((el) => el.getAttribute("data-violation")));
+      if (!paths.some((f) => /(^|\.)countries\[1\]$/.test(f || ""))) throw new Error(`the violation names ${JSON.stringify(paths)}, not countries[1]`);
+      const summaryReason = await a.getByTestId("form-invalid").getAttribute("data-reason");
+      if (summaryReason !== "FIELD_RULES_BROKEN") throw new Error(`the form's summary has data-reason "${summaryReason}"`);
       const otherErrors = await a.locator("[data-testid^=field-error-]:visible").count();
       if (otherErrors !== 1) throw new Error(`${otherErrors} fields show errors; expected only countries`);
-      log(`       beside countries: ${text}`);
+      log(`       beside countries (from BadRequest ${paths.join(", ")}): ${text}`);
       await snap(a, "need-form-error");
       await axe(a, "need form with an error");
     });
@@ -339,6 +369,24 @@ async function main() {
       log(`       ${matchId}: ${needId} x ${offerId} (provider ${providerId})`);
       await snap(a, "proposed");
     });
+    await step("A proposes the same pair again: refused in words, reason read (MATCH_ALREADY_LIVE)", async () => {
+      await goto(a, "#/needs");
+      await goto(a, `#/needs/${needId}`);
+      const button = a.getByTestId(`propose-${offerId}`);
+      await button.click();
+      const box = a.getByTestId(`candidate-${offerId}`).locator("[data-testid=error]");
+      await box.waitFor();
+      const reason = await box.getAttribute("data-reason");
+      if (reason !== "MATCH_ALREADY_LIVE") throw new Error(`the refusal's data-reason is "${reason}"`);
+      if ((await box.getAttribute("data-source")) !== "error-info") throw new Error("the refusal was not read from an ErrorInfo");
+      const words = (await box.getByTestId("error-text").textContent()) || "";
+      const expected = "This need already has a live match with this offer.";
+      if (words.trim() !== expected) throw new Error(`the refusal reads "${words}", not "${expected}"`);
+      if (/MATCH_ALREADY_LIVE/.test((await box.textContent()) || "")) throw new Error("the reason's code is shown to people");
+      log(`       refused: ${words} (data-reason ${reason})`);
+      await snap(a, "refused-already-live");
+      await axe(a, "need page with a refusal");
+    });
     await step("A accepts the match in its workspace", async () => {
       await goto(a, "#/me");
       await a.getByTestId(`accept-${matchId}`).click();
@@ -367,6 +415,7 @@ async function main() {
       await a.waitForSelector(`[data-testid=match-status-${matchId}][data-status=CONFIRMED]`, { timeout: 15000 });
       if (!(await a.evaluate(() => window.__noReload === true))) throw new Error("A's page was reloaded");
       await snap(a, "requester-sees-confirmed");
+      await docShot(a, "web-workspace");
       await cspCheck(a, "workspace");
       await cspCheck(b, "workspace B");
     });
@@ -390,6 +439,7 @@ async function main() {
     await browser.close();
   }
   const failed = results.filter((r) => !r.ok);
+  if (axeResults.length) log(`\naxe: ${axeResults.length} pages checked, ${axeResults.reduce((n, r) => n + r.serious, 0)} serious/critical, ${axeResults.reduce((n, r) => n + r.minor, 0)} minor/moderate violations`);
   log(`\n${results.length - failed.length} of ${results.length} steps passed${failed.length ? `; FAILED: ${failed.map((f) => f.name).join("; ")}` : ""}`);
   if (exitCode || failed.length) process.exit(1);
 }

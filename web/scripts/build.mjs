@@ -41,24 +41,24 @@ const cssPath = jsMeta.cssBundle;
 if (!cssPath) throw new Error("no CSS bundle");
 const url = (p) => `/app/${relative(dist, join(web, p)).split("\\").join("/")}`;
 
-const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Capacity hub</title>
-<meta name="description" content="Migration capacity-development needs and offers, matched and explained: the connection hub of paragraph 43 of the Global Compact for Migration.">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${url(cssPath)}">
-<script type="module" src="${url(jsPath)}"></script>
-</head>
-<body>
-<div id="app"><p class="boot">Loading… · Chargement… · Cargando…</p></div>
-<noscript><p class="boot">This application needs JavaScript. The same data is available through the hub's gRPC API and its open-data export.</p></noscript>
-</body>
-</html>
-`;
+// The page, on one line: its head names the hashed CSS and JS; the app replaces the boot line.
+const boot = "Loading… · Chargement… · Cargando…";
+const noscript = "This application needs JavaScript. The same data is available through the hub's gRPC API and its open-data export.";
+const head = [
+  ["meta", { charset: "utf-8" }],
+  ["meta", { name: "viewport", content: "width=device-width, initial-scale=1" }],
+  ["title", null, "Capacity hub"],
+  ["meta", { name: "description", content: "Migration capacity-development needs and offers, matched and explained: the connection hub of paragraph 43 of the Global Compact for Migration." }],
+  ["meta", { name: "referrer", content: "no-referrer" }],
+  ["link", { rel: "icon", href: "data:," }],
+  ["link", { rel: "stylesheet", href: url(cssPath) }],
+  ["script", { type: "module", src: url(jsPath) }, ""],
+];
+const escape = (v) => String(v).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+const tag = ([name, attrs, text]) =>
+  `<${name}${Object.entries(attrs ?? {}).map(([k, v]) => ` ${k}="${escape(v)}"`).join("")}>${text === undefined ? "" : `${escape(text)}</${name}>`}`;
+const body = `<div id="app"><p class="boot">${boot}</p></div><noscript><p class="boot">${escape(noscript)}</p></noscript>`;
+const html = `<!doctype html><html lang="en"><head>${head.map(tag).join("")}</head><body>${body}</body></html>\n`;
 writeFileSync(join(dist, "index.html"), html);
 
 // Sizes, for the report and CI logs.

@@ -1,5 +1,8 @@
-// Errors from the hub in words: the gRPC code, the ErrorInfo reason and the BadRequest field
-// violations it attaches in grpc-status-details-bin.
+// Errors from the hub in words. What the page does with an error comes from the details the hub
+// attaches in grpc-status-details-bin, never from its message: the google.rpc.ErrorInfo reason
+// picks the words shown (the reason itself is for the code: data-reason), and the
+// google.rpc.BadRequest field violations go beside their fields. The message (English) is shown
+// only as a detail, or alone when the hub sent no reason the page knows.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "./gen/google/rpc/error_details_pb";
@@ -13,14 +16,19 @@ export interface Violation {
 export interface Problem {
   code: Code;
   codeName: string;
+  /** ErrorInfo.reason (domain capacity-hub), or "" without one. */
   reason: string;
   /** The server's own message (English). */
   raw: string;
   /** The message in the interface's language. */
   text: string;
+  /** BadRequest.field_violations: only from the details, never parsed from the message. */
   violations: Violation[];
   metadata: Record<string, string>;
 }
+
+/** ErrorInfo.domain of the hub's own errors. */
+const DOMAIN = "capacity-hub";
 
 const CODE_NAMES: Record<number, string> = {
   [Code.Canceled]: "CANCELLED",
@@ -41,34 +49,22 @@ const CODE_NAMES: Record<number, string> = {
   [Code.Unauthenticated]: "UNAUTHENTICATED",
 };
 
-/** Parses "field: rule; field: rule" when the server sent no BadRequest detail. */
-function violationsFromMessage(message: string): Violation[] {
-  const out: Violation[] = [];
-  for (const part of message.split(/;\s+(?=[a-z_][a-z0-9_.]*(?:\[\d+\])*(?:\.[a-z_]+)*:\s)/)) {
-    const m = /^([a-z_][a-z0-9_.]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*):\s+(.*)$/s.exec(part.trim());
-    if (m) out.push({ field: m[1], description: m[2] });
-  }
-  return out;
-}
-
 export function problem(err: unknown): Problem {
   const ce = ConnectError.from(err);
   const codeName = CODE_NAMES[ce.code] ?? "UNKNOWN";
-  const info = ce.findDetails(ErrorInfoSchema)[0];
+  const info = ce.findDetails(ErrorInfoSchema).find((i) => i.domain === DOMAIN);
   const bad = ce.findDetails(BadRequestSchema)[0];
   const raw = ce.rawMessage;
-  let violations: Violation[] = bad
-    ? bad.fieldViolations.map((v) => ({ field: v.field, description: v.description }))
-    : [];
-  if (!violations.length && ce.code === Code.InvalidArgument) violations = violationsFromMessage(raw);
+  const violations: Violation[] = (bad?.fieldViolations ?? []).map((v) => ({ field: v.field, description: v.description }));
   const reason = info?.reason ?? "";
   const metadata: Record<string, string> = info ? { ...info.metadata } : {};
   let text: string;
   const isNetwork =
+    !reason &&
     (ce.code === Code.Unknown || ce.code === Code.Unavailable || ce.code === Code.Internal) &&
     /fetch|network|Failed to|load failed|HTTP 50[234]/i.test(raw);
   if (isNetwork) text = t("errors.network");
-  else if (reason && has(`errors.${reason}`)) text = t(`errors.${reason}`, { message: raw });
+  else if (reason && has(`errors.reasons.${reason}`)) text = t(`errors.reasons.${reason}`, { ...metadata, kind: has(`errors.kinds.${metadata.kind}`) ? t(`errors.kinds.${metadata.kind}`) : metadata.kind ?? "", message: raw });
   else if (has(`errors.${codeName}`)) text = t(`errors.${codeName}`, { message: raw });
   else text = t("errors.generic", { message: raw || codeName });
   return { code: ce.code, codeName, reason, raw, text, violations, metadata };

@@ -1,5 +1,6 @@
-// Forms whose errors appear beside the fields the hub names (google.rpc.BadRequest field
-// violations, or "field: rule" in the message), with aria-invalid and aria-describedby.
+// Forms whose errors appear beside the fields the hub names in google.rpc.BadRequest field
+// violations (read from the error's details, never from its message), with aria-invalid and
+// aria-describedby. An error element filled from a violation carries data-source="bad-request".
 
 import { h, replace, type Child } from "./dom";
 import { fieldKey, type Problem } from "./errors";
@@ -83,6 +84,7 @@ export class FormKit {
     replace(this.summary);
     for (const e of this.entries.values()) {
       e.error.hidden = true;
+      e.error.removeAttribute("data-source");
       replace(e.error);
       for (const c of e.controls) c.removeAttribute("aria-invalid");
       if (e.baseDescribedBy) e.describedBy.setAttribute("aria-describedby", e.baseDescribedBy);
@@ -105,13 +107,14 @@ export class FormKit {
       const text = index !== null ? `${t("form.item", { n: index + 1 })}: ${v.description}` : v.description;
       entry.error.append(h("span", { class: "violation", "data-violation": v.field }, text));
       entry.error.hidden = false;
+      entry.error.setAttribute("data-source", "bad-request");
       for (const c of entry.controls) c.setAttribute("aria-invalid", "true");
       entry.describedBy.setAttribute("aria-describedby", [entry.baseDescribedBy, entry.error.id].filter(Boolean).join(" "));
       if (!first) first = entry.focus;
     }
     if (p.violations.length) {
       this.summary.append(
-        h("div", { class: "error", role: "alert", "data-testid": "form-invalid", "data-reason": p.reason }, h("p", null, t("form.invalid")), unplaced.length ? h("ul", null, ...unplaced) : null),
+        h("div", { class: "error", role: "alert", "data-testid": "form-invalid", "data-reason": p.reason || null }, h("p", null, t("form.invalid")), unplaced.length ? h("ul", null, ...unplaced) : null),
       );
     } else {
       this.summary.append(errorBox(p));

@@ -1,10 +1,13 @@
 // Shared pieces of the interface: loading and error states, links to records, labels, pagers.
 
-import { h, replace, type Child } from "./dom";
+import { h, replace, scroller, type Child } from "./dom";
 import { problem, type Problem } from "./errors";
 import { enumLabel, t, objective, region, num } from "./i18n";
 import { actor } from "./api";
-import { signOut } from "./session";
+import { session, signOut } from "./session";
+import type { Route } from "./route";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { when } from "./util";
 import { Code } from "@connectrpc/connect";
 import {
   ActorKind, Level, MatchStatus, MgiDimension, Modality, NeedStatus, OfferStatus, PartnershipKind, Urgency,
@@ -17,9 +20,9 @@ export function loading(): HTMLElement {
 export function errorBox(p: Problem, retry?: () => void): HTMLElement {
   const box = h(
     "div",
-    { class: "error", role: "alert", "data-testid": "error", "data-code": p.codeName, "data-reason": p.reason },
-    h("p", null, p.text),
-    p.raw && p.text.indexOf(p.raw) < 0 ? h("p", { class: "muted" }, p.raw) : null,
+    { class: "error", role: "alert", "data-testid": "error", "data-code": p.codeName, "data-reason": p.reason || null, "data-source": p.reason ? "error-info" : null },
+    h("p", { "data-testid": "error-text" }, p.text),
+    p.raw && p.text.indexOf(p.raw) < 0 ? h("p", { class: "muted" }, t("errors.said"), " ", h("span", { lang: "en" }, p.raw)) : null,
   );
   if (p.code === Code.Unauthenticated) {
     box.append(h("p", null, h("a", { href: "#/signin", onclick: () => signOut() }, t("errors.signInAgain"))));
@@ -173,4 +176,128 @@ export function field(label: string, control: HTMLElement, help?: string): HTMLE
   const helpId = help ? `${id}-help` : undefined;
   if (helpId) control.setAttribute("aria-describedby", helpId);
   return h("div", { class: "field" }, h("label", { for: id }, label), control, help ? h("p", { class: "help", id: helpId }, help) : null);
+}
+
+/**
+ * A table of `items`, one row each, in a keyboard-scrollable wrapper named `label`. A cell that
+ * is not already a <td> or <th> goes in a <td>.
+ */
+export function dataTable<T>(
+  label: string,
+  headings: Child[],
+  items: T[],
+  cells: (item: T) => Child[],
+  opts: { attrs?: Record<string, string>; row?: (item: T) => Record<string, string>; caption?: boolean } = {},
+): HTMLElement {
+  const cell = (c: Child) => (c instanceof HTMLTableCellElement ? c : h("td", null, c));
+  const table = h(
+    "table",
+    opts.attrs ?? null,
+    opts.caption ? h("caption", { class: "visually-hidden" }, label) : null,
+    h("thead", null, h("tr", null, ...headings.map((x) => h("th", { scope: "col" }, x)))),
+    h("tbody", null, ...items.map((item) => h("tr", opts.row?.(item) ?? null, ...cells(item).map(cell)))),
+  );
+  return scroller(label, table);
+}
+
+/** A section titled `title` (with an optional line of help) and the element to fill: [section, body]. */
+export function section(id: string, title: string, testid: string, help?: string): [HTMLElement, HTMLElement] {
+  const body = h("div", { "data-testid": testid });
+  const el = h("section", { "aria-labelledby": id }, h("h2", { id }, title), help ? h("p", { class: "muted" }, help) : null, body);
+  return [el, body];
+}
+
+/**
+ * A record's page: a heading that becomes the record's title once it is read, then what `render`
+ * makes of it. Resolves to the record, or null when it could not be read (the error is shown).
+ */
+export async function recordPage<T>(
+  route: Route,
+  heading: string,
+  testid: string,
+  fetch: (signal: AbortSignal) => Promise<T>,
+  title: (record: T) => string,
+  render: (record: T, h1: HTMLElement) => Child,
+): Promise<T | null> {
+  setTitle(heading);
+  const head = pageHeading(heading);
+  const body = h("div", { "data-testid": testid });
+  route.main.append(head, body);
+  let found: T | null = null;
+  await load(body, () => fetch(route.signal), (record) => {
+    found = record;
+    const h1 = head.querySelector("h1")!;
+    h1.textContent = title(record);
+    setTitle(title(record));
+    return render(record, h1);
+  });
+  return found;
+}
+
+/** "start – end" of a window, or "" when it has neither. */
+export function windowText(w: { startDate: string; endDate: string } | undefined): string {
+  return w && (w.startDate || w.endDate) ? `${w.startDate || "…"} – ${w.endDate || "…"}` : "";
+}
+
+/** The page for a signed-in actor only: false, with a link to sign in, when nobody is. */
+export function signedIn(route: Route, title: string): boolean {
+  if (session()) return true;
+  route.main.append(pageHeading(title), h("p", null, t("workspace.needSignIn"), " ", h("a", { href: "#/signin" }, t("nav.signIn"))));
+  return false;
+}
+
+/** A list of `items` (each in an <li> unless `item` makes one), or a line saying there are none. */
+export function listOf<T>(items: T[], none: string, tag: "ol" | "ul", cls: string, item: (x: T, i: number) => Child): HTMLElement {
+  if (!items.length) return h("p", null, none);
+  return h(tag, { class: cls }, ...items.map((x, i) => {
+    const made = item(x, i);
+    return made instanceof HTMLLIElement ? made : h("li", null, made);
+  }));
+}
+
+/** A table of needs or offers: id, title, the actor, status, objectives, then `more` columns. */
+export function recordTable<T extends { id: string; title: string; status: number; themes: number[] }>(
+  label: string,
+  kind: "need" | "offer",
+  list: T[],
+  actorColumn: [string, (r: T) => string],
+  more: [string, (r: T) => Child][],
+): HTMLElement {
+  const href = (r: T) => `#/${kind}s/${encodeURIComponent(r.id)}`;
+  return dataTable(
+    label,
+    [t("list.id"), t("list.title"), actorColumn[0], t("list.status"), t("list.themes"), ...more.map(([heading]) => heading)],
+    list,
+    (r) => [link(href(r), r.id), link(href(r), r.title), actorLink(actorColumn[1](r)), badge(kind, r.status), h("td", { title: themes(r.themes) }, r.themes.join(", ")), ...more.map(([, cell]) => cell(r))],
+    { row: (r) => ({ "data-testid": `${kind}-row-${r.id}` }) },
+  );
+}
+
+type Listing = {
+  id: string; status: number; themes: number[]; modalities: number[]; languages: string[]; description: string; stale: boolean;
+  window?: { startDate: string; endDate: string }; createdAt?: Timestamp; updatedAt?: Timestamp;
+};
+
+/**
+ * A need's or an offer's details: the facts both have around `own` ones, its description, and a
+ * link to edit it for its owner.
+ */
+export function listingDetails(kind: "need" | "offer", r: Listing, actor: [label: string, id: string], own: [string, Child][], editable: boolean, after: [string, Child][] = []): Child[] {
+  return [
+    r.stale ? h("p", { class: "warning" }, t("needs.stale")) : null,
+    facts([
+      [t("list.id"), r.id],
+      [actor[0], actorLink(actor[1])],
+      [t("list.status"), badge(kind, r.status, `${kind}-status`)],
+      [t("list.themes"), h("ul", { class: "plain" }, ...r.themes.map((x) => h("li", null, objective(x))))],
+      [t("list.modalities"), r.modalities.map(modality).join(", ")],
+      ...own,
+      [t("needs.window"), windowText(r.window)],
+      [t("needs.created"), when(r.createdAt)],
+      [t("needs.updated"), when(r.updatedAt)],
+      ...after,
+    ]),
+    r.description ? h("div", { class: "record-text" }, h("h2", null, t("needs.description")), h("p", { lang: r.languages[0] || null }, r.description)) : null,
+    editable ? h("p", null, h("a", { class: "button secondary", href: `#/me/${kind}s/${encodeURIComponent(r.id)}/edit`, "data-testid": `edit-${kind}` }, t("needs.edit"))) : null,
+  ];
 }

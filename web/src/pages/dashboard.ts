@@ -1,9 +1,9 @@
 // The public dashboard: InsightService.GetStats.
 
-import { h, scroller } from "../dom";
+import { h } from "../dom";
 import { insights } from "../api";
 import { num, objective, pct, region, t } from "../i18n";
-import { actorLink, load, mgi, pageHeading, setTitle } from "../ui";
+import { actorLink, dataTable, load, mgi, pageHeading, setTitle } from "../ui";
 import type { Route } from "../route";
 import type { Stats } from "../gen/capacityhub/v1/insights_pb";
 
@@ -31,60 +31,45 @@ function heatMap(stats: Stats): HTMLElement {
     cell.set(`${c.theme}|${c.region}`, c.needsWithoutOffer);
     max = Math.max(max, c.needsWithoutOffer);
   }
-  const table = h(
-    "table",
-    { class: "heat", "data-testid": "unmet-heatmap" },
-    h("caption", { class: "visually-hidden" }, t("dashboard.unmet")),
-    h("thead", null, h("tr", null, h("th", { scope: "col" }, t("dashboard.objective")), ...regionsSeen.map((r) => h("th", { scope: "col" }, region(r))))),
+  return dataTable(
+    t("dashboard.unmet"),
+    [t("dashboard.objective"), ...regionsSeen.map(region)],
+    objectives,
+    (o) => [
+      h("th", { scope: "row" }, objective(o)),
+      ...regionsSeen.map((r) => {
+        const n = cell.get(`${o}|${r}`) ?? 0;
+        const level = n === 0 ? 0 : Math.max(1, Math.ceil((n / max) * 4));
+        return h("td", { class: `heat-${level}` }, n ? num(n) : h("span", { class: "visually-hidden" }, "0"));
+      }),
+    ],
+    { attrs: { class: "heat", "data-testid": "unmet-heatmap" }, caption: true },
   );
-  const body = h("tbody");
-  for (const o of objectives) {
-    const row = h("tr", null, h("th", { scope: "row" }, objective(o)));
-    for (const r of regionsSeen) {
-      const n = cell.get(`${o}|${r}`) ?? 0;
-      const level = n === 0 ? 0 : Math.max(1, Math.ceil((n / max) * 4));
-      row.append(h("td", { class: `heat-${level}` }, n ? num(n) : h("span", { class: "visually-hidden" }, "0")));
-    }
-    body.append(row);
-  }
-  table.append(body);
-  return scroller(t("dashboard.unmet"), table);
 }
 
 function outcomes(stats: Stats): HTMLElement {
   if (!stats.outcomesByMgiDimension.length) return h("p", null, t("dashboard.outcomesNone"));
-  const table = h(
-    "table",
-    { "data-testid": "outcomes" },
-    h("thead", null, h("tr", null, h("th", { scope: "col" }, t("dashboard.dimension")), h("th", { scope: "col" }, t("dashboard.outcomesCount")), h("th", { scope: "col" }, t("dashboard.rating")))),
+  return dataTable(
+    t("dashboard.outcomes"),
+    [t("dashboard.dimension"), t("dashboard.outcomesCount"), t("dashboard.rating")],
+    stats.outcomesByMgiDimension,
+    (d) => {
+      const bar = h("span", { class: "bar" });
+      bar.style.width = `${Math.round((d.meanRating / 5) * 100)}%`;
+      return [h("th", { scope: "row" }, mgi(d.dimension)), num(d.outcomes), [h("span", { class: "bar-track", "aria-hidden": "true" }, bar), ` ${num(d.meanRating, 1)} / 5`]];
+    },
+    { attrs: { "data-testid": "outcomes" } },
   );
-  const body = h("tbody");
-  for (const d of stats.outcomesByMgiDimension) {
-    const bar = h("span", { class: "bar" });
-    bar.style.width = `${Math.round((d.meanRating / 5) * 100)}%`;
-    body.append(
-      h("tr", null, h("th", { scope: "row" }, mgi(d.dimension)), h("td", null, num(d.outcomes)), h("td", null, h("span", { class: "bar-track", "aria-hidden": "true" }, bar), ` ${num(d.meanRating, 1)} / 5`)),
-    );
-  }
-  table.append(body);
-  return scroller(t("dashboard.outcomes"), table);
 }
 
 function active(stats: Stats): HTMLElement {
   if (!stats.mostActivePartnerships.length) return h("p", null, t("dashboard.activeNone"));
-  const table = h(
-    "table",
-    null,
-    h("thead", null, h("tr", null, ...[t("dashboard.requester"), t("dashboard.provider"), t("dashboard.engagements"), t("dashboard.rating")].map((x) => h("th", { scope: "col" }, x)))),
+  return dataTable(
+    t("dashboard.active"),
+    [t("dashboard.requester"), t("dashboard.provider"), t("dashboard.engagements"), t("dashboard.rating")],
+    stats.mostActivePartnerships,
+    (p) => [p.requester ? actorLink(p.requester.id) : "", p.provider ? actorLink(p.provider.id) : "", num(p.completedMatches), num(p.meanRating, 1)],
   );
-  const body = h("tbody");
-  for (const p of stats.mostActivePartnerships) {
-    body.append(
-      h("tr", null, h("td", null, p.requester ? actorLink(p.requester.id) : ""), h("td", null, p.provider ? actorLink(p.provider.id) : ""), h("td", null, num(p.completedMatches)), h("td", null, num(p.meanRating, 1))),
-    );
-  }
-  table.append(body);
-  return scroller(t("dashboard.active"), table);
 }
 
 export function dashboardPage(route: Route): Promise<void> {

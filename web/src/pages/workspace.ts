@@ -10,7 +10,7 @@ import { MatchStatus, MgiDimension, type Event } from "../gen/capacityhub/v1/com
 import type { Match } from "../gen/capacityhub/v1/matches_pb";
 import { session } from "../session";
 import type { Route } from "../route";
-import { actorLink, badge, errorBox, load, mgi, needLink, offerLink, pageHeading, score, setTitle } from "../ui";
+import { actorLink, badge, errorBox, load, mgi, needLink, offerLink, pageHeading, score, setTitle, signedIn } from "../ui";
 import { when } from "../util";
 import { needTable } from "./needs";
 import { offerTable } from "./offers";
@@ -105,13 +105,9 @@ class MatchWatcher {
 }
 
 export async function workspacePage(route: Route): Promise<void> {
-  const s = session();
   setTitle(t("workspace.title"));
-  if (!s) {
-    route.main.append(pageHeading(t("workspace.title")), h("p", null, t("workspace.needSignIn"), " ", h("a", { href: "#/signin" }, t("nav.signIn"))));
-    return;
-  }
-  const me = s.actorId;
+  if (!signedIn(route, t("workspace.title"))) return;
+  const me = session()!.actorId;
   const head = pageHeading(t("workspace.title"));
   const who = h("p", { class: "lead" }, actorLink(me), ` (${me})`);
   void actor(me);
