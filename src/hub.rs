@@ -36,9 +36,9 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use crate::domain::Refusal;
 use crate::domain::lifecycle::{self, Stateful};
 use crate::domain::{Actor, Match, MatchStatus, Need, Offer, Staleness};
-use crate::domain::{Reason, Refusal};
 use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
@@ -90,18 +90,11 @@ pub enum HubError {
         kind: &'static str,
         id: String,
     },
-    /// The record already exists.
+    /// The hub refuses: the records' states forbid the change, the record exists already, a
+    /// limit is reached, or the hub cannot serve this now. Its reason says which, and sets the
+    /// gRPC code (`rpc::status`), so the two cannot disagree.
     #[error("{0}")]
-    AlreadyExists(Refusal),
-    /// The records' states forbid the change.
-    #[error("{0}")]
-    FailedPrecondition(Refusal),
-    /// A limit of the hub is reached; retry later.
-    #[error("{0}")]
-    ResourceExhausted(Refusal),
-    /// The hub cannot serve this now (the search index is being built); retry later.
-    #[error("{0}")]
-    Unavailable(Refusal),
+    Refused(Refusal),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -114,7 +107,7 @@ impl From<SearchError> for HubError {
     fn from(error: SearchError) -> HubError {
         match error {
             SearchError::Invalid(violations) => HubError::Invalid(violations),
-            SearchError::Unavailable(words) => HubError::Unavailable(Refusal::new(Reason::SearchIndexNotReady, words)),
+            SearchError::Unavailable(refusal) => HubError::Refused(refusal),
             SearchError::Store(error) => HubError::Store(error),
             SearchError::Index(error) => HubError::Search(error.to_string()),
         }
@@ -327,7 +320,7 @@ impl Hub {
 
     /// A copy of `record` in status `to`; FAILED_PRECONDITION names a refused transition.
     fn moved<R: Stateful>(record: &R, to: R::Status, now: UnixMillis) -> Result<R, HubError> {
-        lifecycle::moved(record, to, now).map_err(HubError::FailedPrecondition)
+        lifecycle::moved(record, to, now).map_err(HubError::Refused)
     }
 
     /// The record of kind `R` whose id a request gave in `field`, or NOT_FOUND naming that

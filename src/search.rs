@@ -28,6 +28,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, SegmentReader, Term};
 
 use crate::domain::{Objective, Violations};
+use crate::domain::{Reason, Refusal};
 use crate::store::{Store, StoreError, TreeName};
 use crate::text::Language;
 use crate::text::analysis::{TITLE_WEIGHT, query_keys};
@@ -120,7 +121,7 @@ pub enum SearchError {
     Invalid(#[from] Violations),
     /// The index is not ready yet (being built) or failed.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Refusal),
     /// tantivy failed.
     #[error("search index failure: {0}")]
     Index(#[from] tantivy::TantivyError),
@@ -210,8 +211,12 @@ impl SearchIndex {
         };
         let rebuild = applied.is_none();
         register_tokenizer(&index);
-        let fields = Fields::of(&index.schema())
-            .ok_or_else(|| SearchError::Unavailable("the search index has another schema".into()))?;
+        let fields = Fields::of(&index.schema()).ok_or_else(|| {
+            SearchError::Unavailable(Refusal::new(
+                Reason::SearchIndexFailed,
+                "the search index has another schema",
+            ))
+        })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let options = tantivy::indexer::IndexWriterOptions::builder()
             .memory_budget_per_thread(WRITER_MEMORY)
@@ -281,11 +286,13 @@ impl SearchIndex {
         .await;
         match self.state() {
             IndexState::Ready => Ok(()),
-            IndexState::Building { done, total } => Err(SearchError::Unavailable(format!(
-                "the search index is being built ({done} of {total} records filed); retry in a minute"
+            IndexState::Building { done, total } => Err(SearchError::Unavailable(Refusal::new(
+                Reason::SearchIndexNotReady,
+                format!("the search index is being built ({done} of {total} records filed); retry in a minute"),
             ))),
-            IndexState::Failed(reason) => Err(SearchError::Unavailable(format!(
-                "the search index is out of service ({reason}); restarting the hub rebuilds it"
+            IndexState::Failed(reason) => Err(SearchError::Unavailable(Refusal::new(
+                Reason::SearchIndexFailed,
+                format!("the search index is out of service ({reason}); restarting the hub rebuilds it"),
             ))),
         }
     }

@@ -191,8 +191,9 @@ fn guarded<S>(service: S, auth: &Authenticator) -> InterceptedService<S, Authent
 }
 
 /// The transport: TLS when configured, HTTP/1.1 beside HTTP/2 for gRPC-Web, the request
-/// timeout, and then, outermost first: CORS for the configured origins, the global in-flight
-/// limit with load shedding, and the gRPC-Web translation (so the services see plain gRPC).
+/// timeout, and then, outermost first: CORS for the configured origins, the gRPC-Web
+/// translation (so the services see plain gRPC, and a shed call is answered in the caller's
+/// protocol), and the global in-flight limit with load shedding.
 fn builder(
     tls: Option<&TlsIdentity>,
     limits: &Limits,
@@ -212,9 +213,9 @@ fn builder(
     let cors = (!cors_origins.is_empty()).then(|| cors(cors_origins));
     let layers = tower::ServiceBuilder::new()
         .option_layer(cors)
+        .layer(GrpcWebOrPageLayer)
         .load_shed()
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
-        .layer(GrpcWebOrPageLayer)
         .into_inner();
     Ok(builder.layer(layers))
 }
@@ -224,7 +225,7 @@ fn builder(
 fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_methods([Method::POST, Method::OPTIONS])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -241,12 +242,12 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
         .max_age(Duration::from_secs(24 * 3600))
 }
 
-/// Every layer around the hub's routes, outermost first.
+/// Every layer around the hub's routes, innermost first (as `Stack` nests them).
 type HubLayers = Stack<
-    GrpcWebOrPageLayer,
+    tower::limit::GlobalConcurrencyLimitLayer,
     Stack<
-        tower::limit::GlobalConcurrencyLimitLayer,
-        Stack<tower::load_shed::LoadShedLayer, Stack<tower::util::Either<CorsLayer, NoLayer>, NoLayer>>,
+        tower::load_shed::LoadShedLayer,
+        Stack<GrpcWebOrPageLayer, Stack<tower::util::Either<CorsLayer, NoLayer>, NoLayer>>,
     >,
 >;
 

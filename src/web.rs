@@ -30,8 +30,18 @@ pub enum WebFiles {
     #[default]
     Embedded,
     /// A folder on disk (`serve --web-dir`), read at every request: for working on the page
-    /// without building the binary again.
+    /// without building the binary again. Made with [`WebFiles::directory`].
     Directory(PathBuf),
+}
+
+/// Whether `path` is one the web app is served at: `/` and `/app/<file>`.
+pub fn is_page_path(path: &str) -> bool {
+    path == "/" || app_file(path).is_some()
+}
+
+/// The file `/app/<file>` names, relative to `web/dist`.
+fn app_file(path: &str) -> Option<&str> {
+    path.strip_prefix("/app/").filter(|file| !file.is_empty())
 }
 
 /// A file of the app, ready to send.
@@ -42,11 +52,30 @@ struct WebFile {
 }
 
 impl WebFiles {
-    /// The file at `path` (relative to `web/dist`), if there is one. A path that is not plain
-    /// names (`..`, a root, a drive) finds nothing, so no request reaches outside the folder.
+    /// The files of the folder `root`, which must hold an `index.html`. The folder is resolved
+    /// once, here, so that every file served can be checked to lie inside it.
+    pub fn directory(root: &Path) -> std::io::Result<WebFiles> {
+        let root = std::fs::canonicalize(root)?;
+        if !root.join("index.html").is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no index.html in {} (build it with `npm run build` in web/)",
+                    root.display()
+                ),
+            ));
+        }
+        Ok(WebFiles::Directory(root))
+    }
+
+    /// The file at `path` (relative to `web/dist`), if there is one. Only plain names that do not
+    /// start with a dot are looked up (no `..`, root, drive or hidden file), and a file on disk
+    /// must resolve, links followed, to inside the folder: no request reaches anything else.
     async fn file(&self, path: &str) -> Option<WebFile> {
         let relative = Path::new(path);
-        if path.is_empty() || !relative.components().all(|part| matches!(part, Component::Normal(_))) {
+        let plain =
+            |part: Component<'_>| matches!(part, Component::Normal(name) if !name.to_string_lossy().starts_with('.'));
+        if path.is_empty() || !relative.components().all(plain) {
             return None;
         }
         match self {
@@ -55,7 +84,12 @@ impl WebFiles {
                 bytes: file.data.into_owned(),
             }),
             WebFiles::Directory(root) => {
-                let bytes = tokio::fs::read(root.join(relative)).await.ok()?;
+                let real = tokio::fs::canonicalize(root.join(relative)).await.ok()?;
+                let inside = real.starts_with(root) && tokio::fs::metadata(&real).await.ok()?.is_file();
+                if !inside {
+                    return None;
+                }
+                let bytes = tokio::fs::read(&real).await.ok()?;
                 Some(WebFile {
                     digest: hex::encode(Sha256::digest(&bytes)),
                     bytes,
@@ -82,7 +116,7 @@ pub fn routes(files: WebFiles) -> axum::Router {
             get(move |uri: Uri, headers: HeaderMap| {
                 let files = files.clone();
                 async move {
-                    let path = uri.path().trim_start_matches("/app/").to_string();
+                    let path = app_file(uri.path()).unwrap_or_default().to_string();
                     serve(&files, &path, &headers).await
                 }
             }),
@@ -110,11 +144,17 @@ async fn serve(files: &WebFiles, path: &str, request: &HeaderMap) -> Response {
         )
             .into_response();
     };
-    let tag = format!("\"{}\"", file.digest);
+    // A weak tag: the same content goes out gzipped or not, and a strong tag would claim the
+    // two bodies equal byte for byte. If-None-Match compares weakly (RFC 9110, 13.1.2).
+    let tag = format!("W/\"{}\"", file.digest);
     let unchanged = request
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|candidate| candidate.trim() == tag));
+        .is_some_and(|value| {
+            value.split(',').map(str::trim).any(|candidate| {
+                candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/")
+            })
+        });
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -923,6 +923,15 @@ async fn every_rpc_answers_each_caller_as_the_table_says(web: bool) {
     let mut mismatches = Vec::new();
     for (index, row, got) in results {
         let code = got.as_ref().err().map_or(Code::Ok, Status::code);
+        if let Err(status) = &got
+            && let Some(problem) = refusal_problem(row.who, status)
+        {
+            mismatches.push(format!(
+                "row {index}: {} with {}: {problem}",
+                row.rpc.label(),
+                row.who.label()
+            ));
+        }
         if code != row.expected {
             let message = got
                 .err()
@@ -943,6 +952,22 @@ async fn every_rpc_answers_each_caller_as_the_table_says(web: bool) {
         rows.len(),
         mismatches.join("\n  ")
     );
+}
+
+/// What is wrong with the details of a refusal to `who`, if anything: the reason must say why
+/// this caller was refused (no token, a bad token, or a token that may not do this).
+fn refusal_problem(who: Who, status: &Status) -> Option<String> {
+    if let Err(problem) = readable_details(status, "") {
+        return Some(problem);
+    }
+    let reason = reason_of(status);
+    let expected: &[&str] = match (status.code(), who) {
+        (Code::Unauthenticated, Who::Anonymous) => &["TOKEN_MISSING"],
+        (Code::Unauthenticated, Who::Malformed | Who::Unknown) => &["TOKEN_INVALID"],
+        (Code::PermissionDenied, _) => &["NOT_YOUR_RECORD", "NOT_A_PARTY", "ADMIN_ONLY"],
+        _ => return None,
+    };
+    (!expected.contains(&reason.as_str())).then(|| format!("reason {reason}, expected one of {expected:?}"))
 }
 
 // ---- contacts ----------------------------------------------------------------------------------

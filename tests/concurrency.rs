@@ -162,13 +162,14 @@ async fn twenty_acceptances_race_for_three_units() {
         "an exhausted offer was returned"
     );
     let loser = match_ids.iter().find(|id| !confirmed.contains(*id)).unwrap();
-    assert_status(
+    let status = assert_status(
         hub.matches()
             .respond_to_match(respond_request(loser, &provider.id, true))
             .await,
         Code::FailedPrecondition,
         "",
     );
+    assert_eq!(reason_of(&status), "OFFER_EXHAUSTED", "{}", status.message());
     let still = hub
         .offers()
         .get_offer(GetOfferRequest { id: offer.id.clone() })

@@ -95,7 +95,7 @@ async fn retried_creates_return_the_first_record() {
     assert_eq!(retried.id, proposed.id);
     assert_eq!(retried.status(), MatchStatus::Proposed);
     // Without the request_id, the same pair is a second live match.
-    assert_status(
+    let status = assert_status(
         matches
             .propose_match(ProposeMatchRequest {
                 need_id: need.id.clone(),
@@ -106,6 +106,7 @@ async fn retried_creates_return_the_first_record() {
         tonic::Code::AlreadyExists,
         &proposed.id,
     );
+    assert_eq!(reason_of(&status), "MATCH_ALREADY_LIVE");
 
     assert_eq!(
         hub.counts().await,

@@ -790,11 +790,12 @@ async fn a_withdrawn_practice_leaves_lists_and_search_but_can_still_be_read() {
         id: practice.id.clone(),
         reason: "again".into(),
     };
-    assert_status(
+    let status = assert_status(
         hub.practices().withdraw_practice(again).await,
         Code::FailedPrecondition,
         "",
     );
+    assert_eq!(reason_of(&status), "PRACTICE_WITHDRAWN");
     assert_status(
         hub.practices()
             .update_practice(UpdatePracticeRequest {

@@ -151,7 +151,8 @@ async fn a_declined_pair_is_never_ranked_proposed_or_allocated_until_the_mark_is
         })
         .await;
     let refusal = format!("the provider declined {} for {}: no staff in March", need.id, offer.id);
-    assert_status(proposed, Code::FailedPrecondition, &refusal);
+    let status = assert_status(proposed, Code::FailedPrecondition, &refusal);
+    assert_eq!(reason_of(&status), "PAIR_DECLINED");
     let declined = (need.id.clone(), offer.id.clone());
     for mode in [AllocationMode::Optimal, AllocationMode::Stable] {
         let run = dry_run(&hub, mode).await;

@@ -194,7 +194,7 @@ async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirm
     hub.withdraw_offer(&new.id).await.unwrap();
     let refused = hub.confirm_offer_still_current(&new.id).await.unwrap_err();
     assert!(
-        matches!(&refused, HubError::FailedPrecondition(why) if why.reason == capacity_hub::domain::Reason::ListingNotLive && why.words.contains("only an active offer")),
+        matches!(&refused, HubError::Refused(why) if why.reason == capacity_hub::domain::Reason::ListingNotLive && why.words.contains("only an active offer")),
         "{refused}"
     );
     assert!(
@@ -203,7 +203,7 @@ async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirm
     );
     hub.withdraw_need(&need.id).await.unwrap();
     let refused = hub.confirm_need_still_current(&need.id).await.unwrap_err();
-    assert!(matches!(refused, HubError::FailedPrecondition(_)), "{refused}");
+    assert!(matches!(refused, HubError::Refused(_)), "{refused}");
 }
 
 /// Submits a need and confirms a match of it with `offer` after `days`.

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use capacity_hub::hub::{Hub, HubSettings};
-use capacity_hub::server::{ServerOptions, serve_with};
+use capacity_hub::server::{Limits, ServerOptions, serve_with};
+use capacity_hub::web::WebFiles;
 use common::*;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
@@ -92,7 +93,7 @@ async fn the_page_and_its_files_are_served_with_types_caching_and_a_strict_polic
 
     // The page again, revalidated by its tag: nothing is sent.
     let tag = header_of(&headers, "etag").to_string();
-    assert!(tag.starts_with('"') && tag.len() > 10, "entity tag {tag:?}");
+    assert!(tag.starts_with("W/\"") && tag.len() > 10, "entity tag {tag:?}");
     let (status, _, body) = fetch(&client, Method::GET, &format!("{base}/"), &[("if-none-match", &tag)]).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
@@ -178,18 +179,11 @@ async fn only_configured_origins_may_call_across_origins() {
     assert_eq!(allowed, "", "a hub with no --cors-origin allowed another origin");
 
     let cors_dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Hub::open(cors_dir.path(), HubSettings::default()).expect("a store"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let options = ServerOptions {
         cors_origins: vec!["https://partner.example".parse().unwrap()],
         ..ServerOptions::default()
     };
-    tokio::spawn(async move {
-        serve_with(listener, store, options, std::future::pending())
-            .await
-            .expect("the CORS server runs");
-    });
+    let base = start_with(cors_dir.path(), options).await;
     // The listener is bound already: the preflight waits in its queue until the server runs.
     let (status, allowed) = preflight(&client, &base, "https://partner.example").await;
     assert!(status.is_success(), "preflight {status}");
@@ -249,4 +243,104 @@ async fn errors_over_grpc_web_carry_the_details_a_grpc_client_reads() {
         refused.get_details_error_info().map(|i| i.reason),
         Some("TOKEN_MISSING".into())
     );
+}
+
+/// A server over an empty store with `options`, and its base URL. The listener is bound before
+/// the server runs, so requests wait in its queue until it does.
+async fn start_with(dir: &std::path::Path, options: ServerOptions) -> String {
+    let store = Arc::new(Hub::open(dir, HubSettings::default()).expect("a store"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        serve_with(listener, store, options, std::future::pending())
+            .await
+            .expect("the server runs");
+    });
+    base
+}
+
+#[tokio::test]
+async fn a_web_folder_on_disk_serves_its_own_files_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    std::fs::write(dist.join("assets/app.js"), "console.log(1)").unwrap();
+    std::fs::write(dist.join(".env"), "TOKEN=secret").unwrap();
+    std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+    std::fs::write(dir.path().join("outside/secret.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside"), dist.join("link")).unwrap();
+
+    let store = tempfile::tempdir().unwrap();
+    let options = ServerOptions {
+        web_files: WebFiles::directory(&dist).expect("a folder with an index.html"),
+        ..ServerOptions::default()
+    };
+    let base = start_with(store.path(), options).await;
+    let client = http1();
+    let (status, _, body) = fetch(&client, Method::GET, &format!("{base}/app/assets/app.js"), &[]).await;
+    assert_eq!((status, &body[..]), (StatusCode::OK, &b"console.log(1)"[..]));
+    for path in [
+        "/app/../outside/secret.txt",
+        "/app/%2e%2e/outside/secret.txt",
+        "/app/link/secret.txt",
+        "/app/.env",
+        "/app/assets",
+        "/app/assets/",
+    ] {
+        let (status, _, body) = fetch(&client, Method::GET, &format!("{base}{path}"), &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"), "{path} leaked");
+    }
+    assert!(
+        WebFiles::directory(&dir.path().join("outside")).is_err(),
+        "a folder without index.html"
+    );
+}
+
+#[tokio::test]
+async fn a_call_shed_under_load_is_answered_in_the_callers_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = "https://partner.example";
+    let options = ServerOptions {
+        limits: Limits {
+            max_in_flight: 0,
+            ..Limits::default()
+        },
+        cors_origins: vec![origin.parse().unwrap()],
+        ..ServerOptions::default()
+    };
+    let base = start_with(dir.path(), options).await;
+    let addr = base.trim_start_matches("http://").parse().unwrap();
+
+    // A gRPC-Web client reads the refusal, with its reason.
+    let mut needs = NeedServiceClient::new(Transport::grpc_web(addr));
+    let shed = needs
+        .get_need(GetNeedRequest { id: "need-1".into() })
+        .await
+        .expect_err("no call is served with no slot");
+    assert_eq!(shed.code(), Code::ResourceExhausted, "{shed:?}");
+    assert_eq!(
+        shed.get_details_error_info().map(|i| i.reason),
+        Some("HUB_OVERLOADED".into())
+    );
+
+    // A browser of the configured origin sees it too: the answer is gRPC-Web, with CORS.
+    let client = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Full<Bytes>>();
+    let frame = Bytes::from_static(&[0, 0, 0, 0, 0]);
+    let request = http::Request::post(format!("{base}/capacityhub.v1.NeedService/GetNeed"))
+        .header("content-type", "application/grpc-web+proto")
+        .header("origin", origin)
+        .body(http_body_util::Full::new(frame))
+        .unwrap();
+    let response = client.request(request).await.expect("an answer");
+    let headers = response.headers();
+    assert_eq!(header_of(headers, "content-type"), "application/grpc-web+proto");
+    assert_eq!(header_of(headers, "access-control-allow-origin"), origin);
+    assert_eq!(header_of(headers, "access-control-allow-credentials"), "");
+    assert!(header_of(headers, "access-control-expose-headers").contains("grpc-status-details-bin"));
+
+    // The page is unavailable rather than something else.
+    let (status, _, _) = fetch(&http1(), Method::GET, &format!("{base}/"), &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }

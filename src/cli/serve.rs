@@ -84,9 +84,13 @@ pub struct ServeArgs {
 
 /// An origin as browsers send it: a scheme, a host and an optional port, nothing else.
 fn cors_origin(text: &str) -> Result<HeaderValue, String> {
-    let rule = "an origin is scheme://host[:port], without a path (https://example.org)";
+    let rule = "an origin is scheme://host[:port] in lower case, without a path or wildcard (https://example.org)";
     let (scheme, rest) = text.split_once("://").ok_or(rule)?;
-    let plain = matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' ']);
+    // Browsers send the origin in lower case, without a wildcard: anything else never matches.
+    let plain = matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' ', '*'])
+        && !rest.chars().any(|c| c.is_ascii_uppercase());
     if !plain {
         return Err(rule.to_string());
     }
@@ -136,15 +140,10 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
     let admin_token = admin_token(&args)?;
     let tls = tls_identity(&args)?;
-    if let Some(dir) = &args.web_dir
-        && !dir.join("index.html").is_file()
-    {
-        return Err(format!(
-            "--web-dir {}: no index.html there (build it with `npm run build` in web/)",
-            dir.display()
-        )
-        .into());
-    }
+    let web_files = match &args.web_dir {
+        Some(dir) => WebFiles::directory(dir).map_err(|error| format!("--web-dir {}: {error}", dir.display()))?,
+        None => WebFiles::Embedded,
+    };
     let settings = HubSettings {
         weights: score_weights(args.score_weights.as_deref())?,
         proposal_ttl: Duration::from_secs(args.proposal_ttl_hours.saturating_mul(3600)),
@@ -181,7 +180,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         tls,
         limits,
         cors_origins: args.cors_origins,
-        web_files: args.web_dir.map_or(WebFiles::Embedded, WebFiles::Directory),
+        web_files,
     };
     if options.admin_token.is_none() {
         tracing::info!("no admin token configured: admin-only calls are refused");
@@ -230,6 +229,8 @@ mod tests {
             "https://partner.example/",
             "ftp://x.org",
             "https://a b",
+            "https://*",
+            "https://Partner.Example",
         ] {
             let refused = cors_origin(bad).expect_err(bad);
             assert!(refused.contains("scheme://host[:port]"), "{bad}: {refused}");

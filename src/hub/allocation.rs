@@ -321,7 +321,7 @@ impl Hub {
         let needs = self.list_needs(&filter, &page)?.records;
         if needs.len() > MAX_NEEDS_PER_RUN {
             // Leaving some needs out silently would skew the allocation towards the older ones.
-            return Err(HubError::FailedPrecondition(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 Reason::RunTooLarge,
                 format!(
                     "more than {MAX_NEEDS_PER_RUN} open needs match this run; narrow it with the need filter \
@@ -357,7 +357,7 @@ impl Hub {
             })
             .collect();
         if abandoned.load(Ordering::Relaxed) {
-            return Err(HubError::FailedPrecondition(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 Reason::RunAbandoned,
                 "the allocation run was abandoned by its caller",
             )));
@@ -557,7 +557,7 @@ fn need_slot(need: &Need, now: i64) -> NeedSlot {
 
 /// The run's task was stopped because the hub is shutting down.
 fn shutting_down() -> HubError {
-    HubError::ResourceExhausted(Refusal::new(Reason::ShuttingDown, "the hub is shutting down"))
+    HubError::Refused(Refusal::new(Reason::ShuttingDown, "the hub is shutting down"))
 }
 
 #[cfg(test)]
@@ -584,7 +584,7 @@ mod tests {
         assert!(!waited.pairs.is_empty());
         let abandoned = hub.propose_allocation(&request, &AtomicBool::new(true));
         assert!(
-            matches!(&abandoned, Err(HubError::FailedPrecondition(why)) if why.reason == Reason::RunAbandoned),
+            matches!(&abandoned, Err(HubError::Refused(why)) if why.reason == Reason::RunAbandoned),
             "{abandoned:?}"
         );
     }

@@ -43,7 +43,7 @@ impl Hub {
         let ranked = self.ranked_candidates(&need, &text, &view, None)?;
         let Some(at) = ranked.iter().position(|ranked| ranked.offer.id == offer.id) else {
             // Passed every filter read above but not ranked: the offer changed in between.
-            return Err(HubError::Unavailable(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 Reason::PairChanged,
                 format!("offer {offer_id} changed while it was explained; ask again"),
             )));

@@ -190,7 +190,7 @@ impl Hub {
         wanted: impl Fn(&Need) -> bool,
     ) -> Result<Vec<RankedNeed>, HubError> {
         if let Err(refusal) = matching::filter::check_available(offer) {
-            return Err(HubError::FailedPrecondition(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 refusal.reason,
                 format!(
                     "{}: it serves no need until it is active with capacity left",

@@ -171,18 +171,18 @@ impl Hub {
         let need: Need = self.load("need_id", need_id)?;
         let offer: Offer = self.load("offer_id", offer_id)?;
         if need.status.is_final() {
-            return Err(HubError::FailedPrecondition(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 Reason::NeedNotOpen,
                 format!("need {need_id} is {}; it cannot be matched", need.status.word()),
             )));
         }
-        matching::check_pair(&need, &offer).map_err(HubError::FailedPrecondition)?;
+        matching::check_pair(&need, &offer).map_err(HubError::Refused)?;
         // Under the writer lock, so a mark set meanwhile is seen: a declined pair is never proposed.
         self.check_not_declined(need_id, offer_id)?;
         if ranked.is_some() {
             let held = held_in_batch + self.awaiting_answers(store, offer_id)?;
             if held >= offer.remaining_capacity {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::PlacesHeldByProposals,
                     format!(
                         "offer {offer_id}'s {} free places are all held by proposals being answered",
@@ -194,7 +194,7 @@ impl Hub {
         // An allocation pairs each need once; a need may be proposed to several offers by hand.
         let same_offer = ranked.is_none().then_some(offer_id);
         if let Some(live) = self.live_match(store, &need.id, same_offer)? {
-            return Err(HubError::AlreadyExists(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 Reason::MatchAlreadyLive,
                 format!(
                     "match {} already pairs need {need_id} with offer {}",
@@ -286,9 +286,7 @@ impl Hub {
                     format!("{actor_id} is neither the requester nor the provider of match {match_id}"),
                 )
             })?;
-            let status = old
-                .status_after_answer(party, accept)
-                .map_err(HubError::FailedPrecondition)?;
+            let status = old.status_after_answer(party, accept).map_err(HubError::Refused)?;
             let now = self.now();
             let mut record = Hub::moved(&old, status, now)?;
             record.responses.push(MatchResponse {
@@ -320,14 +318,8 @@ impl Hub {
 
     fn reserve_capacity(&self, store: &Store, record: &Match, writes: &mut WriteSet, now: i64) -> Result<(), HubError> {
         let old_offer: Offer = self.load("offer_id", &record.offer_id)?;
-        if !old_offer.is_available() {
-            let refusal = matching::filter::check_available(&old_offer).err().unwrap_or_else(|| {
-                Refusal::new(
-                    Reason::OfferNotActive,
-                    format!("offer {} cannot take on more", old_offer.id),
-                )
-            });
-            return Err(HubError::FailedPrecondition(Refusal::new(
+        if let Err(refusal) = matching::filter::check_available(&old_offer) {
+            return Err(HubError::Refused(Refusal::new(
                 refusal.reason,
                 format!("{}: it cannot take on match {}", refusal.words, record.id),
             )));
@@ -353,7 +345,7 @@ impl Hub {
                 old_need.status.word(),
                 record.id
             );
-            return Err(HubError::FailedPrecondition(Refusal::new(Reason::NeedNotOpen, why)));
+            return Err(HubError::Refused(Refusal::new(Reason::NeedNotOpen, why)));
         }
         if old_need.status == NeedStatus::Open {
             writes.put(Some(&old_need), &Hub::moved(&old_need, NeedStatus::Matched, now)?)?;

@@ -139,7 +139,7 @@ impl Hub {
         let change = |_: &Store| {
             let old: Need = self.load("need.id", id)?;
             if old.status != NeedStatus::Open {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::NeedNotOpen,
                     format!("need {id} is {}; only open needs can be edited", old.status.word()),
                 )));

@@ -98,7 +98,7 @@ impl Hub {
         let change = |_: &Store| {
             let old: Offer = self.load("offer.id", id)?;
             if matches!(old.status, OfferStatus::Withdrawn | OfferStatus::Expired) {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::OfferClosed,
                     format!("offer {id} is {}; it can no longer be edited", old.status.word()),
                 )));
@@ -111,7 +111,7 @@ impl Hub {
                 .map_err(|violations| violations.within("offer."))?;
             let reserved = old.spec.capacity - old.remaining_capacity;
             if offer.spec.capacity < reserved {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::CapacityBelowConfirmed,
                     format!(
                         "capacity: {reserved} confirmed engagements hold offer {id}; capacity cannot drop below that"

@@ -117,7 +117,7 @@ fn confirmed(existing: Partnership, claim: &PartnershipSpec) -> Result<Partnersh
         let PartnershipSpec {
             actor_a, actor_b, kind, ..
         } = claim;
-        return Err(HubError::AlreadyExists(Refusal::new(
+        return Err(HubError::Refused(Refusal::new(
             Reason::PartnershipExists,
             format!(
                 "{actor_a} and {actor_b} already have a {kind} partnership ({})",

@@ -131,7 +131,7 @@ impl Hub {
         let change = |_: &Store| {
             let old: Practice = self.load("practice.id", id)?;
             if !old.is_published() {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::PracticeWithdrawn,
                     format!("practice {id} is withdrawn; only published practices can be edited"),
                 )));
@@ -156,7 +156,7 @@ impl Hub {
         let change = |_: &Store| {
             let old: Practice = self.load("id", id)?;
             if !old.is_published() {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::PracticeWithdrawn,
                     format!("practice {id} is already withdrawn"),
                 )));

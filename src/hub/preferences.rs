@@ -143,7 +143,7 @@ impl Hub {
             .into_iter()
             .find(PairPreference::is_declined)
         {
-            Some(declined) => Err(HubError::FailedPrecondition(Refusal::new(
+            Some(declined) => Err(HubError::Refused(Refusal::new(
                 Reason::PairDeclined,
                 declined.describe(),
             ))),

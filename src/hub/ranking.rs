@@ -225,7 +225,7 @@ impl Hub {
         wanted: impl Fn(&Offer) -> bool,
     ) -> Result<Vec<RankedOffer>, HubError> {
         if need.status.is_final() {
-            return Err(HubError::FailedPrecondition(Refusal::new(
+            return Err(HubError::Refused(Refusal::new(
                 Reason::NeedNotOpen,
                 format!("need {} is {}; it is no longer matched", need.id, need.status.word()),
             )));

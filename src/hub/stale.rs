@@ -159,7 +159,7 @@ impl Hub {
         let change = |_: &Store| {
             let old: L = self.load("id", id)?;
             if let Err(status) = old.live() {
-                return Err(HubError::FailedPrecondition(Refusal::new(
+                return Err(HubError::Refused(Refusal::new(
                     Reason::ListingNotLive,
                     format!(
                         "{} {id} is {status}; only an {} {} can be confirmed still current",

@@ -58,7 +58,7 @@ impl Hub {
         keep: EventFilter,
     ) -> Result<mpsc::Receiver<Result<WatchedEvent, HubError>>, HubError> {
         let permit = Arc::clone(&self.watchers).try_acquire_owned().map_err(|_| {
-            HubError::ResourceExhausted(Refusal::new(
+            HubError::Refused(Refusal::new(
                 Reason::TooManyWatchers,
                 "too many watch streams are open on this hub; retry later",
             ))

@@ -51,7 +51,7 @@ pub fn check_available(offer: &Offer) -> Result<(), Refusal> {
     if offer.is_available() {
         Ok(())
     } else {
-        Err(HardFilter::Available.refusal_of_offer(offer))
+        Err(unavailable(offer))
     }
 }
 
@@ -91,7 +91,7 @@ impl HardFilter {
     /// The refusal of a pair that fails this filter.
     fn refusal(self, need: &Need, offer: &Offer) -> Refusal {
         let reason = match self {
-            HardFilter::Available => return self.refusal_of_offer(offer),
+            HardFilter::Available => return unavailable(offer),
             HardFilter::NotOwnOffer => Reason::OwnOffer,
             HardFilter::SharedObjective => Reason::NoSharedObjective,
             HardFilter::SharedModality => Reason::NoSharedModality,
@@ -99,15 +99,6 @@ impl HardFilter {
             HardFilter::WindowsOverlap => Reason::WindowsDoNotOverlap,
         };
         Refusal::new(reason, self.words(need, offer))
-    }
-
-    /// The refusal of an offer that is not available, whatever the need.
-    fn refusal_of_offer(self, offer: &Offer) -> Refusal {
-        let reason = match offer.status {
-            OfferStatus::Active | OfferStatus::Exhausted => Reason::OfferExhausted,
-            OfferStatus::Paused | OfferStatus::Withdrawn | OfferStatus::Expired => Reason::OfferNotActive,
-        };
-        Refusal::new(reason, available_words(offer))
     }
 
     fn words(self, need: &Need, offer: &Offer) -> String {
@@ -153,6 +144,15 @@ impl HardFilter {
             }
         }
     }
+}
+
+/// The refusal of an offer that is not available, whatever the need.
+fn unavailable(offer: &Offer) -> Refusal {
+    let reason = match offer.status {
+        OfferStatus::Active | OfferStatus::Exhausted => Reason::OfferExhausted,
+        OfferStatus::Paused | OfferStatus::Withdrawn | OfferStatus::Expired => Reason::OfferNotActive,
+    };
+    Refusal::new(reason, available_words(offer))
 }
 
 /// Why an offer that is not available cannot serve, in words.

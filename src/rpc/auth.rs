@@ -9,9 +9,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tonic::service::Interceptor;
-use tonic::{Code, Request, Status};
+use tonic::{Request, Status};
 
-use super::status::refused;
 use crate::domain::{Reason, Refusal};
 use crate::hub::Hub;
 
@@ -89,5 +88,5 @@ impl Interceptor for Authenticator {
 
 /// UNAUTHENTICATED for a token the hub cannot accept.
 fn invalid_token(words: &str) -> Status {
-    refused(Code::Unauthenticated, Refusal::new(Reason::TokenInvalid, words))
+    Refusal::new(Reason::TokenInvalid, words).into()
 }

@@ -3,10 +3,9 @@
 //! admin); partnerships between two other actors, allocation runs and other actors' contact
 //! details are for admins.
 
-use tonic::{Code, Status};
+use tonic::Status;
 
 use super::auth::Caller;
-use super::status::refused;
 use crate::domain::{Reason, Refusal};
 
 /// Who may register actors.
@@ -20,17 +19,15 @@ pub enum Registration {
 }
 
 fn denied(reason: Reason, words: String) -> Status {
-    refused(Code::PermissionDenied, Refusal::new(reason, words))
+    Refusal::new(reason, words).into()
 }
 
 fn needs_token(what: &str) -> Status {
-    refused(
-        Code::Unauthenticated,
-        Refusal::new(
-            Reason::TokenMissing,
-            format!("{what} needs a token: send 'authorization: Bearer <token>'"),
-        ),
+    Refusal::new(
+        Reason::TokenMissing,
+        format!("{what} needs a token: send 'authorization: Bearer <token>'"),
     )
+    .into()
 }
 
 /// The caller must be `actor_id` (named in request field `field`) or the admin.

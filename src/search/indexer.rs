@@ -15,6 +15,7 @@ use tantivy::{IndexReader, IndexWriter, TantivyDocument, Term};
 
 use super::document::{Fields, Searchable};
 use super::{IndexState, NoticeReceiver, RecordKind, SearchError};
+use crate::domain::{Reason, Refusal};
 use crate::store::Store;
 
 /// How long writes must pause before the indexer commits.
@@ -219,7 +220,10 @@ impl Indexer {
             let stop = &self.stop;
             Searchable::read_all(&self.store, kind, REBUILD_PART, |records| {
                 if stop.load(Ordering::Acquire) {
-                    return Err(SearchError::Unavailable("the hub is shutting down".into()));
+                    return Err(SearchError::Unavailable(Refusal::new(
+                        Reason::ShuttingDown,
+                        "the hub is shutting down",
+                    )));
                 }
                 let documents: Vec<TantivyDocument> =
                     records.par_iter().map(|record| fields.document(record)).collect();

@@ -6,14 +6,23 @@
 //! `/app/<file>`) reach the routes as they came, and any other request that is not gRPC is 404
 //! at once (the routes' fallback answers as gRPC does, with UNIMPLEMENTED, which means nothing
 //! to a browser).
+//!
+//! The layer sits outside the in-flight limit, so that a call shed under load is answered here,
+//! in the caller's own protocol: a gRPC-Web caller gets RESOURCE_EXHAUSTED as gRPC-Web (with
+//! the CORS headers outside), not a plain gRPC answer its client cannot read, and a page request
+//! gets 503.
 
-use axum::http::{Request, Response, StatusCode, header};
 use std::future::Future;
 use std::pin::Pin;
-use tonic::body::Body;
 
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use tonic::Status;
+use tonic::body::Body;
 use tonic_web::GrpcWebLayer;
-use tower::{BoxError, Layer, Service};
+use tower::{BoxError, Layer, Service, ServiceExt};
+
+use crate::domain::{Reason, Refusal};
+use crate::web::is_page_path;
 
 /// Wraps the routes in [`GrpcWebOrPage`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,7 +36,8 @@ impl<S> Layer<S> for GrpcWebOrPageLayer {
     }
 }
 
-/// gRPC and gRPC-Web through tonic-web's translation; anything else straight to the routes.
+/// gRPC and gRPC-Web through tonic-web's translation; the page's requests straight to the
+/// routes; anything else 404.
 #[derive(Debug, Clone)]
 pub struct GrpcWebOrPage<S> {
     inner: S,
@@ -42,14 +52,34 @@ fn is_grpc<B>(request: &Request<B>) -> bool {
         .is_some_and(|value| value.starts_with("application/grpc"))
 }
 
-/// Whether `path` is one the web app is served at.
-fn is_page_path(path: &str) -> bool {
-    path == "/" || path.strip_prefix("/app/").is_some_and(|file| !file.is_empty())
+/// A plain-text answer with no body worth reading.
+fn plain(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
+
+/// The call was shed by the in-flight limit (the only error the layers inside give).
+fn shed(error: &BoxError) -> Status {
+    tracing::debug!(%error, "call shed");
+    Refusal::new(
+        Reason::HubOverloaded,
+        "the hub has too many calls in flight; retry later",
+    )
+    .into()
+}
+
+type Answer = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
 
 impl<S, B> Service<Request<B>> for GrpcWebOrPage<S>
 where
-    S: Service<Request<Body>, Response = Response<Body>> + Clone,
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
     S::Error: Into<BoxError>,
     S::Future: Send + 'static,
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
@@ -57,7 +87,7 @@ where
 {
     type Response = Response<Body>;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, BoxError>> + Send>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -66,17 +96,18 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         // The service that was polled ready takes the call; its clone stays for the next.
         let clone = self.inner.clone();
-        let mut ready = std::mem::replace(&mut self.inner, clone);
+        let ready = std::mem::replace(&mut self.inner, clone);
         if is_grpc(&request) {
-            let call = GrpcWebLayer::new().layer(ready).call(request);
+            let answered = ready
+                .map_result(|result| Ok::<_, S::Error>(result.unwrap_or_else(|error| shed(&error.into()).into_http())));
+            let call = GrpcWebLayer::new().layer(answered).call(request);
             Box::pin(async move { call.await.map_err(Into::into) })
-        } else if !is_page_path(request.uri().path()) {
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            Box::pin(async move { Ok(response) })
-        } else {
+        } else if is_page_path(request.uri().path()) {
+            let mut ready = ready;
             let call = ready.call(request.map(Body::new));
-            Box::pin(async move { call.await.map_err(Into::into) })
+            Box::pin(async move { Ok(call.await.unwrap_or_else(|_| plain(StatusCode::SERVICE_UNAVAILABLE))) })
+        } else {
+            Box::pin(async move { Ok(plain(StatusCode::NOT_FOUND)) })
         }
     }
 }

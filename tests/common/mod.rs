@@ -883,18 +883,34 @@ pub fn assert_status<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, 
     }
 }
 
-/// The reasons the README's error table lists.
-pub fn listed_reasons() -> HashSet<String> {
+/// The reasons the README's error table lists, each with the code it gives
+/// (`FAILED_PRECONDITION`).
+pub fn listed_reasons() -> std::collections::HashMap<String, String> {
     include_str!("../../README.md")
         .lines()
-        .filter_map(|line| line.strip_prefix("| `")?.split_once("` | ").map(|(reason, _)| reason))
-        .filter(|reason| reason.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
-        .map(str::to_string)
+        .filter_map(|line| {
+            let (reason, rest) = line.strip_prefix("| `")?.split_once("` | ")?;
+            let code = rest.split(" |").next()?;
+            let named = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            (named(reason) && named(code)).then(|| (reason.to_string(), code.to_string()))
+        })
         .collect()
 }
 
+/// The README's name of a gRPC code (`FAILED_PRECONDITION`).
+fn code_name(code: Code) -> String {
+    let mut name = String::new();
+    for (at, c) in format!("{code:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && at > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_uppercase());
+    }
+    name
+}
+
 /// Checks the details a program reads (AIP-193): an ErrorInfo of the hub's domain with a reason
-/// the README lists, and for INVALID_ARGUMENT a BadRequest with a violation whose `field: rule`
+/// the README lists with this status's code, and for INVALID_ARGUMENT a BadRequest with a violation whose `field: rule`
 /// holds `needle` (a field, words of its rule, or both as the message says them).
 pub fn readable_details(status: &Status, needle: &str) -> Result<(), String> {
     use tonic_types::StatusExt;
@@ -904,8 +920,16 @@ pub fn readable_details(status: &Status, needle: &str) -> Result<(), String> {
     if info.domain != "capacity-hub" {
         return Err(format!("ErrorInfo.domain is {:?}", info.domain));
     }
-    if !listed_reasons().contains(&info.reason) {
-        return Err(format!("reason {:?} is not in the README's error table", info.reason));
+    match listed_reasons().get(&info.reason) {
+        None => return Err(format!("reason {:?} is not in the README's error table", info.reason)),
+        Some(code) if *code != code_name(status.code()) => {
+            return Err(format!(
+                "reason {} comes with {:?}, the README says {code}",
+                info.reason,
+                status.code()
+            ));
+        }
+        Some(_) => {}
     }
     if status.code() == Code::InvalidArgument {
         let bad = status
@@ -944,4 +968,13 @@ pub fn offer_ids(candidates: &[MatchCandidate]) -> Vec<String> {
         .iter()
         .map(|c| c.offer.as_ref().expect("candidate offer").id.clone())
         .collect()
+}
+
+/// The reason of the status's ErrorInfo, or an empty string.
+pub fn reason_of(status: &Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
 }
