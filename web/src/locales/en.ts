@@ -336,6 +336,8 @@ export const en = {
       TOO_MANY_WATCHERS: "Too many live connections are open. Try again later.",
       SHUTTING_DOWN: "The hub is shutting down. Try again in a moment.",
       SEARCH_INDEX_NOT_READY: "The search index is being built. Try again in a moment.",
+      HUB_OVERLOADED: "The hub is busy with too many requests. Try again in a moment.",
+      SEARCH_INDEX_FAILED: "Search is out of service until the hub restarts.",
       PAIR_CHANGED: "The offer changed while the pair was being explained. Ask again.",
       STORE_UNAVAILABLE: "The hub could not save. Try again: nothing will be recorded twice.",
       INTERNAL: "A fault occurred inside the hub.",

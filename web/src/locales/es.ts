@@ -338,6 +338,8 @@ export const es: Dict = {
       TOO_MANY_WATCHERS: "Hay demasiadas conexiones en directo abiertas. Vuelva a intentarlo más tarde.",
       SHUTTING_DOWN: "La plataforma se está deteniendo. Vuelva a intentarlo en un momento.",
       SEARCH_INDEX_NOT_READY: "El índice de búsqueda se está construyendo. Vuelva a intentarlo en un momento.",
+      HUB_OVERLOADED: "La plataforma está atendiendo demasiadas solicitudes. Vuelva a intentarlo en un momento.",
+      SEARCH_INDEX_FAILED: "La búsqueda no está disponible hasta que se reinicie la plataforma.",
       PAIR_CHANGED: "La oferta cambió mientras se explicaba el par. Vuelva a preguntar.",
       STORE_UNAVAILABLE: "La plataforma no pudo guardar. Vuelva a intentarlo: nada se registrará dos veces.",
       INTERNAL: "Se produjo un fallo interno en la plataforma.",

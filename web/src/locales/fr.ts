@@ -338,6 +338,8 @@ export const fr: Dict = {
       TOO_MANY_WATCHERS: "Trop de connexions en direct sont ouvertes. Réessayez plus tard.",
       SHUTTING_DOWN: "La plateforme s'arrête. Réessayez dans un instant.",
       SEARCH_INDEX_NOT_READY: "L'index de recherche est en cours de construction. Réessayez dans un instant.",
+      HUB_OVERLOADED: "La plateforme traite trop de demandes. Réessayez dans un instant.",
+      SEARCH_INDEX_FAILED: "La recherche est hors service jusqu'au redémarrage de la plateforme.",
       PAIR_CHANGED: "L'offre a changé pendant l'explication de la paire. Redemandez.",
       STORE_UNAVAILABLE: "La plateforme n'a pas pu enregistrer. Réessayez : rien ne sera enregistré deux fois.",
       INTERNAL: "Une erreur interne s'est produite dans la plateforme.",
