@@ -151,9 +151,10 @@ async fn serve(files: &WebFiles, path: &str, request: &HeaderMap) -> Response {
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| {
-            value.split(',').map(str::trim).any(|candidate| {
-                candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/")
-            })
+            value
+                .split(',')
+                .map(str::trim)
+                .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/"))
         });
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
