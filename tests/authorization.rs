@@ -83,6 +83,7 @@ enum Rpc {
     RegisterActorOpen,
     RegisterActorAdminOnly,
     UpdateActor,
+    WhoAmI,
     SubmitNeed,
     UpdateNeed,
     WithdrawNeed,
@@ -139,6 +140,7 @@ impl Rpc {
         match self {
             Rpc::RegisterActorOpen | Rpc::RegisterActorAdminOnly => "RegisterActor",
             Rpc::UpdateActor => "UpdateActor",
+            Rpc::WhoAmI => "WhoAmI",
             Rpc::SubmitNeed => "SubmitNeed",
             Rpc::UpdateNeed => "UpdateNeed",
             Rpc::WithdrawNeed => "WithdrawNeed",
@@ -243,6 +245,18 @@ fn table() -> Vec<Row> {
             ],
         ),
         (Rpc::UpdateActor, OWNED),
+        // Any token says whose it is; no token, nothing to say.
+        (
+            Rpc::WhoAmI,
+            &[
+                (Anonymous, UNAUTHENTICATED),
+                (Other, OK),
+                (Owner, OK),
+                (Admin, OK),
+                (Malformed, UNAUTHENTICATED),
+                (Unknown, UNAUTHENTICATED),
+            ],
+        ),
         (Rpc::SubmitNeed, OWNED),
         (Rpc::UpdateNeed, OWNED),
         (Rpc::WithdrawNeed, OWNED),
@@ -569,6 +583,23 @@ async fn attempt(world: &World, rpc: Rpc, who: Who) -> Result<(), Status> {
         Rpc::RegisterActorOpen | Rpc::RegisterActorAdminOnly => {
             let request = registration("Newcomer", "SLV", ActorKind::LocalAuthority);
             actors.register_actor(request).await.map(drop)
+        }
+        Rpc::WhoAmI => {
+            let me = actors.who_am_i(WhoAmIRequest {}).await?.into_inner();
+            let expected = match who {
+                Who::Owner => Some(owner.id.as_str()),
+                Who::Other => Some(world.outsider.id.as_str()),
+                _ => None,
+            };
+            let said = me.actor.as_ref().map(|actor| actor.id.as_str());
+            let right = said == expected && me.admin == (who == Who::Admin);
+            // The actor itself sees its own contact.
+            let contact_shown = me.actor.as_ref().is_none_or(|actor| !actor.contact.is_empty());
+            if right && contact_shown {
+                Ok(())
+            } else {
+                Err(Status::internal(format!("WhoAmI as {}: said {me:?}", who.label())))
+            }
         }
         Rpc::UpdateActor => {
             let request = UpdateActorRequest {

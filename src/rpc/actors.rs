@@ -21,7 +21,7 @@ use crate::hub::{ActorFilter, Hub, page_request};
 use crate::proto::actor_service_server::ActorService;
 use crate::proto::{
     Actor, GetActorRequest, ListActorsRequest, ListActorsResponse, RegisterActorRequest, RegisterActorResponse,
-    UpdateActorRequest,
+    UpdateActorRequest, WhoAmIRequest, WhoAmIResponse,
 };
 
 /// The ActorService implementation.
@@ -101,5 +101,22 @@ impl ActorService for ActorApi {
         policy::act_for(&caller, &id, "actor.id")?;
         let actor = self.hub.update_actor(&id, |profile| edit.apply(profile)).await?;
         Ok(Response::new(convert::actor(&actor, ContactVisibility::Shown)))
+    }
+
+    async fn who_am_i(&self, request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {
+        let caller = Caller::of(&request);
+        policy::signed_in(&caller, "WhoAmI")?;
+        let WhoAmIRequest {} = request.into_inner();
+        let reply = match &caller {
+            Caller::Actor(id) => WhoAmIResponse {
+                actor: Some(convert::actor(&self.hub.get_actor(id)?, ContactVisibility::Shown)),
+                admin: false,
+            },
+            Caller::Admin | Caller::Anonymous => WhoAmIResponse {
+                actor: None,
+                admin: matches!(caller, Caller::Admin),
+            },
+        };
+        Ok(Response::new(reply))
     }
 }

@@ -62,6 +62,14 @@ pub fn admin_only(caller: &Caller, what: &str) -> Result<(), Status> {
     }
 }
 
+/// The caller must have sent a token (of an actor or the admin).
+pub fn signed_in(caller: &Caller, what: &str) -> Result<(), Status> {
+    match caller {
+        Caller::Anonymous => Err(needs_token(what)),
+        Caller::Actor(_) | Caller::Admin => Ok(()),
+    }
+}
+
 /// Whether the caller may register an actor under `registration`.
 pub fn register(caller: &Caller, registration: Registration) -> Result<(), Status> {
     match registration {
