@@ -7,7 +7,9 @@ use super::CliError;
 use super::client::{ClientArgs, Hub, PageArgs, call, fetch_pages};
 use super::edit::Mask;
 use super::output::{self, CodeParser, cell, code, list, or_dash, timestamp};
-use crate::proto::{Actor, ActorKind, GetActorRequest, ListActorsRequest, RegisterActorRequest, UpdateActorRequest};
+use crate::proto::{
+    Actor, ActorKind, GetActorRequest, ListActorsRequest, RegisterActorRequest, UpdateActorRequest, WhoAmIRequest,
+};
 
 /// `capacity-hub actors ...`
 #[derive(Debug, Args)]
@@ -36,6 +38,8 @@ enum ActorsCommand {
         #[command(flatten)]
         fields: ActorFields,
     },
+    /// Whom the token (--token or CAPACITY_HUB_TOKEN) acts for.
+    Whoami,
 }
 
 /// An actor's profile as flags; each is optional so `update` can tell which were given.
@@ -94,6 +98,17 @@ pub async fn run(args: ActorsArgs) -> Result<(), CliError> {
         }
         ActorsCommand::List(list_args) => list_actors(&hub, list_args, json).await,
         ActorsCommand::Update { id, fields } => update(&hub, id, fields, json).await,
+        ActorsCommand::Whoami => {
+            let me = call(hub.actors().who_am_i(WhoAmIRequest {})).await?;
+            match (&me.actor, json) {
+                (_, true) => output::print_json(&me),
+                (Some(actor), false) => output::print_record(actor, false, actor_fields),
+                (None, false) => {
+                    output::print_fields(vec![("acts for", "any actor: this is the admin token".to_string())]);
+                    Ok(())
+                }
+            }
+        }
     }
 }
 
