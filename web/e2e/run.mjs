@@ -270,13 +270,20 @@ async function main() {
       await reg.waitFor();
       return { id: await reg.getAttribute("data-actor-id"), token: await page.getByTestId("new-token").inputValue() };
     };
-    const signInThroughPage = async (page, token, actorId) => {
+    // The token alone (WhoAmI tells whom it acts for); the admin token then names, in the
+    // "act for" field, the actor it acts for (checked with GetActor).
+    const signInThroughPage = async (page, token, actFor) => {
       await goto(page, "#/signin");
       await page.getByTestId("signin-token").fill(token);
-      await page.getByTestId("signin-actor").fill(actorId);
       await page.getByTestId("signin-submit").click();
+      if (actFor) {
+        await page.getByTestId("signin-actor").fill(actFor);
+        await page.getByTestId("signin-act-submit").click();
+      }
       await page.waitForURL(/#\/me$/);
-      await page.getByTestId("session-actor").waitFor();
+      const shown = page.getByTestId("session-actor");
+      await shown.waitFor();
+      return shown;
     };
     const requester = await step("A registers an actor through the page (RegisterActor)", async () => {
       const r = await registerThroughPage(a, `E2E requester ${stamp}`, "HND");
@@ -287,7 +294,28 @@ async function main() {
     });
     await step("A signs out and signs in again with its token", async () => {
       await a.getByTestId("sign-out").click();
-      await signInThroughPage(a, requester.token, requester.id);
+      const shown = await signInThroughPage(a, requester.token);
+      if (!((await shown.textContent()) || "").includes(requester.id)) throw new Error(`signed in as "${await shown.textContent()}", not ${requester.id}`);
+    });
+    await step("a wrong token is refused beside the token field (TOKEN_INVALID), the session kept", async () => {
+      await goto(a, "#/signin");
+      await a.getByTestId("signin-token").fill(`${requester.token}-wrong`);
+      await a.getByTestId("signin-submit").click();
+      const err = a.getByTestId("field-error-token");
+      await err.waitFor({ state: "visible" });
+      const reason = await err.getAttribute("data-reason");
+      if (reason !== "TOKEN_INVALID") throw new Error(`the token's error has data-reason "${reason}"`);
+      if ((await err.getAttribute("data-source")) !== "error-info") throw new Error("the token's refusal was not read from an ErrorInfo");
+      const input = a.getByTestId("signin-token");
+      if ((await input.getAttribute("aria-invalid")) !== "true") throw new Error("the token field is not aria-invalid");
+      if (!((await input.getAttribute("aria-describedby")) || "").split(" ").includes(await err.getAttribute("id"))) throw new Error("the token field's aria-describedby does not name the error");
+      const words = ((await err.getByTestId("error-text").textContent()) || "").trim();
+      if (!words || /TOKEN_INVALID/.test((await err.textContent()) || "")) throw new Error(`the refusal reads "${words}"`);
+      const kept = await a.evaluate(() => JSON.parse(sessionStorage.getItem("capacity-hub.session") || "{}"));
+      if (kept.token !== requester.token || kept.actorId !== requester.id) throw new Error("the refused token replaced the session");
+      log(`       refused beside the token: ${words} (data-reason ${reason})`);
+      await snap(a, "signin-token-refused");
+      await axe(a, "sign in with a refused token");
     });
     let provider = null;
     let ownOffer = "";

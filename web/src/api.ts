@@ -15,7 +15,8 @@ import type { Actor } from "./gen/capacityhub/v1/actors_pb";
 
 const auth: Interceptor = (next) => async (req) => {
   const s = session();
-  if (s) req.header.set("authorization", `Bearer ${s.token}`);
+  // A call may name its own token (the sign-in page asks WhoAmI of the token pasted).
+  if (s && !req.header.has("authorization")) req.header.set("authorization", `Bearer ${s.token}`);
   return next(req);
 };
 

@@ -5,7 +5,7 @@
 import { h, replace, type Child } from "./dom";
 import { fieldKey, type Problem } from "./errors";
 import { t } from "./i18n";
-import { errorBox } from "./ui";
+import { errorBox, said } from "./ui";
 
 interface Entry {
   key: string;
@@ -85,11 +85,39 @@ export class FormKit {
     for (const e of this.entries.values()) {
       e.error.hidden = true;
       e.error.removeAttribute("data-source");
+      e.error.removeAttribute("data-reason");
       replace(e.error);
       for (const c of e.controls) c.removeAttribute("aria-invalid");
       if (e.baseDescribedBy) e.describedBy.setAttribute("aria-describedby", e.baseDescribedBy);
       else e.describedBy.removeAttribute("aria-describedby");
     }
+  }
+
+  private mark(entry: Entry, source: string): void {
+    entry.error.hidden = false;
+    entry.error.setAttribute("data-source", source);
+    for (const c of entry.controls) c.setAttribute("aria-invalid", "true");
+    entry.describedBy.setAttribute("aria-describedby", [entry.baseDescribedBy, entry.error.id].filter(Boolean).join(" "));
+  }
+
+  /**
+   * Shows a refusal that concerns one field (a token the hub does not know, an actor that does
+   * not exist) beside that field: the reason's words, the reason in data-reason. Field violations
+   * and errors without a reason (the transport's) go where show() puts them.
+   */
+  showBeside(key: string, p: Problem): void {
+    const entry = this.entries.get(key);
+    if (!entry || p.violations.length || !p.reason) {
+      this.show(p);
+      return;
+    }
+    this.clear();
+    entry.error.setAttribute("data-reason", p.reason);
+    entry.error.append(h("span", { "data-testid": "error-text" }, p.text));
+    const detail = said(p, "span");
+    if (detail) entry.error.append(" ", detail);
+    this.mark(entry, "error-info");
+    entry.focus.focus();
   }
 
   /** Shows a refusal: each violation beside its field, the rest above the form. */
@@ -106,10 +134,7 @@ export class FormKit {
       }
       const text = index !== null ? `${t("form.item", { n: index + 1 })}: ${v.description}` : v.description;
       entry.error.append(h("span", { class: "violation", "data-violation": v.field }, text));
-      entry.error.hidden = false;
-      entry.error.setAttribute("data-source", "bad-request");
-      for (const c of entry.controls) c.setAttribute("aria-invalid", "true");
-      entry.describedBy.setAttribute("aria-describedby", [entry.baseDescribedBy, entry.error.id].filter(Boolean).join(" "));
+      this.mark(entry, "bad-request");
       if (!first) first = entry.focus;
     }
     if (p.violations.length) {

@@ -17,12 +17,17 @@ export function loading(): HTMLElement {
   return h("p", { class: "loading", role: "status", "data-testid": "loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("app.loading"));
 }
 
+/** The hub's own (English) message, as a detail after the words shown, unless they already hold it. */
+export function said(p: Problem, tag: "p" | "span"): HTMLElement | null {
+  return p.raw && p.text.indexOf(p.raw) < 0 ? h(tag, { class: "muted" }, t("errors.said"), " ", h("span", { lang: "en" }, p.raw)) : null;
+}
+
 export function errorBox(p: Problem, retry?: () => void): HTMLElement {
   const box = h(
     "div",
     { class: "error", role: "alert", "data-testid": "error", "data-code": p.codeName, "data-reason": p.reason || null, "data-source": p.reason ? "error-info" : null },
     h("p", { "data-testid": "error-text" }, p.text),
-    p.raw && p.text.indexOf(p.raw) < 0 ? h("p", { class: "muted" }, t("errors.said"), " ", h("span", { lang: "en" }, p.raw)) : null,
+    said(p, "p"),
   );
   if (p.code === Code.Unauthenticated) {
     box.append(h("p", null, h("a", { href: "#/signin", onclick: () => signOut() }, t("errors.signInAgain"))));

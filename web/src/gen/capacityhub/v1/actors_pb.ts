@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file capacityhub/v1/actors.proto.
  */
 export const file_capacityhub_v1_actors: GenFile = /*@__PURE__*/
-  fileDesc("ChtjYXBhY2l0eWh1Yi92MS9hY3RvcnMucHJvdG8SDmNhcGFjaXR5aHViLnYxIpgCCgVBY3RvchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEicKBGtpbmQYAyABKA4yGS5jYXBhY2l0eWh1Yi52MS5BY3RvcktpbmQSDwoHY291bnRyeRgEIAEoCRIOCgZyZWdpb24YBSABKAkSEgoKc3ViX3JlZ2lvbhgGIAEoCRIRCglsYW5ndWFnZXMYByADKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSDwoHY29udGFjdBgJIAEoCRIuCgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKrAQoUUmVnaXN0ZXJBY3RvclJlcXVlc3QSDAoEbmFtZRgBIAEoCRInCgRraW5kGAIgASgOMhkuY2FwYWNpdHlodWIudjEuQWN0b3JLaW5kEg8KB2NvdW50cnkYAyABKAkSEQoJbGFuZ3VhZ2VzGAQgAygJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEg8KB2NvbnRhY3QYBiABKAkSEgoKcmVxdWVzdF9pZBgHIAEoCSJQChVSZWdpc3RlckFjdG9yUmVzcG9uc2USJAoFYWN0b3IYASABKAsyFS5jYXBhY2l0eWh1Yi52MS5BY3RvchIRCglhcGlfdG9rZW4YAiABKAkiHQoPR2V0QWN0b3JSZXF1ZXN0EgoKAmlkGAEgASgJInQKEUxpc3RBY3RvcnNSZXF1ZXN0EicKBGtpbmQYASABKA4yGS5jYXBhY2l0eWh1Yi52MS5BY3RvcktpbmQSDwoHY291bnRyeRgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJUChJMaXN0QWN0b3JzUmVzcG9uc2USJQoGYWN0b3JzGAEgAygLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKElVwZGF0ZUFjdG9yUmVxdWVzdBIkCgVhY3RvchgBIAEoCzIVLmNhcGFjaXR5aHViLnYxLkFjdG9yEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzazLPAgoMQWN0b3JTZXJ2aWNlElwKDVJlZ2lzdGVyQWN0b3ISJC5jYXBhY2l0eWh1Yi52MS5SZWdpc3RlckFjdG9yUmVxdWVzdBolLmNhcGFjaXR5aHViLnYxLlJlZ2lzdGVyQWN0b3JSZXNwb25zZRJCCghHZXRBY3RvchIfLmNhcGFjaXR5aHViLnYxLkdldEFjdG9yUmVxdWVzdBoVLmNhcGFjaXR5aHViLnYxLkFjdG9yElMKCkxpc3RBY3RvcnMSIS5jYXBhY2l0eWh1Yi52MS5MaXN0QWN0b3JzUmVxdWVzdBoiLmNhcGFjaXR5aHViLnYxLkxpc3RBY3RvcnNSZXNwb25zZRJICgtVcGRhdGVBY3RvchIiLmNhcGFjaXR5aHViLnYxLlVwZGF0ZUFjdG9yUmVxdWVzdBoVLmNhcGFjaXR5aHViLnYxLkFjdG9yYgZwcm90bzM", [file_capacityhub_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChtjYXBhY2l0eWh1Yi92MS9hY3RvcnMucHJvdG8SDmNhcGFjaXR5aHViLnYxIpgCCgVBY3RvchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEicKBGtpbmQYAyABKA4yGS5jYXBhY2l0eWh1Yi52MS5BY3RvcktpbmQSDwoHY291bnRyeRgEIAEoCRIOCgZyZWdpb24YBSABKAkSEgoKc3ViX3JlZ2lvbhgGIAEoCRIRCglsYW5ndWFnZXMYByADKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSDwoHY29udGFjdBgJIAEoCRIuCgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKrAQoUUmVnaXN0ZXJBY3RvclJlcXVlc3QSDAoEbmFtZRgBIAEoCRInCgRraW5kGAIgASgOMhkuY2FwYWNpdHlodWIudjEuQWN0b3JLaW5kEg8KB2NvdW50cnkYAyABKAkSEQoJbGFuZ3VhZ2VzGAQgAygJEhMKC2Rlc2NyaXB0aW9uGAUgASgJEg8KB2NvbnRhY3QYBiABKAkSEgoKcmVxdWVzdF9pZBgHIAEoCSJQChVSZWdpc3RlckFjdG9yUmVzcG9uc2USJAoFYWN0b3IYASABKAsyFS5jYXBhY2l0eWh1Yi52MS5BY3RvchIRCglhcGlfdG9rZW4YAiABKAkiHQoPR2V0QWN0b3JSZXF1ZXN0EgoKAmlkGAEgASgJInQKEUxpc3RBY3RvcnNSZXF1ZXN0EicKBGtpbmQYASABKA4yGS5jYXBhY2l0eWh1Yi52MS5BY3RvcktpbmQSDwoHY291bnRyeRgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJUChJMaXN0QWN0b3JzUmVzcG9uc2USJQoGYWN0b3JzGAEgAygLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKElVwZGF0ZUFjdG9yUmVxdWVzdBIkCgVhY3RvchgBIAEoCzIVLmNhcGFjaXR5aHViLnYxLkFjdG9yEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayIPCg1XaG9BbUlSZXF1ZXN0IkUKDldob0FtSVJlc3BvbnNlEiQKBWFjdG9yGAEgASgLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISDQoFYWRtaW4YAiABKAgymAMKDEFjdG9yU2VydmljZRJcCg1SZWdpc3RlckFjdG9yEiQuY2FwYWNpdHlodWIudjEuUmVnaXN0ZXJBY3RvclJlcXVlc3QaJS5jYXBhY2l0eWh1Yi52MS5SZWdpc3RlckFjdG9yUmVzcG9uc2USQgoIR2V0QWN0b3ISHy5jYXBhY2l0eWh1Yi52MS5HZXRBY3RvclJlcXVlc3QaFS5jYXBhY2l0eWh1Yi52MS5BY3RvchJTCgpMaXN0QWN0b3JzEiEuY2FwYWNpdHlodWIudjEuTGlzdEFjdG9yc1JlcXVlc3QaIi5jYXBhY2l0eWh1Yi52MS5MaXN0QWN0b3JzUmVzcG9uc2USSAoLVXBkYXRlQWN0b3ISIi5jYXBhY2l0eWh1Yi52MS5VcGRhdGVBY3RvclJlcXVlc3QaFS5jYXBhY2l0eWh1Yi52MS5BY3RvchJHCgZXaG9BbUkSHS5jYXBhY2l0eWh1Yi52MS5XaG9BbUlSZXF1ZXN0Gh4uY2FwYWNpdHlodWIudjEuV2hvQW1JUmVzcG9uc2ViBnByb3RvMw", [file_capacityhub_v1_common, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message capacityhub.v1.Actor
@@ -275,6 +275,45 @@ export const UpdateActorRequestSchema: GenMessage<UpdateActorRequest> = /*@__PUR
   messageDesc(file_capacityhub_v1_actors, 6);
 
 /**
+ * @generated from message capacityhub.v1.WhoAmIRequest
+ */
+export type WhoAmIRequest = Message<"capacityhub.v1.WhoAmIRequest"> & {
+};
+
+/**
+ * Describes the message capacityhub.v1.WhoAmIRequest.
+ * Use `create(WhoAmIRequestSchema)` to create a new message.
+ */
+export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
+  messageDesc(file_capacityhub_v1_actors, 7);
+
+/**
+ * @generated from message capacityhub.v1.WhoAmIResponse
+ */
+export type WhoAmIResponse = Message<"capacityhub.v1.WhoAmIResponse"> & {
+  /**
+   * The token's actor, contact included; unset for the admin token.
+   *
+   * @generated from field: capacityhub.v1.Actor actor = 1;
+   */
+  actor?: Actor | undefined;
+
+  /**
+   * True for the admin token, which may act for any actor.
+   *
+   * @generated from field: bool admin = 2;
+   */
+  admin: boolean;
+};
+
+/**
+ * Describes the message capacityhub.v1.WhoAmIResponse.
+ * Use `create(WhoAmIResponseSchema)` to create a new message.
+ */
+export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
+  messageDesc(file_capacityhub_v1_actors, 8);
+
+/**
  * @generated from service capacityhub.v1.ActorService
  */
 export const ActorService: GenService<{
@@ -315,6 +354,18 @@ export const ActorService: GenService<{
     methodKind: "unary";
     input: typeof UpdateActorRequestSchema;
     output: typeof ActorSchema;
+  },
+  /**
+   * Whom the request's token acts for: its actor (contact included), or the admin. A token alone
+   * identifies its holder, so a sign-in page asks for nothing else. Without a token:
+   * UNAUTHENTICATED (TOKEN_MISSING).
+   *
+   * @generated from rpc capacityhub.v1.ActorService.WhoAmI
+   */
+  whoAmI: {
+    methodKind: "unary";
+    input: typeof WhoAmIRequestSchema;
+    output: typeof WhoAmIResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_capacityhub_v1_actors, 0);
