@@ -126,7 +126,7 @@ async fn unanswered_proposals_are_released_and_say_so_in_events() {
         .register_offer(&provider.id, offer_spec(DateWindow::default()), "")
         .await
         .unwrap();
-    let silent = hub.propose_match(&need.id, &offer.id, "").await.unwrap();
+    let silent = hub.propose_match(&need.id, &offer.id, "", None).await.unwrap();
     hub.respond_to_match(&silent.id, &requester.id, true, "").await.unwrap();
 
     tokio::time::advance(3 * DAY - Duration::from_secs(60)).await;

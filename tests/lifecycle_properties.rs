@@ -168,7 +168,7 @@ impl World {
             }
             Operation::Propose { need, offer } => {
                 if let (Some(need), Some(offer)) = (pick(&self.needs, need), pick(&self.offers, offer))
-                    && let Ok(record) = hub.propose_match(need, offer, "").await
+                    && let Ok(record) = hub.propose_match(need, offer, "", None).await
                 {
                     self.matches.push(record.id);
                 }

@@ -210,7 +210,7 @@ async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirm
 async fn matched_after(hub: &Hub, requester: &str, provider: &str, offer: &str, spec: NeedSpec, days: u32) -> String {
     let need = hub.submit_need(requester, spec, "").await.unwrap();
     tokio::time::advance(days * DAY).await;
-    let proposed = hub.propose_match(&need.id, offer, "").await.unwrap();
+    let proposed = hub.propose_match(&need.id, offer, "", None).await.unwrap();
     hub.respond_to_match(&proposed.id, requester, true, "").await.unwrap();
     let confirmed = hub.respond_to_match(&proposed.id, provider, true, "").await.unwrap();
     assert!(confirmed.confirmed_at().is_some());
@@ -244,7 +244,7 @@ async fn the_expected_time_to_match_is_the_median_of_similar_needs_matched_in_th
     // Confirmed, then cancelled: no longer matched.
     let cancelled = hub.submit_need(g, need_spec(13, "GTM"), "").await.unwrap();
     tokio::time::advance(DAY).await;
-    let proposed = hub.propose_match(&cancelled.id, &detention.id, "").await.unwrap();
+    let proposed = hub.propose_match(&cancelled.id, &detention.id, "", None).await.unwrap();
     hub.respond_to_match(&proposed.id, g, true, "").await.unwrap();
     hub.respond_to_match(&proposed.id, p, true, "").await.unwrap();
     hub.respond_to_match(&proposed.id, p, false, "").await.unwrap();

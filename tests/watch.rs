@@ -178,3 +178,64 @@ async fn shutdown_ends_open_watch_streams() {
         .expect("the stream ends");
     assert!(!matches!(ended, Some(Ok(_))), "no event after shutdown: {ended:?}");
 }
+
+/// A proposal's event names the actor who proposed it; one by the admin (or an allocation run)
+/// names no one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_event_names_who_proposed() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let requester = hub
+        .register("Government of Honduras", ActorKind::NationalGovernment, "HND")
+        .await;
+    let provider = hub
+        .register_with(RegisterActorRequest {
+            name: "Casa Alianza".into(),
+            kind: ActorKind::CivilSociety as i32,
+            country: "HND".into(),
+            ..Default::default()
+        })
+        .await;
+    let provider_id = provider.actor.expect("the registered actor").id;
+    let offer = hub
+        .offer(offer_request(
+            &provider_id,
+            &[7],
+            &[Modality::Training],
+            Coverage::Worldwide,
+        ))
+        .await;
+    let by_provider = hub
+        .submit(need_request(&requester.id, &[7], &[Modality::Training], &["HND"]))
+        .await;
+    let by_admin = hub
+        .submit(need_request(&requester.id, &[7], &[Modality::Training], &["GTM"]))
+        .await;
+    let watch = WatchMatchesRequest {
+        actor_id: requester.id.clone(),
+        after_sequence: 0,
+    };
+    let mut stream = hub.matches().watch_matches(watch).await.unwrap().into_inner();
+
+    let mut as_provider = MatchServiceClient::new(hub.channel_as(&provider.api_token));
+    let proposed = as_provider
+        .propose_match(ProposeMatchRequest {
+            need_id: by_provider.id.clone(),
+            offer_id: offer.id.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .expect("the provider proposes its own offer")
+        .into_inner();
+    let event = next_event(&mut stream).await;
+    assert_eq!(
+        (event.kind, event.match_id.as_str()),
+        (EventKind::MatchProposed as i32, proposed.id.as_str())
+    );
+    assert_eq!(event.by, provider_id);
+
+    let proposed = hub.propose(&by_admin.id, &offer.id).await;
+    let event = next_event(&mut stream).await;
+    assert_eq!(event.match_id, proposed.id);
+    assert_eq!(event.by, "", "the admin acts as no actor");
+}

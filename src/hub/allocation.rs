@@ -147,6 +147,7 @@ impl Hub {
                 need_id: &pair.need_id,
                 offer_id: &pair.offer_id,
                 ranked: Some((pair.fit, &pair.explanation)),
+                by: None,
             })
             .collect();
         let proposed = self.propose_matches(&proposals).await?;

@@ -32,6 +32,9 @@ pub(super) struct Proposal<'a> {
     /// The score and explanation the pair was just ranked with, if it was: an allocation run
     /// records what it saw instead of ranking each pair again under the writer lock.
     pub(super) ranked: Option<(f64, &'a Explanation)>,
+    /// The actor who proposed the pair, for the event; `None` when the hub did (an allocation
+    /// run) or the admin.
+    pub(super) by: Option<&'a str>,
 }
 
 /// A ranked offer for a need.
@@ -92,11 +95,19 @@ impl Hub {
     }
 
     /// Proposes a need-offer pair that passes every hard filter; both parties then respond.
-    pub async fn propose_match(&self, need_id: &str, offer_id: &str, request_id: &str) -> Result<Match, HubError> {
+    /// `by` is the actor who proposes it (`None` for the admin), named in the event.
+    pub async fn propose_match(
+        &self,
+        need_id: &str,
+        offer_id: &str,
+        request_id: &str,
+        by: Option<&str>,
+    ) -> Result<Match, HubError> {
         let proposal = Proposal {
             need_id,
             offer_id,
             ranked: None,
+            by,
         };
         let change = |store: &Store| {
             let mut writes = WriteSet::default();
@@ -162,6 +173,7 @@ impl Hub {
             need_id,
             offer_id,
             ranked,
+            by,
         } = *proposal;
         // Idempotency keys are the owner's own: another caller reusing a key gets its own record.
         let scope = format!("ProposeMatch/{need_id}/{offer_id}");
@@ -231,7 +243,7 @@ impl Hub {
             "match {} proposed: need {} with offer {}",
             record.id, record.need_id, record.offer_id
         );
-        writes.record_event(record.event(EventKind::MatchProposed, now, None, summary));
+        writes.record_event(record.event(EventKind::MatchProposed, now, by, summary));
         if !request_id.is_empty() {
             writes.remember_request(&scope, request_id, &record.id);
         }

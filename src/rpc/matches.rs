@@ -85,7 +85,11 @@ impl MatchService for MatchApi {
             &[&requester, &provider],
             &format!("need {need_id} or offer {offer_id}"),
         )?;
-        let record = self.hub.propose_match(&need_id, &offer_id, &request_id).await?;
+        let by = match &caller {
+            Caller::Actor(id) => Some(id.as_str()),
+            Caller::Admin | Caller::Anonymous => None,
+        };
+        let record = self.hub.propose_match(&need_id, &offer_id, &request_id, by).await?;
         Ok(Response::new(convert::match_record(&record)))
     }
 

@@ -131,7 +131,8 @@ export type Event = Message<"capacityhub.v1.Event"> & {
   actorIds: string[];
 
   /**
-   * Who acted; empty for the hub's own actions (expiry).
+   * The actor who acted; empty for the hub's own actions (expiry, an allocation run) and for the
+   * admin, who acts as no actor.
    *
    * @generated from field: string by = 8;
    */
