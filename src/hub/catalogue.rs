@@ -437,17 +437,18 @@ impl Catalogue {
     ) -> Vec<NeedsPart<'a, 'k>> {
         let provider = records::id_number::<Actor>(&offer.provider_id).ok();
         let themes = &offer.spec.themes;
+        let part_size = part_size.max(1);
         let mut parts = Vec::new();
         for (position, theme) in themes.iter().enumerate() {
             let Some(shelf) = self.needs_by_objective.get(theme) else {
                 continue;
             };
             let weights = shelf.weights(&self.text);
-            for start in (0..shelf.entries.len()).step_by(part_size.max(1)) {
+            for start in (0..shelf.entries.len()).step_by(part_size) {
                 parts.push(NeedsPart {
                     entries: &shelf.entries,
                     weights: Arc::clone(&weights),
-                    range: start..(start + part_size.max(1)).min(shelf.entries.len()),
+                    range: start..(start + part_size).min(shelf.entries.len()),
                     earlier: &themes[..position],
                     provider,
                     offer_key,
