@@ -6,7 +6,10 @@
 //! - the no-op RPC, `Health/Check`, with 1, 16 and 64 calls in flight;
 //! - `MatchService.FindMatches` (limit 10) with 1 and 16 calls in flight, cycling through a
 //!   deterministic, evenly spaced sample of the open needs that `NeedService.ListNeeds` returns;
-//! - durable `NeedService.SubmitNeed` from 64 concurrent clients, each on its own connection;
+//! - durable `NeedService.SubmitNeed` from 64 concurrent clients, each on its own connection, and
+//!   beside it the ceiling that sled with the hub's sync allows for writes of the same shape
+//!   (64 writers in this process on a fresh sled database; see `grpc_load/ceiling.rs`), and the
+//!   ratio of the two;
 //! - the server's resident memory (VmRSS) and peak (VmHWM) right after start-up and at the end.
 //!
 //! Every workload runs for `--seconds` (default 10) after a warm-up of `--warmup-seconds` (default
@@ -56,6 +59,9 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+#[path = "grpc_load/ceiling.rs"]
+mod ceiling;
+
 /// Any failure of the benchmark, with a message saying what went wrong.
 type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -93,6 +99,10 @@ struct Args {
     /// Open needs in the FindMatches sample.
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     needs: u64,
+    /// Microseconds the server (and the sled ceiling) gather writes before each sync: the
+    /// server's `--commit-delay-us`.
+    #[arg(long, default_value_t = 0)]
+    commit_delay_us: u64,
     /// How long the server may take to answer SERVING.
     #[arg(long, default_value_t = 600)]
     ready_timeout_secs: u64,
@@ -118,7 +128,7 @@ async fn main() -> BenchResult<()> {
     let world = World::open_or_generate(args.data_dir.as_deref())?;
     let admin_token = admin_token();
     let started = Instant::now();
-    let mut server = ServerProcess::spawn(&world.dir, &admin_token)?;
+    let mut server = ServerProcess::spawn(&world.dir, &admin_token, args.commit_delay_us)?;
     let ready = server
         .wait_until_serving(Duration::from_secs(args.ready_timeout_secs))
         .await?;
@@ -127,8 +137,11 @@ async fn main() -> BenchResult<()> {
     eprintln!("server ready in {:.3} s", startup.as_secs_f64());
 
     let bench = Bench::prepare(&server, &ready, admin_token, args.needs as usize, args.timing()).await?;
-    let rows = bench.run_all().await?;
+    let mut rows = bench.run_all().await?;
     let memory_end = Memory::of(server.pid());
+    let beside = world.dir.parent().unwrap_or(&world.dir);
+    let commit_delay = Duration::from_micros(args.commit_delay_us);
+    rows.ceiling_64 = Some(ceiling::measure_ceiling(beside, WRITERS, commit_delay, bench.timing).await?);
 
     let report = Report {
         data_dir: world.dir.display().to_string(),
@@ -206,13 +219,14 @@ struct ServerProcess {
 impl ServerProcess {
     /// Starts `capacity-hub serve` over `data_dir` on a free loopback port, with `token` as the
     /// admin token.
-    fn spawn(data_dir: &Path, token: &str) -> BenchResult<ServerProcess> {
+    fn spawn(data_dir: &Path, token: &str, commit_delay_us: u64) -> BenchResult<ServerProcess> {
         let addr = format!("127.0.0.1:{}", free_port()?);
         let child = Command::new(env!("CARGO_BIN_EXE_capacity-hub"))
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--addr", &addr])
+            .args(["--commit-delay-us", &commit_delay_us.to_string()])
             .env("CAPACITY_HUB_ADMIN_TOKEN", token)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -566,12 +580,14 @@ struct Rows {
     find_16: Row,
     noop_64: Row,
     submit_64: Row,
+    /// The sled ceiling for SubmitNeed's shape, measured after the server's workloads.
+    ceiling_64: Option<Row>,
 }
 
 impl Rows {
     /// Every row, in the order the workloads ran.
-    fn all(&self) -> [&Row; 7] {
-        [
+    fn all(&self) -> Vec<&Row> {
+        let server = [
             &self.noop_1,
             &self.noop_16_shared,
             &self.noop_16,
@@ -579,7 +595,8 @@ impl Rows {
             &self.find_16,
             &self.noop_64,
             &self.submit_64,
-        ]
+        ];
+        server.into_iter().chain(&self.ceiling_64).collect()
     }
 }
 
@@ -590,13 +607,15 @@ enum Clients {
     Separate(usize),
     /// This many tasks multiplexed on one connection, served by one server connection task.
     Shared(usize),
+    /// This many tasks calling the store in the benchmark's own process, without the server.
+    InProcess(usize),
 }
 
 impl Clients {
     /// Calls in flight: one per task.
     fn tasks(self) -> usize {
         match self {
-            Clients::Separate(tasks) | Clients::Shared(tasks) => tasks,
+            Clients::Separate(tasks) | Clients::Shared(tasks) | Clients::InProcess(tasks) => tasks,
         }
     }
 }
@@ -607,6 +626,7 @@ impl fmt::Display for Clients {
             Clients::Separate(1) | Clients::Shared(1) => f.write_str("1 connection"),
             Clients::Separate(tasks) => write!(f, "{tasks} connections, one per client"),
             Clients::Shared(tasks) => write!(f, "1 connection shared by {tasks} tasks"),
+            Clients::InProcess(tasks) => write!(f, "{tasks} tasks in the benchmark's process, no server"),
         }
     }
 }
@@ -655,6 +675,7 @@ impl Bench {
             find_16: self.find_matches(Clients::Separate(MANY)).await?,
             noop_64: self.noop(Clients::Separate(WRITERS)).await?,
             submit_64: self.submit_needs(Clients::Separate(WRITERS)).await?,
+            ceiling_64: None,
         })
     }
 
@@ -697,6 +718,7 @@ impl Bench {
         match clients {
             Clients::Separate(tasks) => self.channels[..tasks].to_vec(),
             Clients::Shared(tasks) => vec![self.channels[0].clone(); tasks],
+            Clients::InProcess(_) => Vec::new(),
         }
     }
 }
@@ -847,6 +869,12 @@ impl Report {
             "| SubmitNeed / no-op, 64 in flight | {} |",
             ratio(&r.submit_64, &r.noop_64)
         );
+        if let Some(ceiling) = &r.ceiling_64 {
+            println!(
+                "| SubmitNeed / sled ceiling of the same shape and sync, 64 writers | {} |",
+                ratio(&r.submit_64, ceiling)
+            );
+        }
     }
 
     fn print_memory(&self) {

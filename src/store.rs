@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-pub use durability::{Durability, FlushTicket};
+pub use durability::{Durability, FlushTicket, SledFiles};
 
 use crate::domain::{HubEvent, Partnership, PartnershipEnds, StoredPartnership, UnixMillis};
 pub use records::Record;
@@ -55,12 +55,15 @@ pub enum StoreError {
 pub struct StoreConfig {
     /// sled's page cache, in bytes.
     pub cache_bytes: u64,
+    /// How long the flusher gathers writes before each flush (see [`Durability::start`]).
+    pub commit_delay: std::time::Duration,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             cache_bytes: 64 * 1024 * 1024,
+            commit_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -162,7 +165,8 @@ impl Store {
             None => 1,
         }
         .max(marked);
-        let durability = Durability::start(db.clone(), last_sequence);
+        let files = SledFiles::open(dir).map_err(sled::Error::from)?;
+        let durability = Durability::start(db.clone(), files, last_sequence, config.commit_delay);
         Ok(Store {
             db,
             dir: dir.to_path_buf(),
@@ -472,13 +476,15 @@ impl Store {
         }
         let names: Vec<TreeName> = writes.batches.keys().copied().collect();
         let trees: Vec<sled::Tree> = names.iter().map(|name| self.trees.get(*name).clone()).collect();
-        let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|views| {
+        // The closure never aborts (`Infallible`): it only applies batches, so the transaction
+        // either commits or fails in sled's storage.
+        let result: Result<(), TransactionError<std::convert::Infallible>> = trees.as_slice().transaction(|views| {
             for (view, name) in views.iter().zip(&names) {
                 if let Some(batch) = writes.batches.get(name) {
                     view.apply_batch(batch)?;
                 }
             }
-            Ok::<(), ConflictableTransactionError<()>>(())
+            Ok::<(), ConflictableTransactionError<std::convert::Infallible>>(())
         });
         match result {
             Ok(()) => {
@@ -492,7 +498,7 @@ impl Store {
                 })
             }
             Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
-            Err(TransactionError::Abort(())) => Err(StoreError::Flush("transaction aborted".into())),
+            Err(TransactionError::Abort(never)) => match never {},
         }
     }
 
@@ -549,10 +555,9 @@ impl Store {
         self.durability.wait(ticket).await
     }
 
-    /// Flushes everything now (at shutdown).
+    /// Flushes everything now and syncs it to disk (at shutdown).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        SledFiles::open(&self.dir).map_err(sled::Error::from)?.sync(&self.db)
     }
 }
 

@@ -4,9 +4,9 @@
 //! the first result. `crash_soak` is the long variant (ignored by default):
 //! `cargo test --release --test crash -- --ignored`.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,79 +18,13 @@ use capacity_hub::proto::{
     ActorKind, Level, ListMatchesRequest, ListNeedsRequest, ListOffersRequest, MatchStatus, Modality,
     ProposeMatchRequest, RegisterActorRequest, RegisterOfferRequest, RespondToMatchRequest, SubmitNeedRequest,
 };
+use common::{AdminChannel, ServerProcess};
 use rand::Rng;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
-const ADMIN_TOKEN: &str = "crash-test-admin-token-0123456789";
 const WRITERS: usize = 4;
 const OFFER_CAPACITY: u32 = 3;
 
-/// Sends the admin token with every call.
-#[derive(Clone)]
-struct Admin;
-
-impl tonic::service::Interceptor for Admin {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        let value = format!("Bearer {ADMIN_TOKEN}")
-            .parse()
-            .map_err(|_| tonic::Status::internal("token"))?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
-    }
-}
-
-type Authed = InterceptedService<Channel, Admin>;
-
-/// The server binary running over a data directory.
-struct ServerProcess {
-    child: Child,
-    url: String,
-}
-
-impl ServerProcess {
-    fn start(data_dir: &std::path::Path) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_capacity-hub"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env("CAPACITY_HUB_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server binary starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server logs its address before exiting")
-                .expect("readable log");
-            if let Some(rest) = line.split("addr=").nth(1) {
-                break rest.split_whitespace().next().expect("an address").to_string();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        ServerProcess {
-            child,
-            url: format!("http://{addr}"),
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL the server");
-        self.child.wait().expect("reap the server");
-    }
-
-    async fn channel(&self) -> Authed {
-        let channel = Channel::from_shared(self.url.clone())
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect");
-        InterceptedService::new(channel, Admin)
-    }
-}
+type Authed = AdminChannel;
 
 /// What the server acknowledged, to be found again after every crash.
 #[derive(Default)]

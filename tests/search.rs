@@ -10,16 +10,12 @@
 mod common;
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 use rand::Rng;
 use tonic::Code;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 /// (kind, id): what a hit points at.
 type Key = (i32, String);
@@ -1141,65 +1137,6 @@ async fn an_actors_contact_is_never_searched_or_shown() {
 }
 
 // ---- durability: SIGKILL during a write burst ------------------------------------------------
-
-/// The server binary running as a child process over a data directory; killed when dropped.
-struct ServerProcess {
-    child: Option<Child>,
-    url: String,
-}
-
-impl ServerProcess {
-    fn start(data_dir: &std::path::Path) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_capacity-hub"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env("CAPACITY_HUB_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server binary starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server logs its address before exiting")
-                .expect("readable log");
-            if let Some(rest) = line.split("addr=").nth(1) {
-                break rest.split_whitespace().next().expect("an address").to_string();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        ServerProcess {
-            child: Some(child),
-            url: format!("http://{addr}"),
-        }
-    }
-
-    /// SIGKILL, then reap.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().expect("SIGKILL the server");
-            child.wait().expect("reap the server");
-        }
-    }
-
-    async fn channel(&self) -> AdminChannel {
-        let channel = Channel::from_shared(self.url.clone())
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect");
-        InterceptedService::new(channel, Bearer::admin())
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// One town per crash cycle: each cycle's records carry its name, so one query finds them.
 const CYCLE_TOWNS: [&str; 3] = ["Tapachula", "Esquipulas", "Chinandega"];

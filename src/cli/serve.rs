@@ -15,6 +15,7 @@ use crate::hub::{Hub, HubSettings};
 use crate::matching::ScoreWeights;
 use crate::rpc::policy::Registration;
 use crate::server::{Limits, ServerOptions, TlsIdentity};
+use crate::store::StoreConfig;
 use crate::web::WebFiles;
 
 /// Options of `serve`.
@@ -80,6 +81,10 @@ pub struct ServeArgs {
     /// the copy embedded in the binary: for working on the page.
     #[arg(long, env = "CAPACITY_HUB_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Microseconds the store waits after a write before it syncs, so that more concurrent
+    /// writes share one sync (as PostgreSQL's commit_delay). 0 syncs at once; at most 100,000.
+    #[arg(long, env = "CAPACITY_HUB_COMMIT_DELAY_US", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub commit_delay_us: u64,
 }
 
 /// An origin as browsers send it: a scheme, a host and an optional port, nothing else.
@@ -150,7 +155,10 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         sweep_interval: Duration::from_secs(args.sweep_interval_secs),
         max_watchers: args.max_watchers,
         stale_after_days: args.stale_after_days,
-        ..HubSettings::default()
+        store: StoreConfig {
+            commit_delay: Duration::from_micros(args.commit_delay_us),
+            ..StoreConfig::default()
+        },
     };
     let hub = Arc::new(Hub::open(&args.data_dir, settings)?);
     if args.demo {

@@ -118,6 +118,85 @@ impl Interceptor for Bearer {
 /// A channel whose requests carry the admin token.
 pub type AdminChannel = InterceptedService<Channel, Bearer>;
 
+/// The server binary running as a child process over a data directory, with [`ADMIN_TOKEN`]:
+/// for tests that kill it, or trace its system calls. Killed (SIGKILL) when dropped.
+pub struct ServerProcess {
+    child: Option<std::process::Child>,
+    /// `http://host:port` the server listens on.
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Runs `capacity-hub serve` over `data_dir` on a free port.
+    pub fn start(data_dir: &Path) -> ServerProcess {
+        ServerProcess::start_under(&[], data_dir)
+    }
+
+    /// Runs the server under `wrapper` (a program and its arguments, such as `strace -f`), and
+    /// waits until it logs the address it listens on.
+    pub fn start_under(wrapper: &[&std::ffi::OsStr], data_dir: &Path) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        let binary = std::ffi::OsStr::new(env!("CARGO_BIN_EXE_capacity-hub"));
+        let mut program = wrapper.iter().copied().chain([binary]);
+        let mut command = std::process::Command::new(program.next().expect("a program"));
+        let mut child = command
+            .args(program)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("CAPACITY_HUB_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server logs its address before exiting")
+                .expect("readable log");
+            if let Some(rest) = line.split("addr=").nth(1) {
+                break rest.split_whitespace().next().expect("an address").to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        ServerProcess {
+            child: Some(child),
+            url: format!("http://{addr}"),
+        }
+    }
+
+    /// The process started: the server, or the wrapper it runs under.
+    pub fn child(&mut self) -> &mut std::process::Child {
+        self.child.as_mut().expect("the process has not been killed")
+    }
+
+    /// SIGKILL, then reap.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL the server");
+            child.wait().expect("reap the server");
+        }
+    }
+
+    /// A new connection whose requests carry the admin token.
+    pub async fn channel(&self) -> AdminChannel {
+        let channel = Channel::from_shared(self.url.clone())
+            .expect("a valid uri")
+            .connect()
+            .await
+            .expect("connect");
+        InterceptedService::new(channel, Bearer::admin())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// How long a restart may wait for the previous server to let go of the store.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
 
