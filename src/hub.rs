@@ -14,6 +14,7 @@ mod directory;
 mod expiry;
 mod explain;
 mod find_needs;
+mod gauges;
 mod import;
 mod insights;
 mod matches;
@@ -56,6 +57,7 @@ pub use bundles::IntegratedSolution;
 pub use expiry::ExpirySweep;
 pub use explain::PairExplanation;
 pub use find_needs::{DEFAULT_NEEDS, MAX_NEEDS, MAX_NEEDS_DEPTH, NeedCandidate, NeedsPage};
+pub use gauges::DomainGauges;
 pub use import::ImportRecord;
 pub use insights::{GraphFormat, OpenRecord, Stats};
 pub use matches::{MatchCandidate, MatchFilter};
@@ -170,6 +172,8 @@ pub struct Hub {
     match_history: RwLock<MatchHistory>,
     /// One permit per open watch stream.
     watchers: Arc<tokio::sync::Semaphore>,
+    /// Watch streams open at once at most: the permits `watchers` started with.
+    max_watchers: usize,
     /// Set at shutdown: watch streams end.
     closing: tokio::sync::watch::Sender<bool>,
     /// Wall-clock milliseconds and tokio instant when the hub opened: see [`Hub::now`].
@@ -202,6 +206,7 @@ impl Hub {
             stale_after_days: settings.stale_after_days,
             match_history: RwLock::new(match_history),
             watchers: Arc::new(tokio::sync::Semaphore::new(settings.max_watchers)),
+            max_watchers: settings.max_watchers,
             closing: tokio::sync::watch::Sender::new(false),
             opened: (chrono::Utc::now().timestamp_millis(), tokio::time::Instant::now()),
         })

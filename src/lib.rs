@@ -6,6 +6,8 @@
 //! - [`rpc`]: tonic services, one file per service; conversion and the one error mapping.
 //! - [`server`]: the router (services, health, reflection, gRPC-Web) and graceful shutdown.
 //! - [`web`]: the web app embedded in the binary, served at `/`.
+//! - [`metrics`]: the Prometheus metrics of `serve --metrics-addr`: the calls (a tower layer the
+//!   server puts around the routes), the store's flushes, and gauges read from the hub.
 //! - [`cli`]: the `capacity-hub` command line: `serve` and the client subcommands.
 //! - [`demo`]: the 2018 workshop world that `serve --demo` loads.
 //! - [`quality`]: ranking quality (precision@1, MRR, NDCG@5) on the labelled relevance set.
@@ -28,6 +30,7 @@ pub mod domain;
 pub mod graph;
 pub mod hub;
 pub mod matching;
+pub mod metrics;
 pub mod quality;
 pub mod rpc;
 pub mod search;

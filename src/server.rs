@@ -18,6 +18,7 @@ use tower::layer::util::{Identity as NoLayer, Stack};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::hub::Hub;
+use crate::metrics::{Metrics, RpcMetricsLayer};
 use crate::proto::actor_service_server::ActorServiceServer;
 use crate::proto::admin_service_server::AdminServiceServer;
 use crate::proto::insight_service_server::InsightServiceServer;
@@ -61,6 +62,8 @@ pub struct ServerOptions {
     pub cors_origins: Vec<HeaderValue>,
     /// Where the web app's files come from.
     pub web_files: WebFiles,
+    /// Where the calls are counted and timed; `None` (the default) records nothing.
+    pub metrics: Option<Metrics>,
 }
 
 /// What one server takes on at most; every value is documented in the README.
@@ -124,6 +127,7 @@ pub async fn serve_with(
         limits,
         cors_origins,
         web_files,
+        metrics,
     } = options;
     let auth = Authenticator::new(Arc::clone(&hub), admin_token.as_deref());
     let size = limits.max_message_bytes;
@@ -147,7 +151,8 @@ pub async fn serve_with(
             &auth,
         ))
         .add_service(guarded(
-            MatchServiceServer::new(MatchApi::new(Arc::clone(&hub))).max_decoding_message_size(size),
+            MatchServiceServer::new(MatchApi::new(Arc::clone(&hub)).with_metrics(metrics.clone()))
+                .max_decoding_message_size(size),
             &auth,
         ))
         .add_service(guarded(
@@ -165,7 +170,7 @@ pub async fn serve_with(
         .add_service(guarded(AdminServiceServer::new(AdminApi::new(Arc::clone(&hub))), &auth))
         .into_axum_router()
         .merge(crate::web::routes(web_files));
-    let router = builder(tls.as_ref(), &limits, cors_origins)?.add_routes(Routes::from(routes));
+    let router = builder(tls.as_ref(), &limits, cors_origins, metrics.as_ref())?.add_routes(Routes::from(routes));
     let expiry = tokio::spawn(Arc::clone(&hub).run_expiry());
     // Watch streams never end on their own; close them when shutdown begins so the server can
     // finish the calls in flight and stop.
@@ -193,11 +198,14 @@ fn guarded<S>(service: S, auth: &Authenticator) -> InterceptedService<S, Authent
 /// The transport: TLS when configured, HTTP/1.1 beside HTTP/2 for gRPC-Web, the request
 /// timeout, and then, outermost first: CORS for the configured origins, the gRPC-Web
 /// translation (so the services see plain gRPC, and a shed call is answered in the caller's
-/// protocol), and the global in-flight limit with load shedding.
+/// protocol), the metrics when recorded (inside the translation, so gRPC-Web calls are counted
+/// as the gRPC calls they become, and outside the limit, so shed calls are counted too), and
+/// the global in-flight limit with load shedding.
 fn builder(
     tls: Option<&TlsIdentity>,
     limits: &Limits,
     cors_origins: Vec<HeaderValue>,
+    metrics: Option<&Metrics>,
 ) -> Result<Server<Stack<HubLayers, NoLayer>>, ServerError> {
     let mut builder = Server::builder().timeout(limits.request_timeout).accept_http1(true);
     match tls {
@@ -214,6 +222,7 @@ fn builder(
     let layers = tower::ServiceBuilder::new()
         .option_layer(cors)
         .layer(GrpcWebOrPageLayer)
+        .option_layer(metrics.map(Metrics::layer))
         .load_shed()
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
         .into_inner();
@@ -247,7 +256,10 @@ type HubLayers = Stack<
     tower::limit::GlobalConcurrencyLimitLayer,
     Stack<
         tower::load_shed::LoadShedLayer,
-        Stack<GrpcWebOrPageLayer, Stack<tower::util::Either<CorsLayer, NoLayer>, NoLayer>>,
+        Stack<
+            tower::util::Either<RpcMetricsLayer, NoLayer>,
+            Stack<GrpcWebOrPageLayer, Stack<tower::util::Either<CorsLayer, NoLayer>, NoLayer>>,
+        >,
     >,
 >;
 

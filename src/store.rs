@@ -205,6 +205,11 @@ impl Store {
         self.trees.get(tree).len()
     }
 
+    /// The bytes sled's files take on disk (its log and its blobs), as sled counts them.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
     /// True when no record of this kind exists.
     pub fn is_empty<R: Record>(&self) -> bool {
         self.trees.get(R::TREE).is_empty()

@@ -85,6 +85,23 @@ pub struct ServeArgs {
     /// writes share one sync (as PostgreSQL's commit_delay). 0 syncs at once; at most 100,000.
     #[arg(long, env = "CAPACITY_HUB_COMMIT_DELAY_US", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub commit_delay_us: u64,
+    /// Address to serve Prometheus metrics on, at `GET /metrics` over plain HTTP on a listener
+    /// of its own (`127.0.0.1:9464`); none by default, and then nothing is recorded.
+    #[arg(long, env = "CAPACITY_HUB_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// How logs are written to stderr: `text` for people, `json` (one object a line) for log
+    /// shippers.
+    #[arg(long, env = "CAPACITY_HUB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event (timestamp, level, fields, span), for log shippers.
+    Json,
 }
 
 /// An origin as browsers send it: a scheme, a host and an optional port, nothing else.
@@ -142,7 +159,7 @@ fn tls_identity(args: &ServeArgs) -> Result<Option<TlsIdentity>, CliError> {
 
 /// Runs the server.
 pub async fn run(args: ServeArgs) -> Result<(), CliError> {
-    init_logging();
+    init_logging(args.log_format);
     let admin_token = admin_token(&args)?;
     let tls = tls_identity(&args)?;
     let web_files = match &args.web_dir {
@@ -173,6 +190,10 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data_dir.display(), "capacity-hub serving");
+    let metrics = match args.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, &hub).await?),
+        None => None,
+    };
     let registration = match args.registration {
         RegistrationArg::Open => Registration::Open,
         RegistrationArg::AdminOnly => Registration::AdminOnly,
@@ -189,12 +210,40 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         limits,
         cors_origins: args.cors_origins,
         web_files,
+        metrics: metrics.as_ref().map(|(metrics, _)| metrics.clone()),
     };
     if options.admin_token.is_none() {
         tracing::info!("no admin token configured: admin-only calls are refused");
     }
-    crate::server::serve_with(listener, hub, options, crate::server::shutdown_signal()).await?;
+    let served = crate::server::serve_with(listener, hub, options, crate::server::shutdown_signal()).await;
+    if let Some((_, endpoint)) = metrics {
+        endpoint.abort();
+    }
+    served?;
     Ok(())
+}
+
+/// Binds `addr` and serves the metrics there in a task of their own; returns them, and the task
+/// to end when the server stops.
+async fn serve_metrics(
+    addr: SocketAddr,
+    hub: &Arc<Hub>,
+) -> Result<(crate::metrics::Metrics, tokio::task::JoinHandle<()>), CliError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|error| format!("cannot listen on {addr} for metrics: {error}"))?;
+    let bound = listener.local_addr()?;
+    let metrics = crate::metrics::Metrics::new();
+    let served = crate::metrics::serve(listener, metrics.clone(), Arc::clone(hub));
+    let endpoint = tokio::spawn(async move {
+        if let Err(error) = served.await {
+            tracing::error!(%error, "the metrics endpoint stopped");
+        }
+    });
+    // Named `metrics`, not `..addr`: whoever reads the log for the server's address finds this
+    // line too.
+    tracing::info!(metrics = %format!("http://{bound}{}", crate::metrics::PATH), "metrics served");
+    Ok((metrics, endpoint))
 }
 
 fn score_weights(path: Option<&Path>) -> Result<ScoreWeights, CliError> {
@@ -210,16 +259,20 @@ fn score_weights(path: Option<&Path>) -> Result<ScoreWeights, CliError> {
     Ok(weights)
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=warn,h2=warn,tower=warn"));
     // Logs go to stderr, as a server's diagnostics should; colours only on a terminal.
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => logs.json().try_init(),
+    };
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::status::internal;
 use super::{convert, policy};
 use crate::domain::{Need, Offer, Violations};
 use crate::hub::{Hub, MatchFilter, page_request};
+use crate::metrics::Metrics;
 use crate::proto::match_service_server::MatchService;
 use crate::proto::{
     CompleteMatchRequest, ExplainMatchRequest, ExplainMatchResponse, FindBundlesRequest, FindBundlesResponse,
@@ -21,6 +22,8 @@ use crate::proto::{
 /// The MatchService implementation.
 pub struct MatchApi {
     hub: Arc<Hub>,
+    /// Where allocation runs are timed, if anywhere.
+    metrics: Option<Metrics>,
 }
 
 impl MatchApi {
@@ -40,7 +43,12 @@ impl MatchApi {
 
     /// Serves matches from `hub`.
     pub fn new(hub: Arc<Hub>) -> MatchApi {
-        MatchApi { hub }
+        MatchApi { hub, metrics: None }
+    }
+
+    /// Times allocation runs in `metrics`, if given.
+    pub fn with_metrics(self, metrics: Option<Metrics>) -> MatchApi {
+        MatchApi { metrics, ..self }
     }
 }
 
@@ -238,7 +246,11 @@ impl MatchService for MatchApi {
     ) -> Result<Response<RunAllocationResponse>, Status> {
         policy::admin_only(&Caller::of(&request), "running an allocation")?;
         let allocation = convert::run_allocation(request.into_inner())?;
+        let (mode, dry_run, started) = (allocation.mode, allocation.dry_run, std::time::Instant::now());
         let outcome = self.hub.run_allocation(allocation).await?;
+        if let Some(metrics) = &self.metrics {
+            metrics.record_allocation(mode, dry_run, started.elapsed());
+        }
         Ok(Response::new(convert::allocation_outcome(&outcome)))
     }
 }

@@ -135,6 +135,24 @@ impl ServerProcess {
     /// Runs the server under `wrapper` (a program and its arguments, such as `strace -f`), and
     /// waits until it logs the address it listens on.
     pub fn start_under(wrapper: &[&std::ffi::OsStr], data_dir: &Path) -> ServerProcess {
+        ServerProcess::launch(wrapper, data_dir, &[], None).0
+    }
+
+    /// Runs `capacity-hub serve` over `data_dir` on a free port with `args` added, waits until
+    /// it logs the address it listens on and then a line holding `key=`, and returns the server
+    /// and that key's value: `start_logging(dir, &["--metrics-addr", "127.0.0.1:0"], "metrics")`
+    /// gives the metrics endpoint's URL.
+    pub fn start_logging(data_dir: &Path, args: &[&str], key: &str) -> (ServerProcess, String) {
+        let (server, value) = ServerProcess::launch(&[], data_dir, args, Some(key));
+        (server, value.expect("the server logs the value asked for"))
+    }
+
+    fn launch(
+        wrapper: &[&std::ffi::OsStr],
+        data_dir: &Path,
+        args: &[&str],
+        key: Option<&str>,
+    ) -> (ServerProcess, Option<String>) {
         use std::io::{BufRead, BufReader};
         let binary = std::ffi::OsStr::new(env!("CARGO_BIN_EXE_capacity-hub"));
         let mut program = wrapper.iter().copied().chain([binary]);
@@ -143,6 +161,7 @@ impl ServerProcess {
             .args(program)
             .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(args)
             .env("CAPACITY_HUB_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("RUST_LOG", "info")
             .stdout(std::process::Stdio::null())
@@ -160,11 +179,24 @@ impl ServerProcess {
                 break rest.split_whitespace().next().expect("an address").to_string();
             }
         };
+        let value = key.map(|key| {
+            let field = format!("{key}=");
+            loop {
+                let line = lines
+                    .next()
+                    .unwrap_or_else(|| panic!("the server logs {field} before exiting"))
+                    .expect("readable log");
+                if let Some(rest) = line.split(field.as_str()).nth(1) {
+                    break rest.split_whitespace().next().expect("a value").to_string();
+                }
+            }
+        });
         std::thread::spawn(move || lines.for_each(drop));
-        ServerProcess {
+        let server = ServerProcess {
             child: Some(child),
             url: format!("http://{addr}"),
-        }
+        };
+        (server, value)
     }
 
     /// The process started: the server, or the wrapper it runs under.
