@@ -6,11 +6,16 @@
 //! - the no-op RPC, `Health/Check`, with 1, 16 and 64 calls in flight;
 //! - `MatchService.FindMatches` (limit 10) with 1 and 16 calls in flight, cycling through a
 //!   deterministic, evenly spaced sample of the open needs that `NeedService.ListNeeds` returns;
+//! - the no-op RPC from one client while 4 others (each on its own connection) run
+//!   `MatchService.FindBundles` and `PartnershipService.SuggestPartners`: heavy calls must not
+//!   stall light ones;
 //! - durable `NeedService.SubmitNeed` from 64 concurrent clients, each on its own connection, and
 //!   beside it the ceiling that sled with the hub's sync allows for writes of the same shape
 //!   (64 writers in this process on a fresh sled database; see `grpc_load/ceiling.rs`), and the
 //!   ratio of the two;
-//! - the server's resident memory (VmRSS) and peak (VmHWM) right after start-up and at the end.
+//! - the server's resident memory (VmRSS) and peak (VmHWM) right after start-up and at the end;
+//! - `AdminService.Backup` streamed to the client and discarded: its time, and how much the
+//!   server's VmRSS grew while it ran (sampled every 20 ms).
 //!
 //! Every workload runs for `--seconds` (default 10) after a warm-up of `--warmup-seconds` (default
 //! 1); a client task issues its next call as soon as the previous one is answered, and every call
@@ -43,10 +48,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use capacity_hub::proto::actor_service_client::ActorServiceClient;
+use capacity_hub::proto::admin_service_client::AdminServiceClient;
 use capacity_hub::proto::match_service_client::MatchServiceClient;
 use capacity_hub::proto::need_service_client::NeedServiceClient;
+use capacity_hub::proto::partnership_service_client::PartnershipServiceClient;
 use capacity_hub::proto::{
-    FindMatchesRequest, Level, ListActorsRequest, ListNeedsRequest, NeedStatus, SubmitNeedRequest, Urgency,
+    BackupRequest, FindBundlesRequest, FindMatchesRequest, Level, ListActorsRequest, ListNeedsRequest, NeedStatus,
+    SubmitNeedRequest, SuggestPartnersRequest, Urgency,
 };
 use clap::Parser;
 use tempfile::TempDir;
@@ -69,6 +77,8 @@ type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 const MANY: usize = 16;
 /// Concurrent SubmitNeed clients, and no-op calls in flight to compare them with.
 const WRITERS: usize = 64;
+/// Clients running FindBundles and SuggestPartners while one more sends health checks.
+const HEAVY: usize = 4;
 /// Candidates asked of FindMatches.
 const MATCH_LIMIT: u32 = 10;
 /// List page size (the maximum the hub allows).
@@ -139,6 +149,7 @@ async fn main() -> BenchResult<()> {
     let bench = Bench::prepare(&server, &ready, admin_token, args.needs as usize, args.timing()).await?;
     let mut rows = bench.run_all().await?;
     let memory_end = Memory::of(server.pid());
+    let backup = measure_backup(&server, &bench.token).await?;
     let beside = world.dir.parent().unwrap_or(&world.dir);
     let commit_delay = Duration::from_micros(args.commit_delay_us);
     rows.ceiling_64 = Some(ceiling::measure_ceiling(beside, WRITERS, commit_delay, bench.timing).await?);
@@ -152,6 +163,7 @@ async fn main() -> BenchResult<()> {
         requesters: bench.requesters.len(),
         memory_ready,
         memory_end,
+        backup,
         rows,
     };
     report.print();
@@ -313,6 +325,55 @@ fn status_kib(status: &str, name: &str) -> Option<u64> {
     line[name.len()..].split_whitespace().next()?.parse().ok()
 }
 
+/// What taking a backup cost the server.
+struct BackupFigures {
+    bytes: u64,
+    entries: u64,
+    elapsed: Duration,
+    rss_before_kib: u64,
+    /// The largest VmRSS sampled during the backup, less VmRSS before it.
+    rss_growth_kib: u64,
+}
+
+/// Streams a backup from the server, discarding it, while sampling the server's VmRSS.
+async fn measure_backup(server: &ServerProcess, token: &str) -> BenchResult<BackupFigures> {
+    eprintln!("Backup, streamed and discarded...");
+    let pid = server.pid();
+    let rss = move || Memory::of(pid).map_or(0, |memory| memory.rss_kib);
+    let rss_before_kib = rss();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = Arc::clone(&done);
+        tokio::spawn(async move {
+            let mut largest = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                largest = largest.max(rss());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            largest.max(rss())
+        })
+    };
+    let started = Instant::now();
+    let channel = connect(&server.url).await?;
+    let mut admin = AdminServiceClient::new(with_token(&channel, token)?);
+    let mut stream = admin.backup(BackupRequest {}).await?.into_inner();
+    let (mut bytes, mut entries) = (0, 0);
+    while let Some(chunk) = stream.message().await? {
+        bytes += chunk.data.len() as u64;
+        entries = entries.max(chunk.entries);
+    }
+    let elapsed = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let largest = sampler.await?;
+    Ok(BackupFigures {
+        bytes,
+        entries,
+        elapsed,
+        rss_before_kib,
+        rss_growth_kib: largest.saturating_sub(rss_before_kib),
+    })
+}
+
 // ---- connections and setup data ----------------------------------------------------------------
 
 /// Sends `authorization: Bearer <admin token>` with every request.
@@ -354,6 +415,8 @@ async fn connect_many(url: &str, count: usize) -> BenchResult<Vec<Channel>> {
 struct NeedSample {
     /// Evenly spaced over the open needs in creation order, so the same store gives the same sample.
     ids: Arc<[String]>,
+    /// The requester of each need in `ids`, in the same order.
+    requesters: Arc<[String]>,
     /// Open needs the store holds (the benchmark's own left out).
     open: usize,
 }
@@ -372,7 +435,7 @@ async fn sample_open_needs(mut client: NeedServiceClient<Authed>, count: usize) 
             .needs
             .into_iter()
             .filter(|need| !need.title.starts_with(BENCH_TITLE));
-        open.extend(theirs.map(|need| need.id));
+        open.extend(theirs.map(|need| (need.id, need.requester_id)));
         if page.next_page_token.is_empty() {
             break;
         }
@@ -382,8 +445,12 @@ async fn sample_open_needs(mut client: NeedServiceClient<Authed>, count: usize) 
         return Err("the store holds no open need to match (make a world with `capacity-hub generate`)".into());
     }
     let kept = count.min(open.len());
-    let ids = (0..kept).map(|i| open[i * open.len() / kept].clone()).collect();
-    Ok(NeedSample { ids, open: open.len() })
+    let (ids, requesters): (Vec<String>, Vec<String>) = (0..kept).map(|i| open[i * open.len() / kept].clone()).unzip();
+    Ok(NeedSample {
+        ids: ids.into(),
+        requesters: requesters.into(),
+        open: open.len(),
+    })
 }
 
 /// An actor in whose name needs are submitted.
@@ -455,6 +522,46 @@ impl Call for FindMatches {
             limit: MATCH_LIMIT,
         };
         self.client.find_matches(request).await.map(drop)
+    }
+}
+
+/// FindBundles over the sample, cycling from a starting point of its own.
+struct FindBundles {
+    client: MatchServiceClient<Authed>,
+    needs: Arc<[String]>,
+    next: usize,
+}
+
+impl Call for FindBundles {
+    async fn call(&mut self) -> Result<(), Status> {
+        let need_id = self.needs[self.next % self.needs.len()].clone();
+        self.next += 1;
+        let request = FindBundlesRequest {
+            need_id,
+            max_bundles: 3,
+        };
+        self.client.find_bundles(request).await.map(drop)
+    }
+}
+
+/// SuggestPartners for the requesters of the sample's needs, each with its need.
+struct SuggestPartners {
+    client: PartnershipServiceClient<Authed>,
+    sample: (Arc<[String]>, Arc<[String]>),
+    next: usize,
+}
+
+impl Call for SuggestPartners {
+    async fn call(&mut self) -> Result<(), Status> {
+        let (needs, requesters) = &self.sample;
+        let at = self.next % needs.len();
+        self.next += 1;
+        let request = SuggestPartnersRequest {
+            actor_id: requesters[at].clone(),
+            need_id: needs[at].clone(),
+            limit: MATCH_LIMIT,
+        };
+        self.client.suggest_partners(request).await.map(drop)
     }
 }
 
@@ -579,6 +686,10 @@ struct Rows {
     find_1: Row,
     find_16: Row,
     noop_64: Row,
+    /// Health checks from one client while [`HEAVY`] others run FindBundles and SuggestPartners.
+    noop_beside_heavy: Row,
+    bundles_heavy: Row,
+    suggest_heavy: Row,
     submit_64: Row,
     /// The sled ceiling for SubmitNeed's shape, measured after the server's workloads.
     ceiling_64: Option<Row>,
@@ -594,6 +705,9 @@ impl Rows {
             &self.find_1,
             &self.find_16,
             &self.noop_64,
+            &self.noop_beside_heavy,
+            &self.bundles_heavy,
+            &self.suggest_heavy,
             &self.submit_64,
         ];
         server.into_iter().chain(&self.ceiling_64).collect()
@@ -667,6 +781,7 @@ impl Bench {
     /// Runs the workloads one after the other. "16 clients" are 16 connections; one shared
     /// connection is measured for the no-op RPC only, for comparison.
     async fn run_all(&self) -> BenchResult<Rows> {
+        let (noop_beside_heavy, bundles_heavy, suggest_heavy) = self.beside_heavy().await?;
         Ok(Rows {
             noop_1: self.noop(Clients::Separate(1)).await?,
             noop_16_shared: self.noop(Clients::Shared(MANY)).await?,
@@ -674,6 +789,9 @@ impl Bench {
             find_1: self.find_matches(Clients::Separate(1)).await?,
             find_16: self.find_matches(Clients::Separate(MANY)).await?,
             noop_64: self.noop(Clients::Separate(WRITERS)).await?,
+            noop_beside_heavy,
+            bundles_heavy,
+            suggest_heavy,
             submit_64: self.submit_needs(Clients::Separate(WRITERS)).await?,
             ceiling_64: None,
         })
@@ -697,6 +815,53 @@ impl Bench {
             });
         }
         measure("FindMatches (limit 10)", clients, callers, self.timing).await
+    }
+
+    /// One client's health checks while [`HEAVY`] other clients (half FindBundles, half
+    /// SuggestPartners, each on its own connection) keep the server busy, all in one window.
+    async fn beside_heavy(&self) -> BenchResult<(Row, Row, Row)> {
+        let half = HEAVY / 2;
+        let mut bundles = Vec::new();
+        let mut suggest = Vec::new();
+        for (task, channel) in self.channels[1..=HEAVY].iter().enumerate() {
+            let authed = with_token(channel, &self.token)?;
+            let next = task * self.sample.ids.len() / HEAVY;
+            if task < half {
+                bundles.push(FindBundles {
+                    client: MatchServiceClient::new(authed),
+                    needs: Arc::clone(&self.sample.ids),
+                    next,
+                });
+            } else {
+                suggest.push(SuggestPartners {
+                    client: PartnershipServiceClient::new(authed),
+                    sample: (Arc::clone(&self.sample.ids), Arc::clone(&self.sample.requesters)),
+                    next,
+                });
+            }
+        }
+        let health = vec![HealthCheck(HealthClient::new(self.channels[0].clone()))];
+        let (health, bundles, suggest) = tokio::join!(
+            measure(
+                "no-op Health/Check beside the heavy clients",
+                Clients::Separate(1),
+                health,
+                self.timing
+            ),
+            measure(
+                "FindBundles (beside the no-op)",
+                Clients::Separate(half),
+                bundles,
+                self.timing
+            ),
+            measure(
+                "SuggestPartners (beside the no-op)",
+                Clients::Separate(HEAVY - half),
+                suggest,
+                self.timing
+            ),
+        );
+        Ok((health?, bundles?, suggest?))
     }
 
     async fn submit_needs(&self, clients: Clients) -> BenchResult<Row> {
@@ -805,6 +970,7 @@ struct Report {
     requesters: usize,
     memory_ready: Option<Memory>,
     memory_end: Option<Memory>,
+    backup: BackupFigures,
     rows: Rows,
 }
 
@@ -814,6 +980,21 @@ impl Report {
         self.print_workloads();
         self.print_ratios();
         self.print_memory();
+        self.print_backup();
+    }
+
+    fn print_backup(&self) {
+        let b = &self.backup;
+        println!("\n| AdminService.Backup, streamed and discarded by the client | value |");
+        println!("|---|---:|");
+        println!("| bytes | {} |", b.bytes);
+        println!("| entries | {} |", b.entries);
+        println!("| time s | {:.3} |", b.elapsed.as_secs_f64());
+        println!("| server VmRSS before MiB | {:.1} |", b.rss_before_kib as f64 / 1024.0);
+        println!(
+            "| server VmRSS growth during the backup, largest sample every 20 ms, MiB | {:.1} |",
+            b.rss_growth_kib as f64 / 1024.0
+        );
     }
 
     fn print_setup(&self) {
@@ -880,7 +1061,10 @@ impl Report {
     fn print_memory(&self) {
         println!("\n| server memory | VmRSS MiB | VmHWM (peak) MiB |");
         println!("|---|---:|---:|");
-        for (when, memory) in [("after start-up", self.memory_ready), ("at the end", self.memory_end)] {
+        for (when, memory) in [
+            ("after start-up", self.memory_ready),
+            ("after the workloads", self.memory_end),
+        ] {
             println!(
                 "| {when} | {} | {} |",
                 mib(memory, |m| m.rss_kib),

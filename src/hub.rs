@@ -44,7 +44,7 @@ use crate::domain::{UnixMillis, Violations};
 use crate::graph::PartnershipGraph;
 use crate::matching::{ScoreWeights, TrackRecord};
 use crate::search::{SearchError, SearchIndex};
-use crate::store::{FlushTicket, Record, Store, StoreConfig, StoreError, TreeName, WriteSet, records};
+use crate::store::{FlushTicket, Record, StatusKey, Store, StoreConfig, StoreError, TreeName, WriteSet, records};
 use catalogue::{Catalogue, Touched};
 use rustc_hash::FxHashMap;
 use time_to_match::MatchHistory;
@@ -217,11 +217,21 @@ impl Hub {
         self.store.is_empty::<crate::domain::Actor>()
     }
 
-    /// Writes a consistent backup of the whole store to `out`; writes wait meanwhile, so the
-    /// copy holds every write acknowledged before the call.
-    pub async fn backup(&self, out: impl std::io::Write) -> Result<BackupSummary, HubError> {
+    /// Writes a consistent backup of the whole store to `out`, and gives `out` back with what was
+    /// written. Writes wait meanwhile, so the copy holds every write acknowledged before the call
+    /// and none after (sled has no snapshots to copy from instead); the walk runs on the blocking
+    /// pool, and `out` decides the pace and the memory (the server streams it in bounded chunks).
+    pub async fn backup<W: std::io::Write + Send + 'static>(
+        self: &Arc<Self>,
+        mut out: W,
+    ) -> Result<(BackupSummary, W), HubError> {
         let _writers_wait = self.writer.lock().await;
-        Ok(self.store.write_backup(out)?)
+        let hub = Arc::clone(self);
+        let walk = tokio::task::spawn_blocking(move || hub.store.write_backup(&mut out).map(|summary| (summary, out)));
+        match walk.await {
+            Ok(written) => Ok(written?),
+            Err(error) => Err(StoreError::Backup(format!("the backup stopped: {error}")).into()),
+        }
     }
 
     /// Restores a backup into `data_dir`, which must be new or empty.
@@ -365,7 +375,7 @@ impl TrackRecords {
     /// Every provider's track record, from the completed matches in the store.
     fn load(store: &Store) -> Result<TrackRecords, HubError> {
         let mut records = TrackRecords::default();
-        for number in store.ids_in_index(TreeName::MatchesByStatus, &format!("{:?}", MatchStatus::Completed)) {
+        for number in store.ids_in_index(TreeName::MatchesByStatus, MatchStatus::Completed.index_key()) {
             let Some(completed) = store.get_by_number::<Match>(number?)? else {
                 continue;
             };

@@ -5,6 +5,7 @@
 pub mod actors;
 pub mod admin;
 pub mod auth;
+pub mod blocking;
 pub mod convert;
 pub mod insights;
 pub mod matches;

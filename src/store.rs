@@ -7,6 +7,7 @@ pub mod backup;
 pub mod codec;
 pub mod durability;
 mod kept_graph;
+pub mod migration;
 pub mod records;
 pub mod trees;
 
@@ -22,7 +23,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 pub use durability::{Durability, FlushTicket, SledFiles};
 
 use crate::domain::{HubEvent, Partnership, PartnershipEnds, StoredPartnership, UnixMillis};
-pub use records::Record;
+pub use records::{Record, StatusKey};
 pub use trees::TreeName;
 
 /// The schema version of the records this release writes: each record carries it (the store's
@@ -45,6 +46,9 @@ pub enum StoreError {
     /// The directory holds something that is not a capacity-hub store, or a newer one.
     #[error("{0}")]
     Incompatible(String),
+    /// Reading or writing a backup failed (the file, or the client reading it).
+    #[error("backup I/O failed: {0}")]
+    Backup(String),
     /// A flush failed, so a write could not be acknowledged.
     #[error("the store could not persist the write: {0}")]
     Flush(String),
@@ -53,7 +57,11 @@ pub enum StoreError {
 /// Settings for opening a store.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// sled's page cache, in bytes.
+    /// sled's page cache, in bytes. Small on purpose: sled counts a page at its size on disk, but
+    /// holds it decoded in several times that, and the hub keeps what it reads often (the offer
+    /// catalogue, the graph, the needs' shelves) in structures of its own. With 64 MiB a backup
+    /// of tier L grew the server by 445 MiB that stayed; with 8 MiB by 18 MiB, FindMatches no
+    /// slower (BENCHMARKS.md).
     pub cache_bytes: u64,
     /// How long the flusher gathers writes before each flush (see [`Durability::start`]).
     pub commit_delay: std::time::Duration,
@@ -62,7 +70,7 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
-            cache_bytes: 64 * 1024 * 1024,
+            cache_bytes: 8 * 1024 * 1024,
             commit_delay: std::time::Duration::ZERO,
         }
     }
@@ -97,6 +105,8 @@ pub struct Store {
     dir: PathBuf,
     trees: trees::Trees,
     durability: Durability,
+    /// sled's files, for the sync at shutdown (the flusher has its own handles).
+    files: std::sync::Mutex<SledFiles>,
     /// Sequence number the next event gets. Only `apply` advances it, and callers serialise
     /// `apply`, so the log has no gaps.
     next_sequence: AtomicU64,
@@ -148,7 +158,16 @@ impl Store {
         let sled_config = sled::Config::new().path(dir).cache_capacity(config.cache_bytes);
         let db = open_when_unlocked(&sled_config)?;
         let trees = trees::Trees::open(&db)?;
-        trees::check_schema(&db, &trees)?;
+        if let trees::Schema::Older(version) = trees::check_schema(&db, &trees)? {
+            let migrated = migration::migrate(&db, &trees, version)?;
+            trees::mark_current(&db, &trees)?;
+            tracing::info!(
+                from = migrated.from,
+                to = trees::STORE_VERSION,
+                index_entries = migrated.index_entries,
+                "store migrated"
+            );
+        }
         let last_sequence = match trees.get(TreeName::Events).last()? {
             Some((key, _)) => records::id_from_index_key(&key).unwrap_or(0),
             None => 0,
@@ -167,11 +186,13 @@ impl Store {
         .max(marked);
         let files = SledFiles::open(dir).map_err(sled::Error::from)?;
         let durability = Durability::start(db.clone(), files, last_sequence, config.commit_delay);
+        let files = std::sync::Mutex::new(SledFiles::open(dir).map_err(sled::Error::from)?);
         Ok(Store {
             db,
             dir: dir.to_path_buf(),
             trees,
             durability,
+            files,
             next_sequence: AtomicU64::new(last_sequence + 1),
             next_number: AtomicU64::new(next_number),
             next_change: AtomicU64::new(next_change),
@@ -562,7 +583,8 @@ impl Store {
 
     /// Flushes everything now and syncs it to disk (at shutdown).
     pub fn flush(&self) -> Result<(), StoreError> {
-        SledFiles::open(&self.dir).map_err(sled::Error::from)?.sync(&self.db)
+        let mut files = self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        files.sync(&self.db)
     }
 }
 

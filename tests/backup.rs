@@ -27,6 +27,17 @@ fn need() -> NeedSpec {
     }
 }
 
+fn roraima() -> ActorProfile {
+    ActorProfile {
+        name: "State of Roraima".into(),
+        kind: ActorKind::LocalAuthority,
+        country: Some("BRA".into()),
+        languages: vec!["pt".into()],
+        description: String::new(),
+        contact: String::new(),
+    }
+}
+
 async fn take_backup(url: String) -> Vec<u8> {
     let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
     let mut admin = AdminServiceClient::with_interceptor(channel, |mut request: tonic::Request<()>| {
@@ -47,15 +58,7 @@ async fn take_backup(url: String) -> Vec<u8> {
 async fn a_backup_under_load_restores_every_write_acknowledged_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let hub = Arc::new(Hub::open(dir.path(), HubSettings::default()).unwrap());
-    let profile = ActorProfile {
-        name: "State of Roraima".into(),
-        kind: ActorKind::LocalAuthority,
-        country: Some("BRA".into()),
-        languages: vec!["pt".into()],
-        description: String::new(),
-        contact: String::new(),
-    };
-    let (requester, _) = hub.register_actor(profile, "").await.unwrap();
+    let (requester, _) = hub.register_actor(roraima(), "").await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let options = ServerOptions {
@@ -116,7 +119,12 @@ async fn a_backup_under_load_restores_every_write_acknowledged_before_it() {
     damaged[middle] ^= 0xFF;
     let damaged_dir = scratch.path().join("damaged");
     let refused = Hub::restore(&damaged_dir, damaged.as_slice()).unwrap_err();
-    assert!(refused.to_string().contains("checksum"), "{refused}");
+    // Read entry by entry, a damaged file is refused at the checksum or at the first frame it
+    // breaks, whichever comes first.
+    assert!(
+        refused.to_string().contains("not a usable capacity-hub backup"),
+        "{refused}"
+    );
     assert!(!damaged_dir.exists(), "a refused restore leaves nothing behind");
 }
 
@@ -129,7 +137,7 @@ async fn a_restored_store_keeps_the_parties_marks() {
     use capacity_hub::synthetic::{Tier, generate};
 
     let dir = tempfile::tempdir().unwrap();
-    let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+    let hub = Arc::new(Hub::open(dir.path(), HubSettings::default()).unwrap());
     generate(&hub, Tier::S, 3, |_| {}).await.unwrap();
     let page = PageRequest {
         after: None,
@@ -151,8 +159,7 @@ async fn a_restored_store_keeps_the_parties_marks() {
         reason: "another partner already helps".into(),
     };
     hub.set_preference(&change).await.unwrap();
-    let mut backup = Vec::new();
-    hub.backup(&mut backup).await.unwrap();
+    let (_, backup) = hub.backup(Vec::new()).await.unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let restored_dir = scratch.path().join("restored");
     Hub::restore(&restored_dir, backup.as_slice()).unwrap();
@@ -161,4 +168,73 @@ async fn a_restored_store_keeps_the_parties_marks() {
     let marks = restored.pair_preferences(&need.id, &offer.id).unwrap();
     assert_eq!(marks.len(), 1);
     assert_eq!(marks[0].reason, "another partner already helps");
+}
+
+/// A restore killed halfway leaves no store at the target, and what it was building is refused
+/// if opened; the next restore into the same target completes. The backup reaches the restore
+/// through a pipe, so the test decides where "halfway" is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_halfway_leaves_nothing_that_opens_as_a_store() {
+    use std::io::Write;
+
+    let scratch = tempfile::tempdir().unwrap();
+    let hub = Arc::new(Hub::open(&scratch.path().join("source"), HubSettings::default()).unwrap());
+    let (requester, _) = hub.register_actor(roraima(), "").await.unwrap();
+    for _ in 0..200 {
+        hub.submit_need(&requester.id, need(), "").await.unwrap();
+    }
+    let (summary, backup) = hub.backup(Vec::new()).await.unwrap();
+    drop(hub);
+
+    let pipe = scratch.path().join("backup.pipe");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let target = scratch.path().join("restored");
+    let mut restore = std::process::Command::new(env!("CARGO_BIN_EXE_capacity-hub"))
+        .args(["restore", "--from"])
+        .arg(&pipe)
+        .arg("--data-dir")
+        .arg(&target)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&pipe).unwrap();
+    writer.write_all(&backup[..backup.len() / 2]).unwrap();
+    writer.flush().unwrap();
+    // sled writes what it holds to disk at least every 500 ms.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    restore.kill().unwrap();
+    restore.wait().unwrap();
+    drop(writer);
+
+    assert!(
+        !target.exists(),
+        "a restore killed halfway leaves no store at its target"
+    );
+    let staging = scratch.path().join(".restored.restoring");
+    assert!(staging.join("db").exists(), "the restore had begun writing");
+    let opened = Hub::open(&staging, HubSettings::default())
+        .map(drop)
+        .map_err(|e| e.to_string());
+    assert!(
+        matches!(&opened, Err(message) if message.contains("not a capacity-hub store")),
+        "what a killed restore was building does not open as a store: {opened:?}"
+    );
+
+    let restored = Hub::restore(&target, backup.as_slice()).unwrap();
+    assert_eq!(restored.entries, summary.entries);
+    assert!(!staging.exists(), "the next restore clears what the killed one left");
+    let reopened = Hub::open(&target, HubSettings::default()).unwrap();
+    let page = PageRequest {
+        after: None,
+        limit: 500,
+    };
+    assert_eq!(
+        reopened
+            .list_needs(&NeedFilter::default(), &page)
+            .unwrap()
+            .records
+            .len(),
+        200
+    );
 }

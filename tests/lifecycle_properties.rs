@@ -1088,7 +1088,7 @@ impl World {
             Operation::WithdrawNeed { need } => {
                 let need = pick(self.model.needs.len(), need);
                 let expected = need.map_or(not_found("id"), |n| self.model.withdraw_need(n));
-                let result = hub.withdraw_need(&self.need_id(need)).await;
+                let result = hub.withdraw_need(&self.need_id(need), "plans changed").await;
                 if let Some(record) = self.verdict(&what, &expected, result)? {
                     prop_assert_eq!(record.status, NeedStatus::Withdrawn);
                 }
@@ -1096,7 +1096,7 @@ impl World {
             Operation::WithdrawOffer { offer } => {
                 let offer = pick(self.model.offers.len(), offer);
                 let expected = offer.map_or(not_found("id"), |o| self.model.withdraw_offer(o));
-                let result = hub.withdraw_offer(&self.offer_id(offer)).await;
+                let result = hub.withdraw_offer(&self.offer_id(offer), "programme ended").await;
                 if let Some(record) = self.verdict(&what, &expected, result)? {
                     prop_assert_eq!(record.status, OfferStatus::Withdrawn);
                 }

@@ -191,7 +191,7 @@ async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirm
     assert!(!hub.offer_staleness(&updated).is_stale());
 
     // Only an open need or an active offer can be confirmed current.
-    hub.withdraw_offer(&new.id).await.unwrap();
+    hub.withdraw_offer(&new.id, "").await.unwrap();
     let refused = hub.confirm_offer_still_current(&new.id).await.unwrap_err();
     assert!(
         matches!(&refused, HubError::Refused(why) if why.reason == capacity_hub::domain::Reason::ListingNotLive && why.words.contains("only an active offer")),
@@ -201,7 +201,7 @@ async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirm
         !hub.offer_staleness(&hub.get_offer(&new.id).unwrap()).is_stale(),
         "withdrawn is not stale"
     );
-    hub.withdraw_need(&need.id).await.unwrap();
+    hub.withdraw_need(&need.id, "").await.unwrap();
     let refused = hub.confirm_need_still_current(&need.id).await.unwrap_err();
     assert!(matches!(refused, HubError::Refused(_)), "{refused}");
 }

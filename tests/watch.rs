@@ -239,3 +239,63 @@ async fn a_proposal_event_names_who_proposed() {
     assert_eq!(event.match_id, proposed.id);
     assert_eq!(event.by, "", "the admin acts as no actor");
 }
+
+/// Each proposal a withdrawal cancels says what caused it, with the reason the requester gave
+/// (the provider reads it in the cancellation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_keeps_its_reason_and_its_cancellations_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let requester = hub
+        .register("Government of Honduras", ActorKind::NationalGovernment, "HND")
+        .await;
+    let provider = hub
+        .register("Government of Costa Rica", ActorKind::NationalGovernment, "CRI")
+        .await;
+    let offer = hub
+        .offer(offer_request(
+            &provider.id,
+            &[7],
+            &[Modality::Training],
+            Coverage::Worldwide,
+        ))
+        .await;
+    let need = hub
+        .submit(need_request(&requester.id, &[7], &[Modality::Training], &["HND"]))
+        .await;
+    let proposed = hub.propose(&need.id, &offer.id).await;
+    let watch = WatchMatchesRequest {
+        actor_id: requester.id.clone(),
+        after_sequence: 0,
+    };
+    let mut stream = hub.matches().watch_matches(watch).await.unwrap().into_inner();
+    let reason = "A regional programme now funds this training";
+    hub.needs()
+        .withdraw_need(WithdrawNeedRequest {
+            id: need.id.clone(),
+            reason: reason.into(),
+        })
+        .await
+        .expect("the requester withdraws the need");
+    let cancelled = loop {
+        let event = next_event(&mut stream).await;
+        if event.kind == EventKind::MatchCancelled as i32 {
+            break event;
+        }
+    };
+    assert_eq!(cancelled.match_id, proposed.id);
+    let said = format!("{} was withdrawn: {reason}", need.id);
+    assert!(cancelled.summary.ends_with(&said), "{}", cancelled.summary);
+
+    let too_long = "x".repeat(1_001);
+    let refused = hub
+        .needs()
+        .withdraw_need(WithdrawNeedRequest {
+            id: need.id.clone(),
+            reason: too_long,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().starts_with("reason:"), "{}", refused.message());
+}

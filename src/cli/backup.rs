@@ -58,7 +58,11 @@ pub struct RestoreArgs {
 pub async fn backup(args: BackupArgs) -> Result<(), CliError> {
     let mut out = Output::create(Some(&args.to))?;
     let summary = match &args.data_dir {
-        Some(dir) => backup_offline(dir, &mut out).await?,
+        Some(dir) => {
+            let (summary, written) = backup_offline(dir, out).await?;
+            out = written;
+            summary
+        }
         None => backup_online(&args.client, &mut out).await?,
     };
     out.finish()?;
@@ -89,8 +93,8 @@ async fn backup_online(client: &ClientArgs, out: &mut Output) -> Result<BackupSu
     }
 }
 
-/// Opens the store in `dir` itself and writes its backup into `out`.
-async fn backup_offline(dir: &Path, out: &mut Output) -> Result<BackupSummary, CliError> {
+/// Opens the store in `dir` itself and writes its backup into `out`, which it gives back.
+async fn backup_offline(dir: &Path, out: Output) -> Result<(BackupSummary, Output), CliError> {
     let store_there = std::fs::read_dir(dir)
         .map_err(|error| format!("--data-dir {}: {error}", dir.display()))?
         .next()
@@ -98,7 +102,7 @@ async fn backup_offline(dir: &Path, out: &mut Output) -> Result<BackupSummary, C
     if !store_there {
         return Err(format!("--data-dir {} is empty: there is no store to back up", dir.display()).into());
     }
-    let hub = hub::Hub::open(dir, HubSettings::default()).map_err(|error| {
+    let hub = std::sync::Arc::new(hub::Hub::open(dir, HubSettings::default()).map_err(|error| {
         if is_locked(&error) {
             format!(
                 "cannot open the store in {}: a running server holds it; back up through the server instead: drop --data-dir and give the admin --token",
@@ -107,9 +111,8 @@ async fn backup_offline(dir: &Path, out: &mut Output) -> Result<BackupSummary, C
         } else {
             format!("cannot open the store in {}: {error}", dir.display())
         }
-    })?;
-    let summary = hub.backup(&mut *out).await?;
-    Ok(summary)
+    })?);
+    Ok(hub.backup(out).await?)
 }
 
 /// Whether opening a store failed because another process (a server) holds its lock.
@@ -165,8 +168,8 @@ mod tests {
         let empty = dir.path().join("empty");
         std::fs::create_dir(&empty)?;
         for source in [dir.path().join("missing"), empty] {
-            let mut out = Output::create(Some(&target))?;
-            assert!(backup_offline(&source, &mut out).await.is_err());
+            let out = Output::create(Some(&target))?;
+            assert!(backup_offline(&source, out).await.is_err());
         }
         assert!(!target.exists());
         Ok(())
@@ -177,11 +180,8 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let store = dir.path().join("store");
         let _server = hub::Hub::open(&store, HubSettings::default())?;
-        let mut out = Output::create(Some(&dir.path().join("hub.bin")))?;
-        let error = backup_offline(&store, &mut out)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string());
+        let out = Output::create(Some(&dir.path().join("hub.bin")))?;
+        let error = backup_offline(&store, out).await.map(|_| ()).map_err(|e| e.to_string());
         assert!(
             matches!(&error, Err(m) if m.contains("a running server holds it")),
             "{error:?}"
@@ -195,8 +195,8 @@ mod tests {
         let store = dir.path().join("store");
         drop(hub::Hub::open(&store, HubSettings::default())?);
         let file = dir.path().join("hub.bin");
-        let mut out = Output::create(Some(&file))?;
-        let taken = backup_offline(&store, &mut out).await?;
+        let out = Output::create(Some(&file))?;
+        let (taken, out) = backup_offline(&store, out).await?;
         out.finish()?;
         let restored = hub::Hub::restore(&dir.path().join("restored"), BufReader::new(File::open(&file)?))?;
         assert_eq!(restored.entries, taken.entries);

@@ -19,7 +19,7 @@ use crate::domain::{
 };
 use crate::domain::{Reason, Refusal};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
-use crate::store::TreeName;
+use crate::store::{StatusKey, TreeName};
 
 /// Default and largest number of candidate offers kept per need.
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
@@ -267,10 +267,7 @@ impl Hub {
             MatchStatus::Confirmed,
         ];
         for status in live {
-            for number in self
-                .store
-                .ids_in_index(TreeName::MatchesByStatus, &format!("{status:?}"))
-            {
+            for number in self.store.ids_in_index(TreeName::MatchesByStatus, status.index_key()) {
                 let Some(live) = self.store.get_by_number::<Match>(number?)? else {
                     continue;
                 };

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate};
 use super::needs::cancel_pending;
 use super::{Hub, HubError};
 use crate::domain::{DateWindow, EventKind, HubEvent, Match, MatchStatus, Need, NeedStatus, Offer, OfferStatus};
-use crate::store::{Record, Store, TreeName, WriteSet};
+use crate::store::{Record, StatusKey, Store, TreeName, WriteSet};
 
 /// What one sweep expired, and which stale listings' owners it told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,12 +121,12 @@ impl Hub {
     fn due<R: Record>(
         &self,
         index: TreeName,
-        statuses: &[impl std::fmt::Debug],
+        statuses: &[impl StatusKey],
         is_due: impl Fn(&R) -> bool,
     ) -> Result<Vec<R>, HubError> {
         let mut due = BTreeMap::new();
         for status in statuses {
-            for number in self.store.ids_in_index(index, &format!("{status:?}")) {
+            for number in self.store.ids_in_index(index, status.index_key()) {
                 let number = number?;
                 if let Some(record) = self.store.get_by_number::<R>(number)?.filter(|record| is_due(record)) {
                     due.insert(number, record);
@@ -172,7 +172,8 @@ impl Hub {
                 by: None,
                 ..need.event(EventKind::NeedExpired, now, summary)
             });
-            cancel_pending(store, &mut writes, TreeName::MatchesByNeed, &need.id, now)?;
+            let because = format!("{} expired", need.id);
+            cancel_pending(store, &mut writes, TreeName::MatchesByNeed, &need.id, &because, now)?;
             expired += 1;
         }
         Ok((writes, expired))
@@ -199,7 +200,8 @@ impl Hub {
             event.offer_id = Some(offer.id.clone());
             event.actor_ids = vec![offer.provider_id.clone()];
             writes.record_event(event);
-            cancel_pending(store, &mut writes, TreeName::MatchesByOffer, &offer.id, now)?;
+            let because = format!("{} expired", offer.id);
+            cancel_pending(store, &mut writes, TreeName::MatchesByOffer, &offer.id, &because, now)?;
             expired += 1;
         }
         Ok((writes, expired))

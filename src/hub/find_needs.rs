@@ -439,7 +439,7 @@ mod tests {
                 .unwrap();
         }
         for need in open.iter().skip(2).step_by(9).take(10) {
-            hub.withdraw_need(&need.id).await.unwrap();
+            hub.withdraw_need(&need.id, "").await.unwrap();
         }
         let after_needs = compare_both_sides(&hub);
         assert!(after_needs > 0);

@@ -6,7 +6,7 @@
 
 use super::{Hub, HubError};
 use crate::domain::{MatchStatus, Need, NeedStatus, Offer, OfferStatus};
-use crate::store::TreeName;
+use crate::store::{StatusKey, TreeName};
 
 /// Open needs read and tested per hold of the catalogue's lock, so that writers waiting for it
 /// wait for one part, not the whole count.
@@ -53,7 +53,7 @@ impl Hub {
         };
         let open: Vec<u64> = self
             .store
-            .ids_in_index(TreeName::NeedsByStatus, &format!("{:?}", NeedStatus::Open))
+            .ids_in_index(TreeName::NeedsByStatus, NeedStatus::Open.index_key())
             .collect::<Result<_, _>>()?;
         let mut unmet_needs = 0;
         for part in open.chunks(NEEDS_PER_LOCK) {
@@ -72,7 +72,7 @@ impl Hub {
         let mut active_offers = 0;
         for number in self
             .store
-            .ids_in_index(TreeName::OffersByStatus, &format!("{:?}", OfferStatus::Active))
+            .ids_in_index(TreeName::OffersByStatus, OfferStatus::Active.index_key())
         {
             if self
                 .store
@@ -86,7 +86,7 @@ impl Hub {
             open_needs: open.len() as u64,
             unmet_needs,
             active_offers,
-            confirmed_matches: index_count(TreeName::MatchesByStatus, &format!("{:?}", MatchStatus::Confirmed))?,
+            confirmed_matches: index_count(TreeName::MatchesByStatus, MatchStatus::Confirmed.index_key())?,
         })
     }
 }

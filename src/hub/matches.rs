@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use crate::domain::{Reason, Refusal};
 use crate::matching;
-use crate::store::{Scan, Store, TreeName, WriteSet};
+use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
 
 /// Default and largest number of candidates FindMatches returns.
 pub const DEFAULT_CANDIDATES: usize = 10;
@@ -372,7 +372,7 @@ impl Hub {
 
     /// A page of matches.
     pub fn list_matches(&self, filter: &MatchFilter, page: &PageRequest) -> Result<Page<Match>, HubError> {
-        let status = filter.status.map(|status| format!("{status:?}"));
+        let status = filter.status.map(StatusKey::index_key);
         let scan = if let Some(id) = &filter.need_id {
             Scan::Index(TreeName::MatchesByNeed, id)
         } else if let Some(id) = &filter.offer_id {

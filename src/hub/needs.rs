@@ -1,9 +1,10 @@
 //! Submitting, reading, editing and withdrawing needs.
 
 use super::{Hub, HubError, Page, PageRequest};
+use crate::domain::validation::MAX_NOTE_CHARS;
 use crate::domain::{Actor, EventKind, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
 use crate::domain::{Reason, Refusal};
-use crate::store::{Scan, Store, TreeName, WriteSet};
+use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
 
 /// Filters of ListNeeds; `None` does not filter.
 #[derive(Debug, Clone, Default)]
@@ -104,7 +105,7 @@ impl Hub {
     pub fn list_needs(&self, filter: &NeedFilter, page: &PageRequest) -> Result<Page<Need>, HubError> {
         filter.validate()?;
         let theme = filter.theme.map(|theme| theme.to_string());
-        let status = filter.status.map(|status| format!("{status:?}"));
+        let status = filter.status.map(StatusKey::index_key);
         let scan = if let Some(id) = &filter.requester_id {
             Scan::Index(TreeName::NeedsByRequester, id)
         } else if let Some(country) = &filter.country {
@@ -156,28 +157,48 @@ impl Hub {
     }
 
     /// Withdraws a need; its matches still awaiting an answer are cancelled.
-    pub async fn withdraw_need(&self, id: &str) -> Result<Need, HubError> {
+    pub async fn withdraw_need(&self, id: &str, reason: &str) -> Result<Need, HubError> {
+        withdrawal_reason(reason)?;
         let change = |store: &Store| {
             let old: Need = self.load("id", id)?;
             let now = self.now();
             let need = Hub::moved(&old, NeedStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;
-            let summary = format!("{} withdrew need {id}", need.requester_id);
+            let summary = with_reason(format!("{} withdrew need {id}", need.requester_id), reason);
             writes.record_event(need.event(EventKind::NeedWithdrawn, now, summary));
-            cancel_pending(store, &mut writes, TreeName::MatchesByNeed, id, now)?;
+            let because = with_reason(format!("{id} was withdrawn"), reason);
+            cancel_pending(store, &mut writes, TreeName::MatchesByNeed, id, &because, now)?;
             Ok((writes, need))
         };
         self.write(change, |_| {}).await
     }
 }
 
-/// Cancels every match filed under `value` in `index` that still awaits an answer.
+/// Checks the reason a requester or provider gives for withdrawing: optional, at most
+/// [`MAX_NOTE_CHARS`] characters.
+pub(super) fn withdrawal_reason(reason: &str) -> Result<(), HubError> {
+    let mut violations = crate::domain::Violations::default();
+    violations.text("reason", reason, MAX_NOTE_CHARS, false);
+    Ok(violations.into_result()?)
+}
+
+/// An event's summary with the reason its actor gave, if any: the record of why.
+pub(super) fn with_reason(summary: String, reason: &str) -> String {
+    match reason.trim() {
+        "" => summary,
+        reason => format!("{summary}: {reason}"),
+    }
+}
+
+/// Cancels every match filed under `value` in `index` that still awaits an answer; `because`
+/// says why in each cancellation's event ("need-7 expired").
 pub(super) fn cancel_pending(
     store: &Store,
     writes: &mut WriteSet,
     index: TreeName,
     value: &str,
+    because: &str,
     now: i64,
 ) -> Result<(), HubError> {
     for number in store.ids_in_index(index, value) {
@@ -187,7 +208,7 @@ pub(super) fn cancel_pending(
         if old.status.awaits_answer() {
             let cancelled = Hub::moved(&old, MatchStatus::Cancelled, now)?;
             writes.put(Some(&old), &cancelled)?;
-            let summary = format!("match {} cancelled: {} was withdrawn", cancelled.id, value);
+            let summary = format!("match {} cancelled: {because}", cancelled.id);
             writes.record_event(cancelled.event(EventKind::MatchCancelled, now, None, summary));
         }
     }

@@ -1,10 +1,10 @@
 //! Registering, reading, editing and withdrawing offers.
 
-use super::needs::cancel_pending;
+use super::needs::{cancel_pending, with_reason, withdrawal_reason};
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::{Actor, EventKind, HubEvent, Modality, Objective, Offer, OfferSpec, OfferStatus, Violations};
 use crate::domain::{Reason, Refusal};
-use crate::store::{Scan, Store, TreeName, WriteSet};
+use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
 
 /// Filters of ListOffers; `None` does not filter.
 #[derive(Debug, Clone, Default)]
@@ -73,7 +73,7 @@ impl Hub {
     /// A page of offers.
     pub fn list_offers(&self, filter: &OfferFilter, page: &PageRequest) -> Result<Page<Offer>, HubError> {
         let theme = filter.theme.map(|theme| theme.to_string());
-        let status = filter.status.map(|status| format!("{status:?}"));
+        let status = filter.status.map(StatusKey::index_key);
         let scan = if let Some(id) = &filter.provider_id {
             Scan::Index(TreeName::OffersByProvider, id)
         } else if let Some(theme) = &theme {
@@ -142,19 +142,21 @@ impl Hub {
 
     /// Withdraws an offer; its matches still awaiting an answer are cancelled, confirmed ones
     /// keep their reservation.
-    pub async fn withdraw_offer(&self, id: &str) -> Result<Offer, HubError> {
+    pub async fn withdraw_offer(&self, id: &str, reason: &str) -> Result<Offer, HubError> {
+        withdrawal_reason(reason)?;
         let change = |store: &Store| {
             let old: Offer = self.load("id", id)?;
             let now = self.now();
             let offer = Hub::moved(&old, OfferStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &offer)?;
-            let summary = format!("{} withdrew offer {id}", offer.provider_id);
+            let summary = with_reason(format!("{} withdrew offer {id}", offer.provider_id), reason);
             let mut event = HubEvent::new(EventKind::OfferWithdrawn, now, summary);
             event.offer_id = Some(offer.id.clone());
             event.actor_ids = vec![offer.provider_id.clone()];
             writes.record_event(event);
-            cancel_pending(store, &mut writes, TreeName::MatchesByOffer, id, now)?;
+            let because = with_reason(format!("{id} was withdrawn"), reason);
+            cancel_pending(store, &mut writes, TreeName::MatchesByOffer, id, &because, now)?;
             Ok((writes, offer))
         };
         self.write(change, |_| {}).await

@@ -165,7 +165,8 @@ impl Hub {
         }
         if status == NeedStatus::Fulfilled {
             // Proposals still waiting on a fulfilled need would only hold up scarce capacity.
-            cancel_pending(store, writes, TreeName::MatchesByNeed, &record.need_id, now)?;
+            let because = format!("{} was fulfilled", record.need_id);
+            cancel_pending(store, writes, TreeName::MatchesByNeed, &record.need_id, &because, now)?;
         }
         Ok(())
     }

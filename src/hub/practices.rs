@@ -5,7 +5,7 @@ use crate::domain::{
     Actor, EventKind, Objective, Practice, PracticeSource, PracticeSpec, PracticeStatus, Violations, geography,
 };
 use crate::domain::{Reason, Refusal};
-use crate::store::{Scan, Store, TreeName, WriteSet};
+use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
 
 /// Filters of ListPractices; `None` does not filter. Only published practices are listed.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +107,7 @@ impl Hub {
     pub fn list_practices(&self, filter: &PracticeFilter, page: &PageRequest) -> Result<Page<Practice>, HubError> {
         filter.validate()?;
         let theme = filter.theme.map(|theme| theme.to_string());
-        let published = format!("{:?}", PracticeStatus::Published);
+        let published = PracticeStatus::Published.index_key();
         let scan = if let Some(id) = &filter.actor_id {
             Scan::Index(TreeName::PracticesByActor, id)
         } else if let Some(country) = &filter.country {
@@ -117,7 +117,7 @@ impl Hub {
         } else if let Some(theme) = &theme {
             Scan::Index(TreeName::PracticesByTheme, theme)
         } else {
-            Scan::Index(TreeName::PracticesByStatus, &published)
+            Scan::Index(TreeName::PracticesByStatus, published)
         };
         self.list(scan, page, |practice: &Practice| filter.keeps(practice))
     }

@@ -16,7 +16,7 @@ use super::insights::median;
 use super::{Hub, HubError};
 use crate::domain::{Match, MatchStatus, Need, Objective, UnixMillis, geography};
 use crate::matching::keys::NeedKey;
-use crate::store::{Store, TreeName, records};
+use crate::store::{StatusKey, Store, TreeName, records};
 
 /// How far back similar needs count: matches confirmed in the last year.
 pub const TIME_TO_MATCH_WINDOW_DAYS: i64 = 365;
@@ -75,7 +75,7 @@ impl MatchHistory {
     pub(super) fn load(store: &Store) -> Result<MatchHistory, HubError> {
         let mut first_confirmed: BTreeMap<String, UnixMillis> = BTreeMap::new();
         for status in [MatchStatus::Confirmed, MatchStatus::Completed] {
-            for number in store.ids_in_index(TreeName::MatchesByStatus, &format!("{status:?}")) {
+            for number in store.ids_in_index(TreeName::MatchesByStatus, status.index_key()) {
                 let Some(record) = store.get_by_number::<Match>(number?)? else {
                     continue;
                 };

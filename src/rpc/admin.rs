@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::auth::Caller;
@@ -12,6 +14,8 @@ use crate::proto::{BackupChunk, BackupRequest};
 
 /// Bytes per streamed backup chunk: well under the default 4 MiB message limit of clients.
 const CHUNK_BYTES: usize = 1024 * 1024;
+/// Chunks written but not yet sent to the client, at most.
+const CHUNKS_AHEAD: usize = 2;
 
 /// The AdminService implementation.
 pub struct AdminApi {
@@ -35,20 +39,57 @@ impl AdminService for AdminApi {
     async fn backup(&self, request: Request<BackupRequest>) -> Result<Response<BackupStream>, Status> {
         policy::admin_only(&Caller::of(&request), "taking a backup")?;
         let BackupRequest {} = request.into_inner();
-        let mut bytes = Vec::new();
-        let summary = self.hub.backup(&mut bytes).await?;
-        let count = bytes.len().div_ceil(CHUNK_BYTES);
-        let chunks: Vec<Result<BackupChunk, Status>> = bytes
-            .chunks(CHUNK_BYTES)
-            .enumerate()
-            .map(|(i, data)| {
-                let entries = if i + 1 == count { summary.entries } else { 0 };
-                Ok(BackupChunk {
-                    data: data.to_vec(),
-                    entries,
-                })
-            })
-            .collect();
-        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+        let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD);
+        let hub = Arc::clone(&self.hub);
+        tokio::spawn(async move {
+            let last = match hub.backup(Chunks::new(sender.clone())).await {
+                Ok((summary, chunks)) => Ok(BackupChunk {
+                    data: chunks.buffer,
+                    entries: summary.entries,
+                }),
+                Err(error) => Err(Status::from(error)),
+            };
+            // A client that went away reads no last chunk.
+            let _ = sender.send(last).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}
+
+/// The backup cut into chunks as it is written, each handed to the stream. The stream holds at
+/// most [`CHUNKS_AHEAD`] chunks, so a backup of any size takes a few MiB of the server's memory:
+/// a slow client slows the walk instead.
+struct Chunks {
+    buffer: Vec<u8>,
+    sender: mpsc::Sender<Result<BackupChunk, Status>>,
+}
+
+impl Chunks {
+    fn new(sender: mpsc::Sender<Result<BackupChunk, Status>>) -> Chunks {
+        Chunks {
+            buffer: Vec::with_capacity(CHUNK_BYTES),
+            sender,
+        }
+    }
+}
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        while self.buffer.len() >= CHUNK_BYTES {
+            let rest = self.buffer.split_off(CHUNK_BYTES);
+            let data = std::mem::replace(&mut self.buffer, rest);
+            let chunk = BackupChunk { data, entries: 0 };
+            // Called on the blocking pool (Hub::backup), where blocking on the stream is allowed.
+            self.sender.blocking_send(Ok(chunk)).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client stopped reading the backup")
+            })?;
+        }
+        Ok(bytes.len())
+    }
+
+    /// The last chunk goes out with the entry count, once the backup is complete.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
+use super::blocking::{Weight, off_the_workers};
 use super::convert;
-use super::status::internal;
 use crate::hub::{Hub, OpenRecord};
 use crate::proto::insight_service_server::InsightService;
 use crate::proto::open_record::Record;
@@ -46,10 +46,7 @@ fn open_record(hub: &Hub, record: OpenRecord) -> proto::OpenRecord {
 impl InsightService for InsightApi {
     async fn get_stats(&self, request: Request<GetStatsRequest>) -> Result<Response<Stats>, Status> {
         let GetStatsRequest {} = request.into_inner();
-        let hub = Arc::clone(&self.hub);
-        let stats = tokio::task::spawn_blocking(move || hub.stats())
-            .await
-            .map_err(|error| internal(format!("statistics failed: {error}")))??;
+        let stats = off_the_workers("GetStats", Weight::Heavy, &self.hub, |hub| hub.stats()).await?;
         Ok(Response::new(convert::stats(&stats, &self.hub)?))
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::auth::Caller;
-use super::status::internal;
+use super::blocking::{Weight, off_the_workers};
 use super::{convert, policy};
 use crate::domain::{Need, Offer, Violations};
 use crate::hub::{Hub, MatchFilter, page_request};
@@ -59,11 +59,15 @@ impl MatchService for MatchApi {
         request: Request<FindMatchesRequest>,
     ) -> Result<Response<FindMatchesResponse>, Status> {
         let FindMatchesRequest { need_id, limit } = request.into_inner();
-        let candidates = self.hub.find_matches(&need_id, limit)?;
-        let candidates = candidates.iter().map(convert::candidate).collect();
-        let expected = self.hub.time_to_match_of("need_id", &need_id)?;
+        let (candidates, expected) = off_the_workers("FindMatches", Weight::Light, &self.hub, move |hub| {
+            Ok((
+                hub.find_matches(&need_id, limit)?,
+                hub.time_to_match_of("need_id", &need_id)?,
+            ))
+        })
+        .await?;
         Ok(Response::new(FindMatchesResponse {
-            candidates,
+            candidates: candidates.iter().map(convert::candidate).collect(),
             expected_days_to_match: Some(convert::time_to_match(&expected)),
         }))
     }
@@ -73,7 +77,10 @@ impl MatchService for MatchApi {
         request: Request<FindBundlesRequest>,
     ) -> Result<Response<FindBundlesResponse>, Status> {
         let FindBundlesRequest { need_id, max_bundles } = request.into_inner();
-        let solutions = self.hub.find_bundles(&need_id, max_bundles)?;
+        let solutions = off_the_workers("FindBundles", Weight::Heavy, &self.hub, move |hub| {
+            hub.find_bundles(&need_id, max_bundles)
+        })
+        .await?;
         Ok(Response::new(FindBundlesResponse {
             bundles: solutions.iter().map(convert::bundle).collect(),
         }))
@@ -196,13 +203,10 @@ impl MatchService for MatchApi {
             page_token,
         } = request.into_inner();
         let offset = convert::needs_page_offset(&offer_id, &page_token)?;
-        // Ranking thousands of needs is CPU work: off the async workers.
-        let hub = Arc::clone(&self.hub);
-        let (page, offer_id) =
-            tokio::task::spawn_blocking(move || (hub.find_needs(&offer_id, limit, offset), offer_id))
-                .await
-                .map_err(|error| internal(format!("FindNeeds stopped: {error}")))?;
-        let page = page?;
+        let (page, offer_id) = off_the_workers("FindNeeds", Weight::Heavy, &self.hub, move |hub| {
+            Ok((hub.find_needs(&offer_id, limit, offset)?, offer_id))
+        })
+        .await?;
         Ok(Response::new(FindNeedsResponse {
             needs: page.needs.iter().map(convert::need_candidate).collect(),
             next_page_token: page
@@ -217,11 +221,11 @@ impl MatchService for MatchApi {
         request: Request<ExplainMatchRequest>,
     ) -> Result<Response<ExplainMatchResponse>, Status> {
         let ExplainMatchRequest { need_id, offer_id } = request.into_inner();
-        // A candidate's rank ranks every candidate of the need: off the async workers.
-        let hub = Arc::clone(&self.hub);
-        let explained = tokio::task::spawn_blocking(move || hub.explain_match(&need_id, &offer_id))
-            .await
-            .map_err(|error| internal(format!("ExplainMatch stopped: {error}")))??;
+        // A candidate's rank ranks every candidate of the need.
+        let explained = off_the_workers("ExplainMatch", Weight::Light, &self.hub, move |hub| {
+            hub.explain_match(&need_id, &offer_id)
+        })
+        .await?;
         Ok(Response::new(convert::pair_explanation(&explained)))
     }
 

@@ -131,9 +131,9 @@ impl NeedService for NeedApi {
 
     async fn withdraw_need(&self, request: Request<WithdrawNeedRequest>) -> Result<Response<Need>, Status> {
         let caller = Caller::of(&request);
-        let WithdrawNeedRequest { id, reason: _ } = request.into_inner();
+        let WithdrawNeedRequest { id, reason } = request.into_inner();
         policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "id")?;
-        Ok(Response::new(self.shown(&self.hub.withdraw_need(&id).await?)))
+        Ok(Response::new(self.shown(&self.hub.withdraw_need(&id, &reason).await?)))
     }
 
     async fn confirm_still_current(

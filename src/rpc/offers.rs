@@ -88,9 +88,9 @@ impl OfferService for OfferApi {
 
     async fn withdraw_offer(&self, request: Request<WithdrawOfferRequest>) -> Result<Response<Offer>, Status> {
         let caller = Caller::of(&request);
-        let WithdrawOfferRequest { id, reason: _ } = request.into_inner();
+        let WithdrawOfferRequest { id, reason } = request.into_inner();
         policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "id")?;
-        Ok(Response::new(self.shown(&self.hub.withdraw_offer(&id).await?)))
+        Ok(Response::new(self.shown(&self.hub.withdraw_offer(&id, &reason).await?)))
     }
 
     async fn confirm_still_current(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::auth::Caller;
+use super::blocking::{Weight, off_the_workers};
 use super::{convert, policy};
 use crate::domain::Violations;
 use crate::hub::{GraphFormat, Hub, page_request};
@@ -84,7 +85,10 @@ impl PartnershipService for PartnershipApi {
             from_actor_id,
             to_actor_id,
         } = request.into_inner();
-        let Some(named) = self.hub.find_path(&from_actor_id, &to_actor_id)? else {
+        let found = off_the_workers("FindPath", Weight::Heavy, &self.hub, move |hub| {
+            hub.find_path(&from_actor_id, &to_actor_id)
+        });
+        let Some(named) = found.await? else {
             return Ok(Response::new(FindPathResponse::default()));
         };
         let actor = |id: &str| named.actors.get(id).map(convert::actor_ref);
@@ -116,9 +120,10 @@ impl PartnershipService for PartnershipApi {
             need_id,
             limit,
         } = request.into_inner();
-        let suggestions = self
-            .hub
-            .suggest_partners(&actor_id, convert::id_filter(need_id).as_deref(), limit)?;
+        let suggestions = off_the_workers("SuggestPartners", Weight::Heavy, &self.hub, move |hub| {
+            hub.suggest_partners(&actor_id, convert::id_filter(need_id).as_deref(), limit)
+        })
+        .await?;
         let suggestions = suggestions
             .into_iter()
             .map(|suggestion| PartnerSuggestion {
@@ -154,7 +159,10 @@ impl PartnershipService for PartnershipApi {
             Err(_) => return Err(Violations::single("format", format!("{format} is not a graph format")).into()),
         };
         let around = convert::id_filter(around_actor_id);
-        let (content, part) = self.hub.export_graph(format, around.as_deref(), depth)?;
+        let (content, part) = off_the_workers("ExportGraph", Weight::Heavy, &self.hub, move |hub| {
+            hub.export_graph(format, around.as_deref(), depth)
+        })
+        .await?;
         let format = match format {
             GraphFormat::Dot => proto::GraphFormat::Dot,
             GraphFormat::Json => proto::GraphFormat::Json,

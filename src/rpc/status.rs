@@ -133,6 +133,9 @@ fn store_status(error: &StoreError) -> Status {
             format!("{error}; the write may not have been saved, retry with the same request_id"),
         )
         .into(),
+        StoreError::Backup(_) => {
+            Refusal::new(Reason::StoreUnavailable, format!("{error}; take the backup again")).into()
+        }
         StoreError::Sled(_) | StoreError::Corrupt { .. } | StoreError::Incompatible(_) => internal(error.to_string()),
     }
 }

@@ -157,7 +157,7 @@ fn flush_loop(
         let target = shared.issued.load(Ordering::SeqCst);
         // Read after `target`: every event up to it was committed before this flush starts.
         let sequence = shared.sequence_committed.load(Ordering::SeqCst);
-        match files.sync(db) {
+        match crate::metrics::timed_flush(target - through, || files.sync(db)) {
             Ok(()) => {
                 through = target;
                 sender.send_modify(|state| state.through = target);
@@ -219,7 +219,13 @@ impl SledFiles {
     fn sync_new_blobs(&mut self) -> io::Result<()> {
         let mut present = HashSet::new();
         let mut synced_any = false;
-        for entry in std::fs::read_dir(&self.blobs)? {
+        let entries = match std::fs::read_dir(&self.blobs) {
+            Ok(entries) => entries,
+            // sled makes the directory when it opens; without it there is nothing to sync.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        for entry in entries {
             let name = entry?.file_name();
             if !self.synced_blobs.contains(&name) {
                 match File::open(self.blobs.join(&name)).and_then(|blob| blob.sync_all()) {

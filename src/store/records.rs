@@ -6,7 +6,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{Actor, Match, Need, Offer, PairPreference, Partnership, Practice, geography};
+use crate::domain::{
+    Actor, Match, MatchStatus, Need, NeedStatus, Offer, OfferStatus, PairPreference, Partnership, Practice,
+    PracticeStatus, geography,
+};
 
 use super::{StoreError, TreeName};
 
@@ -73,8 +76,61 @@ pub fn request_key(scope: &str, request_id: &str) -> Vec<u8> {
     index_prefix(scope).into_iter().chain(request_id.bytes()).collect()
 }
 
-fn status_value(status: impl std::fmt::Debug) -> String {
-    format!("{status:?}")
+/// A status as the value of its index entries. The values are written out here, not derived
+/// from the variants' names, so that renaming a variant cannot orphan the entries a store holds;
+/// changing a value needs a new store version and a migration ([`super::trees::STORE_VERSION`]).
+pub trait StatusKey: Copy {
+    /// The index value of this status.
+    fn index_key(self) -> &'static str;
+}
+
+impl StatusKey for NeedStatus {
+    fn index_key(self) -> &'static str {
+        match self {
+            NeedStatus::Open => "open",
+            NeedStatus::Matched => "matched",
+            NeedStatus::InProgress => "in_progress",
+            NeedStatus::Fulfilled => "fulfilled",
+            NeedStatus::Withdrawn => "withdrawn",
+            NeedStatus::Expired => "expired",
+        }
+    }
+}
+
+impl StatusKey for OfferStatus {
+    fn index_key(self) -> &'static str {
+        match self {
+            OfferStatus::Active => "active",
+            OfferStatus::Paused => "paused",
+            OfferStatus::Exhausted => "exhausted",
+            OfferStatus::Withdrawn => "withdrawn",
+            OfferStatus::Expired => "expired",
+        }
+    }
+}
+
+impl StatusKey for MatchStatus {
+    fn index_key(self) -> &'static str {
+        match self {
+            MatchStatus::Proposed => "proposed",
+            MatchStatus::AcceptedByRequester => "accepted_by_requester",
+            MatchStatus::AcceptedByProvider => "accepted_by_provider",
+            MatchStatus::Confirmed => "confirmed",
+            MatchStatus::Declined => "declined",
+            MatchStatus::Completed => "completed",
+            MatchStatus::Cancelled => "cancelled",
+            MatchStatus::Expired => "expired",
+        }
+    }
+}
+
+impl StatusKey for PracticeStatus {
+    fn index_key(self) -> &'static str {
+        match self {
+            PracticeStatus::Published => "published",
+            PracticeStatus::Withdrawn => "withdrawn",
+        }
+    }
 }
 
 impl Record for Actor {
@@ -106,7 +162,7 @@ impl Record for Need {
         let spec = &self.spec;
         let mut entries = vec![
             (TreeName::NeedsByRequester, self.requester_id.clone()),
-            (TreeName::NeedsByStatus, status_value(self.status)),
+            (TreeName::NeedsByStatus, self.status.index_key().to_string()),
         ];
         entries.extend(
             spec.themes
@@ -139,7 +195,7 @@ impl Record for Practice {
         let spec = &self.spec;
         let mut entries = vec![
             (TreeName::PracticesByActor, self.author_id.clone()),
-            (TreeName::PracticesByStatus, status_value(self.status)),
+            (TreeName::PracticesByStatus, self.status.index_key().to_string()),
         ];
         entries.extend(
             spec.partner_ids
@@ -177,7 +233,7 @@ impl Record for Offer {
     fn index_entries(&self) -> Vec<(TreeName, String)> {
         let mut entries = vec![
             (TreeName::OffersByProvider, self.provider_id.clone()),
-            (TreeName::OffersByStatus, status_value(self.status)),
+            (TreeName::OffersByStatus, self.status.index_key().to_string()),
         ];
         entries.extend(
             self.spec
@@ -225,7 +281,7 @@ impl Record for Match {
             (TreeName::MatchesByOffer, self.offer_id.clone()),
             (TreeName::MatchesByActor, self.requester_id.clone()),
             (TreeName::MatchesByActor, self.provider_id.clone()),
-            (TreeName::MatchesByStatus, status_value(self.status)),
+            (TreeName::MatchesByStatus, self.status.index_key().to_string()),
         ]
     }
 }

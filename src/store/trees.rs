@@ -195,19 +195,34 @@ impl Trees {
     }
 }
 
-const FORMAT_KEY: &[u8] = b"format";
+/// Meta key of the mark that says the store is a capacity-hub store.
+pub const FORMAT_KEY: &[u8] = b"format";
 const FORMAT: &[u8] = b"capacity-hub";
 const VERSION_KEY: &[u8] = b"schema_version";
 
 /// The store's version, in its meta tree (its records carry [`super::SCHEMA_VERSION`], which did not
-/// change). 2 since the store versions its partnerships for the graph kept beside it
-/// ([`crate::store::Store::kept_graph`]): a release that reads version 1 only refuses such a
-/// store, where it would change the partnerships without changing their version and so leave a
-/// kept graph that looks current. A store of version 1 is marked 2 when this release opens it.
-pub const STORE_VERSION: u8 = 2;
+/// change).
+/// - 2 since the store versions its partnerships for the graph kept beside it
+///   ([`crate::store::Store::kept_graph`]): a release that reads version 1 only refuses such a
+///   store, where it would change the partnerships without changing their version and so leave a
+///   kept graph that looks current.
+/// - 3 since status index entries carry explicit values ([`super::records::StatusKey`]) instead
+///   of the variants' debug names.
+///
+/// An older store is brought up to this version when it is opened ([`super::migration`]).
+pub const STORE_VERSION: u8 = 3;
+
+/// What [`check_schema`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// A store of this release (or a new one, now marked as such).
+    Current,
+    /// A store of an earlier release, of this version: migrate it, then [`mark_current`].
+    Older(u8),
+}
 
 /// Marks a new store, or checks that an existing one is ours and not from a newer release.
-pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<Schema, StoreError> {
     let meta = trees.get(TreeName::Meta);
     match meta.get(FORMAT_KEY)? {
         Some(format) if format.as_ref() == FORMAT => {}
@@ -228,12 +243,8 @@ pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
         }
     }
     match meta.get(VERSION_KEY)?.as_deref() {
-        Some([STORE_VERSION]) => Ok(()),
-        Some([version]) if *version < STORE_VERSION => {
-            meta.insert(VERSION_KEY, &[STORE_VERSION])?;
-            db.flush()?;
-            Ok(())
-        }
+        Some([STORE_VERSION]) => Ok(Schema::Current),
+        Some([version]) if *version < STORE_VERSION => Ok(Schema::Older(*version)),
         Some([version]) => Err(StoreError::Incompatible(format!(
             "the store has schema version {version}; this release reads up to {STORE_VERSION}: upgrade capacity-hub"
         ))),
@@ -241,6 +252,13 @@ pub fn check_schema(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
             "the store's schema version is missing or malformed".into(),
         )),
     }
+}
+
+/// Marks a migrated store with this release's version.
+pub fn mark_current(db: &sled::Db, trees: &Trees) -> Result<(), StoreError> {
+    trees.get(TreeName::Meta).insert(VERSION_KEY, &[STORE_VERSION])?;
+    db.flush()?;
+    Ok(())
 }
 
 /// Meta key of the search feed's next change number: written with every change to the feed, so
@@ -293,7 +311,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_store_of_version_1_is_marked_2_and_one_of_a_newer_release_is_refused() {
+    fn an_older_store_is_found_older_until_marked_and_one_of_a_newer_release_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let open = || {
             let db = crate::store::open_when_unlocked(&sled::Config::new().path(dir.path())).unwrap();
@@ -303,16 +321,19 @@ mod tests {
             (checked, version, trees)
         };
         let (checked, version, trees) = open();
-        assert_eq!((checked, version), (Ok(()), Some(vec![STORE_VERSION])));
+        assert_eq!((checked, version), (Ok(Schema::Current), Some(vec![STORE_VERSION])));
         trees.get(TreeName::Meta).insert(VERSION_KEY, &[1]).unwrap();
         drop(trees);
         let (checked, version, trees) = open();
-        assert_eq!((checked, version), (Ok(()), Some(vec![2])));
-        trees.get(TreeName::Meta).insert(VERSION_KEY, &[3]).unwrap();
+        assert_eq!((checked, version), (Ok(Schema::Older(1)), Some(vec![1])));
+        trees
+            .get(TreeName::Meta)
+            .insert(VERSION_KEY, &[STORE_VERSION + 1])
+            .unwrap();
         drop(trees);
         let (checked, version, _) = open();
         assert!(checked.unwrap_err().contains("upgrade capacity-hub"));
-        assert_eq!(version, Some(vec![3]), "left as it was");
+        assert_eq!(version, Some(vec![STORE_VERSION + 1]), "left as it was");
     }
 
     #[test]
