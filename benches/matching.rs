@@ -88,9 +88,11 @@ enum Scenario {
         /// Candidate offers kept per need.
         #[arg(long, default_value_t = 50)]
         candidates_per_need: usize,
-        /// Where the flow network is written for OR-Tools.
-        #[arg(long, default_value = "target/allocation-network.txt")]
-        network: PathBuf,
+        /// Where the flow network is written for OR-Tools [default:
+        /// capacity-hub-allocation-network.txt in the system's temporary directory, wherever
+        /// CARGO_TARGET_DIR puts the build].
+        #[arg(long)]
+        network: Option<PathBuf>,
         /// Solves of each solver; the fastest counts.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
@@ -136,7 +138,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             candidates_per_need,
             network,
             repeat,
-        } => allocation(&data_dir, candidates_per_need, &network, repeat.max(1)).await,
+        } => {
+            let network = network.unwrap_or_else(|| std::env::temp_dir().join("capacity-hub-allocation-network.txt"));
+            allocation(&data_dir, candidates_per_need, &network, repeat.max(1)).await
+        }
         Scenario::CommitAllocation {
             data_dir,
             region,
@@ -521,7 +526,9 @@ fn versus_ortools(
     network: &Path,
     repeat: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(network)?);
+    let file = std::fs::File::create(network)
+        .map_err(|error| format!("cannot write the flow network to {}: {error}", network.display()))?;
+    let mut out = std::io::BufWriter::new(file);
     let size = allocate::write_flow_network(instance, &mut out)?;
     drop(out);
     println!(
