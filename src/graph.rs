@@ -160,6 +160,10 @@ impl BrokerLink {
     }
 }
 
+/// Brokers named with an introduction, the strongest first: a partner of many shares many
+/// brokers with the actor, and a reply need not list them all.
+pub const MAX_BROKERS_NAMED: usize = 5;
+
 /// An actor not yet partnered, reachable through brokers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Introduction {
@@ -332,7 +336,8 @@ impl PartnershipGraph {
     }
 
     /// Actors two hops from `actor_id` that it has no partnership with yet, each with the
-    /// brokers (common partners) who can introduce them, best first. A broker counts
+    /// brokers (common partners) who can introduce them, best first (at most
+    /// [`MAX_BROKERS_NAMED`] of them). A broker counts
     /// `trust_to_actor x trust_to_provider / ln(1 + its partner count)` (Adamic-Adar weighted by
     /// trust): an introduction by a selective partner means more than one by a hub that knows
     /// everyone.
@@ -369,6 +374,8 @@ impl PartnershipGraph {
                     .total_cmp(&a.strength())
                     .then_with(|| a.broker.cmp(&b.broker))
             });
+            // The score counts every broker; the list names the strongest few.
+            introduction.brokers.truncate(MAX_BROKERS_NAMED);
         }
         introductions.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.provider.cmp(&b.provider)));
         introductions

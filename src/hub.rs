@@ -178,6 +178,8 @@ pub struct Hub {
     closing: tokio::sync::watch::Sender<bool>,
     /// Wall-clock milliseconds and tokio instant when the hub opened: see [`Hub::now`].
     opened: (UnixMillis, tokio::time::Instant),
+    /// The last count of GetStats' statistics (see [`Hub::stats`]).
+    stats_counted: std::sync::Mutex<Option<insights::CountedStats>>,
 }
 
 impl Hub {
@@ -209,6 +211,7 @@ impl Hub {
             max_watchers: settings.max_watchers,
             closing: tokio::sync::watch::Sender::new(false),
             opened: (chrono::Utc::now().timestamp_millis(), tokio::time::Instant::now()),
+            stats_counted: std::sync::Mutex::new(None),
         })
     }
 

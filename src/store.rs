@@ -576,6 +576,12 @@ impl Store {
         self.durability.durable_events()
     }
 
+    /// How many writes the store has applied since it opened: changes whenever anything is
+    /// written, so a result computed from the store stays valid while it does not.
+    pub fn writes_applied(&self) -> u64 {
+        self.durability.tickets_issued()
+    }
+
     /// Waits until the write behind `ticket` is on disk.
     pub async fn durable(&self, ticket: FlushTicket) -> Result<(), StoreError> {
         self.durability.wait(ticket).await

@@ -88,6 +88,21 @@ pub enum MatchStatus {
 }
 
 impl MatchStatus {
+    /// The statuses of a live match: a proposal still being answered, or a confirmed
+    /// engagement. A live match holds its need (no second live match for it) and its place in
+    /// the offer.
+    pub const LIVE: [MatchStatus; 4] = [
+        MatchStatus::Proposed,
+        MatchStatus::AcceptedByRequester,
+        MatchStatus::AcceptedByProvider,
+        MatchStatus::Confirmed,
+    ];
+
+    /// True for the statuses in [`MatchStatus::LIVE`].
+    pub fn is_live(self) -> bool {
+        MatchStatus::LIVE.contains(&self)
+    }
+
     /// True while the parties are still answering the proposal.
     pub fn awaits_answer(self) -> bool {
         matches!(

@@ -82,6 +82,8 @@ reasons! {
     PracticeWithdrawn = "PRACTICE_WITHDRAWN",
     /// An allocation run would take more needs than one run may.
     RunTooLarge = "RUN_TOO_LARGE",
+    /// A graph export would hold more partnerships than anyone but the admin may export at once.
+    ExportTooLarge = "EXPORT_TOO_LARGE",
     /// The allocation run was given up by its caller.
     RunAbandoned = "RUN_ABANDONED",
     /// Too many calls are in flight; this one was shed at once. Retry later.

@@ -260,13 +260,7 @@ impl Hub {
     /// The needs and seats that live matches hold already.
     fn engaged(&self) -> Result<Engaged, HubError> {
         let mut engaged = Engaged::default();
-        let live = [
-            MatchStatus::Proposed,
-            MatchStatus::AcceptedByRequester,
-            MatchStatus::AcceptedByProvider,
-            MatchStatus::Confirmed,
-        ];
-        for status in live {
+        for status in MatchStatus::LIVE {
             for number in self.store.ids_in_index(TreeName::MatchesByStatus, status.index_key()) {
                 let Some(live) = self.store.get_by_number::<Match>(number?)? else {
                     continue;

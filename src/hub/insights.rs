@@ -2,11 +2,13 @@
 //! DOT or JSON, and every public record as open data.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::PoisonError;
 
 use super::{Hub, HubError};
 use crate::domain::geography;
 use crate::domain::{
-    Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Violations,
+    Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Reason, Refusal,
+    Violations,
 };
 use crate::graph::Neighbourhood;
 use crate::store::{Record, Store};
@@ -79,10 +81,39 @@ fn mean(sum: u32, count: u32) -> f64 {
     }
 }
 
+/// How long one count of the statistics answers GetStats while nothing is written (only the
+/// open needs' median age moves meanwhile).
+const STATS_REUSED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The last count of the statistics, and the store's writes it counted.
+#[derive(Debug)]
+pub struct CountedStats {
+    writes: u64,
+    at: tokio::time::Instant,
+    stats: Stats,
+}
+
 impl Hub {
-    /// Statistics over every record. It reads the whole store: meant for dashboards and reports,
-    /// not for every request.
+    /// Statistics over every record. Counting reads the whole store (at tier L about a second),
+    /// so a count answers every call until the next write or for [`STATS_REUSED_FOR`], and
+    /// calls that arrive during a count wait for it rather than count again.
     pub fn stats(&self) -> Result<Stats, HubError> {
+        let mut last = self.stats_counted.lock().unwrap_or_else(PoisonError::into_inner);
+        let writes = self.store.writes_applied();
+        let current = |counted: &&CountedStats| counted.writes == writes && counted.at.elapsed() < STATS_REUSED_FOR;
+        if let Some(counted) = last.as_ref().filter(current) {
+            return Ok(counted.stats.clone());
+        }
+        let stats = self.count_stats()?;
+        *last = Some(CountedStats {
+            writes,
+            at: tokio::time::Instant::now(),
+            stats: stats.clone(),
+        });
+        Ok(stats)
+    }
+
+    fn count_stats(&self) -> Result<Stats, HubError> {
         let needs = self.store.all::<Need>().collect::<Result<Vec<_>, _>>()?;
         let matches = self.store.all::<Match>().collect::<Result<Vec<_>, _>>()?;
         let mut stats = Stats {
@@ -163,12 +194,14 @@ impl Hub {
         unmet
     }
 
-    /// The partnership graph, or the part within `depth` hops of an actor, as DOT or JSON.
+    /// The partnership graph, or the part within `depth` hops of an actor, as DOT or JSON; a
+    /// part of more than `most` partnerships (when given) is refused before it is written out.
     pub fn export_graph(
         &self,
         format: GraphFormat,
         around: Option<&str>,
         depth: u32,
+        most: Option<usize>,
     ) -> Result<(String, Neighbourhood), HubError> {
         let depth = match depth {
             0 => 2,
@@ -183,6 +216,15 @@ impl Hub {
             self.load::<Actor>("around_actor_id", actor_id)?;
         }
         let part = self.graph().neighbourhood(around, depth as usize);
+        if let Some(most) = most.filter(|most| part.links.len() > *most) {
+            return Err(HubError::Refused(Refusal::new(
+                Reason::ExportTooLarge,
+                format!(
+                    "the export would hold {} partnerships; at most {most} may be exported at once: name an actor in around_actor_id or lower depth",
+                    part.links.len()
+                ),
+            )));
+        }
         let mut names = HashMap::new();
         for id in &part.actors {
             if let Some(actor) = self.store.get::<Actor>(id)? {
@@ -294,4 +336,49 @@ fn json(part: &Neighbourhood, actors: &HashMap<String, Actor>) -> String {
         .map(|l| serde_json::json!({"id": l.partnership_id, "a": l.actor_a, "b": l.actor_b, "kind": l.kind.code(), "trust": l.trust}))
         .collect();
     serde_json::json!({ "actors": nodes, "partnerships": edges }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::{GraphFormat, HubSettings};
+
+    #[tokio::test]
+    async fn an_export_larger_than_its_caller_may_take_is_refused_before_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        crate::demo::load(&hub).await.unwrap();
+        let (_, whole) = hub.export_graph(GraphFormat::Json, None, 0, None).unwrap();
+        let size = whole.links.len();
+        assert!(size > 1, "the demo world has partnerships");
+        let refused = hub
+            .export_graph(GraphFormat::Json, None, 0, Some(size - 1))
+            .unwrap_err();
+        assert!(
+            matches!(&refused, HubError::Refused(refusal) if refusal.reason == Reason::ExportTooLarge),
+            "{refused}"
+        );
+        assert!(
+            refused.to_string().contains(&format!("would hold {size} partnerships")),
+            "{refused}"
+        );
+        assert!(hub.export_graph(GraphFormat::Json, None, 0, Some(size)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn statistics_are_counted_again_after_a_write_and_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        crate::demo::load(&hub).await.unwrap();
+        let before = hub.stats().unwrap();
+        assert_eq!(hub.stats().unwrap(), before, "no write, the same count");
+        let open = hub
+            .store
+            .all::<Need>()
+            .find_map(|need| need.ok().filter(|n| n.status == NeedStatus::Open));
+        let need = open.expect("the demo world has an open need");
+        hub.withdraw_need(&need.id, "").await.unwrap();
+        let after = hub.stats().unwrap();
+        assert_eq!(after.open_needs, before.open_needs - 1, "a write, a new count");
+    }
 }

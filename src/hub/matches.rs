@@ -270,8 +270,7 @@ impl Hub {
             let Some(existing) = store.get_by_number::<Match>(number?)? else {
                 continue;
             };
-            let live = existing.status.awaits_answer() || existing.status == MatchStatus::Confirmed;
-            if live && offer_id.is_none_or(|offer_id| existing.offer_id == offer_id) {
+            if existing.status.is_live() && offer_id.is_none_or(|offer_id| existing.offer_id == offer_id) {
                 return Ok(Some(existing));
             }
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::auth::Caller;
+
 use super::blocking::{Weight, off_the_workers};
 use super::{convert, policy};
 use crate::domain::Violations;
@@ -15,6 +16,9 @@ use crate::proto::{
     ListPartnershipsRequest, ListPartnershipsResponse, PartnerSuggestion, Partnership, PathHop,
     RemovePartnershipRequest, RemovePartnershipResponse, SuggestPartnersRequest, SuggestPartnersResponse,
 };
+
+/// The most partnerships one export holds for anyone but the admin.
+const MAX_OPEN_EXPORT: usize = 20_000;
 
 /// The PartnershipService implementation.
 pub struct PartnershipApi {
@@ -148,6 +152,7 @@ impl PartnershipService for PartnershipApi {
         &self,
         request: Request<ExportGraphRequest>,
     ) -> Result<Response<ExportGraphResponse>, Status> {
+        let caller = Caller::of(&request);
         let ExportGraphRequest {
             format,
             around_actor_id,
@@ -159,8 +164,11 @@ impl PartnershipService for PartnershipApi {
             Err(_) => return Err(Violations::single("format", format!("{format} is not a graph format")).into()),
         };
         let around = convert::id_filter(around_actor_id);
+        // Only the admin may export a part of any size (the whole graph at tier L is a million
+        // partnerships); everyone else gets at most MAX_OPEN_EXPORT.
+        let most = (caller != Caller::Admin).then_some(MAX_OPEN_EXPORT);
         let (content, part) = off_the_workers("ExportGraph", Weight::Heavy, &self.hub, move |hub| {
-            hub.export_graph(format, around.as_deref(), depth)
+            hub.export_graph(format, around.as_deref(), depth, most)
         })
         .await?;
         let format = match format {

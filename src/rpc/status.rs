@@ -45,7 +45,8 @@ pub fn code(reason: Reason) -> Code {
         | Reason::CapacityBelowConfirmed
         | Reason::ListingNotLive
         | Reason::PracticeWithdrawn
-        | Reason::RunTooLarge => Code::FailedPrecondition,
+        | Reason::RunTooLarge
+        | Reason::ExportTooLarge => Code::FailedPrecondition,
         Reason::RunAbandoned => Code::Cancelled,
         Reason::TooManyWatchers | Reason::HubOverloaded => Code::ResourceExhausted,
         Reason::ShuttingDown | Reason::SearchIndexNotReady | Reason::SearchIndexFailed | Reason::StoreUnavailable => {

@@ -103,6 +103,11 @@ impl Durability {
         FlushTicket(ticket)
     }
 
+    /// How many tickets were handed out: one per write applied.
+    pub fn tickets_issued(&self) -> u64 {
+        self.shared.issued.load(Ordering::SeqCst)
+    }
+
     /// Waits until a flush covers `ticket`.
     pub async fn wait(&self, ticket: FlushTicket) -> Result<(), StoreError> {
         let mut flushed = self.flushed.clone();
