@@ -411,16 +411,7 @@ impl TrackRecords {
 
 /// Checks a page size against its cap, defaulting 0.
 pub fn page_request(page_size: i32, after: Option<String>) -> Result<PageRequest, Violations> {
-    let limit = match usize::try_from(page_size) {
-        Ok(0) => DEFAULT_PAGE_SIZE,
-        Ok(size) if size <= MAX_PAGE_SIZE => size,
-        _ => {
-            return Err(Violations::single(
-                "page_size",
-                format!("{page_size} must be between 0 and {MAX_PAGE_SIZE}"),
-            ));
-        }
-    };
+    let limit = crate::domain::validation::count_or_default("page_size", page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
     Ok(PageRequest { after, limit })
 }
 

@@ -30,6 +30,23 @@ pub struct Violation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Violations(Vec<Violation>);
 
+/// A requested count (a limit, a page size, a depth) where 0 asks for `default` and more than
+/// `max` breaks the rule: the count to use, or the violation of `field`. Every such argument of
+/// the API follows this one rule.
+pub fn count_or_default<N>(field: &str, requested: N, default: usize, max: usize) -> Result<usize, Violations>
+where
+    N: TryInto<usize> + std::fmt::Display + Copy,
+{
+    match requested.try_into() {
+        Ok(0) => Ok(default),
+        Ok(count) if count <= max => Ok(count),
+        _ => Err(Violations::single(
+            field,
+            format!("{requested} must be between 0 and {max}"),
+        )),
+    }
+}
+
 impl Violations {
     /// Records that `field` broke `rule`.
     pub fn push(&mut self, field: impl Into<String>, rule: impl Into<String>) {

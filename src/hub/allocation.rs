@@ -13,9 +13,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::matches::Proposal;
 use super::ranking::RankingView;
 use super::{Hub, HubError, NeedFilter, PageRequest};
+use crate::domain::validation::count_or_default;
 use crate::domain::{
     Explanation, Match, MatchStatus, Need, NeedStatus, Offer, PairPreference, Preference, PreferenceSide, Urgency,
-    Violations, geography,
+    geography,
 };
 use crate::domain::{Reason, Refusal};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
@@ -195,14 +196,12 @@ impl Hub {
         request: &AllocationRequest,
         abandoned: &AtomicBool,
     ) -> Result<RunInstance, HubError> {
-        let keep = match request.candidates_per_need {
-            0 => DEFAULT_CANDIDATES_PER_NEED,
-            k if k <= MAX_CANDIDATES_PER_NEED => k,
-            k => {
-                let rule = format!("{k} must be between 0 and {MAX_CANDIDATES_PER_NEED}");
-                return Err(Violations::single("candidates_per_need", rule).into());
-            }
-        };
+        let keep = count_or_default(
+            "candidates_per_need",
+            request.candidates_per_need,
+            DEFAULT_CANDIDATES_PER_NEED,
+            MAX_CANDIDATES_PER_NEED,
+        )?;
         let engaged = self.engaged()?;
         let marks = RunMarks::of(self.all_preferences()?);
         let mut needs = self.open_needs(&request.needs)?;

@@ -2,7 +2,8 @@
 
 use super::ranking::{RankedOffer, RankingView};
 use super::{Hub, HubError, MatchCandidate};
-use crate::domain::{Need, Violations};
+use crate::domain::Need;
+use crate::domain::validation::count_or_default;
 use crate::matching::bundles::{self, Bundle, BundleCandidate, Cell};
 use crate::text::TextQuery;
 
@@ -23,14 +24,7 @@ pub struct IntegratedSolution {
 impl Hub {
     /// The best consortia of offers from different providers for a need.
     pub fn find_bundles(&self, need_id: &str, max_bundles: u32) -> Result<Vec<IntegratedSolution>, HubError> {
-        let max_bundles = match usize::try_from(max_bundles) {
-            Ok(0) => DEFAULT_BUNDLES,
-            Ok(max) if max <= MAX_BUNDLES => max,
-            _ => {
-                let rule = format!("{max_bundles} must be between 0 and {MAX_BUNDLES}");
-                return Err(Violations::single("max_bundles", rule).into());
-            }
-        };
+        let max_bundles = count_or_default("max_bundles", max_bundles, DEFAULT_BUNDLES, MAX_BUNDLES)?;
         let need: Need = self.load("need_id", need_id)?;
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);

@@ -24,7 +24,8 @@ use super::catalogue::{Catalogue, NeedEntry};
 use super::ranking::{BOUND_SLACK, Queued, READ_AHEAD, TrustFound, beaten};
 use super::{Hub, HubError, MatchCandidate};
 use crate::domain::Refusal;
-use crate::domain::{Actor, Explanation, Need, Offer, Staleness, Violations};
+use crate::domain::validation::count_or_default;
+use crate::domain::{Actor, Explanation, Need, Offer, Staleness};
 use crate::graph::{Proximity, Target};
 use crate::matching::keys::OfferKey;
 use crate::matching::{self, TrackRecord};
@@ -89,11 +90,7 @@ impl Hub {
     /// The open needs the offer can serve, best first (ties to the older need), from rank
     /// `offset`, at most `limit` (0: [`DEFAULT_NEEDS`]).
     pub fn find_needs(&self, offer_id: &str, limit: u32, offset: usize) -> Result<NeedsPage, HubError> {
-        let limit = match usize::try_from(limit) {
-            Ok(0) => DEFAULT_NEEDS,
-            Ok(limit) if limit <= MAX_NEEDS => limit,
-            _ => return Err(Violations::single("limit", format!("{limit} must be between 0 and {MAX_NEEDS}")).into()),
-        };
+        let limit = count_or_default("limit", limit, DEFAULT_NEEDS, MAX_NEEDS)?;
         let offer: Offer = self.load("offer_id", offer_id)?;
         let declined = self.declined_needs(offer_id)?;
         // One proximity from the provider ranks the needs and explains the page.

@@ -6,15 +6,17 @@ use std::sync::PoisonError;
 
 use super::{Hub, HubError};
 use crate::domain::geography;
+use crate::domain::validation::count_or_default;
 use crate::domain::{
     Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Reason, Refusal,
-    Violations,
 };
 use crate::graph::Neighbourhood;
 use crate::store::{Record, Store};
 
 /// Largest neighbourhood depth of a graph export.
 pub const MAX_EXPORT_DEPTH: u32 = 4;
+/// Hops around an actor an export takes when the request says 0.
+const DEFAULT_EXPORT_DEPTH: usize = 2;
 /// How many unmet-demand cells and partnerships the statistics list.
 const TOP: usize = 10;
 
@@ -203,19 +205,11 @@ impl Hub {
         depth: u32,
         most: Option<usize>,
     ) -> Result<(String, Neighbourhood), HubError> {
-        let depth = match depth {
-            0 => 2,
-            d if d <= MAX_EXPORT_DEPTH => d,
-            d => {
-                return Err(
-                    Violations::single("depth", format!("{d} must be between 0 and {MAX_EXPORT_DEPTH}")).into(),
-                );
-            }
-        };
+        let depth = count_or_default("depth", depth, DEFAULT_EXPORT_DEPTH, MAX_EXPORT_DEPTH as usize)?;
         if let Some(actor_id) = around {
             self.load::<Actor>("around_actor_id", actor_id)?;
         }
-        let part = self.graph().neighbourhood(around, depth as usize);
+        let part = self.graph().neighbourhood(around, depth);
         if let Some(most) = most.filter(|most| part.links.len() > *most) {
             return Err(HubError::Refused(Refusal::new(
                 Reason::ExportTooLarge,

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::validation::MAX_NOTE_CHARS;
+use crate::domain::validation::count_or_default;
 use crate::domain::{
     Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
     Violations,
@@ -75,15 +76,7 @@ impl MatchFilter {
 impl Hub {
     /// Ranked offers for a need, best first; ties go to the older offer, so results are stable.
     pub fn find_matches(&self, need_id: &str, limit: u32) -> Result<Vec<MatchCandidate>, HubError> {
-        let limit = match usize::try_from(limit) {
-            Ok(0) => DEFAULT_CANDIDATES,
-            Ok(limit) if limit <= MAX_CANDIDATES => limit,
-            _ => {
-                return Err(
-                    Violations::single("limit", format!("{limit} must be between 0 and {MAX_CANDIDATES}")).into(),
-                );
-            }
-        };
+        let limit = count_or_default("limit", limit, DEFAULT_CANDIDATES, MAX_CANDIDATES)?;
         let need: Need = self.load("need_id", need_id)?;
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);

@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::directory::ActorDirectory;
 use super::{Hub, HubError};
-use crate::domain::{Actor, Need, Offer, Violations};
+use crate::domain::validation::count_or_default;
+use crate::domain::{Actor, Need, Offer};
 use crate::graph::{BrokerLink, TrustPath};
 use crate::matching;
 use crate::store::TreeName;
@@ -64,15 +65,7 @@ impl Hub {
         need_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<PartnerSuggestion>, HubError> {
-        let limit = match usize::try_from(limit) {
-            Ok(0) => DEFAULT_SUGGESTIONS,
-            Ok(limit) if limit <= MAX_SUGGESTIONS => limit,
-            _ => {
-                return Err(
-                    Violations::single("limit", format!("{limit} must be between 0 and {MAX_SUGGESTIONS}")).into(),
-                );
-            }
-        };
+        let limit = count_or_default("limit", limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
         self.load::<Actor>("actor_id", actor_id)?;
         let need = need_id.map(|id| self.load::<Need>("need_id", id)).transpose()?;
         let introductions = self.graph().introductions(actor_id);

@@ -61,17 +61,7 @@ impl Hub {
     /// Up to `limit` items related to need `need_id` (0: [`DEFAULT_RELATED`]); waits a moment
     /// for an index still being built.
     pub async fn find_related(&self, need_id: &str, limit: usize) -> Result<Vec<RelatedItem>, HubError> {
-        let limit = match limit {
-            0 => DEFAULT_RELATED,
-            limit => limit,
-        };
-        if limit > MAX_RELATED {
-            return Err(crate::domain::Violations::single(
-                "limit",
-                format!("{limit} must be between 0 and {MAX_RELATED}"),
-            )
-            .into());
-        }
+        let limit = crate::domain::validation::count_or_default("limit", limit, DEFAULT_RELATED, MAX_RELATED)?;
         let need: Need = self.load("need_id", need_id)?;
         self.search.ready().await?;
         self.related_to(&need, limit)
