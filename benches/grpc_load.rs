@@ -14,6 +14,8 @@
 //!   (64 writers in this process on a fresh sled database; see `grpc_load/ceiling.rs`), and the
 //!   ratio of the two;
 //! - the server's resident memory (VmRSS) and peak (VmHWM) right after start-up and at the end;
+//! - the server's request counters from its Prometheus endpoint (`--metrics-addr`), before and
+//!   after the workloads, and how far each moved;
 //! - `AdminService.Backup` streamed to the client and discarded: its time, and how much the
 //!   server's VmRSS grew while it ran (sampled every 20 ms).
 //!
@@ -147,7 +149,9 @@ async fn main() -> BenchResult<()> {
     eprintln!("server ready in {:.3} s", startup.as_secs_f64());
 
     let bench = Bench::prepare(&server, &ready, admin_token, args.needs as usize, args.timing()).await?;
+    let counted_before = server.request_counters()?;
     let mut rows = bench.run_all().await?;
+    let counted_after = server.request_counters()?;
     let memory_end = Memory::of(server.pid());
     let backup = measure_backup(&server, &bench.token).await?;
     let beside = world.dir.parent().unwrap_or(&world.dir);
@@ -167,6 +171,7 @@ async fn main() -> BenchResult<()> {
         rows,
     };
     report.print();
+    print_counters(&counted_before, &counted_after);
     report.failures()
 }
 
@@ -226,6 +231,8 @@ impl World {
 struct ServerProcess {
     child: Child,
     url: String,
+    /// `host:port` of the server's Prometheus endpoint.
+    metrics: String,
 }
 
 impl ServerProcess {
@@ -233,12 +240,14 @@ impl ServerProcess {
     /// admin token.
     fn spawn(data_dir: &Path, token: &str, commit_delay_us: u64) -> BenchResult<ServerProcess> {
         let addr = format!("127.0.0.1:{}", free_port()?);
+        let metrics = format!("127.0.0.1:{}", free_port()?);
         let child = Command::new(env!("CARGO_BIN_EXE_capacity-hub"))
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--addr", &addr])
             .args(["--commit-delay-us", &commit_delay_us.to_string()])
+            .args(["--metrics-addr", &metrics])
             .env("CAPACITY_HUB_ADMIN_TOKEN", token)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -249,11 +258,29 @@ impl ServerProcess {
         Ok(ServerProcess {
             child,
             url: format!("http://{addr}"),
+            metrics,
         })
     }
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The server's request counters from its Prometheus endpoint, as `curl .../metrics` shows
+    /// them: `capacity_hub_rpc_requests_total` by its labels.
+    fn request_counters(&self) -> BenchResult<HashMap<String, f64>> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.metrics)?;
+        write!(stream, "GET /metrics HTTP/1.0\r\nHost: {}\r\n\r\n", self.metrics)?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text)?;
+        let counters = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("capacity_hub_rpc_requests_total"))
+            .filter_map(|rest| rest.rsplit_once(' '))
+            .filter_map(|(labels, value)| Some((labels.to_string(), value.parse().ok()?)))
+            .collect();
+        Ok(counters)
     }
 
     /// Polls the standard health check until it answers SERVING, and returns the connection that
@@ -323,6 +350,22 @@ impl Memory {
 fn status_kib(status: &str, name: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with(name))?;
     line[name.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// How far the server's request counters moved during the workloads, as its metrics endpoint
+/// said before and after them.
+fn print_counters(before: &HashMap<String, f64>, after: &HashMap<String, f64>) {
+    println!("\n| capacity_hub_rpc_requests_total, moved during the workloads (GET /metrics) | calls |");
+    println!("|---|---:|");
+    let mut moved: Vec<(&String, f64)> = after
+        .iter()
+        .map(|(labels, count)| (labels, count - before.get(labels).copied().unwrap_or(0.0)))
+        .filter(|(_, moved)| *moved > 0.0)
+        .collect();
+    moved.sort_by(|a, b| a.0.cmp(b.0));
+    for (labels, count) in moved {
+        println!("| `{labels}` | {count} |");
+    }
 }
 
 /// What taking a backup cost the server.
