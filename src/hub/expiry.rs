@@ -37,16 +37,22 @@ fn ended_before(window: &DateWindow, today: NaiveDate) -> bool {
 }
 
 impl Hub {
-    /// Sweeps at the configured interval, forever: the server aborts the task at shutdown.
+    /// Sweeps at the configured interval, forever: the server aborts the task at shutdown. Each
+    /// sweep runs on the blocking pool: finding what is due reads every open record (200,000
+    /// needs at tier L), work that must not hold an async worker the calls need.
     pub async fn run_expiry(self: Arc<Self>) {
         let mut ticker = tokio::time::interval(self.sweep_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match self.expire_due().await {
-                Ok(sweep) if !sweep.is_empty() => tracing::info!(?sweep, "expired what was due"),
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "expiry sweep failed"),
+            let hub = Arc::clone(&self);
+            let runtime = tokio::runtime::Handle::current();
+            let swept = tokio::task::spawn_blocking(move || runtime.block_on(hub.expire_due())).await;
+            match swept {
+                Ok(Ok(sweep)) if !sweep.is_empty() => tracing::info!(?sweep, "expired what was due"),
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::error!(%error, "expiry sweep failed"),
+                Err(error) => tracing::error!(%error, "expiry sweep stopped"),
             }
         }
     }
