@@ -228,9 +228,13 @@ impl Hub {
         self: &Arc<Self>,
         mut out: W,
     ) -> Result<(BackupSummary, W), HubError> {
-        let _writers_wait = self.writer.lock().await;
         let hub = Arc::clone(self);
-        let walk = tokio::task::spawn_blocking(move || hub.store.write_backup(&mut out).map(|summary| (summary, out)));
+        // The walk itself holds the writer lock (taken on the blocking thread), so the copy
+        // stays consistent even if this call is dropped while the walk goes on.
+        let walk = tokio::task::spawn_blocking(move || {
+            let _writers_wait = hub.writer.blocking_lock();
+            hub.store.write_backup(&mut out).map(|summary| (summary, out))
+        });
         match walk.await {
             Ok(written) => Ok(written?),
             Err(error) => Err(StoreError::Backup(format!("the backup stopped: {error}")).into()),

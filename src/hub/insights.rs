@@ -101,17 +101,24 @@ impl Hub {
     /// calls that arrive during a count wait for it rather than count again.
     pub fn stats(&self) -> Result<Stats, HubError> {
         let mut last = self.stats_counted.lock().unwrap_or_else(PoisonError::into_inner);
-        let writes = self.store.writes_applied();
-        let current = |counted: &&CountedStats| counted.writes == writes && counted.at.elapsed() < STATS_REUSED_FOR;
+        // A write moves the store's count before it brings the catalogue and the graph up to
+        // date, under the writer lock: the count read while that lock is free names a state
+        // the in-memory structures have caught up with. While a write is under way, count
+        // without keeping the result.
+        let writes = self.writer.try_lock().ok().map(|_free| self.store.writes_applied());
+        let current =
+            |counted: &&CountedStats| Some(counted.writes) == writes && counted.at.elapsed() < STATS_REUSED_FOR;
         if let Some(counted) = last.as_ref().filter(current) {
             return Ok(counted.stats.clone());
         }
         let stats = self.count_stats()?;
-        *last = Some(CountedStats {
-            writes,
-            at: tokio::time::Instant::now(),
-            stats: stats.clone(),
-        });
+        if let Some(writes) = writes {
+            *last = Some(CountedStats {
+                writes,
+                at: tokio::time::Instant::now(),
+                stats: stats.clone(),
+            });
+        }
         Ok(stats)
     }
 

@@ -16,6 +16,10 @@ use crate::proto::{BackupChunk, BackupRequest};
 const CHUNK_BYTES: usize = 1024 * 1024;
 /// Chunks written but not yet sent to the client, at most.
 const CHUNKS_AHEAD: usize = 2;
+/// How long a backup waits for its client to take the next chunk. Writes wait while a backup
+/// runs, so a client that stops reading (yet keeps its connection) ends its backup, UNAVAILABLE,
+/// rather than holding every write back.
+const CHUNK_TAKEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The AdminService implementation.
 pub struct AdminApi {
@@ -62,6 +66,8 @@ impl AdminService for AdminApi {
 struct Chunks {
     buffer: Vec<u8>,
     sender: mpsc::Sender<Result<BackupChunk, Status>>,
+    /// The server's runtime, to wait for the client with a deadline from the blocking walk.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Chunks {
@@ -69,6 +75,7 @@ impl Chunks {
         Chunks {
             buffer: Vec::with_capacity(CHUNK_BYTES),
             sender,
+            runtime: tokio::runtime::Handle::current(),
         }
     }
 }
@@ -81,8 +88,17 @@ impl std::io::Write for Chunks {
             let data = std::mem::replace(&mut self.buffer, rest);
             let chunk = BackupChunk { data, entries: 0 };
             // Called on the blocking pool (Hub::backup), where blocking on the stream is allowed.
-            self.sender.blocking_send(Ok(chunk)).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client stopped reading the backup")
+            let taken = self
+                .runtime
+                .block_on(self.sender.send_timeout(Ok(chunk), CHUNK_TAKEN_WITHIN));
+            taken.map_err(|error| {
+                let why = match error {
+                    mpsc::error::SendTimeoutError::Timeout(_) => {
+                        format!("the client took no chunk for {} s", CHUNK_TAKEN_WITHIN.as_secs())
+                    }
+                    mpsc::error::SendTimeoutError::Closed(_) => "the client stopped reading the backup".into(),
+                };
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, why)
             })?;
         }
         Ok(bytes.len())

@@ -125,11 +125,14 @@ impl Store {
                 std::fs::remove_dir(dir).map_err(io)?;
             }
             std::fs::rename(&staging, dir).map_err(io)?;
-            if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-                std::fs::File::open(parent)
-                    .and_then(|parent| parent.sync_all())
-                    .map_err(io)?;
-            }
+            // The rename is durable once the directory holding it is synced.
+            let parent = match dir.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            std::fs::File::open(parent)
+                .and_then(|parent| parent.sync_all())
+                .map_err(io)?;
             Ok(summary)
         });
         if renamed.is_err() {
@@ -153,7 +156,8 @@ fn staging_dir(dir: &Path) -> Result<PathBuf, StoreError> {
 /// Loads the backup into a new sled store in `staging`, marks it as a capacity-hub store once
 /// every entry is in and checked, and syncs it.
 fn restore_into(staging: &Path, input: impl Read) -> Result<BackupSummary, StoreError> {
-    let db = sled::Config::new().path(staging).open()?;
+    let cache = super::StoreConfig::default().cache_bytes;
+    let db = sled::Config::new().path(staging).cache_capacity(cache).open()?;
     let trees = Trees::open(&db)?;
     let mut reader = HashingReader {
         input: std::io::BufReader::with_capacity(READ_BUFFER, input),

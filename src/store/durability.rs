@@ -31,8 +31,10 @@ pub struct FlushTicket(u64);
 struct Flushed {
     /// Every ticket up to this one is on disk.
     through: u64,
-    /// Set when a flush failed: the tickets it was meant to cover are not durable.
-    failure: Option<(u64, String)>,
+    /// Set when a sync failed, for good: after a failed fsync the kernel may have dropped the
+    /// unwritten pages and marked them clean, so no later sync can be trusted to cover them
+    /// (PostgreSQL stops the server for the same reason). Every ticket past `through` fails.
+    failure: Option<String>,
 }
 
 struct Shared {
@@ -112,15 +114,13 @@ impl Durability {
     pub async fn wait(&self, ticket: FlushTicket) -> Result<(), StoreError> {
         let mut flushed = self.flushed.clone();
         let state = flushed
-            .wait_for(|state| {
-                state.through >= ticket.0 || state.failure.as_ref().is_some_and(|(upto, _)| *upto >= ticket.0)
-            })
+            .wait_for(|state| state.through >= ticket.0 || state.failure.is_some())
             .await
             .map_err(|_| StoreError::Flush("the flusher has stopped".into()))?;
         match &state.failure {
-            Some((upto, reason)) if state.through < ticket.0 && *upto >= ticket.0 => {
-                Err(StoreError::Flush(reason.clone()))
-            }
+            Some(reason) if state.through < ticket.0 => Err(StoreError::Flush(format!(
+                "{reason}; the store takes no more writes until the server is restarted"
+            ))),
             _ => Ok(()),
         }
     }
@@ -173,9 +173,9 @@ fn flush_loop(
                 });
             }
             Err(error) => {
-                tracing::error!(%error, "flush failed; writes are not acknowledged");
-                through = target;
-                sender.send_modify(|state| state.failure = Some((target, error.to_string())));
+                tracing::error!(%error, "sync failed: no write is acknowledged from now on; restart the server");
+                sender.send_modify(|state| state.failure = Some(error.to_string()));
+                return;
             }
         }
         if stop && shared.issued.load(Ordering::SeqCst) == through {
