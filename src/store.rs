@@ -161,6 +161,8 @@ impl Store {
         if let trees::Schema::Older(version) = trees::check_schema(&db, &trees)? {
             let migrated = migration::migrate(&db, &trees, version)?;
             trees::mark_current(&db, &trees)?;
+            // The new version mark, like every acknowledged write, survives a power cut.
+            SledFiles::open(dir).map_err(sled::Error::from)?.sync(&db)?;
             tracing::info!(
                 from = migrated.from,
                 to = trees::STORE_VERSION,

@@ -61,6 +61,11 @@ impl Hub {
     /// older than the proposal time-to-live; and tells the owners of open needs and active
     /// offers that went stale since they were last told.
     pub async fn expire_due(&self) -> Result<ExpirySweep, HubError> {
+        // The server stops the sweeps before it closes the hub, but a sweep already running on
+        // the blocking pool goes on: one that finds the hub closing writes nothing.
+        if *self.closing.borrow() {
+            return Ok(ExpirySweep::default());
+        }
         let (ttl, today, now) = (self.proposal_ttl_millis(), self.today(), self.now());
         let offer_statuses = [OfferStatus::Active, OfferStatus::Paused, OfferStatus::Exhausted];
         let match_statuses = [
