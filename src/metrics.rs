@@ -39,6 +39,8 @@ use tonic::body::Body;
 use tower::{BoxError, Layer, Service};
 
 use crate::hub::{AllocationMode, Hub};
+use crate::rpc::status::code_name;
+use crate::server::is_grpc;
 
 /// The prefix of every metric's name.
 pub const PREFIX: &str = "capacity_hub";
@@ -477,43 +479,11 @@ impl MethodTable {
     }
 }
 
-/// The canonical name of a gRPC code, as the gRPC documentation spells it.
-pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
-
 /// The code in a `grpc-status` header or trailer, if there is one.
 fn status_in(headers: &HeaderMap) -> Option<Code> {
     headers
         .get("grpc-status")
         .map(|value| Code::from_bytes(value.as_bytes()))
-}
-
-/// Whether the request is a gRPC call (gRPC-Web calls are gRPC by the time they get here).
-fn is_grpc<B>(request: &Request<B>) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/grpc"))
 }
 
 /// Wraps the routes in [`RpcMetricsService`].

@@ -35,6 +35,7 @@ use crate::web::WebFiles;
 use grpc_web::GrpcWebOrPageLayer;
 
 mod grpc_web;
+pub(crate) use grpc_web::is_grpc;
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]

@@ -60,8 +60,8 @@ pub struct StoreConfig {
     /// sled's page cache, in bytes. Small on purpose: sled counts a page at its size on disk, but
     /// holds it decoded in several times that, and the hub keeps what it reads often (the offer
     /// catalogue, the graph, the needs' shelves) in structures of its own. With 64 MiB a backup
-    /// of tier L grew the server by 445 MiB that stayed; with 8 MiB by 18 MiB, FindMatches no
-    /// slower (BENCHMARKS.md).
+    /// of tier L grew the server by 445 MiB that stayed; with 8 MiB by 18-84 MiB, and FindMatches
+    /// at L kept its p99 at 2.1-2.3 ms (BENCHMARKS.md).
     pub cache_bytes: u64,
     /// How long the flusher gathers writes before each flush (see [`Durability::start`]).
     pub commit_delay: std::time::Duration,

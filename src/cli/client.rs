@@ -24,6 +24,7 @@ use crate::proto::offer_service_client::OfferServiceClient;
 use crate::proto::partnership_service_client::PartnershipServiceClient;
 use crate::proto::practice_service_client::PracticeServiceClient;
 use crate::proto::search_service_client::SearchServiceClient;
+use crate::rpc::status::code_name;
 
 /// Options of every client subcommand. They are global so they may follow the subcommand
 /// (`capacity-hub needs list --json`), where people type them.
@@ -293,29 +294,6 @@ impl fmt::Display for RpcError {
 }
 
 impl Error for RpcError {}
-
-/// The canonical upper-case name of a gRPC status code.
-pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
 
 /// Paging options of every List command and of `search` (AIP-158).
 #[derive(Debug, Args)]

@@ -43,8 +43,9 @@ pub struct GrpcWebOrPage<S> {
     inner: S,
 }
 
-/// Whether the request is gRPC or gRPC-Web, by its content type.
-fn is_grpc<B>(request: &Request<B>) -> bool {
+/// Whether the request is gRPC or gRPC-Web, by its content type (gRPC-Web calls are gRPC by
+/// the time they pass the metrics layer).
+pub(crate) fn is_grpc<B>(request: &Request<B>) -> bool {
     request
         .headers()
         .get(header::CONTENT_TYPE)
