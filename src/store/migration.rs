@@ -10,6 +10,9 @@ use super::trees::{STORE_VERSION, Trees};
 use super::{StoreError, TreeName};
 use crate::domain::{Match, Need, Offer, Practice};
 
+/// Index entries written to sled in one batch.
+const BATCH_ENTRIES: usize = 4096;
+
 /// What a migration rewrote, for the log.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Migrated {
@@ -40,18 +43,21 @@ fn rewrite_index<R: Record>(trees: &Trees, index: TreeName) -> Result<usize, Sto
     let tree = trees.get(index);
     tree.clear()?;
     let mut written = 0;
+    let mut batch = sled::Batch::default();
     for entry in trees.get(R::TREE).iter() {
         let (key, bytes) = entry?;
         let record: R = codec::decode(R::TREE.name(), &key, &bytes)?;
         let number = super::records::id_number::<R>(record.id())?;
-        let mut batch = sled::Batch::default();
         for (tree_name, value) in record.index_entries() {
             if tree_name == index {
                 batch.insert(index_key(&value, number), &[]);
                 written += 1;
+                if written % BATCH_ENTRIES == 0 {
+                    tree.apply_batch(std::mem::take(&mut batch))?;
+                }
             }
         }
-        tree.apply_batch(batch)?;
     }
+    tree.apply_batch(batch)?;
     Ok(written)
 }
