@@ -3,7 +3,7 @@
 //! totals that add up, every other open need explained) and creates nothing; a scarce offer goes
 //! to exactly one need; OPTIMAL is worth at least STABLE, which has no blocking pair; a commit
 //! proposes exactly its pairs, once, and they survive a restart; a proposal holds its seat and its
-//! need for later runs; the need and provider filters
+//! need for later runs, and a region's cap holds across runs; the need and provider filters
 //! narrow the run; only the admin may run one.
 
 mod common;
@@ -440,6 +440,74 @@ async fn a_proposal_holds_its_seat_for_later_runs() {
         match_pairs(&on_offer),
         pair_set(&committed),
         "the one seat was proposed twice"
+    );
+}
+
+/// A region's cap holds across committed runs: an offer of four seats lets one region hold two.
+/// The first run gives both seats it can to two needs from Africa; in the second, two more
+/// needs from Africa find the region at its cap (a run that counted only its own pairs would give
+/// Africa a third seat), while a need from the Americas takes one of the seats left.
+#[tokio::test]
+async fn a_regions_cap_holds_across_committed_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let sen = hub.register("Senegal", ActorKind::NationalGovernment, "SEN").await;
+    let gha = hub.register("Ghana", ActorKind::NationalGovernment, "GHA").await;
+    let gtm = hub.register("Guatemala", ActorKind::NationalGovernment, "GTM").await;
+    let alianza = hub.register("Casa Alianza", ActorKind::CivilSociety, "MEX").await;
+    let advice = [Modality::TechnicalAdvice];
+    let offer = seats(&hub, offer_request(&alianza.id, &[13], &advice, Coverage::Worldwide), 4).await;
+    let african = |requester: &Actor, country: &str| need_request(&requester.id, &[13], &advice, &[country]);
+    let first = [
+        hub.submit(african(&sen, "SEN")).await,
+        hub.submit(african(&gha, "GHA")).await,
+    ];
+    let committed = run(&hub, run_request(AllocationMode::Stable, false)).await;
+    assert_eq!(
+        pair_set(&committed),
+        first.iter().map(|need| (need.id.clone(), offer.id.clone())).collect(),
+        "the first run gives Africa its two seats"
+    );
+
+    let late_african = [
+        hub.submit(african(&sen, "SEN")).await,
+        hub.submit(african(&gha, "GHA")).await,
+    ];
+    let american = hub.submit(need_request(&gtm.id, &[13], &advice, &["GTM"])).await;
+    for mode in [AllocationMode::Optimal, AllocationMode::Stable] {
+        let dry = run(&hub, run_request(mode, true)).await;
+        assert_eq!(
+            pair_set(&dry),
+            BTreeSet::from([(american.id.clone(), offer.id.clone())]),
+            "{mode:?}: {dry:?}"
+        );
+        let reasons: HashMap<&str, &str> = dry
+            .unmatched
+            .iter()
+            .map(|u| (u.need_id.as_str(), u.reason.as_str()))
+            .collect();
+        for need in &late_african {
+            let reason = reasons.get(need.id.as_str()).copied().unwrap_or_default();
+            assert!(reason.contains("cap for africa"), "{mode:?} {}: {reason:?}", need.id);
+        }
+    }
+    let second = run(&hub, run_request(AllocationMode::Optimal, false)).await;
+    assert_eq!(second.match_ids.len(), 1, "{second:?}");
+    let regions_of: HashMap<String, &str> = first
+        .iter()
+        .chain(&late_african)
+        .map(|need| (need.id.clone(), "africa"))
+        .chain([(american.id.clone(), "americas")])
+        .collect();
+    let on_offer = listed(&hub).await;
+    let african_matches = on_offer
+        .iter()
+        .filter(|m| m.offer_id == offer.id && regions_of[&m.need_id] == "africa")
+        .count();
+    assert_eq!(on_offer.len(), 3, "{on_offer:?}");
+    assert_eq!(
+        african_matches, 2,
+        "Africa holds more than half the offer: {on_offer:?}"
     );
 }
 

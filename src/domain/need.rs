@@ -90,6 +90,16 @@ impl NeedSpec {
 }
 
 impl Need {
+    /// The M49 region slug of the need's first known country ("" when none is known): where a
+    /// run counts the need for an offer's regional cap and for its equity report.
+    pub fn region(&self) -> &'static str {
+        self.spec
+            .countries
+            .iter()
+            .find_map(|c| super::geography::country(c))
+            .map_or("", |c| c.region)
+    }
+
     /// An event about this need, concerning its requester.
     pub fn event(&self, kind: EventKind, at: UnixMillis, summary: String) -> HubEvent {
         HubEvent {

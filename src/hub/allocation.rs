@@ -26,7 +26,9 @@ use crate::store::{StatusKey, TreeName};
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 /// Largest number of candidate offers kept per need.
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
-/// Share of an offer's remaining capacity one region may take (rounded up, at least one).
+/// Share of an offer's capacity one region may hold (rounded up, at least one), counting the
+/// live matches of earlier runs and of brokers: a region cannot drain a scarce provider over
+/// several runs either.
 const REGION_SHARE: f64 = 0.5;
 /// Open needs one allocation run takes at most: 50 candidates each stay within memory.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
@@ -279,16 +281,27 @@ impl Hub {
     }
 
     /// An offer as a run sees it: its remaining capacity less the seats proposals are waiting
-    /// on, and its funding less the budgets of the needs its live matches pair it with.
+    /// on, its funding less the budgets of the needs its live matches pair it with, and the
+    /// needs each region holds of it through those matches, which count against the region's
+    /// cap.
     fn offer_slot(&self, offer: &Offer, engaged: &Engaged) -> Result<OfferSlot, HubError> {
         let awaiting = engaged.awaiting.get(&offer.id).copied().unwrap_or(0);
         let capacity = offer.remaining_capacity.saturating_sub(awaiting);
-        let region_cap = (capacity >= 2).then(|| ((f64::from(capacity) * REGION_SHARE).ceil() as u32).max(1));
+        let whole = offer.spec.capacity;
+        let region_cap = (whole >= 2).then(|| ((f64::from(whole) * REGION_SHARE).ceil() as u32).max(1));
         let mut funding_usd = offer.spec.funding_usd;
-        if let Some(funding) = &mut funding_usd {
-            for need_id in engaged.needs_of_offer.get(&offer.id).into_iter().flatten() {
-                let budget = self.store.get::<Need>(need_id)?.and_then(|need| need.spec.budget_usd);
-                *funding = funding.saturating_sub(budget.unwrap_or(0)).max(0);
+        let mut region_taken: Vec<(String, u32)> = Vec::new();
+        for need_id in engaged.needs_of_offer.get(&offer.id).into_iter().flatten() {
+            let Some(need) = self.store.get::<Need>(need_id)? else {
+                continue;
+            };
+            if let Some(funding) = &mut funding_usd {
+                *funding = funding.saturating_sub(need.spec.budget_usd.unwrap_or(0)).max(0);
+            }
+            let region = need.region();
+            match region_taken.iter_mut().find(|(held_by, _)| held_by == region) {
+                Some((_, taken)) => *taken += 1,
+                None => region_taken.push((region.to_owned(), 1)),
             }
         }
         Ok(OfferSlot {
@@ -296,6 +309,7 @@ impl Hub {
             capacity,
             funding_usd,
             region_cap,
+            region_taken,
         })
     }
 
@@ -532,15 +546,9 @@ fn by_requester<'n>(needs: impl IntoIterator<Item = &'n Need>) -> Vec<Vec<usize>
 }
 
 fn need_slot(need: &Need, now: i64) -> NeedSlot {
-    let region = need
-        .spec
-        .countries
-        .iter()
-        .find_map(|c| geography::country(c))
-        .map_or("", |c| c.region);
     NeedSlot {
         id: need.id.clone(),
-        region: region.to_string(),
+        region: need.region().to_owned(),
         priority: priority(need, now),
         budget_usd: need.spec.budget_usd,
     }

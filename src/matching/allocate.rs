@@ -1,8 +1,9 @@
 //! Batch allocation: the start-up fund and scarce experts shared across many open needs at once.
 //!
 //! # The model
-//! Each need takes at most one offer; an offer takes at most `capacity` needs, and at most
-//! `region_cap` of them from one region (so one region cannot drain a provider); a need may stay
+//! Each need takes at most one offer; an offer takes at most `capacity` needs, and a region at most
+//! its seats under the regional cap (`region_cap` less what the region holds already,
+//! [`OfferSlot::region_seats`]), so one region cannot drain a provider; a need may stay
 //! unassigned. A candidate pair is worth `fit * priority`: the pairwise score weighed by the
 //! need's priority (urgency, waiting time, LDC/SIDS). A funding offer (`funding_usd = Some(F)`)
 //! also only takes needs whose budgets sum to at most `F` (a need without a budget counts 0).
@@ -121,8 +122,24 @@ pub struct OfferSlot {
     pub capacity: u32,
     /// `Some(F)` for a funding offer: the assigned needs' budgets may sum to at most F.
     pub funding_usd: Option<i64>,
-    /// Most needs one region may take from this offer; `None` = no cap.
+    /// Most needs one region may hold of this offer; `None` = no cap.
     pub region_cap: Option<u32>,
+    /// Needs each region holds of this offer already, through matches made before this run (a
+    /// region not listed holds none): they count against its cap, so the cap holds across runs.
+    pub region_taken: Vec<(String, u32)>,
+}
+
+impl OfferSlot {
+    /// Needs of `region` this run may still give the offer under its regional cap (`None`: no
+    /// cap): the cap less what the region holds already.
+    pub fn region_seats(&self, region: &str) -> Option<u32> {
+        let taken = self
+            .region_taken
+            .iter()
+            .find(|(held_by, _)| held_by == region)
+            .map_or(0, |(_, taken)| *taken);
+        self.region_cap.map(|cap| cap.saturating_sub(taken))
+    }
 }
 
 /// A candidate pair with its fit in [0, 1], from the pairwise score (the caller keeps at most K

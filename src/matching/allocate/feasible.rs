@@ -63,9 +63,12 @@ fn check_capacities(instance: &AllocationInstance, allocation: &Allocation) -> R
     let mut regions: Vec<_> = per_region.into_iter().collect();
     regions.sort_unstable();
     for ((offer, region), count) in regions {
-        if let Some(cap) = instance.offers[offer].region_cap.filter(|&cap| count > u64::from(cap)) {
+        if let Some(seats) = instance.offers[offer]
+            .region_seats(region)
+            .filter(|&seats| count > u64::from(seats))
+        {
             return Err(format!(
-                "offer {offer} takes {count} needs from {region}, regional cap {cap}"
+                "offer {offer} takes {count} needs from {region}, which may take {seats} more under the regional cap"
             ));
         }
     }

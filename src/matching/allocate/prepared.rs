@@ -22,7 +22,9 @@ pub struct Prepared {
     pub need_region: Vec<u32>,
     pub budget: Vec<i64>,
     pub capacity: Vec<u32>,
-    pub region_cap: Vec<Option<u32>>,
+    /// Needs each region may still take from each offer (`None`: no cap), by offer and dense
+    /// region id: the regional cap less what the region holds already.
+    pub region_seats: Vec<Option<Vec<u32>>>,
     pub funding: Vec<Option<i64>>,
     pub start: Vec<usize>,
     pub offer: Vec<u32>,
@@ -65,14 +67,23 @@ impl Prepared {
     /// Normalise `instance`. Pairs with unknown indices, no value, or a budget the offer's funds
     /// cannot hold alone are dropped; duplicates keep their best value.
     pub fn new(instance: &AllocationInstance) -> Prepared {
-        let need_region = regions(instance);
+        let (need_region, slugs) = regions(instance);
+        let region_seats = instance
+            .offers
+            .iter()
+            .map(|o| {
+                o.region_cap
+                    .is_some()
+                    .then(|| slugs.iter().map(|slug| o.region_seats(slug).unwrap_or(0)).collect())
+            })
+            .collect();
         let mut prepared = Prepared {
             needs: instance.needs.len(),
             offers: instance.offers.len(),
             need_region,
             budget: instance.needs.iter().map(|n| budget_of(n.budget_usd)).collect(),
             capacity: instance.offers.iter().map(|o| o.capacity).collect(),
-            region_cap: instance.offers.iter().map(|o| o.region_cap).collect(),
+            region_seats,
             funding: instance
                 .offers
                 .iter()
@@ -116,7 +127,9 @@ impl Prepared {
     fn acceptable(&self, need: usize, offer: usize, value: i64) -> bool {
         value > 0
             && self.capacity[offer] > 0
-            && self.region_cap[offer] != Some(0)
+            && self
+                .region_seats(offer, self.need_region[need])
+                .is_none_or(|seats| seats > 0)
             && self.funding[offer].is_none_or(|funds| self.budget[need] <= funds)
     }
 
@@ -214,15 +227,17 @@ impl Prepared {
             if members.is_empty() {
                 continue;
             }
-            let cap = self.seat_limit(offer);
-            let binds = matches!(self.region_cap[offer], Some(cap) if cap < self.capacity[offer]);
+            let capacity = self.capacity[offer];
+            let binds = self.region_seats[offer]
+                .as_ref()
+                .is_some_and(|seats| seats.iter().any(|&seats| seats < capacity));
             if !binds {
                 let slot = self.slot_offer.len() as u32;
                 for &k in members {
                     self.slot[k as usize] = slot;
                 }
                 self.slot_offer.push(offer as u32);
-                self.slot_cap.push(cap);
+                self.slot_cap.push(capacity);
                 continue;
             }
             seen_regions.clear();
@@ -237,7 +252,8 @@ impl Prepared {
             for &r in &seen_regions {
                 slot_of_region[r as usize] = self.slot_offer.len() as u32;
                 self.slot_offer.push(offer as u32);
-                self.slot_cap.push(cap);
+                let seats = self.region_seats(offer, r).unwrap_or(capacity);
+                self.slot_cap.push(seats.min(capacity));
             }
             for &k in members {
                 self.slot[k as usize] = slot_of_region[region(k)];
@@ -246,17 +262,18 @@ impl Prepared {
         self.offer_slots.push(self.slot_offer.len());
     }
 
-    /// Most needs one slot of `offer` holds.
-    fn seat_limit(&self, offer: usize) -> u32 {
-        self.region_cap[offer].map_or(self.capacity[offer], |cap| cap.min(self.capacity[offer]))
+    /// Needs of the dense region `region` the run may still give `offer` (`None`: no cap).
+    pub fn region_seats(&self, offer: usize, region: u32) -> Option<u32> {
+        self.region_seats[offer].as_ref().map(|seats| seats[region as usize])
     }
 }
 
-/// Dense region ids, in slug order.
-fn regions(instance: &AllocationInstance) -> Vec<u32> {
+/// Dense region ids of the needs, in slug order, and the slugs by id.
+fn regions(instance: &AllocationInstance) -> (Vec<u32>, Vec<&str>) {
     let mut ids: BTreeMap<&str, u32> = instance.needs.iter().map(|n| (n.region.as_str(), 0)).collect();
     for (i, id) in ids.values_mut().enumerate() {
         *id = i as u32;
     }
-    instance.needs.iter().map(|n| ids[n.region.as_str()]).collect()
+    let need_region = instance.needs.iter().map(|n| ids[n.region.as_str()]).collect();
+    (need_region, ids.into_keys().collect())
 }

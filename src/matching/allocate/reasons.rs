@@ -101,7 +101,8 @@ fn obstacle(instance: &AllocationInstance, p: &Prepared, state: &SeatState, need
     if p.find(need, offer).is_none() {
         return match funds {
             Some(funds) if p.budget[need] > funds => Obstacle::Budget,
-            _ if slot.capacity == 0 || slot.region_cap == Some(0) => Obstacle::Full,
+            _ if slot.capacity == 0 => Obstacle::Full,
+            _ if slot.region_seats(&instance.needs[need].region) == Some(0) => Obstacle::RegionCap,
             _ => Obstacle::NoFit,
         };
     }
@@ -109,8 +110,8 @@ fn obstacle(instance: &AllocationInstance, p: &Prepared, state: &SeatState, need
     if state.count[offer] >= u64::from(slot.capacity) {
         Obstacle::Full
     } else if slot
-        .region_cap
-        .is_some_and(|cap| in_region.copied().unwrap_or(0) >= u64::from(cap))
+        .region_seats(&instance.needs[need].region)
+        .is_some_and(|seats| in_region.copied().unwrap_or(0) >= u64::from(seats))
     {
         Obstacle::RegionCap
     } else if funds.is_some_and(|funds| state.spent[offer].saturating_add(p.budget[need]) > funds) {

@@ -212,7 +212,8 @@ impl OfferHolds {
             .get(&p.need_region[need])
             .map_or(0, |ranks| ranks.partition_point(|&r| r > rank));
         above < p.capacity[offer] as usize
-            && p.region_cap[offer].is_none_or(|cap| in_region < cap as usize)
+            && p.region_seats(offer, p.need_region[need])
+                .is_none_or(|seats| in_region < seats as usize)
             && p.funding[offer].is_none_or(|funds| self.spent_above[above] + p.budget[need] <= funds)
     }
 }

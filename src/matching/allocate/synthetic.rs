@@ -94,11 +94,22 @@ fn synthetic_need(rng: &mut SplitMix64, i: usize) -> NeedSlot {
 
 fn synthetic_offer(rng: &mut SplitMix64, i: usize) -> OfferSlot {
     let capacity = 1 + rng.below(6) as u32;
+    let funding_usd = rng.chance(20).then(|| 10_000 * (10 + rng.below(51)) as i64);
+    let region_cap = rng.chance(30).then_some(capacity.div_ceil(2));
+    // Some capped offers are partly held by a region already, as after an earlier committed run.
+    let region_taken = match region_cap {
+        Some(cap) if rng.chance(40) => {
+            let (region, _) = REGIONS[rng.below(REGIONS.len() as u64) as usize];
+            vec![(region.to_owned(), 1 + rng.below(u64::from(cap)) as u32)]
+        }
+        _ => Vec::new(),
+    };
     OfferSlot {
         id: format!("offer-{i:05}"),
         capacity,
-        funding_usd: rng.chance(20).then(|| 10_000 * (10 + rng.below(51)) as i64),
-        region_cap: rng.chance(30).then_some(capacity.div_ceil(2)),
+        funding_usd,
+        region_cap,
+        region_taken,
     }
 }
 

@@ -28,6 +28,7 @@ fn offer(capacity: u32, funding_usd: Option<i64>, region_cap: Option<u32>) -> Of
         capacity,
         funding_usd,
         region_cap,
+        region_taken: Vec::new(),
     }
 }
 
@@ -390,7 +391,7 @@ fn search(p: &Prepared, budgets: bool, need: usize, state: &mut BruteState) -> i
     for k in p.candidates(need) {
         let (o, r) = (p.offer[k] as usize, p.need_region[need] as usize);
         let money = !budgets || p.funding[o].is_none_or(|f| state.spent[o] + p.budget[need] <= f);
-        let seat = state.count[o] < p.capacity[o] && p.region_cap[o].is_none_or(|c| state.region[o][r] < c);
+        let seat = state.count[o] < p.capacity[o] && p.region_seats(o, r as u32).is_none_or(|c| state.region[o][r] < c);
         if money && seat {
             state.count[o] += 1;
             state.region[o][r] += 1;
@@ -476,7 +477,7 @@ fn textbook_deferred_acceptance(p: &Prepared) -> Vec<(usize, usize)> {
             .filter(|&h| p.need_region[need_of(h)] == region)
             .collect();
         let mut reject = None;
-        if p.region_cap[o].is_some_and(|c| in_region.len() > c as usize) {
+        if p.region_seats(o, region).is_some_and(|c| in_region.len() > c as usize) {
             reject = in_region.into_iter().min_by_key(|&h| rank(h, need_of(h)));
         } else if held[o].len() > p.capacity[o] as usize {
             reject = held[o].iter().copied().min_by_key(|&h| rank(h, need_of(h)));
