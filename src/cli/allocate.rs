@@ -1,6 +1,6 @@
 //! `capacity-hub matches allocate`: one batch allocation run over the open needs, a dry run
-//! unless `--commit` is given, printed as the pairs with their reasons and the needs left out
-//! with theirs.
+//! unless `--commit` is given, printed as the pairs with their reasons, the needs left out with
+//! theirs, and the run's equity report.
 
 use clap::Args;
 
@@ -8,7 +8,7 @@ use super::CliError;
 use super::client::{Hub, call};
 use super::needs::NeedFilterArgs;
 use super::output::{self, CodeParser, cell, say};
-use crate::proto::{AllocationMode, RunAllocationRequest, RunAllocationResponse};
+use crate::proto::{AllocationMode, EquityReport, RunAllocationRequest, RunAllocationResponse};
 
 /// How far a pair's reasons are indented under its row.
 const INDENT: usize = 6;
@@ -69,6 +69,9 @@ pub async fn run(hub: &Hub, args: AllocateArgs, json: bool) -> Result<(), CliErr
             .map(|left_out| [cell(&left_out.need_id, 14), left_out.reason.clone()]);
         output::print_table(&output::fitted_table(["LEFT OUT", "WHY"], rows.collect(), 1), 0);
     }
+    if let Some(equity) = response.equity.as_ref().filter(|_| response.needs_considered > 0) {
+        print_equity(equity);
+    }
     Ok(())
 }
 
@@ -112,4 +115,45 @@ fn print_pairs(response: &RunAllocationResponse) {
     output::print_rows_with(table, &response.pairs, |pair| {
         output::print_indented(&pair.summary, INDENT)
     });
+}
+
+/// The equity report, one table per grouping: each group's share of the open needs the run
+/// considered, of its pairs and of the money its funding offers give, with the counts behind
+/// them. A group whose share of the pairs or the money falls well below its share of the needs
+/// is the one the round served less.
+fn print_equity(equity: &EquityReport) {
+    let EquityReport {
+        by_region,
+        by_ldc_sids,
+        by_objective,
+    } = equity;
+    // Each paired need is in one region's row: no row funded means no money was given.
+    let funded = by_region.iter().any(|row| row.funded_usd > 0);
+    for (grouping, rows) in [
+        ("EQUITY BY REGION", by_region),
+        ("BY LDC/SIDS", by_ldc_sids),
+        ("BY OBJECTIVE", by_objective),
+    ] {
+        let rows = rows.iter().map(|row| {
+            let funding = if funded {
+                format!("{} (USD {})", share(row.funding_share), row.funded_usd)
+            } else {
+                "-".to_owned()
+            };
+            [
+                row.group.clone(),
+                format!("{} ({})", share(row.open_share), row.open_needs),
+                format!("{} ({})", share(row.pair_share), row.pairs),
+                funding,
+            ]
+        });
+        say!();
+        let header = [grouping, "OPEN NEEDS", "PAIRS", "FUNDING"];
+        output::print_table(&output::fitted_table(header, rows.collect(), 0), 0);
+    }
+}
+
+/// A share with one decimal: `38.2%`.
+fn share(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
 }

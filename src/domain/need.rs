@@ -100,6 +100,17 @@ impl Need {
             .map_or("", |c| c.region)
     }
 
+    /// True when any of the need's countries is least developed or a small island developing
+    /// State: a run weighs such a need higher (the Compact asks to prioritise them), and its
+    /// equity report counts it in the "ldc_or_sids" group.
+    pub fn in_ldc_or_sids(&self) -> bool {
+        self.spec
+            .countries
+            .iter()
+            .filter_map(|c| super::geography::country(c))
+            .any(|c| c.least_developed || c.small_island_developing)
+    }
+
     /// An event about this need, concerning its requester.
     pub fn event(&self, kind: EventKind, at: UnixMillis, summary: String) -> HubEvent {
         HubEvent {

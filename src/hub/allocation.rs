@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::equity::{EquityReport, PairEquity};
 use super::matches::Proposal;
 use super::ranking::RankingView;
 use super::{Hub, HubError, NeedFilter, PageRequest};
 use crate::domain::validation::count_or_default;
 use crate::domain::{
     Explanation, Match, MatchStatus, Need, NeedStatus, Offer, PairPreference, Preference, PreferenceSide, Urgency,
-    geography,
 };
 use crate::domain::{Reason, Refusal};
 use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
@@ -65,6 +65,8 @@ pub struct AllocatedPair {
     pub priority: f64,
     /// The pair's pairwise score explained; a committed run's match records it.
     pub explanation: Explanation,
+    /// What the pair counts for in the run's equity report.
+    pub equity: PairEquity,
 }
 
 /// The outcome of a run.
@@ -85,6 +87,9 @@ pub struct AllocationOutcome {
     pub blocking_pairs: usize,
     pub needs_considered: usize,
     pub offers_considered: usize,
+    /// How the needs considered, the pairs and the funding are shared across regions, LDC/SIDS
+    /// and objectives; after a commit, of the pairs proposed.
+    pub equity: EquityReport,
 }
 
 /// A need's priority: urgency, waiting time and least developed / small island States weigh it.
@@ -97,13 +102,7 @@ pub fn priority(need: &Need, now: i64) -> f64 {
     };
     let waiting_days = (now - need.created_at).max(0) as f64 / 86_400_000.0;
     let waiting = (waiting_days / 60.0).min(1.0) * 0.5;
-    let vulnerable = need
-        .spec
-        .countries
-        .iter()
-        .filter_map(|c| geography::country(c))
-        .any(|c| c.least_developed || c.small_island_developing);
-    1.0 + urgency + waiting + if vulnerable { 0.5 } else { 0.0 }
+    1.0 + urgency + waiting + if need.in_ldc_or_sids() { 0.5 } else { 0.0 }
 }
 
 impl Hub {
@@ -168,6 +167,7 @@ impl Hub {
         }
         outcome.total_fit = kept.iter().map(|pair| pair.fit).sum();
         outcome.total_value = kept.iter().map(|pair| pair.fit * pair.priority).sum();
+        outcome.equity.recount_pairs(kept.iter().map(|pair| &pair.equity));
         outcome.pairs = kept;
         Ok(())
     }
@@ -402,6 +402,7 @@ impl Hub {
         let pairs = explained?.into_iter().collect::<Result<Vec<_>, HubError>>()?;
         Ok(AllocationOutcome {
             total_fit: pairs.iter().map(|p| p.fit).sum(),
+            equity: EquityReport::of(&run.needs, pairs.iter().map(|p| &p.equity)),
             pairs,
             total_value: allocation.total_value,
             unmatched,
@@ -429,6 +430,7 @@ impl Hub {
             fit: run.fit(need, offer),
             priority: slot.priority,
             explanation: explained.explanation,
+            equity: PairEquity::of(need_record, &run.offers[offer]),
         })
     }
 }

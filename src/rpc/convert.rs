@@ -10,9 +10,9 @@ use crate::domain::{
     Partnership, PartnershipSpec, ScoreComponent, Staleness, UnixMillis, Violations,
 };
 use crate::hub::{
-    AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest, Hub, IntegratedSolution, MAX_NEEDS_DEPTH,
-    MatchCandidate, NeedCandidate, NeedFilter, NeedInterest, OfferWatch, OutcomeReport, PairExplanation, Stats,
-    TimeToMatch, WatchedEvent,
+    AllocatedPair, AllocationMode, AllocationOutcome, AllocationRequest, EquityReport, EquityShare, Hub,
+    IntegratedSolution, MAX_NEEDS_DEPTH, MatchCandidate, NeedCandidate, NeedFilter, NeedInterest, OfferWatch,
+    OutcomeReport, PairExplanation, Stats, TimeToMatch, WatchedEvent,
 };
 use crate::matching::bundles::Cell;
 use crate::proto;
@@ -1237,8 +1237,8 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
         blocking_pairs,
         needs_considered,
         offers_considered,
+        equity,
     } = outcome;
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     proto::RunAllocationResponse {
         pairs: pairs
             .iter()
@@ -1249,6 +1249,7 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
                      fit,
                      priority,
                      explanation,
+                     equity: _,
                  }| proto::AllocatedPair {
                     need_id: need_id.clone(),
                     offer_id: offer_id.clone(),
@@ -1271,6 +1272,52 @@ pub fn allocation_outcome(outcome: &AllocationOutcome) -> proto::RunAllocationRe
         blocking_pairs: count(*blocking_pairs),
         needs_considered: count(*needs_considered),
         offers_considered: count(*offers_considered),
+        equity: Some(equity_report(equity)),
+    }
+}
+
+/// A count on the wire, saturated (no run comes near 2^32).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A run's equity report as the API shows it: each group by its name.
+fn equity_report(report: &EquityReport) -> proto::EquityReport {
+    let EquityReport {
+        by_region,
+        by_ldc_sids,
+        by_objective,
+    } = report;
+    let rows = |shares: &[EquityShare]| {
+        shares
+            .iter()
+            .map(
+                |EquityShare {
+                     group,
+                     open_needs,
+                     open_share,
+                     requested_usd,
+                     pairs,
+                     pair_share,
+                     funded_usd,
+                     funding_share,
+                 }| proto::EquityShare {
+                    group: group.to_string(),
+                    open_needs: count(*open_needs),
+                    open_share: *open_share,
+                    requested_usd: *requested_usd,
+                    pairs: count(*pairs),
+                    pair_share: *pair_share,
+                    funded_usd: *funded_usd,
+                    funding_share: *funding_share,
+                },
+            )
+            .collect()
+    };
+    proto::EquityReport {
+        by_region: rows(by_region),
+        by_ldc_sids: rows(by_ldc_sids),
+        by_objective: rows(by_objective),
     }
 }
 

@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file capacityhub/v1/matches.proto.
  */
 export const file_capacityhub_v1_matches: GenFile = /*@__PURE__*/
-  fileDesc("ChxjYXBhY2l0eWh1Yi92MS9tYXRjaGVzLnByb3RvEg5jYXBhY2l0eWh1Yi52MSJHChBGaW5kTmVlZHNSZXF1ZXN0EhAKCG9mZmVyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkingEKDU5lZWRDYW5kaWRhdGUSIgoEbmVlZBgBIAEoCzIULmNhcGFjaXR5aHViLnYxLk5lZWQSKAoJcmVxdWVzdGVyGAIgASgLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISDQoFc2NvcmUYAyABKAESMAoLZXhwbGFuYXRpb24YBCABKAsyGy5jYXBhY2l0eWh1Yi52MS5FeHBsYW5hdGlvbiJaChFGaW5kTmVlZHNSZXNwb25zZRIsCgVuZWVkcxgBIAMoCzIdLmNhcGFjaXR5aHViLnYxLk5lZWRDYW5kaWRhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE0V4cGxhaW5NYXRjaFJlcXVlc3QSDwoHbmVlZF9pZBgBIAEoCRIQCghvZmZlcl9pZBgCIAEoCSKYAQoURXhwbGFpbk1hdGNoUmVzcG9uc2USFAoMaXNfY2FuZGlkYXRlGAEgASgIEjEKCWNhbmRpZGF0ZRgCIAEoCzIeLmNhcGFjaXR5aHViLnYxLk1hdGNoQ2FuZGlkYXRlEgwKBHJhbmsYAyABKA0SFwoPY2FuZGlkYXRlX2NvdW50GAQgASgNEhAKCHJlZnVzYWxzGAUgAygJIosBChRTZXRQcmVmZXJlbmNlUmVxdWVzdBIPCgduZWVkX2lkGAEgASgJEhAKCG9mZmVyX2lkGAIgASgJEhAKCGFjdG9yX2lkGAMgASgJEi4KCnByZWZlcmVuY2UYBCABKA4yGi5jYXBhY2l0eWh1Yi52MS5QcmVmZXJlbmNlEg4KBnJlYXNvbhgFIAEoCSKxAQoOUGFpclByZWZlcmVuY2USDwoHbmVlZF9pZBgBIAEoCRIQCghvZmZlcl9pZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCRIuCgpwcmVmZXJlbmNlGAQgASgOMhouY2FwYWNpdHlodWIudjEuUHJlZmVyZW5jZRIOCgZyZWFzb24YBSABKAkSKgoGc2V0X2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLNAQoUUnVuQWxsb2NhdGlvblJlcXVlc3QSLAoEbW9kZRgBIAEoDjIeLmNhcGFjaXR5aHViLnYxLkFsbG9jYXRpb25Nb2RlEg8KB2RyeV9ydW4YAiABKAgSFAoMcmVxdWVzdGVyX2lkGAMgASgJEg0KBXRoZW1lGAQgASgNEg8KB2NvdW50cnkYBSABKAkSDgoGcmVnaW9uGAYgASgJEhMKC3Byb3ZpZGVyX2lkGAcgASgJEhsKE2NhbmRpZGF0ZXNfcGVyX25lZWQYCCABKA0iYgoNQWxsb2NhdGVkUGFpchIPCgduZWVkX2lkGAEgASgJEhAKCG9mZmVyX2lkGAIgASgJEgsKA2ZpdBgDIAEoARIQCghwcmlvcml0eRgEIAEoARIPCgdzdW1tYXJ5GAUgASgJIjAKDVVubWF0Y2hlZE5lZWQSDwoHbmVlZF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAki/wEKFVJ1bkFsbG9jYXRpb25SZXNwb25zZRIsCgVwYWlycxgBIAMoCzIdLmNhcGFjaXR5aHViLnYxLkFsbG9jYXRlZFBhaXISEwoLdG90YWxfdmFsdWUYAiABKAESEQoJdG90YWxfZml0GAMgASgBEjAKCXVubWF0Y2hlZBgEIAMoCzIdLmNhcGFjaXR5aHViLnYxLlVubWF0Y2hlZE5lZWQSEQoJbWF0Y2hfaWRzGAUgAygJEhYKDmJsb2NraW5nX3BhaXJzGAYgASgNEhgKEG5lZWRzX2NvbnNpZGVyZWQYByABKA0SGQoRb2ZmZXJzX2NvbnNpZGVyZWQYCCABKA0iPwoTV2F0Y2hNYXRjaGVzUmVxdWVzdBIQCghhY3Rvcl9pZBgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoBCI0ChJGaW5kTWF0Y2hlc1JlcXVlc3QSDwoHbmVlZF9pZBgBIAEoCRINCgVsaW1pdBgCIAEoDSKGAQoTRmluZE1hdGNoZXNSZXNwb25zZRIyCgpjYW5kaWRhdGVzGAEgAygLMh4uY2FwYWNpdHlodWIudjEuTWF0Y2hDYW5kaWRhdGUSOwoWZXhwZWN0ZWRfZGF5c190b19tYXRjaBgCIAEoCzIbLmNhcGFjaXR5aHViLnYxLlRpbWVUb01hdGNoIsUBCg5NYXRjaENhbmRpZGF0ZRIkCgVvZmZlchgBIAEoCzIVLmNhcGFjaXR5aHViLnYxLk9mZmVyEicKCHByb3ZpZGVyGAIgASgLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISDQoFc2NvcmUYAyABKAESMAoLZXhwbGFuYXRpb24YBCABKAsyGy5jYXBhY2l0eWh1Yi52MS5FeHBsYW5hdGlvbhIjChtlbmdhZ2VkX29uX3NpbWlsYXJfbmVlZF9pZHMYBSADKAkiOgoSRmluZEJ1bmRsZXNSZXF1ZXN0Eg8KB25lZWRfaWQYASABKAkSEwoLbWF4X2J1bmRsZXMYAiABKA0iPgoTRmluZEJ1bmRsZXNSZXNwb25zZRInCgdidW5kbGVzGAEgAygLMhYuY2FwYWNpdHlodWIudjEuQnVuZGxlIkEKBENlbGwSDQoFdGhlbWUYASABKA0SKgoIbW9kYWxpdHkYAiABKA4yGC5jYXBhY2l0eWh1Yi52MS5Nb2RhbGl0eSKRAQoMQnVuZGxlTWVtYmVyEiQKBW9mZmVyGAEgASgLMhUuY2FwYWNpdHlodWIudjEuT2ZmZXISJwoIcHJvdmlkZXIYAiABKAsyFS5jYXBhY2l0eWh1Yi52MS5BY3RvchIjCgVjZWxscxgDIAMoCzIULmNhcGFjaXR5aHViLnYxLkNlbGwSDQoFc2NvcmUYBCABKAEiqAEKBkJ1bmRsZRItCgdtZW1iZXJzGAEgAygLMhwuY2FwYWNpdHlodWIudjEuQnVuZGxlTWVtYmVyEhAKCGNvdmVyYWdlGAIgASgBEicKCXVuY292ZXJlZBgDIAMoCzIULmNhcGFjaXR5aHViLnYxLkNlbGwSEAoIY29oZXNpb24YBCABKAESDQoFc2NvcmUYBSABKAESEwoLZXhwbGFuYXRpb24YBiABKAkiiwMKBU1hdGNoEgoKAmlkGAEgASgJEg8KB25lZWRfaWQYAiABKAkSEAoIb2ZmZXJfaWQYAyABKAkSFAoMcmVxdWVzdGVyX2lkGAQgASgJEhMKC3Byb3ZpZGVyX2lkGAUgASgJEg0KBXNjb3JlGAYgASgBEjAKC2V4cGxhbmF0aW9uGAcgASgLMhsuY2FwYWNpdHlodWIudjEuRXhwbGFuYXRpb24SKwoGc3RhdHVzGAggASgOMhsuY2FwYWNpdHlodWIudjEuTWF0Y2hTdGF0dXMSMAoJcmVzcG9uc2VzGAkgAygLMh0uY2FwYWNpdHlodWIudjEuTWF0Y2hSZXNwb25zZRIuCgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgdvdXRjb21lGAwgASgLMhcuY2FwYWNpdHlodWIudjEuT3V0Y29tZSKvAQoHT3V0Y29tZRITCgtyZXBvcnRlZF9ieRgBIAEoCRIOCgZyYXRpbmcYAiABKA0SNAoObWdpX2RpbWVuc2lvbnMYAyADKA4yHC5jYXBhY2l0eWh1Yi52MS5NZ2lEaW1lbnNpb24SFwoPbGVzc29uc19sZWFybmVkGAQgASgJEjAKDGNvbXBsZXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimQEKFENvbXBsZXRlTWF0Y2hSZXF1ZXN0EhAKCG1hdGNoX2lkGAEgASgJEhAKCGFjdG9yX2lkGAIgASgJEg4KBnJhdGluZxgDIAEoDRI0Cg5tZ2lfZGltZW5zaW9ucxgEIAMoDjIcLmNhcGFjaXR5aHViLnYxLk1naURpbWVuc2lvbhIXCg9sZXNzb25zX2xlYXJuZWQYBSABKAkicwoNTWF0Y2hSZXNwb25zZRIQCghhY3Rvcl9pZBgBIAEoCRIOCgZhY2NlcHQYAiABKAgSDgoGcmVhc29uGAMgASgJEjAKDHJlc3BvbmRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTAoTUHJvcG9zZU1hdGNoUmVxdWVzdBIPCgduZWVkX2lkGAEgASgJEhAKCG9mZmVyX2lkGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiWwoVUmVzcG9uZFRvTWF0Y2hSZXF1ZXN0EhAKCG1hdGNoX2lkGAEgASgJEhAKCGFjdG9yX2lkGAIgASgJEg4KBmFjY2VwdBgDIAEoCBIOCgZyZWFzb24YBCABKAkiHQoPR2V0TWF0Y2hSZXF1ZXN0EgoKAmlkGAEgASgJIp0BChJMaXN0TWF0Y2hlc1JlcXVlc3QSDwoHbmVlZF9pZBgBIAEoCRIQCghvZmZlcl9pZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCRIrCgZzdGF0dXMYBCABKA4yGy5jYXBhY2l0eWh1Yi52MS5NYXRjaFN0YXR1cxIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21hdGNoZXMYASADKAsyFS5jYXBhY2l0eWh1Yi52MS5NYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNAoSRmluZFJlbGF0ZWRSZXF1ZXN0Eg8KB25lZWRfaWQYASABKAkSDQoFbGltaXQYAiABKA0i8QEKC1JlbGF0ZWRJdGVtEikKBGtpbmQYASABKA4yGy5jYXBhY2l0eWh1Yi52MS5SZWxhdGVkS2luZBIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIQCghhY3Rvcl9pZBgEIAEoCRINCgVzY29yZRgFIAEoARIPCgdyZWFzb25zGAYgAygJEi8KC25lZWRfc3RhdHVzGAcgASgOMhouY2FwYWNpdHlodWIudjEuTmVlZFN0YXR1cxIOCgZyYXRpbmcYCCABKA0SFwoPbGVzc29uc19sZWFybmVkGAkgASgJEhAKCG1hdGNoX2lkGAogASgJIkEKE0ZpbmRSZWxhdGVkUmVzcG9uc2USKgoFaXRlbXMYASADKAsyGy5jYXBhY2l0eWh1Yi52MS5SZWxhdGVkSXRlbSpwCgpQcmVmZXJlbmNlEhoKFlBSRUZFUkVOQ0VfVU5TUEVDSUZJRUQQABITCg9QUkVGRVJFTkNFX05PTkUQARIYChRQUkVGRVJFTkNFX1BSRUZFUlJFRBACEhcKE1BSRUZFUkVOQ0VfREVDTElORUQQAypqCg5BbGxvY2F0aW9uTW9kZRIfChtBTExPQ0FUSU9OX01PREVfVU5TUEVDSUZJRUQQABIbChdBTExPQ0FUSU9OX01PREVfT1BUSU1BTBABEhoKFkFMTE9DQVRJT05fTU9ERV9TVEFCTEUQAip+CgtSZWxhdGVkS2luZBIcChhSRUxBVEVEX0tJTkRfVU5TUEVDSUZJRUQQABIaChZSRUxBVEVEX0tJTkRfUEFTVF9ORUVEEAESGQoVUkVMQVRFRF9LSU5EX1BSQUNUSUNFEAISGgoWUkVMQVRFRF9LSU5EX09QRU5fTkVFRBADMswICgxNYXRjaFNlcnZpY2USVgoLRmluZE1hdGNoZXMSIi5jYXBhY2l0eWh1Yi52MS5GaW5kTWF0Y2hlc1JlcXVlc3QaIy5jYXBhY2l0eWh1Yi52MS5GaW5kTWF0Y2hlc1Jlc3BvbnNlElYKC0ZpbmRCdW5kbGVzEiIuY2FwYWNpdHlodWIudjEuRmluZEJ1bmRsZXNSZXF1ZXN0GiMuY2FwYWNpdHlodWIudjEuRmluZEJ1bmRsZXNSZXNwb25zZRJKCgxQcm9wb3NlTWF0Y2gSIy5jYXBhY2l0eWh1Yi52MS5Qcm9wb3NlTWF0Y2hSZXF1ZXN0GhUuY2FwYWNpdHlodWIudjEuTWF0Y2gSTgoOUmVzcG9uZFRvTWF0Y2gSJS5jYXBhY2l0eWh1Yi52MS5SZXNwb25kVG9NYXRjaFJlcXVlc3QaFS5jYXBhY2l0eWh1Yi52MS5NYXRjaBJMCg1Db21wbGV0ZU1hdGNoEiQuY2FwYWNpdHlodWIudjEuQ29tcGxldGVNYXRjaFJlcXVlc3QaFS5jYXBhY2l0eWh1Yi52MS5NYXRjaBJCCghHZXRNYXRjaBIfLmNhcGFjaXR5aHViLnYxLkdldE1hdGNoUmVxdWVzdBoVLmNhcGFjaXR5aHViLnYxLk1hdGNoElYKC0xpc3RNYXRjaGVzEiIuY2FwYWNpdHlodWIudjEuTGlzdE1hdGNoZXNSZXF1ZXN0GiMuY2FwYWNpdHlodWIudjEuTGlzdE1hdGNoZXNSZXNwb25zZRJMCgxXYXRjaE1hdGNoZXMSIy5jYXBhY2l0eWh1Yi52MS5XYXRjaE1hdGNoZXNSZXF1ZXN0GhUuY2FwYWNpdHlodWIudjEuRXZlbnQwARJcCg1SdW5BbGxvY2F0aW9uEiQuY2FwYWNpdHlodWIudjEuUnVuQWxsb2NhdGlvblJlcXVlc3QaJS5jYXBhY2l0eWh1Yi52MS5SdW5BbGxvY2F0aW9uUmVzcG9uc2USVgoLRmluZFJlbGF0ZWQSIi5jYXBhY2l0eWh1Yi52MS5GaW5kUmVsYXRlZFJlcXVlc3QaIy5jYXBhY2l0eWh1Yi52MS5GaW5kUmVsYXRlZFJlc3BvbnNlElAKCUZpbmROZWVkcxIgLmNhcGFjaXR5aHViLnYxLkZpbmROZWVkc1JlcXVlc3QaIS5jYXBhY2l0eWh1Yi52MS5GaW5kTmVlZHNSZXNwb25zZRJZCgxFeHBsYWluTWF0Y2gSIy5jYXBhY2l0eWh1Yi52MS5FeHBsYWluTWF0Y2hSZXF1ZXN0GiQuY2FwYWNpdHlodWIudjEuRXhwbGFpbk1hdGNoUmVzcG9uc2USVQoNU2V0UHJlZmVyZW5jZRIkLmNhcGFjaXR5aHViLnYxLlNldFByZWZlcmVuY2VSZXF1ZXN0Gh4uY2FwYWNpdHlodWIudjEuUGFpclByZWZlcmVuY2ViBnByb3RvMw", [file_capacityhub_v1_actors, file_capacityhub_v1_common, file_capacityhub_v1_needs, file_capacityhub_v1_offers, file_google_protobuf_timestamp]);
+  fileDesc("ChxjYXBhY2l0eWh1Yi92MS9tYXRjaGVzLnByb3RvEg5jYXBhY2l0eWh1Yi52MSJHChBGaW5kTmVlZHNSZXF1ZXN0EhAKCG9mZmVyX2lkGAEgASgJEg0KBWxpbWl0GAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkingEKDU5lZWRDYW5kaWRhdGUSIgoEbmVlZBgBIAEoCzIULmNhcGFjaXR5aHViLnYxLk5lZWQSKAoJcmVxdWVzdGVyGAIgASgLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISDQoFc2NvcmUYAyABKAESMAoLZXhwbGFuYXRpb24YBCABKAsyGy5jYXBhY2l0eWh1Yi52MS5FeHBsYW5hdGlvbiJaChFGaW5kTmVlZHNSZXNwb25zZRIsCgVuZWVkcxgBIAMoCzIdLmNhcGFjaXR5aHViLnYxLk5lZWRDYW5kaWRhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE0V4cGxhaW5NYXRjaFJlcXVlc3QSDwoHbmVlZF9pZBgBIAEoCRIQCghvZmZlcl9pZBgCIAEoCSKYAQoURXhwbGFpbk1hdGNoUmVzcG9uc2USFAoMaXNfY2FuZGlkYXRlGAEgASgIEjEKCWNhbmRpZGF0ZRgCIAEoCzIeLmNhcGFjaXR5aHViLnYxLk1hdGNoQ2FuZGlkYXRlEgwKBHJhbmsYAyABKA0SFwoPY2FuZGlkYXRlX2NvdW50GAQgASgNEhAKCHJlZnVzYWxzGAUgAygJIosBChRTZXRQcmVmZXJlbmNlUmVxdWVzdBIPCgduZWVkX2lkGAEgASgJEhAKCG9mZmVyX2lkGAIgASgJEhAKCGFjdG9yX2lkGAMgASgJEi4KCnByZWZlcmVuY2UYBCABKA4yGi5jYXBhY2l0eWh1Yi52MS5QcmVmZXJlbmNlEg4KBnJlYXNvbhgFIAEoCSKxAQoOUGFpclByZWZlcmVuY2USDwoHbmVlZF9pZBgBIAEoCRIQCghvZmZlcl9pZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCRIuCgpwcmVmZXJlbmNlGAQgASgOMhouY2FwYWNpdHlodWIudjEuUHJlZmVyZW5jZRIOCgZyZWFzb24YBSABKAkSKgoGc2V0X2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLNAQoUUnVuQWxsb2NhdGlvblJlcXVlc3QSLAoEbW9kZRgBIAEoDjIeLmNhcGFjaXR5aHViLnYxLkFsbG9jYXRpb25Nb2RlEg8KB2RyeV9ydW4YAiABKAgSFAoMcmVxdWVzdGVyX2lkGAMgASgJEg0KBXRoZW1lGAQgASgNEg8KB2NvdW50cnkYBSABKAkSDgoGcmVnaW9uGAYgASgJEhMKC3Byb3ZpZGVyX2lkGAcgASgJEhsKE2NhbmRpZGF0ZXNfcGVyX25lZWQYCCABKA0iYgoNQWxsb2NhdGVkUGFpchIPCgduZWVkX2lkGAEgASgJEhAKCG9mZmVyX2lkGAIgASgJEgsKA2ZpdBgDIAEoARIQCghwcmlvcml0eRgEIAEoARIPCgdzdW1tYXJ5GAUgASgJIjAKDVVubWF0Y2hlZE5lZWQSDwoHbmVlZF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkirQIKFVJ1bkFsbG9jYXRpb25SZXNwb25zZRIsCgVwYWlycxgBIAMoCzIdLmNhcGFjaXR5aHViLnYxLkFsbG9jYXRlZFBhaXISEwoLdG90YWxfdmFsdWUYAiABKAESEQoJdG90YWxfZml0GAMgASgBEjAKCXVubWF0Y2hlZBgEIAMoCzIdLmNhcGFjaXR5aHViLnYxLlVubWF0Y2hlZE5lZWQSEQoJbWF0Y2hfaWRzGAUgAygJEhYKDmJsb2NraW5nX3BhaXJzGAYgASgNEhgKEG5lZWRzX2NvbnNpZGVyZWQYByABKA0SGQoRb2ZmZXJzX2NvbnNpZGVyZWQYCCABKA0SLAoGZXF1aXR5GAkgASgLMhwuY2FwYWNpdHlodWIudjEuRXF1aXR5UmVwb3J0IqMBCgxFcXVpdHlSZXBvcnQSLgoJYnlfcmVnaW9uGAEgAygLMhsuY2FwYWNpdHlodWIudjEuRXF1aXR5U2hhcmUSMAoLYnlfbGRjX3NpZHMYAiADKAsyGy5jYXBhY2l0eWh1Yi52MS5FcXVpdHlTaGFyZRIxCgxieV9vYmplY3RpdmUYAyADKAsyGy5jYXBhY2l0eWh1Yi52MS5FcXVpdHlTaGFyZSKpAQoLRXF1aXR5U2hhcmUSDQoFZ3JvdXAYASABKAkSEgoKb3Blbl9uZWVkcxgCIAEoDRISCgpvcGVuX3NoYXJlGAMgASgBEhUKDXJlcXVlc3RlZF91c2QYBCABKAMSDQoFcGFpcnMYBSABKA0SEgoKcGFpcl9zaGFyZRgGIAEoARISCgpmdW5kZWRfdXNkGAcgASgDEhUKDWZ1bmRpbmdfc2hhcmUYCCABKAEiPwoTV2F0Y2hNYXRjaGVzUmVxdWVzdBIQCghhY3Rvcl9pZBgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoBCI0ChJGaW5kTWF0Y2hlc1JlcXVlc3QSDwoHbmVlZF9pZBgBIAEoCRINCgVsaW1pdBgCIAEoDSKGAQoTRmluZE1hdGNoZXNSZXNwb25zZRIyCgpjYW5kaWRhdGVzGAEgAygLMh4uY2FwYWNpdHlodWIudjEuTWF0Y2hDYW5kaWRhdGUSOwoWZXhwZWN0ZWRfZGF5c190b19tYXRjaBgCIAEoCzIbLmNhcGFjaXR5aHViLnYxLlRpbWVUb01hdGNoIsUBCg5NYXRjaENhbmRpZGF0ZRIkCgVvZmZlchgBIAEoCzIVLmNhcGFjaXR5aHViLnYxLk9mZmVyEicKCHByb3ZpZGVyGAIgASgLMhUuY2FwYWNpdHlodWIudjEuQWN0b3ISDQoFc2NvcmUYAyABKAESMAoLZXhwbGFuYXRpb24YBCABKAsyGy5jYXBhY2l0eWh1Yi52MS5FeHBsYW5hdGlvbhIjChtlbmdhZ2VkX29uX3NpbWlsYXJfbmVlZF9pZHMYBSADKAkiOgoSRmluZEJ1bmRsZXNSZXF1ZXN0Eg8KB25lZWRfaWQYASABKAkSEwoLbWF4X2J1bmRsZXMYAiABKA0iPgoTRmluZEJ1bmRsZXNSZXNwb25zZRInCgdidW5kbGVzGAEgAygLMhYuY2FwYWNpdHlodWIudjEuQnVuZGxlIkEKBENlbGwSDQoFdGhlbWUYASABKA0SKgoIbW9kYWxpdHkYAiABKA4yGC5jYXBhY2l0eWh1Yi52MS5Nb2RhbGl0eSKRAQoMQnVuZGxlTWVtYmVyEiQKBW9mZmVyGAEgASgLMhUuY2FwYWNpdHlodWIudjEuT2ZmZXISJwoIcHJvdmlkZXIYAiABKAsyFS5jYXBhY2l0eWh1Yi52MS5BY3RvchIjCgVjZWxscxgDIAMoCzIULmNhcGFjaXR5aHViLnYxLkNlbGwSDQoFc2NvcmUYBCABKAEiqAEKBkJ1bmRsZRItCgdtZW1iZXJzGAEgAygLMhwuY2FwYWNpdHlodWIudjEuQnVuZGxlTWVtYmVyEhAKCGNvdmVyYWdlGAIgASgBEicKCXVuY292ZXJlZBgDIAMoCzIULmNhcGFjaXR5aHViLnYxLkNlbGwSEAoIY29oZXNpb24YBCABKAESDQoFc2NvcmUYBSABKAESEwoLZXhwbGFuYXRpb24YBiABKAkiiwMKBU1hdGNoEgoKAmlkGAEgASgJEg8KB25lZWRfaWQYAiABKAkSEAoIb2ZmZXJfaWQYAyABKAkSFAoMcmVxdWVzdGVyX2lkGAQgASgJEhMKC3Byb3ZpZGVyX2lkGAUgASgJEg0KBXNjb3JlGAYgASgBEjAKC2V4cGxhbmF0aW9uGAcgASgLMhsuY2FwYWNpdHlodWIudjEuRXhwbGFuYXRpb24SKwoGc3RhdHVzGAggASgOMhsuY2FwYWNpdHlodWIudjEuTWF0Y2hTdGF0dXMSMAoJcmVzcG9uc2VzGAkgAygLMh0uY2FwYWNpdHlodWIudjEuTWF0Y2hSZXNwb25zZRIuCgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgdvdXRjb21lGAwgASgLMhcuY2FwYWNpdHlodWIudjEuT3V0Y29tZSKvAQoHT3V0Y29tZRITCgtyZXBvcnRlZF9ieRgBIAEoCRIOCgZyYXRpbmcYAiABKA0SNAoObWdpX2RpbWVuc2lvbnMYAyADKA4yHC5jYXBhY2l0eWh1Yi52MS5NZ2lEaW1lbnNpb24SFwoPbGVzc29uc19sZWFybmVkGAQgASgJEjAKDGNvbXBsZXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimQEKFENvbXBsZXRlTWF0Y2hSZXF1ZXN0EhAKCG1hdGNoX2lkGAEgASgJEhAKCGFjdG9yX2lkGAIgASgJEg4KBnJhdGluZxgDIAEoDRI0Cg5tZ2lfZGltZW5zaW9ucxgEIAMoDjIcLmNhcGFjaXR5aHViLnYxLk1naURpbWVuc2lvbhIXCg9sZXNzb25zX2xlYXJuZWQYBSABKAkicwoNTWF0Y2hSZXNwb25zZRIQCghhY3Rvcl9pZBgBIAEoCRIOCgZhY2NlcHQYAiABKAgSDgoGcmVhc29uGAMgASgJEjAKDHJlc3BvbmRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTAoTUHJvcG9zZU1hdGNoUmVxdWVzdBIPCgduZWVkX2lkGAEgASgJEhAKCG9mZmVyX2lkGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkiWwoVUmVzcG9uZFRvTWF0Y2hSZXF1ZXN0EhAKCG1hdGNoX2lkGAEgASgJEhAKCGFjdG9yX2lkGAIgASgJEg4KBmFjY2VwdBgDIAEoCBIOCgZyZWFzb24YBCABKAkiHQoPR2V0TWF0Y2hSZXF1ZXN0EgoKAmlkGAEgASgJIp0BChJMaXN0TWF0Y2hlc1JlcXVlc3QSDwoHbmVlZF9pZBgBIAEoCRIQCghvZmZlcl9pZBgCIAEoCRIQCghhY3Rvcl9pZBgDIAEoCRIrCgZzdGF0dXMYBCABKA4yGy5jYXBhY2l0eWh1Yi52MS5NYXRjaFN0YXR1cxIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJWChNMaXN0TWF0Y2hlc1Jlc3BvbnNlEiYKB21hdGNoZXMYASADKAsyFS5jYXBhY2l0eWh1Yi52MS5NYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNAoSRmluZFJlbGF0ZWRSZXF1ZXN0Eg8KB25lZWRfaWQYASABKAkSDQoFbGltaXQYAiABKA0i8QEKC1JlbGF0ZWRJdGVtEikKBGtpbmQYASABKA4yGy5jYXBhY2l0eWh1Yi52MS5SZWxhdGVkS2luZBIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIQCghhY3Rvcl9pZBgEIAEoCRINCgVzY29yZRgFIAEoARIPCgdyZWFzb25zGAYgAygJEi8KC25lZWRfc3RhdHVzGAcgASgOMhouY2FwYWNpdHlodWIudjEuTmVlZFN0YXR1cxIOCgZyYXRpbmcYCCABKA0SFwoPbGVzc29uc19sZWFybmVkGAkgASgJEhAKCG1hdGNoX2lkGAogASgJIkEKE0ZpbmRSZWxhdGVkUmVzcG9uc2USKgoFaXRlbXMYASADKAsyGy5jYXBhY2l0eWh1Yi52MS5SZWxhdGVkSXRlbSpwCgpQcmVmZXJlbmNlEhoKFlBSRUZFUkVOQ0VfVU5TUEVDSUZJRUQQABITCg9QUkVGRVJFTkNFX05PTkUQARIYChRQUkVGRVJFTkNFX1BSRUZFUlJFRBACEhcKE1BSRUZFUkVOQ0VfREVDTElORUQQAypqCg5BbGxvY2F0aW9uTW9kZRIfChtBTExPQ0FUSU9OX01PREVfVU5TUEVDSUZJRUQQABIbChdBTExPQ0FUSU9OX01PREVfT1BUSU1BTBABEhoKFkFMTE9DQVRJT05fTU9ERV9TVEFCTEUQAip+CgtSZWxhdGVkS2luZBIcChhSRUxBVEVEX0tJTkRfVU5TUEVDSUZJRUQQABIaChZSRUxBVEVEX0tJTkRfUEFTVF9ORUVEEAESGQoVUkVMQVRFRF9LSU5EX1BSQUNUSUNFEAISGgoWUkVMQVRFRF9LSU5EX09QRU5fTkVFRBADMswICgxNYXRjaFNlcnZpY2USVgoLRmluZE1hdGNoZXMSIi5jYXBhY2l0eWh1Yi52MS5GaW5kTWF0Y2hlc1JlcXVlc3QaIy5jYXBhY2l0eWh1Yi52MS5GaW5kTWF0Y2hlc1Jlc3BvbnNlElYKC0ZpbmRCdW5kbGVzEiIuY2FwYWNpdHlodWIudjEuRmluZEJ1bmRsZXNSZXF1ZXN0GiMuY2FwYWNpdHlodWIudjEuRmluZEJ1bmRsZXNSZXNwb25zZRJKCgxQcm9wb3NlTWF0Y2gSIy5jYXBhY2l0eWh1Yi52MS5Qcm9wb3NlTWF0Y2hSZXF1ZXN0GhUuY2FwYWNpdHlodWIudjEuTWF0Y2gSTgoOUmVzcG9uZFRvTWF0Y2gSJS5jYXBhY2l0eWh1Yi52MS5SZXNwb25kVG9NYXRjaFJlcXVlc3QaFS5jYXBhY2l0eWh1Yi52MS5NYXRjaBJMCg1Db21wbGV0ZU1hdGNoEiQuY2FwYWNpdHlodWIudjEuQ29tcGxldGVNYXRjaFJlcXVlc3QaFS5jYXBhY2l0eWh1Yi52MS5NYXRjaBJCCghHZXRNYXRjaBIfLmNhcGFjaXR5aHViLnYxLkdldE1hdGNoUmVxdWVzdBoVLmNhcGFjaXR5aHViLnYxLk1hdGNoElYKC0xpc3RNYXRjaGVzEiIuY2FwYWNpdHlodWIudjEuTGlzdE1hdGNoZXNSZXF1ZXN0GiMuY2FwYWNpdHlodWIudjEuTGlzdE1hdGNoZXNSZXNwb25zZRJMCgxXYXRjaE1hdGNoZXMSIy5jYXBhY2l0eWh1Yi52MS5XYXRjaE1hdGNoZXNSZXF1ZXN0GhUuY2FwYWNpdHlodWIudjEuRXZlbnQwARJcCg1SdW5BbGxvY2F0aW9uEiQuY2FwYWNpdHlodWIudjEuUnVuQWxsb2NhdGlvblJlcXVlc3QaJS5jYXBhY2l0eWh1Yi52MS5SdW5BbGxvY2F0aW9uUmVzcG9uc2USVgoLRmluZFJlbGF0ZWQSIi5jYXBhY2l0eWh1Yi52MS5GaW5kUmVsYXRlZFJlcXVlc3QaIy5jYXBhY2l0eWh1Yi52MS5GaW5kUmVsYXRlZFJlc3BvbnNlElAKCUZpbmROZWVkcxIgLmNhcGFjaXR5aHViLnYxLkZpbmROZWVkc1JlcXVlc3QaIS5jYXBhY2l0eWh1Yi52MS5GaW5kTmVlZHNSZXNwb25zZRJZCgxFeHBsYWluTWF0Y2gSIy5jYXBhY2l0eWh1Yi52MS5FeHBsYWluTWF0Y2hSZXF1ZXN0GiQuY2FwYWNpdHlodWIudjEuRXhwbGFpbk1hdGNoUmVzcG9uc2USVQoNU2V0UHJlZmVyZW5jZRIkLmNhcGFjaXR5aHViLnYxLlNldFByZWZlcmVuY2VSZXF1ZXN0Gh4uY2FwYWNpdHlodWIudjEuUGFpclByZWZlcmVuY2ViBnByb3RvMw", [file_capacityhub_v1_actors, file_capacityhub_v1_common, file_capacityhub_v1_needs, file_capacityhub_v1_offers, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message capacityhub.v1.FindNeedsRequest
@@ -473,6 +473,15 @@ export type RunAllocationResponse = Message<"capacityhub.v1.RunAllocationRespons
    * @generated from field: uint32 offers_considered = 8;
    */
   offersConsidered: number;
+
+  /**
+   * How the needs considered, the pairs and the funding are shared across regions, least
+   * developed / small island States and GCM objectives: whether the round was balanced. On a
+   * commit, the pair and funding columns count the pairs proposed (those in `pairs`).
+   *
+   * @generated from field: capacityhub.v1.EquityReport equity = 9;
+   */
+  equity?: EquityReport | undefined;
 };
 
 /**
@@ -481,6 +490,118 @@ export type RunAllocationResponse = Message<"capacityhub.v1.RunAllocationRespons
  */
 export const RunAllocationResponseSchema: GenMessage<RunAllocationResponse> = /*@__PURE__*/
   messageDesc(file_capacityhub_v1_matches, 10);
+
+/**
+ * An allocation run's equity report. A group has a row when at least one need the run
+ * considered is in it; each grouping's rows are sorted by group.
+ *
+ * @generated from message capacityhub.v1.EquityReport
+ */
+export type EquityReport = Message<"capacityhub.v1.EquityReport"> & {
+  /**
+   * By the M49 region slug of the need's first known country ("africa", "americas", "asia",
+   * "europe", "oceania"; "unknown" when no country is known). Each need is in one row: the
+   * shares of each column sum to 1 (when anything is counted).
+   *
+   * @generated from field: repeated capacityhub.v1.EquityShare by_region = 1;
+   */
+  byRegion: EquityShare[];
+
+  /**
+   * Two rows: "ldc_or_sids" (at least one of the need's countries is a least developed country
+   * or a small island developing State, the needs the run's priority weighs higher) and
+   * "other". Each need is in one row.
+   *
+   * @generated from field: repeated capacityhub.v1.EquityShare by_ldc_sids = 2;
+   */
+  byLdcSids: EquityShare[];
+
+  /**
+   * By each GCM objective the need names ("1" to "23", sorted by number). A need naming two
+   * objectives counts in both rows, so these are shares of needs and may sum to more than 1.
+   *
+   * @generated from field: repeated capacityhub.v1.EquityShare by_objective = 3;
+   */
+  byObjective: EquityShare[];
+};
+
+/**
+ * Describes the message capacityhub.v1.EquityReport.
+ * Use `create(EquityReportSchema)` to create a new message.
+ */
+export const EquityReportSchema: GenMessage<EquityReport> = /*@__PURE__*/
+  messageDesc(file_capacityhub_v1_matches, 11);
+
+/**
+ * One group's row. A share is 0 when its denominator is 0.
+ *
+ * @generated from message capacityhub.v1.EquityShare
+ */
+export type EquityShare = Message<"capacityhub.v1.EquityShare"> & {
+  /**
+   * The group: a region slug, "ldc_or_sids" or "other", or an objective number.
+   *
+   * @generated from field: string group = 1;
+   */
+  group: string;
+
+  /**
+   * Needs of the group among the run's needs considered (needs_considered).
+   *
+   * @generated from field: uint32 open_needs = 2;
+   */
+  openNeeds: number;
+
+  /**
+   * open_needs / needs_considered.
+   *
+   * @generated from field: double open_share = 3;
+   */
+  openShare: number;
+
+  /**
+   * Sum of budget_usd over the group's needs considered (a need without a budget counts 0).
+   *
+   * @generated from field: int64 requested_usd = 4;
+   */
+  requestedUsd: bigint;
+
+  /**
+   * Pairs of the response whose need is in the group.
+   *
+   * @generated from field: uint32 pairs = 5;
+   */
+  pairs: number;
+
+  /**
+   * pairs / all the pairs of the response.
+   *
+   * @generated from field: double pair_share = 6;
+   */
+  pairShare: number;
+
+  /**
+   * Sum of budget_usd over the group's paired needs whose offer is a funding offer (funding_usd
+   * set); a need without a budget counts 0.
+   *
+   * @generated from field: int64 funded_usd = 7;
+   */
+  fundedUsd: bigint;
+
+  /**
+   * funded_usd / the same sum over all the pairs of the response.
+   *
+   * @generated from field: double funding_share = 8;
+   */
+  fundingShare: number;
+};
+
+/**
+ * Describes the message capacityhub.v1.EquityShare.
+ * Use `create(EquityShareSchema)` to create a new message.
+ */
+export const EquityShareSchema: GenMessage<EquityShare> = /*@__PURE__*/
+  messageDesc(file_capacityhub_v1_matches, 12);
 
 /**
  * @generated from message capacityhub.v1.WatchMatchesRequest
@@ -504,7 +625,7 @@ export type WatchMatchesRequest = Message<"capacityhub.v1.WatchMatchesRequest"> 
  * Use `create(WatchMatchesRequestSchema)` to create a new message.
  */
 export const WatchMatchesRequestSchema: GenMessage<WatchMatchesRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 11);
+  messageDesc(file_capacityhub_v1_matches, 13);
 
 /**
  * @generated from message capacityhub.v1.FindMatchesRequest
@@ -528,7 +649,7 @@ export type FindMatchesRequest = Message<"capacityhub.v1.FindMatchesRequest"> & 
  * Use `create(FindMatchesRequestSchema)` to create a new message.
  */
 export const FindMatchesRequestSchema: GenMessage<FindMatchesRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 12);
+  messageDesc(file_capacityhub_v1_matches, 14);
 
 /**
  * @generated from message capacityhub.v1.FindMatchesResponse
@@ -552,7 +673,7 @@ export type FindMatchesResponse = Message<"capacityhub.v1.FindMatchesResponse"> 
  * Use `create(FindMatchesResponseSchema)` to create a new message.
  */
 export const FindMatchesResponseSchema: GenMessage<FindMatchesResponse> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 13);
+  messageDesc(file_capacityhub_v1_matches, 15);
 
 /**
  * @generated from message capacityhub.v1.MatchCandidate
@@ -594,7 +715,7 @@ export type MatchCandidate = Message<"capacityhub.v1.MatchCandidate"> & {
  * Use `create(MatchCandidateSchema)` to create a new message.
  */
 export const MatchCandidateSchema: GenMessage<MatchCandidate> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 14);
+  messageDesc(file_capacityhub_v1_matches, 16);
 
 /**
  * @generated from message capacityhub.v1.FindBundlesRequest
@@ -618,7 +739,7 @@ export type FindBundlesRequest = Message<"capacityhub.v1.FindBundlesRequest"> & 
  * Use `create(FindBundlesRequestSchema)` to create a new message.
  */
 export const FindBundlesRequestSchema: GenMessage<FindBundlesRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 15);
+  messageDesc(file_capacityhub_v1_matches, 17);
 
 /**
  * @generated from message capacityhub.v1.FindBundlesResponse
@@ -637,7 +758,7 @@ export type FindBundlesResponse = Message<"capacityhub.v1.FindBundlesResponse"> 
  * Use `create(FindBundlesResponseSchema)` to create a new message.
  */
 export const FindBundlesResponseSchema: GenMessage<FindBundlesResponse> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 16);
+  messageDesc(file_capacityhub_v1_matches, 18);
 
 /**
  * One (objective, modality) pair a need asks for.
@@ -661,7 +782,7 @@ export type Cell = Message<"capacityhub.v1.Cell"> & {
  * Use `create(CellSchema)` to create a new message.
  */
 export const CellSchema: GenMessage<Cell> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 17);
+  messageDesc(file_capacityhub_v1_matches, 19);
 
 /**
  * @generated from message capacityhub.v1.BundleMember
@@ -697,7 +818,7 @@ export type BundleMember = Message<"capacityhub.v1.BundleMember"> & {
  * Use `create(BundleMemberSchema)` to create a new message.
  */
 export const BundleMemberSchema: GenMessage<BundleMember> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 18);
+  messageDesc(file_capacityhub_v1_matches, 20);
 
 /**
  * @generated from message capacityhub.v1.Bundle
@@ -747,7 +868,7 @@ export type Bundle = Message<"capacityhub.v1.Bundle"> & {
  * Use `create(BundleSchema)` to create a new message.
  */
 export const BundleSchema: GenMessage<Bundle> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 19);
+  messageDesc(file_capacityhub_v1_matches, 21);
 
 /**
  * @generated from message capacityhub.v1.Match
@@ -821,7 +942,7 @@ export type Match = Message<"capacityhub.v1.Match"> & {
  * Use `create(MatchSchema)` to create a new message.
  */
 export const MatchSchema: GenMessage<Match> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 20);
+  messageDesc(file_capacityhub_v1_matches, 22);
 
 /**
  * How an engagement ended.
@@ -862,7 +983,7 @@ export type Outcome = Message<"capacityhub.v1.Outcome"> & {
  * Use `create(OutcomeSchema)` to create a new message.
  */
 export const OutcomeSchema: GenMessage<Outcome> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 21);
+  messageDesc(file_capacityhub_v1_matches, 23);
 
 /**
  * @generated from message capacityhub.v1.CompleteMatchRequest
@@ -901,7 +1022,7 @@ export type CompleteMatchRequest = Message<"capacityhub.v1.CompleteMatchRequest"
  * Use `create(CompleteMatchRequestSchema)` to create a new message.
  */
 export const CompleteMatchRequestSchema: GenMessage<CompleteMatchRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 22);
+  messageDesc(file_capacityhub_v1_matches, 24);
 
 /**
  * @generated from message capacityhub.v1.MatchResponse
@@ -933,7 +1054,7 @@ export type MatchResponse = Message<"capacityhub.v1.MatchResponse"> & {
  * Use `create(MatchResponseSchema)` to create a new message.
  */
 export const MatchResponseSchema: GenMessage<MatchResponse> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 23);
+  messageDesc(file_capacityhub_v1_matches, 25);
 
 /**
  * @generated from message capacityhub.v1.ProposeMatchRequest
@@ -960,7 +1081,7 @@ export type ProposeMatchRequest = Message<"capacityhub.v1.ProposeMatchRequest"> 
  * Use `create(ProposeMatchRequestSchema)` to create a new message.
  */
 export const ProposeMatchRequestSchema: GenMessage<ProposeMatchRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 24);
+  messageDesc(file_capacityhub_v1_matches, 26);
 
 /**
  * @generated from message capacityhub.v1.RespondToMatchRequest
@@ -994,7 +1115,7 @@ export type RespondToMatchRequest = Message<"capacityhub.v1.RespondToMatchReques
  * Use `create(RespondToMatchRequestSchema)` to create a new message.
  */
 export const RespondToMatchRequestSchema: GenMessage<RespondToMatchRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 25);
+  messageDesc(file_capacityhub_v1_matches, 27);
 
 /**
  * @generated from message capacityhub.v1.GetMatchRequest
@@ -1011,7 +1132,7 @@ export type GetMatchRequest = Message<"capacityhub.v1.GetMatchRequest"> & {
  * Use `create(GetMatchRequestSchema)` to create a new message.
  */
 export const GetMatchRequestSchema: GenMessage<GetMatchRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 26);
+  messageDesc(file_capacityhub_v1_matches, 28);
 
 /**
  * @generated from message capacityhub.v1.ListMatchesRequest
@@ -1055,7 +1176,7 @@ export type ListMatchesRequest = Message<"capacityhub.v1.ListMatchesRequest"> & 
  * Use `create(ListMatchesRequestSchema)` to create a new message.
  */
 export const ListMatchesRequestSchema: GenMessage<ListMatchesRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 27);
+  messageDesc(file_capacityhub_v1_matches, 29);
 
 /**
  * @generated from message capacityhub.v1.ListMatchesResponse
@@ -1077,7 +1198,7 @@ export type ListMatchesResponse = Message<"capacityhub.v1.ListMatchesResponse"> 
  * Use `create(ListMatchesResponseSchema)` to create a new message.
  */
 export const ListMatchesResponseSchema: GenMessage<ListMatchesResponse> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 28);
+  messageDesc(file_capacityhub_v1_matches, 30);
 
 /**
  * @generated from message capacityhub.v1.FindRelatedRequest
@@ -1101,7 +1222,7 @@ export type FindRelatedRequest = Message<"capacityhub.v1.FindRelatedRequest"> & 
  * Use `create(FindRelatedRequestSchema)` to create a new message.
  */
 export const FindRelatedRequestSchema: GenMessage<FindRelatedRequest> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 29);
+  messageDesc(file_capacityhub_v1_matches, 31);
 
 /**
  * @generated from message capacityhub.v1.RelatedItem
@@ -1179,7 +1300,7 @@ export type RelatedItem = Message<"capacityhub.v1.RelatedItem"> & {
  * Use `create(RelatedItemSchema)` to create a new message.
  */
 export const RelatedItemSchema: GenMessage<RelatedItem> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 30);
+  messageDesc(file_capacityhub_v1_matches, 32);
 
 /**
  * @generated from message capacityhub.v1.FindRelatedResponse
@@ -1196,7 +1317,7 @@ export type FindRelatedResponse = Message<"capacityhub.v1.FindRelatedResponse"> 
  * Use `create(FindRelatedResponseSchema)` to create a new message.
  */
 export const FindRelatedResponseSchema: GenMessage<FindRelatedResponse> = /*@__PURE__*/
-  messageDesc(file_capacityhub_v1_matches, 31);
+  messageDesc(file_capacityhub_v1_matches, 33);
 
 /**
  * A party's mark on a need-offer pair.
