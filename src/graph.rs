@@ -8,7 +8,7 @@
 //! reach plus at most one edge into the target. This is exact for the bounded problem, because
 //! every trust is at most 1 and a walk that repeats a node is never better than its simple path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -390,17 +390,29 @@ impl PartnershipGraph {
             .reduce(f64::max)
     }
 
-    /// The actors within `depth` hops of `around` (every actor when `None`) and the
-    /// partnerships among them, in a stable order.
+    /// The actors within `depth` hops of `around` (`around` itself always, partnerships or
+    /// not) and the partnerships among them, in a stable order. Without `around`, every actor
+    /// with a partnership: an actor whose partnerships all ended is no node of the graph rebuilt
+    /// at the next open, so the whole graph leaves it out from the start, and an export says the
+    /// same before and after a restart.
     pub fn neighbourhood(&self, around: Option<&str>, depth: usize) -> Neighbourhood {
         let nodes: Vec<NodeIndex> = match around {
-            None => self.graph.node_indices().collect(),
+            None => self
+                .graph
+                .node_indices()
+                .filter(|&node| self.graph.neighbors(node).next().is_some())
+                .collect(),
             Some(actor_id) => match self.nodes.get(actor_id) {
                 Some(&start) => self.within(start, depth),
-                None => Vec::new(),
+                None => {
+                    return Neighbourhood {
+                        actors: vec![actor_id.to_owned()],
+                        links: Vec::new(),
+                    };
+                }
             },
         };
-        let inside: std::collections::HashSet<NodeIndex> = nodes.iter().copied().collect();
+        let inside: HashSet<NodeIndex> = nodes.iter().copied().collect();
         let mut links: Vec<GraphLink> = self
             .graph
             .edge_indices()
@@ -423,13 +435,16 @@ impl PartnershipGraph {
     }
 
     fn within(&self, start: NodeIndex, depth: usize) -> Vec<NodeIndex> {
+        // A set beside the list: around a hub at tier L the part holds tens of thousands of
+        // actors, and looking each neighbour up in the list was quadratic.
         let mut seen = vec![start];
+        let mut inside: HashSet<NodeIndex> = HashSet::from([start]);
         let mut frontier = vec![start];
         for _ in 0..depth {
             let mut next = Vec::new();
             for node in frontier {
                 for neighbour in self.graph.neighbors(node) {
-                    if !seen.contains(&neighbour) {
+                    if inside.insert(neighbour) {
                         seen.push(neighbour);
                         next.push(neighbour);
                     }

@@ -296,3 +296,48 @@ fn sorted<T>(mut items: Vec<T>, key: impl Fn(&T) -> &String) -> Vec<T> {
     items.sort_by(|a, b| key(a).cmp(key(b)));
     items
 }
+
+/// An export of the graph says the same before and after a restart: an actor whose partnerships
+/// all ended is left out of the whole graph both times (the graph rebuilt at open has no node for
+/// it), and an export around it holds it alone both times.
+#[tokio::test]
+async fn the_exported_graph_is_the_same_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = TestHub::start(dir.path()).await;
+    let gtm = hub.register("Guatemala", ActorKind::NationalGovernment, "GTM").await;
+    let alianza = hub.register("Casa Alianza", ActorKind::CivilSociety, "MEX").await;
+    let hti = hub.register("Haiti", ActorKind::NationalGovernment, "HTI").await;
+    hub.partner(&gtm.id, &alianza.id, PartnershipKind::BilateralAgreement, 0.8)
+        .await;
+    let ended = hub
+        .partner(&alianza.id, &hti.id, PartnershipKind::Memorandum, 0.5)
+        .await;
+    hub.partnerships()
+        .remove_partnership(RemovePartnershipRequest { id: ended.id })
+        .await
+        .expect("RemovePartnership succeeds");
+    let export = |around: &str| ExportGraphRequest {
+        format: GraphFormat::Json as i32,
+        around_actor_id: around.to_owned(),
+        depth: 2,
+    };
+    let exports = |hub: &TestHub| {
+        let mut client = hub.partnerships();
+        let (whole, alone) = (export(""), export(&hti.id));
+        async move {
+            let whole = client.export_graph(whole).await.expect("ExportGraph").into_inner();
+            let alone = client.export_graph(alone).await.expect("ExportGraph").into_inner();
+            (whole, alone)
+        }
+    };
+    let (whole, alone) = exports(&hub).await;
+    assert_eq!((whole.actors, whole.partnerships), (2, 1), "{whole:?}");
+    assert!(!whole.content.contains(&hti.id), "{}", whole.content);
+    assert_eq!((alone.actors, alone.partnerships), (1, 0), "{alone:?}");
+    assert!(alone.content.contains(&hti.id), "{}", alone.content);
+
+    hub.restart().await;
+    let (whole_after, alone_after) = exports(&hub).await;
+    assert_eq!(whole_after, whole);
+    assert_eq!(alone_after, alone);
+}

@@ -597,7 +597,8 @@ export const PartnershipService: GenService<{
     output: typeof SuggestPartnersResponseSchema;
   },
   /**
-   * The graph (or the part within `depth` hops of an actor) as Graphviz DOT or JSON, e.g.
+   * The graph (every actor with a partnership, or the part within `depth` hops of an actor,
+   * which always holds that actor) as Graphviz DOT or JSON, e.g.
    * `capacity-hub partnerships export --format dot | dot -Tpng -o graph.png`.
    *
    * @generated from rpc capacityhub.v1.PartnershipService.ExportGraph
