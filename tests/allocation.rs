@@ -511,6 +511,67 @@ async fn a_regions_cap_holds_across_committed_runs() {
     );
 }
 
+/// An offer whose cap for a need's region is used up is passed over when the need's candidates
+/// are kept, so the need keeps the best offers that can still take it: with one candidate per
+/// need, a second need from Africa gets the other offer rather than the capped one it prefers.
+#[tokio::test]
+async fn a_need_keeps_offers_its_region_can_still_take() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let sen = hub.register("Senegal", ActorKind::NationalGovernment, "SEN").await;
+    let gha = hub.register("Ghana", ActorKind::NationalGovernment, "GHA").await;
+    let alianza = hub.register("Casa Alianza", ActorKind::CivilSociety, "MEX").await;
+    let oim = hub.register("OIM", ActorKind::UnEntity, "").await;
+    for requester in [&sen, &gha] {
+        hub.partner(&requester.id, &alianza.id, PartnershipKind::BilateralAgreement, 0.9)
+            .await;
+    }
+    let advice = [Modality::TechnicalAdvice];
+    let preferred = seats(&hub, offer_request(&alianza.id, &[13], &advice, Coverage::Worldwide), 2).await;
+    let other = seats(&hub, offer_request(&oim.id, &[13], &advice, Coverage::Worldwide), 2).await;
+    let first = hub.submit(need_request(&sen.id, &[13], &advice, &["SEN"])).await;
+    let one_candidate = |mode, dry_run| RunAllocationRequest {
+        candidates_per_need: 1,
+        ..run_request(mode, dry_run)
+    };
+    let committed = run(&hub, one_candidate(AllocationMode::Stable, false)).await;
+    assert_eq!(
+        pair_set(&committed),
+        BTreeSet::from([(first.id.clone(), preferred.id.clone())])
+    );
+
+    let second = hub.submit(need_request(&gha.id, &[13], &advice, &["GHA"])).await;
+    let ranked = offer_ids(&hub.find_matches(&second.id).await);
+    assert_eq!(
+        ranked.first(),
+        Some(&preferred.id),
+        "the capped offer ranks first: {ranked:?}"
+    );
+    for mode in [AllocationMode::Optimal, AllocationMode::Stable] {
+        let later = run(&hub, one_candidate(mode, true)).await;
+        assert_eq!(
+            pair_set(&later),
+            BTreeSet::from([(second.id.clone(), other.id.clone())]),
+            "{mode:?}: {later:?}"
+        );
+    }
+    // Without the other offer, the need says why it has no candidate.
+    hub.offers()
+        .withdraw_offer(WithdrawOfferRequest {
+            id: other.id.clone(),
+            reason: "the advisers are booked".into(),
+        })
+        .await
+        .expect("WithdrawOffer succeeds");
+    let alone = run(&hub, one_candidate(AllocationMode::Stable, true)).await;
+    let reasons: Vec<&str> = alone.unmatched.iter().map(|u| u.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["its candidate offer has reached its cap for africa"],
+        "{alone:?}"
+    );
+}
+
 /// A funding offer's money that live matches are paired with is not given again: after a
 /// committed run gives 80 of 100 dollars to one need, a later need asking 50 is left out, while
 /// one asking 20 fits what is left.

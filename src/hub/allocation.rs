@@ -208,31 +208,37 @@ impl Hub {
         let marks = RunMarks::of(self.all_preferences()?);
         let mut needs = self.open_needs(&request.needs)?;
         needs.retain(|need| !engaged.needs.contains(&need.id));
-        // Offers of another provider, and offers whose every seat a proposal holds, are passed
-        // over, so each need keeps its best `keep` offers that can still take it; the held ones
-        // passed over are counted, to say why a need is left without any.
+        // Offers of another provider, offers whose every seat a proposal holds and offers whose
+        // cap for the need's region its live matches have used up are passed over, so each need
+        // keeps its best `keep` offers that can still take it; the ones passed over for seats
+        // are counted, to say why a need is left without any.
         let rank = |need: &Need, view: &RankingView<'_>| {
-            let passed_over_held = Cell::new(0);
+            let passed_over = Cell::new(PassedOver::default());
             let text = view.text_query(need);
             let declined = marks.declined.get(&need.id);
+            let region = need.region();
             let ranked = self.ranked_candidates_where(need, &text, view, Some(keep), |offer| {
                 if declined.is_some_and(|declined| declined.contains(&offer.id)) {
                     return false;
                 }
                 let theirs = request.provider_id.as_ref().is_none_or(|p| &offer.provider_id == p);
                 let held = engaged.awaiting.get(&offer.id).copied().unwrap_or(0) >= offer.remaining_capacity;
-                passed_over_held.set(passed_over_held.get() + usize::from(theirs && held));
-                theirs && !held
+                let capped = !held && engaged.region_seats(offer, region) == Some(0);
+                let mut counted = passed_over.get();
+                counted.held += usize::from(theirs && held);
+                counted.capped += usize::from(theirs && capped);
+                passed_over.set(counted);
+                theirs && !held && !capped
             });
-            (ranked, passed_over_held.get())
+            (ranked, passed_over.get())
         };
         let ranked = self.with_requester_views(&needs, |need| need, rank, abandoned)?;
         let mut run = RunInstance::default();
         let mut slot_of_offer: FxHashMap<u64, usize> = FxHashMap::default();
         let now = self.now();
-        for (need_index, (need, (ranked, passed_over_held))) in needs.iter().zip(ranked).enumerate() {
+        for (need_index, (need, (ranked, passed_over))) in needs.iter().zip(ranked).enumerate() {
             run.instance.needs.push(need_slot(need, now));
-            run.passed_over_held.push(passed_over_held);
+            run.passed_over.push(passed_over);
             let start = run.instance.pairs.len();
             for candidate in ranked? {
                 let offer = match slot_of_offer.get(&candidate.number) {
@@ -269,6 +275,14 @@ impl Hub {
                 if status.awaits_answer() {
                     *engaged.awaiting.entry(live.offer_id.clone()).or_default() += 1;
                 }
+                // A need no longer stored holds no region's seat.
+                if let Some(need) = self.store.get::<Need>(&live.need_id)? {
+                    let regions = engaged.regions_of_offer.entry(live.offer_id.clone()).or_default();
+                    match regions.iter_mut().find(|(region, _)| *region == need.region()) {
+                        Some((_, taken)) => *taken += 1,
+                        None => regions.push((need.region(), 1)),
+                    }
+                }
                 engaged
                     .needs_of_offer
                     .entry(live.offer_id)
@@ -287,28 +301,25 @@ impl Hub {
     fn offer_slot(&self, offer: &Offer, engaged: &Engaged) -> Result<OfferSlot, HubError> {
         let awaiting = engaged.awaiting.get(&offer.id).copied().unwrap_or(0);
         let capacity = offer.remaining_capacity.saturating_sub(awaiting);
-        let whole = offer.spec.capacity;
-        let region_cap = (whole >= 2).then(|| ((f64::from(whole) * REGION_SHARE).ceil() as u32).max(1));
         let mut funding_usd = offer.spec.funding_usd;
-        let mut region_taken: Vec<(String, u32)> = Vec::new();
-        for need_id in engaged.needs_of_offer.get(&offer.id).into_iter().flatten() {
-            let Some(need) = self.store.get::<Need>(need_id)? else {
-                continue;
-            };
-            if let Some(funding) = &mut funding_usd {
-                *funding = funding.saturating_sub(need.spec.budget_usd.unwrap_or(0)).max(0);
-            }
-            let region = need.region();
-            match region_taken.iter_mut().find(|(held_by, _)| held_by == region) {
-                Some((_, taken)) => *taken += 1,
-                None => region_taken.push((region.to_owned(), 1)),
+        if let Some(funding) = &mut funding_usd {
+            for need_id in engaged.needs_of_offer.get(&offer.id).into_iter().flatten() {
+                let budget = self.store.get::<Need>(need_id)?.and_then(|need| need.spec.budget_usd);
+                *funding = funding.saturating_sub(budget.unwrap_or(0)).max(0);
             }
         }
+        let region_taken = engaged
+            .regions_of_offer
+            .get(&offer.id)
+            .into_iter()
+            .flatten()
+            .map(|&(region, taken)| (region.to_owned(), taken))
+            .collect();
         Ok(OfferSlot {
             id: offer.id.clone(),
             capacity,
             funding_usd,
-            region_cap,
+            region_cap: region_cap(offer),
             region_taken,
         })
     }
@@ -457,6 +468,37 @@ struct Engaged {
     awaiting: FxHashMap<String, u32>,
     /// The needs of each offer's live matches: a funding offer's money is theirs.
     needs_of_offer: FxHashMap<String, Vec<String>>,
+    /// How many needs of each region each offer's live matches hold: they count against the
+    /// region's cap.
+    regions_of_offer: FxHashMap<String, Vec<(&'static str, u32)>>,
+}
+
+impl Engaged {
+    /// Needs of `region` a run may still give `offer` under its regional cap (`None`: no cap).
+    fn region_seats(&self, offer: &Offer, region: &str) -> Option<u32> {
+        let taken = self
+            .regions_of_offer
+            .get(&offer.id)
+            .and_then(|regions| regions.iter().find(|(held_by, _)| *held_by == region))
+            .map_or(0, |(_, taken)| *taken);
+        allocate::seats_under_cap(region_cap(offer), taken)
+    }
+}
+
+/// The most needs of one region an offer may hold: half its capacity, rounded up; no cap for an
+/// offer of one seat.
+fn region_cap(offer: &Offer) -> Option<u32> {
+    let whole = offer.spec.capacity;
+    (whole >= 2).then(|| ((f64::from(whole) * REGION_SHARE).ceil() as u32).max(1))
+}
+
+/// Candidate offers a need's ranking passed over because they could not take it.
+#[derive(Debug, Clone, Copy, Default)]
+struct PassedOver {
+    /// Every seat held by proposals being answered.
+    held: usize,
+    /// The cap for the need's region used up by live matches.
+    capped: usize,
 }
 
 /// The parties' marks a run reads once: declined pairs are no candidates, PREFERRED ones rank
@@ -505,23 +547,35 @@ struct RunInstance {
     offers: Vec<Arc<Offer>>,
     /// Where each need's candidate pairs are in `instance.pairs`, by need slot.
     pairs_of_need: Vec<Range<usize>>,
-    /// Offers passed over while ranking each need because proposals hold all their seats.
-    passed_over_held: Vec<usize>,
+    /// Offers passed over while ranking each need because they could not take it.
+    passed_over: Vec<PassedOver>,
 }
 
 impl RunInstance {
     /// Why a need is left out: the solver's reason, unless the need had no candidate only
     /// because proposals hold the seats of every offer that fits it.
     fn reason(&self, need: usize, solver_reason: String) -> String {
-        match self.passed_over_held[need] {
-            1 if self.pairs_of_need[need].is_empty() => {
-                "the seats of its candidate offer are all held by proposals being answered".to_owned()
-            }
-            held if held > 1 && self.pairs_of_need[need].is_empty() => {
-                format!("the seats of its {held} candidate offers are all held by proposals being answered")
-            }
-            _ => solver_reason,
+        let PassedOver { held, capped } = self.passed_over[need];
+        if !self.pairs_of_need[need].is_empty() || held + capped == 0 {
+            return solver_reason;
         }
+        let mut why = Vec::new();
+        match held {
+            0 => {}
+            1 => why.push("the seats of its candidate offer are all held by proposals being answered".to_owned()),
+            _ => why.push(format!(
+                "the seats of its {held} candidate offers are all held by proposals being answered"
+            )),
+        }
+        let region = allocate::region_in_words(&self.instance.needs[need].region);
+        match capped {
+            0 => {}
+            1 => why.push(format!("its candidate offer has reached its cap for {region}")),
+            _ => why.push(format!(
+                "its {capped} candidate offers have reached their cap for {region}"
+            )),
+        }
+        why.join("; ")
     }
 
     /// The fit of a candidate pair of the instance (0 for a pair that is not one).

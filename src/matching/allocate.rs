@@ -12,7 +12,7 @@
 //! a millionth counts as no pair.
 //!
 //! # `optimal`: maximum total value as a min-cost flow
-//! The network is source -> need (cap 1) -> offer's per-region node (cap `region_cap`) -> offer
+//! The network is source -> need (cap 1) -> offer's per-region node (cap: the region's seats) -> offer
 //! (cap `capacity`) -> sink, pair arcs costing `-round(value * 1e6)`; an offer whose regional cap
 //! cannot bind gets a single region node. Since assigning is optional, every need also has a
 //! zero-cost arc straight to the sink (the source -> sink bypass, per need): a min-cost flow that
@@ -60,8 +60,9 @@
 //! (ties: lower offer index); each offer ranks needs by its provider's mark first, then by value
 //! (ties: lower need index). An offer's choice from a set of needs is greedy in its rank order:
 //! it goes down the needs best first and keeps each that still fits: a seat (fewer kept than
-//! `capacity`), a seat in the need's region (fewer kept from it than `region_cap`) and, for a
-//! funding offer, the money (the budgets kept so far plus the need's within the funds). Needs
+//! `capacity`), a seat in the need's region (fewer kept from it than its seats under the cap)
+//! and, for a funding offer, the money (the budgets kept so far plus the need's within the
+//! funds). Needs
 //! propose down their lists; each offer holds its choice from what it holds and the proposer and
 //! rejects the rest, who propose further. [`blocking_pairs`] asks the same choice: a pair (n, o)
 //! blocks when n ranks o above its assignment (or has none) and o's choice from its held needs
@@ -94,7 +95,7 @@ mod synthetic;
 mod tests;
 
 pub use network::{FlowSolution, NetworkSize, write_flow_network};
-pub use reasons::unmatched_reasons;
+pub use reasons::{region_in_words, unmatched_reasons};
 pub use synthetic::synthetic_instance;
 
 use prepared::{NONE, Prepared};
@@ -138,8 +139,13 @@ impl OfferSlot {
             .iter()
             .find(|(held_by, _)| held_by == region)
             .map_or(0, |(_, taken)| *taken);
-        self.region_cap.map(|cap| cap.saturating_sub(taken))
+        seats_under_cap(self.region_cap, taken)
     }
+}
+
+/// Needs a region may still take under a regional cap (`None`: no cap) when it holds `taken`.
+pub fn seats_under_cap(region_cap: Option<u32>, taken: u32) -> Option<u32> {
+    region_cap.map(|cap| cap.saturating_sub(taken))
 }
 
 /// A candidate pair with its fit in [0, 1], from the pairwise score (the caller keeps at most K

@@ -23,8 +23,8 @@ impl Obstacle {
         match self {
             Obstacle::Full => pair("is full", "are full"),
             Obstacle::RegionCap => (
-                format!("has reached its cap for {region}"),
-                format!("have reached their cap for {region}"),
+                format!("has reached its cap for {}", region_in_words(region)),
+                format!("have reached their cap for {}", region_in_words(region)),
             ),
             Obstacle::Funds => pair(
                 "has too little money left for its budget",
@@ -148,4 +148,13 @@ fn sentence(obstacles: Vec<Obstacle>, region: &str) -> String {
         .collect();
     let (last, rest) = parts.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
     format!("of its {total} candidate offers, {} and {last}", rest.join(", "))
+}
+
+/// A need's region as a reason names it: its slug, or what a need without a known country is.
+pub fn region_in_words(region: &str) -> &str {
+    if region.is_empty() {
+        "needs of no known country"
+    } else {
+        region
+    }
 }

@@ -369,6 +369,17 @@ fn rest_after_repair(instance: &AllocationInstance) -> (i64, i64) {
 /// false only each pair's own budget must fit (the flow's relaxation).
 fn brute_force(instance: &AllocationInstance, budgets: bool) -> i64 {
     let p = Prepared::new(instance);
+    // The seats the search counts come from `Prepared`, which is under test too: they must be
+    // the instance's own, region by region.
+    for (n, need) in instance.needs.iter().enumerate() {
+        for (o, offer) in instance.offers.iter().enumerate() {
+            assert_eq!(
+                p.region_seats(o, p.need_region[n]),
+                offer.region_seats(&need.region),
+                "offer {o}, need {n}"
+            );
+        }
+    }
     let mut state = BruteState {
         count: vec![0; p.offers],
         region: vec![vec![0; p.needs.max(1)]; p.offers],
@@ -733,7 +744,9 @@ fn instances(needs: usize, offers: usize, money: bool, fine: bool) -> impl Strat
         let budget = if money { 0..=8i64 } else { 0..=0i64 };
         let funds = if money { 0..=12i64 } else { 0..=0i64 };
         let need_slots = vec((0..2usize, 0..3u32, option::of(budget)), n);
-        let offer_slots = vec((0..=3u32, option::of(funds), option::of(0..=2u32)), o);
+        // Needs a region holds already: "oceania" is no region of any need.
+        let taken = (option::of(1..=3u32), option::of(1..=3u32), option::of(1..=3u32));
+        let offer_slots = vec((0..=3u32, option::of(funds), option::of(0..=2u32), taken), o);
         let fits = vec(option::weighted(0.6, 0..=20u32), n * o);
         (need_slots, offer_slots, fits).prop_map(move |(need_slots, offer_slots, fits)| AllocationInstance {
             needs: need_slots
@@ -742,7 +755,13 @@ fn instances(needs: usize, offers: usize, money: bool, fine: bool) -> impl Strat
                 .collect(),
             offers: offer_slots
                 .into_iter()
-                .map(|(c, f, r)| offer(c, f.filter(|_| money).map(|f| f * 10), r))
+                .map(|(c, f, r, (africa, asia, oceania))| OfferSlot {
+                    region_taken: [("africa", africa), ("asia", asia), ("oceania", oceania)]
+                        .into_iter()
+                        .filter_map(|(region, taken)| Some((region.to_owned(), taken?)))
+                        .collect(),
+                    ..offer(c, f.filter(|_| money).map(|f| f * 10), r)
+                })
                 .collect(),
             pairs: fits
                 .into_iter()

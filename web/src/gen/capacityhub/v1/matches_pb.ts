@@ -508,9 +508,9 @@ export type EquityReport = Message<"capacityhub.v1.EquityReport"> & {
   byRegion: EquityShare[];
 
   /**
-   * Two rows: "ldc_or_sids" (at least one of the need's countries is a least developed country
-   * or a small island developing State, the needs the run's priority weighs higher) and
-   * "other". Each need is in one row.
+   * Up to two rows: "ldc_or_sids" (at least one of the need's countries is a least developed
+   * country or a small island developing State, the needs the run's priority weighs higher) and
+   * "other", each when some need is in it. Each need is in one row.
    *
    * @generated from field: repeated capacityhub.v1.EquityShare by_ldc_sids = 2;
    */
