@@ -977,7 +977,9 @@ mod tests {
         assert_eq!(around.actors, ["a", "b", "c"]);
         assert_eq!(around.links.len(), 2);
         assert_eq!(graph.neighbourhood(None, 0).links.len(), 3);
-        assert_eq!(graph.neighbourhood(Some("nobody"), 2), Neighbourhood::default());
+        // An actor without partnerships (the hub checks it exists) is its own neighbourhood.
+        let alone = graph.neighbourhood(Some("loner"), 2);
+        assert_eq!((alone.actors, alone.links.len()), (vec!["loner".to_owned()], 0));
     }
 
     #[test]

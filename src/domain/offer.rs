@@ -154,10 +154,21 @@ pub struct Offer {
     pub updated_at: UnixMillis,
 }
 
+/// Share of an offer's capacity the needs of one region may hold at once (rounded up, at least
+/// one): a region cannot drain a scarce provider, in one allocation run or over several.
+const REGION_SHARE: f64 = 0.5;
+
 impl Offer {
     /// True when the offer can take on another engagement.
     pub fn is_available(&self) -> bool {
         self.status == OfferStatus::Active && self.remaining_capacity > 0
+    }
+
+    /// The most needs of one region the offer's live matches may hold when allocation runs
+    /// pair them: half its capacity, rounded up; no cap for an offer of one seat.
+    pub fn region_cap(&self) -> Option<u32> {
+        let whole = self.spec.capacity;
+        (whole >= 2).then(|| ((f64::from(whole) * REGION_SHARE).ceil() as u32).max(1))
     }
 }
 

@@ -64,6 +64,8 @@ reasons! {
     PairDeclined = "PAIR_DECLINED",
     /// The offer's free places are all held by proposals awaiting answers.
     PlacesHeldByProposals = "PLACES_HELD_BY_PROPOSALS",
+    /// The live matches of the need's region hold the offer's regional cap (allocation runs).
+    RegionCapReached = "REGION_CAP_REACHED",
     /// A live match already pairs the need (with this offer, or from an allocation).
     MatchAlreadyLive = "MATCH_ALREADY_LIVE",
     /// The two actors already have this partnership.

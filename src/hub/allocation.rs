@@ -26,10 +26,6 @@ use crate::store::{StatusKey, TreeName};
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 /// Largest number of candidate offers kept per need.
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
-/// Share of an offer's capacity one region may hold (rounded up, at least one), counting the
-/// live matches of earlier runs and of brokers: a region cannot drain a scarce provider over
-/// several runs either.
-const REGION_SHARE: f64 = 0.5;
 /// Open needs one allocation run takes at most: 50 candidates each stay within memory.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
@@ -319,7 +315,7 @@ impl Hub {
             id: offer.id.clone(),
             capacity,
             funding_usd,
-            region_cap: region_cap(offer),
+            region_cap: offer.region_cap(),
             region_taken,
         })
     }
@@ -481,15 +477,8 @@ impl Engaged {
             .get(&offer.id)
             .and_then(|regions| regions.iter().find(|(held_by, _)| *held_by == region))
             .map_or(0, |(_, taken)| *taken);
-        allocate::seats_under_cap(region_cap(offer), taken)
+        allocate::seats_under_cap(offer.region_cap(), taken)
     }
-}
-
-/// The most needs of one region an offer may hold: half its capacity, rounded up; no cap for an
-/// offer of one seat.
-fn region_cap(offer: &Offer) -> Option<u32> {
-    let whole = offer.spec.capacity;
-    (whole >= 2).then(|| ((f64::from(whole) * REGION_SHARE).ceil() as u32).max(1))
 }
 
 /// Candidate offers a need's ranking passed over because they could not take it.
@@ -641,6 +630,71 @@ mod tests {
         assert!(
             matches!(&abandoned, Err(HubError::Refused(why)) if why.reason == Reason::RunAbandoned),
             "{abandoned:?}"
+        );
+    }
+
+    /// A commit checks the regional cap again: when proposals made by hand after the run read
+    /// the store already hold an offer's cap for a region, the run's pair of that offer with a
+    /// need of the region is not proposed, and says why.
+    #[tokio::test]
+    async fn a_commit_checks_the_regional_cap_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        generate(&hub, Tier::S, 5, |_| {}).await.unwrap();
+        let request = AllocationRequest {
+            mode: AllocationMode::Stable,
+            dry_run: false,
+            needs: NeedFilter::default(),
+            provider_id: None,
+            candidates_per_need: 0,
+        };
+        let mut outcome = hub.propose_allocation(&request, &AtomicBool::new(false)).unwrap();
+        let paired: FxHashSet<String> = outcome.pairs.iter().map(|pair| pair.need_id.clone()).collect();
+        let open: Vec<Need> = hub
+            .store
+            .all::<Need>()
+            .map(Result::unwrap)
+            .filter(|need| need.status == NeedStatus::Open && !paired.contains(&need.id))
+            .collect();
+        // A pair whose offer has a cap, and unpaired needs of its region that the offer serves,
+        // enough to take the cap by hand.
+        let chosen = outcome.pairs.iter().find_map(|pair| {
+            let offer: Offer = hub.store.get(&pair.offer_id).unwrap().unwrap();
+            let need: Need = hub.store.get(&pair.need_id).unwrap().unwrap();
+            let cap = offer.region_cap()? as usize;
+            let by_hand: Vec<&Need> = open
+                .iter()
+                .filter(|other| other.region() == need.region())
+                .filter(|other| crate::matching::check_pair(other, &offer).is_ok())
+                .take(cap)
+                .collect();
+            (by_hand.len() == cap).then(|| (pair.clone(), offer, need.region(), by_hand))
+        });
+        let (pair, offer, region, by_hand) = chosen.expect("a capped offer with needs of its region to spare");
+        for need in &by_hand {
+            hub.propose_match(&need.id, &offer.id, "", None).await.unwrap();
+        }
+        hub.commit(&mut outcome).await.unwrap();
+        assert!(!outcome.match_ids.is_empty());
+        let refused: Vec<&String> = outcome
+            .unmatched
+            .iter()
+            .filter(|(need, _)| *need == pair.need_id)
+            .map(|(_, why)| why)
+            .collect();
+        assert_eq!(refused.len(), 1, "{:?}", outcome.unmatched);
+        assert!(refused[0].contains("its cap for one region"), "{refused:?}");
+        let holds = hub
+            .store
+            .all::<Match>()
+            .map(Result::unwrap)
+            .filter(|m| m.offer_id == offer.id && m.status.is_live())
+            .filter(|m| hub.store.get::<Need>(&m.need_id).unwrap().unwrap().region() == region)
+            .count();
+        assert_eq!(
+            Some(holds as u32),
+            offer.region_cap(),
+            "{region} holds more than its cap"
         );
     }
 }

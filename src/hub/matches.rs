@@ -104,7 +104,7 @@ impl Hub {
         };
         let change = |store: &Store| {
             let mut writes = WriteSet::default();
-            let record = self.proposal(store, &proposal, request_id, 0, &mut writes)?;
+            let record = self.proposal(store, &proposal, request_id, InBatch::default(), &mut writes)?;
             Ok((writes, record))
         };
         self.write(change, |_| {}).await
@@ -125,15 +125,22 @@ impl Hub {
             let change = |store: &Store| {
                 let mut writes = WriteSet::default();
                 let mut outcomes = Vec::with_capacity(chunk.len());
-                // Seats this transaction's proposals hold: the store does not show them yet.
+                // Seats this transaction's proposals hold, by offer and by offer and region: the
+                // store does not show them yet.
                 let mut held: FxHashMap<&str, u32> = FxHashMap::default();
+                let mut of_region: FxHashMap<(&str, &'static str), u32> = FxHashMap::default();
                 for proposal in chunk {
-                    let held_here = held.get(proposal.offer_id).copied().unwrap_or(0);
-                    match self.proposal(store, proposal, "", held_here, &mut writes) {
+                    let region = store.get::<Need>(proposal.need_id)?.map_or("", |need| need.region());
+                    let in_batch = InBatch {
+                        held: held.get(proposal.offer_id).copied().unwrap_or(0),
+                        of_region: of_region.get(&(proposal.offer_id, region)).copied().unwrap_or(0),
+                    };
+                    match self.proposal(store, proposal, "", in_batch, &mut writes) {
                         // The store failing ends the batch; a pair refused by its records does not.
                         Err(HubError::Store(failure)) => return Err(HubError::Store(failure)),
                         Ok(record) => {
                             *held.entry(proposal.offer_id).or_default() += 1;
+                            *of_region.entry((proposal.offer_id, region)).or_default() += 1;
                             outcomes.push(Ok(record));
                         }
                         refused => outcomes.push(refused),
@@ -153,13 +160,14 @@ impl Hub {
 
     /// Adds to `writes` what proposes a pair, checked against the records as they are now; a
     /// refused pair adds nothing. A ranked (allocation) proposal also needs a seat that no
-    /// proposal being answered holds, counting `held_in_batch` not yet in the store.
+    /// proposal being answered holds, and room under the offer's cap for the need's region,
+    /// counting `in_batch` not yet in the store.
     fn proposal(
         &self,
         store: &Store,
         proposal: &Proposal<'_>,
         request_id: &str,
-        held_in_batch: u32,
+        in_batch: InBatch,
         writes: &mut WriteSet,
     ) -> Result<Match, HubError> {
         let Proposal {
@@ -185,7 +193,7 @@ impl Hub {
         // Under the writer lock, so a mark set meanwhile is seen: a declined pair is never proposed.
         self.check_not_declined(need_id, offer_id)?;
         if ranked.is_some() {
-            let held = held_in_batch + self.awaiting_answers(store, offer_id)?;
+            let held = in_batch.held + self.awaiting_answers(store, offer_id)?;
             if held >= offer.remaining_capacity {
                 return Err(HubError::Refused(Refusal::new(
                     Reason::PlacesHeldByProposals,
@@ -194,6 +202,22 @@ impl Hub {
                         offer.remaining_capacity
                     ),
                 )));
+            }
+            // A run reads the live matches when it starts; a run committed meanwhile, or a
+            // proposal by hand, may have given the region seats since.
+            if let Some(cap) = offer.region_cap() {
+                let region = need.region();
+                let taken = in_batch.of_region + self.region_holds(store, offer_id, region)?;
+                if taken >= cap {
+                    return Err(HubError::Refused(Refusal::new(
+                        Reason::RegionCapReached,
+                        format!(
+                            "the needs of {} hold {taken} of offer {offer_id}'s {} places, its cap for one region",
+                            matching::allocate::region_in_words(region),
+                            offer.spec.capacity
+                        ),
+                    )));
+                }
             }
         }
         // An allocation pairs each need once; a need may be proposed to several offers by hand.
@@ -241,6 +265,24 @@ impl Hub {
             writes.remember_request(&scope, request_id, &record.id);
         }
         Ok(record)
+    }
+
+    /// How many needs of `region` the offer's live matches hold.
+    fn region_holds(&self, store: &Store, offer_id: &str, region: &str) -> Result<u32, HubError> {
+        let mut holds = 0;
+        for number in store.ids_in_index(TreeName::MatchesByOffer, offer_id) {
+            let Some(existing) = store.get_by_number::<Match>(number?)? else {
+                continue;
+            };
+            if existing.status.is_live()
+                && store
+                    .get::<Need>(&existing.need_id)?
+                    .is_some_and(|need| need.region() == region)
+            {
+                holds += 1;
+            }
+        }
+        Ok(holds)
     }
 
     /// The offer's proposals being answered: each holds a seat until it is answered.
@@ -393,4 +435,14 @@ fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
     };
     let summary = format!("{actor_id} {verb} (match {})", record.id);
     record.event(kind, now, Some(actor_id), summary)
+}
+
+/// What the proposals made earlier in the same transaction hold of an offer: the store does not
+/// show them yet.
+#[derive(Debug, Clone, Copy, Default)]
+struct InBatch {
+    /// Seats of the offer.
+    held: u32,
+    /// Seats of the offer held by needs of the proposed need's region.
+    of_region: u32,
 }

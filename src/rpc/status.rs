@@ -39,6 +39,7 @@ pub fn code(reason: Reason) -> Code {
         | Reason::WindowsDoNotOverlap
         | Reason::PairDeclined
         | Reason::PlacesHeldByProposals
+        | Reason::RegionCapReached
         | Reason::StatusTransitionRefused
         | Reason::AnswerNotExpected
         | Reason::OfferClosed

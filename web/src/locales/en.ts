@@ -326,6 +326,7 @@ export const en = {
       WINDOWS_DO_NOT_OVERLAP: "The need's and the offer's time windows do not overlap.",
       PAIR_DECLINED: "One party has declined this pairing.",
       PLACES_HELD_BY_PROPOSALS: "All the offer's free places are held by proposals awaiting answers.",
+      REGION_CAP_REACHED: "The live matches of the need's region already hold the offer's cap for one region.",
       MATCH_ALREADY_LIVE: "This need already has a live match with this offer.",
       PARTNERSHIP_EXISTS: "These two actors already have a partnership of this kind.",
       STATUS_TRANSITION_REFUSED: "The record's current status does not allow this change.",

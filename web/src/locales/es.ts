@@ -328,6 +328,7 @@ export const es: Dict = {
       WINDOWS_DO_NOT_OVERLAP: "Los plazos de la necesidad y de la oferta no se superponen.",
       PAIR_DECLINED: "Una de las partes rechazó este par.",
       PLACES_HELD_BY_PROPOSALS: "Todas las plazas libres de la oferta están reservadas por propuestas a la espera de respuesta.",
+      REGION_CAP_REACHED: "Las coincidencias vigentes de la región de la necesidad ya ocupan el tope de la oferta para una región.",
       MATCH_ALREADY_LIVE: "Esta necesidad ya tiene una vinculación en curso con esta oferta.",
       PARTNERSHIP_EXISTS: "Estos dos actores ya tienen una alianza de este tipo.",
       STATUS_TRANSITION_REFUSED: "El estado actual del registro no permite este cambio.",

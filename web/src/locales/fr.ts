@@ -328,6 +328,7 @@ export const fr: Dict = {
       WINDOWS_DO_NOT_OVERLAP: "Les périodes du besoin et de l'offre ne se chevauchent pas.",
       PAIR_DECLINED: "Une partie a refusé cette paire.",
       PLACES_HELD_BY_PROPOSALS: "Toutes les places libres de l'offre sont retenues par des propositions en attente de réponse.",
+      REGION_CAP_REACHED: "Les mises en relation en cours de la région du besoin occupent déjà le plafond de l'offre pour une région.",
       MATCH_ALREADY_LIVE: "Ce besoin a déjà une mise en relation en cours avec cette offre.",
       PARTNERSHIP_EXISTS: "Ces deux acteurs ont déjà un partenariat de ce type.",
       STATUS_TRANSITION_REFUSED: "Le statut actuel de la fiche ne permet pas ce changement.",
