@@ -156,6 +156,8 @@ pub struct Hub {
     store: Arc<Store>,
     /// The search index over needs, offers, practices and actors, fed from the store.
     search: SearchIndex,
+    /// The readings of the records related items were checked against, kept between calls.
+    related_readings: related::KeptReadings,
     graph: RwLock<PartnershipGraph>,
     /// The partnerships' version the graph is kept for (see [`Store::kept_graph`]), if it is.
     graph_kept: std::sync::Mutex<Option<u64>>,
@@ -199,6 +201,7 @@ impl Hub {
         Ok(Hub {
             store,
             search,
+            related_readings: related::KeptReadings::default(),
             graph: RwLock::new(rebuilt.graph),
             graph_kept: std::sync::Mutex::new(rebuilt.graph_kept),
             catalogue: RwLock::new(rebuilt.catalogue),

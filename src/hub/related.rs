@@ -4,11 +4,52 @@
 //! objectives; each is then read and kept only if it shares enough of the need's words, which
 //! are also what the explanation names.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustc_hash::FxHashMap;
+
 use super::{Hub, HubError};
 use crate::domain::{Match, MatchStatus, Need, NeedStatus, Objective, Practice, geography};
 use crate::search::{IndexState, RecordKind};
 use crate::store::TreeName;
 use crate::text::analysis::{TextReading, TextTerms};
+
+/// Readings [`KeptReadings`] holds at most; when full it is emptied, and the candidates of the
+/// calls that follow fill it again (about 25 MB when full).
+const MAX_KEPT_READINGS: usize = 50_000;
+
+/// The readings of the records related items were checked against, by kind and record number,
+/// kept between calls. Each SubmitNeed and FindRelated checks up to 151 candidates, the same
+/// past needs and practices come up again and again, and reading a candidate's words (splitting,
+/// stemming, finding concepts) was most of a SubmitNeed's work. A kept reading is used only while
+/// it is the reading of the record's text as it is now ([`TextReading::is_of`]).
+#[derive(Debug, Default)]
+pub(super) struct KeptReadings(Mutex<FxHashMap<(RecordKind, u64), Arc<TextReading>>>);
+
+impl KeptReadings {
+    /// The reading of the record's title, body and languages: the kept one while it holds, else
+    /// read now and kept.
+    fn of(&self, kind: RecordKind, number: u64, title: &str, body: &str, languages: &[String]) -> Arc<TextReading> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(kind, number))
+            .filter(|kept| kept.is_of(title, body, languages))
+            .cloned();
+        if let Some(kept) = kept {
+            return kept;
+        }
+        // Read outside the lock: reading takes far longer than looking up.
+        let read = Arc::new(TextReading::of(title, body, languages));
+        let mut readings = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if readings.len() >= MAX_KEPT_READINGS {
+            readings.clear();
+        }
+        readings.insert((kind, number), Arc::clone(&read));
+        read
+    }
+}
 
 /// Items FindRelated returns when the request does not say.
 pub const DEFAULT_RELATED: usize = 10;
@@ -102,13 +143,29 @@ impl Hub {
                     let Some(other) = self.store.get_by_number::<Need>(candidate.number)? else {
                         continue;
                     };
-                    self.related_need(need, &read, &regions, &other)?
+                    let spec = &other.spec;
+                    let reading = self.related_readings.of(
+                        RecordKind::Need,
+                        candidate.number,
+                        &spec.title,
+                        &spec.description,
+                        &spec.languages,
+                    );
+                    self.related_need(need, &read, &regions, &other, &reading)?
                 }
                 RecordKind::Practice => {
                     let Some(practice) = self.store.get_by_number::<Practice>(candidate.number)? else {
                         continue;
                     };
-                    related_practice(need, &read, &practice)
+                    let spec = &practice.spec;
+                    let reading = self.related_readings.of(
+                        RecordKind::Practice,
+                        candidate.number,
+                        &spec.title,
+                        &spec.body(),
+                        &spec.languages,
+                    );
+                    related_practice(need, &read, &practice, &reading)
                 }
                 RecordKind::Offer | RecordKind::Actor => None,
             };
@@ -131,19 +188,13 @@ impl Hub {
         read: &TextTerms,
         regions: &[&'static str],
         other: &Need,
+        other_read: &TextReading,
     ) -> Result<Option<RelatedItem>, HubError> {
         if other.id == need.id || other.status == NeedStatus::Withdrawn {
             return Ok(None);
         }
         let spec = &other.spec;
-        let Some(mut reasons) = shared(
-            need,
-            &spec.themes,
-            read,
-            &spec.title,
-            &spec.description,
-            &spec.languages,
-        ) else {
+        let Some(mut reasons) = shared(need, &spec.themes, read, other_read) else {
             return Ok(None);
         };
         let item = RelatedItem {
@@ -214,12 +265,17 @@ impl Hub {
 }
 
 /// `practice` as an item related to `need`, if it is one.
-fn related_practice(need: &Need, read: &TextTerms, practice: &Practice) -> Option<RelatedItem> {
+fn related_practice(
+    need: &Need,
+    read: &TextTerms,
+    practice: &Practice,
+    practice_read: &TextReading,
+) -> Option<RelatedItem> {
     if !practice.is_published() {
         return None;
     }
     let spec = &practice.spec;
-    let reasons = shared(need, &spec.themes, read, &spec.title, &spec.body(), &spec.languages)?;
+    let reasons = shared(need, &spec.themes, read, practice_read)?;
     let (match_id, rating) = practice.completed_match().unzip();
     Some(RelatedItem {
         kind: RelatedKind::Practice,
@@ -237,17 +293,9 @@ fn related_practice(need: &Need, read: &TextTerms, practice: &Practice) -> Optio
 
 /// Why a record with these objectives and this text is related to `need` (its text read as
 /// `read`): the objectives and the terms they share, or `None` when they share too little.
-fn shared(
-    need: &Need,
-    themes: &[Objective],
-    read: &TextTerms,
-    title: &str,
-    body: &str,
-    languages: &[String],
-) -> Option<Vec<String>> {
+fn shared(need: &Need, themes: &[Objective], read: &TextTerms, other: &TextReading) -> Option<Vec<String>> {
     let objectives: Vec<&Objective> = need.spec.themes.iter().filter(|theme| themes.contains(theme)).collect();
     // Only the other text's keys are needed: its reading without the words to show them.
-    let other = TextReading::of(title, body, languages);
     let keys: rustc_hash::FxHashSet<&str> = other.terms().map(|(key, _)| key).collect();
     let in_other = |key: &str| keys.contains(key);
     let shared_concepts: Vec<usize> = read
@@ -277,4 +325,33 @@ fn shared(
     let named: Vec<&str> = words.iter().take(TERMS_NAMED).copied().collect();
     reasons.push(format!("also speaks of {}", named.join(", ")));
     Some(reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept reading serves while the record's text is the same, and a changed text is read
+    /// again: an edited past need or practice is checked with its new words.
+    #[test]
+    fn a_kept_reading_serves_only_the_text_it_was_read_from() {
+        let kept = KeptReadings::default();
+        let languages = ["en".to_string()];
+        let title = "Training border officials in victim identification";
+        let body = "Officials at the northern border need to recognise victims of trafficking.";
+        let first = kept.of(RecordKind::Need, 7, title, body, &languages);
+        let again = kept.of(RecordKind::Need, 7, title, body, &languages);
+        assert!(Arc::ptr_eq(&first, &again), "the same text was read twice");
+        let edited = "Officials at the northern border need to interview unaccompanied children.";
+        let changed = kept.of(RecordKind::Need, 7, title, edited, &languages);
+        assert!(!Arc::ptr_eq(&first, &changed));
+        assert_eq!(*changed, TextReading::of(title, edited, &languages));
+        let keys = |reading: &TextReading| reading.terms().map(|(key, _)| key.to_owned()).collect::<Vec<_>>();
+        assert_ne!(keys(&first), keys(&changed));
+        let practice = kept.of(RecordKind::Practice, 7, title, body, &languages);
+        assert!(
+            !Arc::ptr_eq(&first, &practice),
+            "a practice is not the need of its number"
+        );
+    }
 }
