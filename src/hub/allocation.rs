@@ -219,7 +219,7 @@ impl Hub {
                 }
                 let theirs = request.provider_id.as_ref().is_none_or(|p| &offer.provider_id == p);
                 let held = engaged.awaiting.get(&offer.id).copied().unwrap_or(0) >= offer.remaining_capacity;
-                let capped = !held && engaged.region_seats(offer, region) == Some(0);
+                let capped = !held && engaged.region_full(offer, region);
                 let mut counted = passed_over.get();
                 counted.held += usize::from(theirs && held);
                 counted.capped += usize::from(theirs && capped);
@@ -271,19 +271,15 @@ impl Hub {
                 if status.awaits_answer() {
                     *engaged.awaiting.entry(live.offer_id.clone()).or_default() += 1;
                 }
-                // A need no longer stored holds no region's seat.
+                // A need no longer stored holds neither money nor a region's seat.
                 if let Some(need) = self.store.get::<Need>(&live.need_id)? {
-                    let regions = engaged.regions_of_offer.entry(live.offer_id.clone()).or_default();
-                    match regions.iter_mut().find(|(region, _)| *region == need.region()) {
+                    let held = engaged.held_by_offer.entry(live.offer_id).or_default();
+                    held.budgets_usd = held.budgets_usd.saturating_add(need.spec.budget_usd.unwrap_or(0));
+                    match held.regions.iter_mut().find(|(region, _)| *region == need.region()) {
                         Some((_, taken)) => *taken += 1,
-                        None => regions.push((need.region(), 1)),
+                        None => held.regions.push((need.region(), 1)),
                     }
                 }
-                engaged
-                    .needs_of_offer
-                    .entry(live.offer_id)
-                    .or_default()
-                    .push(live.need_id.clone());
                 engaged.needs.insert(live.need_id);
             }
         }
@@ -297,18 +293,14 @@ impl Hub {
     fn offer_slot(&self, offer: &Offer, engaged: &Engaged) -> Result<OfferSlot, HubError> {
         let awaiting = engaged.awaiting.get(&offer.id).copied().unwrap_or(0);
         let capacity = offer.remaining_capacity.saturating_sub(awaiting);
-        let mut funding_usd = offer.spec.funding_usd;
-        if let Some(funding) = &mut funding_usd {
-            for need_id in engaged.needs_of_offer.get(&offer.id).into_iter().flatten() {
-                let budget = self.store.get::<Need>(need_id)?.and_then(|need| need.spec.budget_usd);
-                *funding = funding.saturating_sub(budget.unwrap_or(0)).max(0);
-            }
-        }
-        let region_taken = engaged
-            .regions_of_offer
-            .get(&offer.id)
+        let held = engaged.held_by_offer.get(&offer.id);
+        let funding_usd = offer
+            .spec
+            .funding_usd
+            .map(|funding| funding.saturating_sub(held.map_or(0, |held| held.budgets_usd)).max(0));
+        let region_taken = held
             .into_iter()
-            .flatten()
+            .flat_map(|held| &held.regions)
             .map(|&(region, taken)| (region.to_owned(), taken))
             .collect();
         Ok(OfferSlot {
@@ -462,22 +454,31 @@ struct Engaged {
     /// Proposals being answered, by offer: each holds a seat until it is answered. (A confirmed
     /// match has taken its seat from the offer's remaining capacity already.)
     awaiting: FxHashMap<String, u32>,
-    /// The needs of each offer's live matches: a funding offer's money is theirs.
-    needs_of_offer: FxHashMap<String, Vec<String>>,
-    /// How many needs of each region each offer's live matches hold: they count against the
-    /// region's cap.
-    regions_of_offer: FxHashMap<String, Vec<(&'static str, u32)>>,
+    /// What each offer's live matches hold of it, by offer id.
+    held_by_offer: FxHashMap<String, HeldByLiveMatches>,
+}
+
+/// What the live matches of one offer hold, read once per run from their needs.
+#[derive(Default)]
+struct HeldByLiveMatches {
+    /// The sum of their needs' budgets: a funding offer's money is theirs.
+    budgets_usd: i64,
+    /// How many of their needs each region has: they count against the region's cap.
+    regions: Vec<(&'static str, u32)>,
 }
 
 impl Engaged {
-    /// Needs of `region` a run may still give `offer` under its regional cap (`None`: no cap).
-    fn region_seats(&self, offer: &Offer, region: &str) -> Option<u32> {
-        let taken = self
-            .regions_of_offer
-            .get(&offer.id)
-            .and_then(|regions| regions.iter().find(|(held_by, _)| *held_by == region))
+    /// Whether the live matches of `region` hold all that the offer's regional cap allows.
+    fn region_full(&self, offer: &Offer, region: &str) -> bool {
+        let Some(held) = self.held_by_offer.get(&offer.id) else {
+            return false;
+        };
+        let taken = held
+            .regions
+            .iter()
+            .find(|(held_by, _)| *held_by == region)
             .map_or(0, |(_, taken)| *taken);
-        allocate::seats_under_cap(offer.region_cap(), taken)
+        allocate::seats_under_cap(offer.region_cap(), taken) == Some(0)
     }
 }
 

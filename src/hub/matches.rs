@@ -104,7 +104,7 @@ impl Hub {
         };
         let change = |store: &Store| {
             let mut writes = WriteSet::default();
-            let record = self.proposal(store, &proposal, request_id, InBatch::default(), &mut writes)?;
+            let record = self.proposal(store, &proposal, request_id, &mut InBatch::default(), &mut writes)?;
             Ok((writes, record))
         };
         self.write(change, |_| {}).await
@@ -125,25 +125,13 @@ impl Hub {
             let change = |store: &Store| {
                 let mut writes = WriteSet::default();
                 let mut outcomes = Vec::with_capacity(chunk.len());
-                // Seats this transaction's proposals hold, by offer and by offer and region: the
-                // store does not show them yet.
-                let mut held: FxHashMap<&str, u32> = FxHashMap::default();
-                let mut of_region: FxHashMap<(&str, &'static str), u32> = FxHashMap::default();
+                // Seats this transaction's proposals hold: the store does not show them yet.
+                let mut in_batch = InBatch::default();
                 for proposal in chunk {
-                    let region = store.get::<Need>(proposal.need_id)?.map_or("", |need| need.region());
-                    let in_batch = InBatch {
-                        held: held.get(proposal.offer_id).copied().unwrap_or(0),
-                        of_region: of_region.get(&(proposal.offer_id, region)).copied().unwrap_or(0),
-                    };
-                    match self.proposal(store, proposal, "", in_batch, &mut writes) {
+                    match self.proposal(store, proposal, "", &mut in_batch, &mut writes) {
                         // The store failing ends the batch; a pair refused by its records does not.
                         Err(HubError::Store(failure)) => return Err(HubError::Store(failure)),
-                        Ok(record) => {
-                            *held.entry(proposal.offer_id).or_default() += 1;
-                            *of_region.entry((proposal.offer_id, region)).or_default() += 1;
-                            outcomes.push(Ok(record));
-                        }
-                        refused => outcomes.push(refused),
+                        outcome => outcomes.push(outcome),
                     }
                 }
                 Ok((writes, outcomes))
@@ -161,13 +149,14 @@ impl Hub {
     /// Adds to `writes` what proposes a pair, checked against the records as they are now; a
     /// refused pair adds nothing. A ranked (allocation) proposal also needs a seat that no
     /// proposal being answered holds, and room under the offer's cap for the need's region,
-    /// counting `in_batch` not yet in the store.
-    fn proposal(
+    /// counting what `in_batch` proposed and the store does not show yet; a proposal made is
+    /// added to it.
+    fn proposal<'p>(
         &self,
         store: &Store,
-        proposal: &Proposal<'_>,
+        proposal: &Proposal<'p>,
         request_id: &str,
-        in_batch: InBatch,
+        in_batch: &mut InBatch<'p>,
         writes: &mut WriteSet,
     ) -> Result<Match, HubError> {
         let Proposal {
@@ -192,8 +181,9 @@ impl Hub {
         matching::check_pair(&need, &offer).map_err(HubError::Refused)?;
         // Under the writer lock, so a mark set meanwhile is seen: a declined pair is never proposed.
         self.check_not_declined(need_id, offer_id)?;
+        let region = need.region();
         if ranked.is_some() {
-            let held = in_batch.held + self.awaiting_answers(store, offer_id)?;
+            let held = in_batch.held(offer_id) + self.awaiting_answers(store, offer_id)?;
             if held >= offer.remaining_capacity {
                 return Err(HubError::Refused(Refusal::new(
                     Reason::PlacesHeldByProposals,
@@ -206,8 +196,7 @@ impl Hub {
             // A run reads the live matches when it starts; a run committed meanwhile, or a
             // proposal by hand, may have given the region seats since.
             if let Some(cap) = offer.region_cap() {
-                let region = need.region();
-                let taken = in_batch.of_region + self.region_holds(store, offer_id, region)?;
+                let taken = in_batch.of_region(offer_id, region) + self.region_holds(store, offer_id, region)?;
                 if taken >= cap {
                     return Err(HubError::Refused(Refusal::new(
                         Reason::RegionCapReached,
@@ -264,6 +253,7 @@ impl Hub {
         if !request_id.is_empty() {
             writes.remember_request(&scope, request_id, &record.id);
         }
+        in_batch.add(offer_id, region);
         Ok(record)
     }
 
@@ -437,12 +427,27 @@ fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
     record.event(kind, now, Some(actor_id), summary)
 }
 
-/// What the proposals made earlier in the same transaction hold of an offer: the store does not
-/// show them yet.
-#[derive(Debug, Clone, Copy, Default)]
-struct InBatch {
-    /// Seats of the offer.
-    held: u32,
-    /// Seats of the offer held by needs of the proposed need's region.
-    of_region: u32,
+/// What the proposals made earlier in the same transaction hold: the store does not show them
+/// yet.
+#[derive(Debug, Default)]
+struct InBatch<'p> {
+    /// Seats held, by offer id.
+    held: FxHashMap<&'p str, u32>,
+    /// Seats held by needs of one region, by offer id and region.
+    of_region: FxHashMap<(&'p str, &'static str), u32>,
+}
+
+impl<'p> InBatch<'p> {
+    fn held(&self, offer_id: &str) -> u32 {
+        self.held.get(offer_id).copied().unwrap_or(0)
+    }
+
+    fn of_region(&self, offer_id: &'p str, region: &'static str) -> u32 {
+        self.of_region.get(&(offer_id, region)).copied().unwrap_or(0)
+    }
+
+    fn add(&mut self, offer_id: &'p str, region: &'static str) {
+        *self.held.entry(offer_id).or_default() += 1;
+        *self.of_region.entry((offer_id, region)).or_default() += 1;
+    }
 }

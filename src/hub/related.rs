@@ -15,7 +15,7 @@ use crate::store::TreeName;
 use crate::text::analysis::{TextReading, TextTerms};
 
 /// Readings [`KeptReadings`] holds at most; when full it is emptied, and the candidates of the
-/// calls that follow fill it again (about 25 MB when full).
+/// calls that follow fill it again.
 const MAX_KEPT_READINGS: usize = 50_000;
 
 /// The readings of the records related items were checked against, by kind and record number,
