@@ -22,4 +22,6 @@ pub mod relevance;
 pub use analysis::{TextReading, TextTerms, record_language};
 pub use glossary::{Glossary, glossary};
 pub use language::{Language, text_language};
-pub use relevance::{Document, NeedTerms, NeedWeight, OfferReader, TermCount, TextIndex, TextMatch, TextQuery};
+pub use relevance::{
+    Document, NeedTerms, NeedWeight, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, WordedQuery,
+};

@@ -4,12 +4,13 @@
 
 use std::cell::Cell;
 use std::ops::Range;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::catalogue::keep_need_readings;
 use super::equity::{EquityReport, PairEquity};
 use super::matches::Proposal;
 use super::ranking::RankingView;
@@ -208,9 +209,15 @@ impl Hub {
         // cap for the need's region its live matches have used up are passed over, so each need
         // keeps its best `keep` offers that can still take it; the ones passed over for seats
         // are counted, to say why a need is left without any.
+        // Needs' words are ranked from their kept readings, and read again only for the paired
+        // needs' explanations; readings made for needs without one are kept after the ranking.
+        let read_now = Mutex::new(Vec::new());
         let rank = |need: &Need, view: &RankingView<'_>| {
             let passed_over = Cell::new(PassedOver::default());
-            let text = view.text_query(need);
+            let (text, fresh) = view.catalogue.ranking_query(&self.store, need);
+            if let Some(fresh) = fresh {
+                read_now.lock().unwrap_or_else(PoisonError::into_inner).push(fresh);
+            }
             let declined = marks.declined.get(&need.id);
             let region = need.region();
             let ranked = self.ranked_candidates_where(need, &text, view, Some(keep), |offer| {
@@ -229,6 +236,10 @@ impl Hub {
             (ranked, passed_over.get())
         };
         let ranked = self.with_requester_views(&needs, |need| need, rank, abandoned)?;
+        let read_now = read_now.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if !read_now.is_empty() {
+            keep_need_readings(&self.store, &read_now);
+        }
         let mut run = RunInstance::default();
         let mut slot_of_offer: FxHashMap<u64, usize> = FxHashMap::default();
         let now = self.now();

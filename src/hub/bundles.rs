@@ -5,7 +5,7 @@ use super::{Hub, HubError, MatchCandidate};
 use crate::domain::Need;
 use crate::domain::validation::count_or_default;
 use crate::matching::bundles::{self, Bundle, BundleCandidate, Cell};
-use crate::text::TextQuery;
+use crate::text::WordedQuery;
 
 /// Default number of bundles.
 pub const DEFAULT_BUNDLES: usize = 3;
@@ -29,7 +29,7 @@ impl Hub {
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
         let text = view.text_query(&need);
-        let ranked = self.ranked_candidates(&need, &text, &view, None)?;
+        let ranked = self.ranked_candidates(&need, text.query(), &view, None)?;
         let inputs: Vec<BundleCandidate<'_>> = ranked
             .iter()
             .map(|c| BundleCandidate {
@@ -51,7 +51,7 @@ impl Hub {
     fn bundle_members(
         &self,
         need: &Need,
-        text: &TextQuery,
+        text: &WordedQuery,
         bundle: &Bundle,
         ranked: &[RankedOffer],
         view: &RankingView<'_>,

@@ -25,6 +25,7 @@ use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Record, Store, StoreError, TreeName, WriteSet, records};
 use crate::text::{
     Document, NeedTerms, NeedWeight, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms,
+    WordedQuery,
 };
 
 /// Available offers by objective, and every actor.
@@ -513,8 +514,9 @@ impl Catalogue {
         self.candidates_for(need, &NeedKey::of(need)).next().is_some()
     }
 
-    /// A need's words weighed against the available offers' as they are now.
-    pub(super) fn text_query(&self, need: &Need) -> TextQuery {
+    /// A need's words weighed against the available offers' as they are now, with how to show
+    /// them.
+    pub(super) fn text_query(&self, need: &Need) -> WordedQuery {
         let spec = &need.spec;
         self.text.query(&TextTerms::read_with_words(
             &spec.title,
@@ -523,9 +525,27 @@ impl Catalogue {
         ))
     }
 
+    /// A need's words weighed against the available offers' as they are now, to rank with: from
+    /// the reading the store keeps for its words where one holds, else read now. A reading made
+    /// now is returned with the need's number, for [`keep_need_readings`] to keep for the next
+    /// time. An allocation run ranks every open need and explains only the paired ones.
+    pub(super) fn ranking_query(&self, store: &Store, need: &Need) -> (TextQuery, Option<(u64, TextReading)>) {
+        let number = records::id_number::<Need>(&need.id).ok();
+        match number.map(|number| (number, kept_reading(store, number, need))) {
+            Some((_, Ok(Some(kept)))) => (self.text.reading_query(&kept), None),
+            kept => {
+                let reading = reading_of(need);
+                (
+                    self.text.reading_query(&reading),
+                    kept.map(|(number, _)| (number, reading)),
+                )
+            }
+        }
+    }
+
     /// How an offer's words answer a need's, with the words they share. An offer no longer
     /// filed (taken since it was ranked) is read afresh.
-    pub(super) fn text_match(&self, query: &TextQuery, offer: &Offer) -> TextMatch {
+    pub(super) fn text_match(&self, query: &WordedQuery, offer: &Offer) -> TextMatch {
         let filed = records::id_number::<Offer>(&offer.id).ok().and_then(|number| {
             offer.spec.themes.iter().find_map(|theme| {
                 let shelf = self.by_objective.get(theme)?;
@@ -682,6 +702,11 @@ fn keep_readings<'r, R: Worded>(store: &Store, readings: impl IntoIterator<Item 
     if let Err(error) = store.keep_derived(R::READINGS, readings) {
         tracing::warn!(%error, tree = R::READINGS.name(), "readings not kept; read again at the next open");
     }
+}
+
+/// Keeps needs' readings made by [`Catalogue::ranking_query`], in one batch.
+pub(super) fn keep_need_readings(store: &Store, readings: &[(u64, TextReading)]) {
+    keep_readings::<Need>(store, readings.iter().map(|(number, reading)| (*number, reading)));
 }
 
 /// Forgets the reading of a record no longer filed.

@@ -40,7 +40,7 @@ impl Hub {
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
         let text = view.text_query(&need);
-        let ranked = self.ranked_candidates(&need, &text, &view, None)?;
+        let ranked = self.ranked_candidates(&need, text.query(), &view, None)?;
         let Some(at) = ranked.iter().position(|ranked| ranked.offer.id == offer.id) else {
             // Passed every filter read above but not ranked: the offer changed in between.
             return Err(HubError::Refused(Refusal::new(

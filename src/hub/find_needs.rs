@@ -335,7 +335,7 @@ mod tests {
             let view = hub.ranking_view(&need, &graph);
             let text = view.text_query(&need);
             let number = crate::store::records::id_number::<Need>(&need.id).unwrap();
-            for ranked in hub.ranked_candidates(&need, &text, &view, None).unwrap() {
+            for ranked in hub.ranked_candidates(&need, text.query(), &view, None).unwrap() {
                 by_offer
                     .entry(ranked.offer.id.clone())
                     .or_default()

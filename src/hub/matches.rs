@@ -81,7 +81,7 @@ impl Hub {
         let graph = self.graph();
         let view = self.ranking_view(&need, &graph);
         let text = view.text_query(&need);
-        self.ranked_candidates(&need, &text, &view, Some(limit))?
+        self.ranked_candidates(&need, text.query(), &view, Some(limit))?
             .into_iter()
             .map(|ranked| self.candidate(&need, &text, &ranked.offer, &view))
             .collect()

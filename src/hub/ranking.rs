@@ -30,7 +30,7 @@ use crate::graph::{PartnershipGraph, Proximity, Target, TrustPath};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::matching::{self, PairContext, TrackRecord};
 use crate::store::TreeName;
-use crate::text::TextQuery;
+use crate::text::{TextQuery, WordedQuery};
 
 /// Slack for floating-point rounding between a bound and the score it bounds.
 pub(super) const BOUND_SLACK: f64 = 1e-9;
@@ -182,8 +182,8 @@ impl Ord for Queued {
 
 impl RankingView<'_> {
     /// A need's words weighed against the available offers': read once per need, for ranking
-    /// and explaining.
-    pub(super) fn text_query(&self, need: &Need) -> TextQuery {
+    /// ([`WordedQuery::query`]) and explaining.
+    pub(super) fn text_query(&self, need: &Need) -> WordedQuery {
         self.catalogue.text_query(need)
     }
 }
@@ -386,7 +386,7 @@ impl Hub {
     pub(super) fn candidate(
         &self,
         need: &Need,
-        text: &TextQuery,
+        text: &WordedQuery,
         offer: &Offer,
         view: &RankingView<'_>,
     ) -> Result<MatchCandidate, HubError> {
@@ -399,7 +399,7 @@ impl Hub {
     pub(super) fn explained(
         &self,
         need: &Need,
-        text: &TextQuery,
+        text: &WordedQuery,
         offer: &Offer,
         catalogue: &Catalogue,
         path: Option<&TrustPath>,
@@ -521,14 +521,14 @@ mod tests {
         for need in &needs {
             let view = hub.ranking_view(need, &graph);
             let text = view.text_query(need);
-            let all = hub.ranked_candidates(need, &text, &view, None).unwrap();
+            let all = hub.ranked_candidates(need, text.query(), &view, None).unwrap();
             assert_eq!(ids(&all), brute_force(&hub, need, &offers, &view), "{}", need.id);
             with_words += all
                 .iter()
                 .filter(|r| view.catalogue.text_match(&text, &r.offer).relevance > 0.0)
                 .count();
             for keep in [1, 10, 50] {
-                let best = hub.ranked_candidates(need, &text, &view, Some(keep)).unwrap();
+                let best = hub.ranked_candidates(need, text.query(), &view, Some(keep)).unwrap();
                 assert_eq!(ids(&best), ids(&all[..keep.min(all.len())]), "{} keep {keep}", need.id);
             }
             compared += all.len();
@@ -541,13 +541,59 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ranking_from_kept_readings_equals_ranking_from_the_words() {
+        let (_dir, hub, needs, _) = world(60).await;
+        let graph = hub.graph();
+        let ranked = |need: &Need, text: &TextQuery| {
+            let view = hub.ranking_view(need, &graph);
+            ids(&hub.ranked_candidates(need, text, &view, Some(20)).unwrap())
+        };
+        let mut read_now = Vec::new();
+        for need in &needs {
+            let view = hub.ranking_view(need, &graph);
+            let (query, fresh) = view.catalogue.ranking_query(&hub.store, need);
+            read_now.extend(fresh);
+            assert_eq!(
+                ranked(need, &query),
+                ranked(need, view.text_query(need).query()),
+                "{}",
+                need.id
+            );
+        }
+        assert_eq!(read_now.len(), needs.len(), "no reading was kept before the first run");
+        crate::hub::catalogue::keep_need_readings(&hub.store, &read_now);
+        // A kept reading is used only for the words it is the reading of: the first need's is
+        // kept for the second need's number, whose words differ.
+        let (first, _) = &read_now[0];
+        let (second, reading) = &read_now[1];
+        crate::hub::catalogue::keep_need_readings(&hub.store, &[(*second, read_now[0].1.clone())]);
+        assert_ne!(reading, &read_now[0].1);
+        let mut scored = 0;
+        for need in &needs {
+            let view = hub.ranking_view(need, &graph);
+            let (query, fresh) = view.catalogue.ranking_query(&hub.store, need);
+            let number = crate::store::records::id_number::<Need>(&need.id).unwrap();
+            assert_eq!(
+                fresh.is_some(),
+                number == *second,
+                "{}: kept reading used as it should be",
+                need.id
+            );
+            let expected = ranked(need, view.text_query(need).query());
+            assert_eq!(ranked(need, &query), expected, "{}", need.id);
+            scored += expected.len();
+        }
+        assert!(scored > 200, "only {scored} candidates ranked; first need {first}");
+    }
+
+    #[tokio::test]
     async fn explained_scores_equal_ranked_scores() {
         let (_dir, hub, needs, _) = world(40).await;
         let graph = hub.graph();
         for need in &needs {
             let view = hub.ranking_view(need, &graph);
             let text = view.text_query(need);
-            for ranked in hub.ranked_candidates(need, &text, &view, Some(20)).unwrap() {
+            for ranked in hub.ranked_candidates(need, text.query(), &view, Some(20)).unwrap() {
                 let explained = hub.candidate(need, &text, &ranked.offer, &view).unwrap();
                 assert_eq!(explained.score, ranked.score, "{} {}", need.id, ranked.offer.id);
             }

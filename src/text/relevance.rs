@@ -174,7 +174,9 @@ impl Document<Range<u32>> {
     }
 }
 
-/// A need's terms against the index, ready to score offers.
+/// A need's terms against the index, ready to score offers: what ranking reads. Built from a
+/// need's words read afresh ([`TextIndex::query`], with how to show them) or from its kept reading
+/// ([`TextIndex::reading_query`], without reading the words again).
 #[derive(Debug, Clone)]
 pub struct TextQuery {
     /// `w(t)` of each informative term, in id order (negative for a concept).
@@ -184,9 +186,6 @@ pub struct TextQuery {
     /// offers a query), and a term's place in `weights` is a count of bits.
     present: Vec<u64>,
     ranks: Vec<u32>,
-    /// Per informative term, as `weights`: how to show it, and the concepts (as places in `weights`)
-    /// covering it.
-    shown: Vec<(String, Vec<usize>)>,
     /// The sum of the weights, and of the concepts' weights.
     total: f64,
     concepts_total: f64,
@@ -195,6 +194,17 @@ pub struct TextQuery {
     /// The need's informative concepts.
     concepts: usize,
     average_length: f64,
+}
+
+/// A need's [`TextQuery`] with how to show each of its informative terms: what an explanation
+/// names. Only a reading of the words themselves has them, so a query from a kept reading
+/// scores but does not explain.
+#[derive(Debug, Clone)]
+pub struct WordedQuery {
+    query: TextQuery,
+    /// Per informative term, in the order of the query's weights: how to show it, and the
+    /// concepts (as places in the weights) covering it.
+    shown: Vec<(String, Vec<usize>)>,
 }
 
 /// A pair's text relevance and the need's words the offer shares, most telling first.
@@ -261,33 +271,54 @@ impl TextIndex {
         Some(id)
     }
 
-    /// A need's terms weighted against the collection as it is now.
-    pub fn query(&self, text: &TextTerms) -> TextQuery {
-        let documents = f64::from(self.documents);
-        let mut informative: Vec<(TermId, f64, usize)> = Vec::new();
-        for (position, term) in text.terms.iter().enumerate() {
-            let Some(&id) = self.ids.get(term.key.as_str()) else {
-                continue;
-            };
-            let Some(idf) = self.idf(id, documents) else {
-                continue;
-            };
-            informative.push((id, term_weight(term.frequency, idf, term.is_concept()), position));
-        }
-        informative.sort_by_key(|(id, _, _)| *id);
-        let place_of = |position: usize| informative.iter().position(|(_, _, p)| *p == position);
-        let shown = informative
+    /// A need's terms weighted against the collection as it is now, with how to show them.
+    pub fn query(&self, text: &TextTerms) -> WordedQuery {
+        let keys = text.terms.iter().map(|term| (term.key.as_str(), term.frequency));
+        let (query, positions) = self.weigh(keys, text.language);
+        let place_of = |position: usize| positions.iter().position(|p| *p == position);
+        let shown = positions
             .iter()
-            .map(|(_, _, position)| {
+            .map(|position| {
                 let term = &text.terms[*position];
                 let words = term.words.clone();
                 (words, term.within.iter().filter_map(|p| place_of(*p)).collect())
             })
             .collect();
-        let is_concept = |position: usize| text.terms[position].is_concept();
-        let words = informative.last().map_or(0, |(id, _, _)| *id as usize / 64 + 1);
+        WordedQuery { query, shown }
+    }
+
+    /// A need's terms weighted against the collection as it is now, from a kept reading of its
+    /// words: equal, to the last bit, to the [`TextIndex::query`] of the words it is the reading
+    /// of, without reading them again. An allocation run ranks every open need; reading their
+    /// words (splitting, stemming, finding concepts) took a fifth of a run at tier M.
+    pub fn reading_query(&self, reading: &TextReading) -> TextQuery {
+        self.weigh(reading.terms(), reading.language).0
+    }
+
+    /// The query of a text's distinct terms (keys and occurrences, in the text's order), and the
+    /// position in that order of each informative term, in id order.
+    fn weigh<'k>(
+        &self,
+        terms: impl Iterator<Item = (&'k str, f32)>,
+        language: Option<Language>,
+    ) -> (TextQuery, Vec<usize>) {
+        let documents = f64::from(self.documents);
+        // (id, weight, is a concept, position)
+        let mut informative: Vec<(TermId, f64, bool, usize)> = Vec::new();
+        for (position, (key, frequency)) in terms.enumerate() {
+            let Some(&id) = self.ids.get(key) else {
+                continue;
+            };
+            let Some(idf) = self.idf(id, documents) else {
+                continue;
+            };
+            let concept = key.starts_with(CONCEPT_MARK);
+            informative.push((id, term_weight(frequency, idf, concept), concept, position));
+        }
+        informative.sort_by_key(|(id, _, _, _)| *id);
+        let words = informative.last().map_or(0, |(id, _, _, _)| *id as usize / 64 + 1);
         let mut present = vec![0u64; words];
-        for (id, _, _) in &informative {
+        for (id, _, _, _) in &informative {
             present[*id as usize / 64] |= 1 << (id % 64);
         }
         let ranks = present
@@ -298,27 +329,24 @@ impl TextIndex {
                 Some(rank)
             })
             .collect();
-        TextQuery {
+        let query = TextQuery {
             weights: informative
                 .iter()
-                .map(|(_, weight, position)| if is_concept(*position) { -weight } else { *weight })
+                .map(|(_, weight, concept, _)| if *concept { -weight } else { *weight })
                 .collect(),
             present,
             ranks,
-            total: informative.iter().map(|(_, weight, _)| weight).sum(),
+            total: informative.iter().map(|(_, weight, _, _)| weight).sum(),
             concepts_total: informative
                 .iter()
-                .filter(|(_, _, position)| is_concept(*position))
-                .map(|(_, weight, _)| weight)
+                .filter(|(_, _, concept, _)| *concept)
+                .map(|(_, weight, _, _)| weight)
                 .sum(),
-            language: text.language,
-            concepts: informative
-                .iter()
-                .filter(|(_, _, position)| is_concept(*position))
-                .count(),
-            shown,
+            language,
+            concepts: informative.iter().filter(|(_, _, concept, _)| *concept).count(),
             average_length: self.average_length(),
-        }
+        };
+        (query, informative.iter().map(|(_, _, _, position)| *position).collect())
     }
 
     /// `idf(t)` of the term with this id, `None` when no offer uses it (it cannot tell offers
@@ -588,45 +616,9 @@ impl TextQuery {
         across(self.language, language)
     }
 
-    /// [`TextQuery::relevance`] with the shared terms in words: concepts and words, the largest
-    /// contributions first, a word left out when a concept over it is named.
-    pub fn explain(&self, document: Document<&[TermCount]>) -> TextMatch {
-        let mut shared: Vec<(usize, f64)> = Vec::new();
-        // An offer in another language counts by concepts alone: its shared words are not named.
-        let concepts_only = self.across(document.language);
-        self.each_shared(document, |place, concept, contribution| {
-            if !concepts_only || concept {
-                shared.push((place, contribution));
-            }
-        });
-        let relevance = self.relevance(document);
-        // Equal contributions are named in the words' order, not the vocabulary's, which depends
-        // on the order the hub first saw the words.
-        shared.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then_with(|| self.shown[a.0].0.cmp(&self.shown[b.0].0))
-        });
-        let found: Vec<usize> = shared.iter().map(|(at, _)| *at).collect();
-        let mut words: Vec<String> = Vec::new();
-        for (at, _) in &shared {
-            let (word, within) = &self.shown[*at];
-            let covered = within.iter().any(|concept| found.contains(concept));
-            if !covered && !words.contains(word) {
-                words.push(word.clone());
-            }
-            if words.len() == NAMED_TERMS {
-                break;
-            }
-        }
-        TextMatch {
-            relevance,
-            shared: words,
-        }
-    }
-
     /// Calls `each(place, is_concept, contribution)` for every term the offer shares with the
     /// need (`place` in the need's informative terms), in id order: the one loop both
-    /// [`TextQuery::relevance`] and [`TextQuery::explain`] sum.
+    /// [`TextQuery::relevance`] and [`WordedQuery::explain`] sum.
     fn each_shared(&self, document: Document<&[TermCount]>, mut each: impl FnMut(usize, bool, f64)) {
         let length_part = length_part(document.length, self.average_length);
         // Ranking reads every candidate's terms, a few of which the need shares, in no pattern a
@@ -661,6 +653,49 @@ impl TextQuery {
             if past_the_need {
                 break;
             }
+        }
+    }
+}
+
+impl WordedQuery {
+    /// The need's terms weighed, to score offers with.
+    pub fn query(&self) -> &TextQuery {
+        &self.query
+    }
+
+    /// The [`TextQuery::relevance`] of an offer, with the shared terms in words: concepts and words, the largest
+    /// contributions first, a word left out when a concept over it is named.
+    pub fn explain(&self, document: Document<&[TermCount]>) -> TextMatch {
+        let mut shared: Vec<(usize, f64)> = Vec::new();
+        // An offer in another language counts by concepts alone: its shared words are not named.
+        let concepts_only = self.query.across(document.language);
+        self.query.each_shared(document, |place, concept, contribution| {
+            if !concepts_only || concept {
+                shared.push((place, contribution));
+            }
+        });
+        let relevance = self.query.relevance(document);
+        // Equal contributions are named in the words' order, not the vocabulary's, which depends
+        // on the order the hub first saw the words.
+        shared.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| self.shown[a.0].0.cmp(&self.shown[b.0].0))
+        });
+        let found: Vec<usize> = shared.iter().map(|(at, _)| *at).collect();
+        let mut words: Vec<String> = Vec::new();
+        for (at, _) in &shared {
+            let (word, within) = &self.shown[*at];
+            let covered = within.iter().any(|concept| found.contains(concept));
+            if !covered && !words.contains(word) {
+                words.push(word.clone());
+            }
+            if words.len() == NAMED_TERMS {
+                break;
+            }
+        }
+        TextMatch {
+            relevance,
+            shared: words,
         }
     }
 }
@@ -715,7 +750,7 @@ mod tests {
             "fr",
         );
         let query = index.query(&need);
-        let scores: Vec<f64> = documents.iter().map(|d| query.relevance(d.view())).collect();
+        let scores: Vec<f64> = documents.iter().map(|d| query.query().relevance(d.view())).collect();
         assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{scores:?}");
         assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
         let explained = query.explain(documents[0].view());
@@ -750,6 +785,52 @@ mod tests {
     }
 
     #[test]
+    fn a_query_from_a_kept_reading_scores_as_the_words_read_again() {
+        let offers = [
+            (
+                "Victim identification for frontline border staff",
+                "Indicators of human trafficking, interviewing and referral to protection services.",
+                "en",
+            ),
+            (
+                "Trata de personas",
+                "Formación para inspectores de trabajo en la frontera.",
+                "es",
+            ),
+            ("Remittances", "Cheaper remittances for migrant workers.", "en"),
+        ];
+        let (index, documents) = index(&offers);
+        let needs = [
+            (
+                "Border guards and trafficking",
+                "Our border staff cannot identify victims of trafficking.",
+                "en",
+            ),
+            (
+                "Apoyo",
+                "Víctimas de trata de personas en la frontera; protección.",
+                "es",
+            ),
+            ("", "", "en"),
+        ];
+        let mut scored = 0;
+        for (title, description, language) in needs {
+            let languages = [language.to_string()];
+            let words = index.query(&TextTerms::read_with_words(title, description, &languages));
+            let kept = index.reading_query(&TextReading::of(title, description, &languages));
+            for document in &documents {
+                let (read, from_kept) = (
+                    words.query().relevance(document.view()),
+                    kept.relevance(document.view()),
+                );
+                assert_eq!(read.to_bits(), from_kept.to_bits(), "{title}: {read} and {from_kept}");
+                scored += usize::from(read > 0.0);
+            }
+        }
+        assert!(scored >= 3, "only {scored} pairs share a term");
+    }
+
+    #[test]
     fn a_term_count_keeps_its_id_and_whole_occurrences_and_sorts_by_id() {
         let counts = [
             TermCount::new(7, 2.0),
@@ -775,17 +856,17 @@ mod tests {
         ];
         let (mut index, documents) = index(&offers);
         let need = read("Remittances", "", "en");
-        let before = index.query(&need).relevance(documents[0].view());
+        let before = index.query(&need).query().relevance(documents[0].view());
         index.remove(documents[1].view());
-        let after = index.query(&need).relevance(documents[0].view());
+        let after = index.query(&need).query().relevance(documents[0].view());
         assert_ne!(before, after, "idf moved with the collection");
         assert_eq!(index.documents, 1);
         let empty = index.query(&read("", "", "en"));
-        assert!(empty.weights.is_empty());
-        assert_eq!(empty.relevance(documents[0].view()), 0.0);
+        assert!(empty.query.weights.is_empty());
+        assert_eq!(empty.query.relevance(documents[0].view()), 0.0);
         let unfiled = index.document(&TextReading::of("Cheaper remittances", "", &["en".to_string()]));
         assert!(
-            index.query(&need).relevance(unfiled.view()) > 0.0,
+            index.query(&need).query().relevance(unfiled.view()) > 0.0,
             "an unfiled offer is read against the same vocabulary"
         );
     }
