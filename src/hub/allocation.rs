@@ -27,6 +27,9 @@ use crate::store::{StatusKey, TreeName};
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 /// Largest number of candidate offers kept per need.
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
+/// Readings made by a run that are kept in one batch: the first run over 41,023 needs of tier L
+/// without kept readings grew the process by 440 MB when it kept them all in one.
+const READINGS_KEPT_AT_ONCE: usize = 1_000;
 /// Open needs one allocation run takes at most: 50 candidates each stay within memory.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
@@ -210,13 +213,20 @@ impl Hub {
         // keeps its best `keep` offers that can still take it; the ones passed over for seats
         // are counted, to say why a need is left without any.
         // Needs' words are ranked from their kept readings, and read again only for the paired
-        // needs' explanations; readings made for needs without one are kept after the ranking.
+        // needs' explanations; readings made for needs without one are kept as the run goes.
         let read_now = Mutex::new(Vec::new());
         let rank = |need: &Need, view: &RankingView<'_>| {
             let passed_over = Cell::new(PassedOver::default());
             let (text, fresh) = view.catalogue.ranking_query(&self.store, need);
             if let Some(fresh) = fresh {
-                read_now.lock().unwrap_or_else(PoisonError::into_inner).push(fresh);
+                let full = {
+                    let mut read = read_now.lock().unwrap_or_else(PoisonError::into_inner);
+                    read.push(fresh);
+                    (read.len() == READINGS_KEPT_AT_ONCE).then(|| std::mem::take(&mut *read))
+                };
+                if let Some(full) = full {
+                    keep_need_readings(&self.store, &full);
+                }
             }
             let declined = marks.declined.get(&need.id);
             let region = need.region();
