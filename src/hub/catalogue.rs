@@ -518,7 +518,7 @@ impl Catalogue {
     /// them.
     pub(super) fn text_query(&self, need: &Need) -> WordedQuery {
         let spec = &need.spec;
-        self.text.query(&TextTerms::read_with_words(
+        self.text.query(TextTerms::read_with_words(
             &spec.title,
             &spec.description,
             &spec.languages,
@@ -836,7 +836,7 @@ mod tests {
             );
         }
         let need = TextTerms::read_with_words("Border guards", "victim identification and trafficking", &["en".into()]);
-        let (edited, built) = (catalogue.text.query(&need), fresh.text.query(&need));
+        let (edited, built) = (catalogue.text.query(need.clone()), fresh.text.query(need));
         for offer in &left {
             let (a, b) = (catalogue.text_match(&edited, offer), fresh.text_match(&built, offer));
             assert!((a.relevance - b.relevance).abs() < 1e-9, "{}: {a:?} {b:?}", offer.id);
@@ -880,7 +880,7 @@ mod tests {
         assert_eq!(kept(2), Some(reading_of(&offers[1])));
         assert_eq!(kept(1), Some(reading_of(&offers[0])));
         let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);
-        let (a, b) = (first.text.query(&need), second.text.query(&need));
+        let (a, b) = (first.text.query(need.clone()), second.text.query(need));
         for offer in &offers {
             assert_eq!(
                 first.text_match(&a, offer),

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::analysis::{CONCEPT_MARK, TITLE_WEIGHT, TextReading, TextTerms};
+use super::analysis::{CONCEPT_MARK, TITLE_WEIGHT, Term, TextReading, TextTerms};
 use super::language::Language;
 
 /// BM25's term-frequency saturation.
@@ -196,15 +196,16 @@ pub struct TextQuery {
     average_length: f64,
 }
 
-/// A need's [`TextQuery`] with how to show each of its informative terms: what an explanation
-/// names. Only a reading of the words themselves has them, so a query from a kept reading
-/// scores but does not explain.
+/// A need's [`TextQuery`] with the terms it was weighed from, to show them: what an
+/// explanation names. Only a reading of the words themselves has them, so a query from a kept
+/// reading scores but does not explain.
 #[derive(Debug, Clone)]
 pub struct WordedQuery {
     query: TextQuery,
-    /// Per informative term, in the order of the query's weights: how to show it, and the
-    /// concepts (as places in the weights) covering it.
-    shown: Vec<(String, Vec<usize>)>,
+    /// The need's terms as read: how to show each, and the concepts found over it.
+    terms: Vec<Term>,
+    /// Per informative term, in the order of the query's weights, its position in `terms`.
+    positions: Vec<usize>,
 }
 
 /// A pair's text relevance and the need's words the offer shares, most telling first.
@@ -272,19 +273,14 @@ impl TextIndex {
     }
 
     /// A need's terms weighted against the collection as it is now, with how to show them.
-    pub fn query(&self, text: &TextTerms) -> WordedQuery {
+    pub fn query(&self, text: TextTerms) -> WordedQuery {
         let keys = text.terms.iter().map(|term| (term.key.as_str(), term.frequency));
         let (query, positions) = self.weigh(keys, text.language);
-        let place_of = |position: usize| positions.iter().position(|p| *p == position);
-        let shown = positions
-            .iter()
-            .map(|position| {
-                let term = &text.terms[*position];
-                let words = term.words.clone();
-                (words, term.within.iter().filter_map(|p| place_of(*p)).collect())
-            })
-            .collect();
-        WordedQuery { query, shown }
+        WordedQuery {
+            query,
+            terms: text.terms,
+            positions,
+        }
     }
 
     /// A need's terms weighted against the collection as it is now, from a kept reading of its
@@ -675,16 +671,17 @@ impl WordedQuery {
             }
         });
         let relevance = self.query.relevance(document);
+        let term = |place: usize| &self.terms[self.positions[place]];
         // Equal contributions are named in the words' order, not the vocabulary's, which depends
         // on the order the hub first saw the words.
-        shared.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then_with(|| self.shown[a.0].0.cmp(&self.shown[b.0].0))
-        });
-        let found: Vec<usize> = shared.iter().map(|(at, _)| *at).collect();
+        shared.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| term(a.0).words.cmp(&term(b.0).words)));
+        // Where the shared terms are among the need's terms, which is where a word's concepts are.
+        let found: Vec<usize> = shared.iter().map(|(place, _)| self.positions[*place]).collect();
         let mut words: Vec<String> = Vec::new();
-        for (at, _) in &shared {
-            let (word, within) = &self.shown[*at];
+        for (place, _) in &shared {
+            let Term {
+                words: word, within, ..
+            } = term(*place);
             let covered = within.iter().any(|concept| found.contains(concept));
             if !covered && !words.contains(word) {
                 words.push(word.clone());
@@ -749,7 +746,7 @@ mod tests {
              ni les orienter vers les services de protection.",
             "fr",
         );
-        let query = index.query(&need);
+        let query = index.query(need);
         let scores: Vec<f64> = documents.iter().map(|d| query.query().relevance(d.view())).collect();
         assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{scores:?}");
         assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
@@ -775,7 +772,7 @@ mod tests {
         ];
         let (index, documents) = index(&offers);
         let need = read("Apoyo de UNICEF", "Trata de personas en la frontera.", "es");
-        let query = index.query(&need);
+        let query = index.query(need);
         let on_topic = query.explain(documents[0].view());
         assert!(on_topic.relevance > 0.0);
         assert!(on_topic.shared.iter().all(|w| w != "unicef"), "{:?}", on_topic.shared);
@@ -816,7 +813,7 @@ mod tests {
         let mut scored = 0;
         for (title, description, language) in needs {
             let languages = [language.to_string()];
-            let words = index.query(&TextTerms::read_with_words(title, description, &languages));
+            let words = index.query(TextTerms::read_with_words(title, description, &languages));
             let kept = index.reading_query(&TextReading::of(title, description, &languages));
             for document in &documents {
                 let (read, from_kept) = (
@@ -856,17 +853,17 @@ mod tests {
         ];
         let (mut index, documents) = index(&offers);
         let need = read("Remittances", "", "en");
-        let before = index.query(&need).query().relevance(documents[0].view());
+        let before = index.query(need.clone()).query().relevance(documents[0].view());
         index.remove(documents[1].view());
-        let after = index.query(&need).query().relevance(documents[0].view());
+        let after = index.query(need.clone()).query().relevance(documents[0].view());
         assert_ne!(before, after, "idf moved with the collection");
         assert_eq!(index.documents, 1);
-        let empty = index.query(&read("", "", "en"));
+        let empty = index.query(read("", "", "en"));
         assert!(empty.query.weights.is_empty());
         assert_eq!(empty.query.relevance(documents[0].view()), 0.0);
         let unfiled = index.document(&TextReading::of("Cheaper remittances", "", &["en".to_string()]));
         assert!(
-            index.query(&need).query().relevance(unfiled.view()) > 0.0,
+            index.query(need).query().relevance(unfiled.view()) > 0.0,
             "an unfiled offer is read against the same vocabulary"
         );
     }
