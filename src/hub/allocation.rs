@@ -250,7 +250,22 @@ impl Hub {
         if !read_now.is_empty() {
             keep_need_readings(&self.store, &read_now);
         }
-        let mut run = RunInstance::default();
+        // Sized once: growing by doubling copied the pairs and touched fresh memory again each
+        // time, for a million pairs at tier M.
+        let pairs = ranked
+            .iter()
+            .map(|(ranked, _)| ranked.as_ref().map_or(0, Vec::len))
+            .sum();
+        let mut run = RunInstance {
+            instance: AllocationInstance {
+                needs: Vec::with_capacity(needs.len()),
+                offers: Vec::new(),
+                pairs: Vec::with_capacity(pairs),
+            },
+            pairs_of_need: Vec::with_capacity(needs.len()),
+            passed_over: Vec::with_capacity(needs.len()),
+            ..RunInstance::default()
+        };
         let mut slot_of_offer: FxHashMap<u64, usize> = FxHashMap::default();
         let now = self.now();
         for (need_index, (need, (ranked, passed_over))) in needs.iter().zip(ranked).enumerate() {
