@@ -20,7 +20,9 @@ use crate::domain::{
     Explanation, Match, MatchStatus, Need, NeedStatus, Offer, PairPreference, Preference, PreferenceSide, Urgency,
 };
 use crate::domain::{Reason, Refusal};
-use crate::matching::allocate::{self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot};
+use crate::matching::allocate::{
+    self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot, PreparedInstance,
+};
 use crate::store::{StatusKey, TreeName};
 
 /// Default and largest number of candidate offers kept per need.
@@ -179,11 +181,12 @@ impl Hub {
         abandoned: &AtomicBool,
     ) -> Result<AllocationOutcome, HubError> {
         let run = self.allocation_instance(request, abandoned)?;
+        let prepared = PreparedInstance::new(&run.instance);
         let allocation = match request.mode {
-            AllocationMode::Optimal => allocate::optimal(&run.instance),
-            AllocationMode::Stable => allocate::stable(&run.instance),
+            AllocationMode::Optimal => prepared.optimal_with_bound().0,
+            AllocationMode::Stable => prepared.stable(),
         };
-        self.describe(&run, &allocation, abandoned)
+        self.describe(&run, &prepared, &allocation, abandoned)
     }
 
     /// The instance a run with `request` would solve, without solving it: what the benchmarks
@@ -411,6 +414,7 @@ impl Hub {
     fn describe(
         &self,
         run: &RunInstance,
+        prepared: &PreparedInstance<'_>,
         allocation: &Allocation,
         abandoned: &AtomicBool,
     ) -> Result<AllocationOutcome, HubError> {
@@ -427,11 +431,12 @@ impl Hub {
                 )
             },
             || {
-                let unmatched: Vec<(String, String)> = allocate::unmatched_reasons(instance, allocation)
+                let unmatched: Vec<(String, String)> = prepared
+                    .unmatched_reasons(allocation)
                     .into_iter()
                     .map(|(need, reason)| (instance.needs[need].id.clone(), run.reason(need, reason)))
                     .collect();
-                (unmatched, allocate::blocking_pairs(instance, allocation).len())
+                (unmatched, prepared.blocking_pairs(allocation).len())
             },
         );
         let pairs = explained?.into_iter().collect::<Result<Vec<_>, HubError>>()?;

@@ -95,7 +95,7 @@ mod synthetic;
 mod tests;
 
 pub use network::{FlowSolution, NetworkSize, write_flow_network};
-pub use reasons::{region_in_words, unmatched_reasons};
+pub use reasons::region_in_words;
 pub use synthetic::synthetic_instance;
 
 use prepared::{NONE, Prepared};
@@ -200,20 +200,66 @@ pub struct Allocation {
 /// The allocation of greatest total value (exact when no funding budget binds; see the module
 /// docs for what holds otherwise). Deterministic.
 pub fn optimal(instance: &AllocationInstance) -> Allocation {
-    optimal_with_bound(instance).0
+    PreparedInstance::new(instance).optimal_with_bound().0
 }
 
 /// [`optimal`] together with an upper bound on the best feasible total: the value of the flow
 /// before any funding repair. Equal to the allocation's total when no budget binds.
 pub fn optimal_with_bound(instance: &AllocationInstance) -> (Allocation, f64) {
-    let prepared = Prepared::new(instance);
-    let (mut solver, relaxed) = relaxed_flow(&prepared);
-    let bound = prepared.total_value(instance, &relaxed);
-    let chosen = match funding::repair(&prepared, solver.as_mut(), &relaxed) {
-        true => solver.assignment(),
-        false => relaxed,
-    };
-    (allocation(instance, &prepared, &chosen), bound)
+    PreparedInstance::new(instance).optimal_with_bound()
+}
+
+/// An instance with what every solver and check derives from it (each need's candidates in
+/// order, values as integers, regional seats), derived once: a run solves, then says why needs
+/// were left out and counts blocking pairs, and deriving a million pairs' order for each of the
+/// three was a tenth of the solving and describing at tier M.
+pub struct PreparedInstance<'i> {
+    instance: &'i AllocationInstance,
+    prepared: Prepared,
+}
+
+impl<'i> PreparedInstance<'i> {
+    /// Derives what the solvers and checks read from `instance`.
+    pub fn new(instance: &'i AllocationInstance) -> PreparedInstance<'i> {
+        PreparedInstance {
+            instance,
+            prepared: Prepared::new(instance),
+        }
+    }
+
+    /// [`optimal_with_bound`] of the instance.
+    pub fn optimal_with_bound(&self) -> (Allocation, f64) {
+        let PreparedInstance { instance, prepared } = self;
+        let (mut solver, relaxed) = relaxed_flow(prepared);
+        let bound = prepared.total_value(instance, &relaxed);
+        let chosen = match funding::repair(prepared, solver.as_mut(), &relaxed) {
+            true => solver.assignment(),
+            false => relaxed,
+        };
+        (allocation(instance, prepared, &chosen), bound)
+    }
+
+    /// [`stable`] of the instance.
+    pub fn stable(&self) -> Allocation {
+        let PreparedInstance { instance, prepared } = self;
+        let chosen = match stable::Marks::of(instance, prepared) {
+            None => stable::deferred_acceptance(prepared),
+            Some(marks) => stable::deferred_acceptance_marked(prepared, &marks),
+        };
+        allocation(instance, prepared, &chosen)
+    }
+
+    /// [`blocking_pairs`] of `allocation` in the instance.
+    pub fn blocking_pairs(&self, allocation: &Allocation) -> Vec<(usize, usize)> {
+        let PreparedInstance { instance, prepared } = self;
+        let marks = stable::Marks::of(instance, prepared).unwrap_or_else(|| stable::Marks::unmarked(prepared));
+        stable::blocking_pairs(instance, prepared, &marks, allocation)
+    }
+
+    /// [`unmatched_reasons`] of `allocation` in the instance.
+    pub fn unmatched_reasons(&self, allocation: &Allocation) -> Vec<(usize, String)> {
+        reasons::unmatched_reasons(self.instance, &self.prepared, allocation)
+    }
 }
 
 /// The min-cost flow of the network [`write_flow_network`] exports, solved exactly by the solver
@@ -249,12 +295,7 @@ fn relaxed_flow(prepared: &Prepared) -> (Box<dyn funding::Solver + '_>, Vec<usiz
 /// the parties' marks: an allocation no need and offer would both rather leave for each other
 /// (see the module docs for budgets under marks).
 pub fn stable(instance: &AllocationInstance) -> Allocation {
-    let prepared = Prepared::new(instance);
-    let chosen = match stable::Marks::of(instance, &prepared) {
-        None => stable::deferred_acceptance(&prepared),
-        Some(marks) => stable::deferred_acceptance_marked(&prepared, &marks),
-    };
-    allocation(instance, &prepared, &chosen)
+    PreparedInstance::new(instance).stable()
 }
 
 /// Every candidate pair (need, offer), not assigned together, where the need ranks the offer
@@ -262,9 +303,14 @@ pub fn stable(instance: &AllocationInstance) -> Allocation {
 /// this one keeps it, both ranks with the parties' marks: empty for a stable allocation. Sorted.
 /// Assigned pairs that are not candidates are ignored (see [`check_feasible`]).
 pub fn blocking_pairs(instance: &AllocationInstance, allocation: &Allocation) -> Vec<(usize, usize)> {
-    let prepared = Prepared::new(instance);
-    let marks = stable::Marks::of(instance, &prepared).unwrap_or_else(|| stable::Marks::unmarked(&prepared));
-    stable::blocking_pairs(instance, &prepared, &marks, allocation)
+    PreparedInstance::new(instance).blocking_pairs(allocation)
+}
+
+/// For each need `allocation` leaves unassigned (by index), a short reason in words built from
+/// its candidate offers' state: full, at their regional cap, short of money, unable to fund its
+/// budget at all, or (for an allocation that is neither optimal nor stable) still with room.
+pub fn unmatched_reasons(instance: &AllocationInstance, allocation: &Allocation) -> Vec<(usize, String)> {
+    PreparedInstance::new(instance).unmatched_reasons(allocation)
 }
 
 /// Whether `allocation` respects every rule: known indices, only candidate pairs, each need at

@@ -37,11 +37,12 @@ impl Obstacle {
     }
 }
 
-/// For each need `allocation` leaves unassigned (by index), a short reason in words built from
-/// its candidate offers' state: full, at their regional cap, short of money, unable to fund its
-/// budget at all, or (for an allocation that is neither optimal nor stable) still with room.
-pub fn unmatched_reasons(instance: &AllocationInstance, allocation: &Allocation) -> Vec<(usize, String)> {
-    let p = Prepared::new(instance);
+/// [`super::unmatched_reasons`], with the instance prepared.
+pub(super) fn unmatched_reasons(
+    instance: &AllocationInstance,
+    p: &Prepared,
+    allocation: &Allocation,
+) -> Vec<(usize, String)> {
     let state = SeatState::new(instance, allocation);
     let mut offers_of: Vec<Vec<usize>> = vec![Vec::new(); p.needs];
     for pair in instance
@@ -58,7 +59,7 @@ pub fn unmatched_reasons(instance: &AllocationInstance, allocation: &Allocation)
             let mut offers = std::mem::take(&mut offers_of[need]);
             offers.sort_unstable();
             offers.dedup();
-            let obstacles = offers.iter().map(|&offer| obstacle(instance, &p, &state, need, offer));
+            let obstacles = offers.iter().map(|&offer| obstacle(instance, p, &state, need, offer));
             (need, sentence(obstacles.collect(), &instance.needs[need].region))
         })
         .collect()
