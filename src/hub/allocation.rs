@@ -4,13 +4,13 @@
 
 use std::cell::Cell;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::catalogue::keep_need_readings;
+use super::catalogue::need_readings;
 use super::equity::{EquityReport, PairEquity};
 use super::matches::Proposal;
 use super::ranking::RankingView;
@@ -24,14 +24,12 @@ use crate::matching::allocate::{
     self, Allocation, AllocationInstance, CandidatePair, NeedSlot, OfferSlot, PreparedInstance,
 };
 use crate::store::{StatusKey, TreeName};
+use crate::text::TextReading;
 
 /// Default and largest number of candidate offers kept per need.
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 /// Largest number of candidate offers kept per need.
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
-/// Readings made by a run that are kept in one batch: the first run over 41,023 needs of tier L
-/// without kept readings grew the process by 440 MB when it kept them all in one.
-const READINGS_KEPT_AT_ONCE: usize = 1_000;
 /// Open needs one allocation run takes at most: 50 candidates each stay within memory.
 const MAX_NEEDS_PER_RUN: usize = 100_000;
 
@@ -215,22 +213,13 @@ impl Hub {
         // cap for the need's region its live matches have used up are passed over, so each need
         // keeps its best `keep` offers that can still take it; the ones passed over for seats
         // are counted, to say why a need is left without any.
-        // Needs' words are ranked from their kept readings, and read again only for the paired
-        // needs' explanations; readings made for needs without one are kept as the run goes.
-        let read_now = Mutex::new(Vec::new());
-        let rank = |need: &Need, view: &RankingView<'_>| {
+        // Needs' words are ranked from readings of them, and read again only for the paired
+        // needs' explanations.
+        let readings = need_readings(&self.store, &needs);
+        let ranked_needs: Vec<(&Need, &TextReading)> = needs.iter().zip(&readings).collect();
+        let rank = |&(need, reading): &(&Need, &TextReading), view: &RankingView<'_>| {
             let passed_over = Cell::new(PassedOver::default());
-            let (text, fresh) = view.catalogue.ranking_query(&self.store, need);
-            if let Some(fresh) = fresh {
-                let full = {
-                    let mut read = read_now.lock().unwrap_or_else(PoisonError::into_inner);
-                    read.push(fresh);
-                    (read.len() == READINGS_KEPT_AT_ONCE).then(|| std::mem::take(&mut *read))
-                };
-                if let Some(full) = full {
-                    keep_need_readings(&self.store, &full);
-                }
-            }
+            let text = view.catalogue.reading_query(reading);
             let declined = marks.declined.get(&need.id);
             let region = need.region();
             let ranked = self.ranked_candidates_where(need, &text, view, Some(keep), |offer| {
@@ -248,11 +237,9 @@ impl Hub {
             });
             (ranked, passed_over.get())
         };
-        let ranked = self.with_requester_views(&needs, |need| need, rank, abandoned)?;
-        let read_now = read_now.into_inner().unwrap_or_else(PoisonError::into_inner);
-        if !read_now.is_empty() {
-            keep_need_readings(&self.store, &read_now);
-        }
+        let ranked = self.with_requester_views(&ranked_needs, |(need, _)| need, rank, abandoned)?;
+        drop(ranked_needs);
+        drop(readings);
         // Sized once: growing by doubling copied the pairs and touched fresh memory again each
         // time, for a million pairs at tier M.
         let pairs = ranked

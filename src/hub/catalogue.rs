@@ -18,6 +18,7 @@ use std::ops::{Range, RangeBounds};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use compact_str::CompactString;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::domain::{Actor, Need, NeedStatus, Objective, Offer};
@@ -525,22 +526,10 @@ impl Catalogue {
         ))
     }
 
-    /// A need's words weighed against the available offers' as they are now, to rank with: from
-    /// the reading the store keeps for its words where one holds, else read now. A reading made
-    /// now is returned with the need's number, for [`keep_need_readings`] to keep for the next
-    /// time. An allocation run ranks every open need and explains only the paired ones.
-    pub(super) fn ranking_query(&self, store: &Store, need: &Need) -> (TextQuery, Option<(u64, TextReading)>) {
-        let number = records::id_number::<Need>(&need.id).ok();
-        match number.map(|number| (number, kept_reading(store, number, need))) {
-            Some((_, Ok(Some(kept)))) => (self.text.reading_query(&kept), None),
-            kept => {
-                let reading = reading_of(need);
-                (
-                    self.text.reading_query(&reading),
-                    kept.map(|(number, _)| (number, reading)),
-                )
-            }
-        }
+    /// A need's words weighed against the available offers' as they are now, from a reading of
+    /// them ([`need_readings`]): to rank with, without reading the words again.
+    pub(super) fn reading_query(&self, reading: &TextReading) -> TextQuery {
+        self.text.reading_query(reading)
     }
 
     /// How an offer's words answer a need's, with the words they share. An offer no longer
@@ -704,9 +693,41 @@ fn keep_readings<'r, R: Worded>(store: &Store, readings: impl IntoIterator<Item 
     }
 }
 
-/// Keeps needs' readings made by [`Catalogue::ranking_query`], in one batch.
-pub(super) fn keep_need_readings(store: &Store, readings: &[(u64, TextReading)]) {
-    keep_readings::<Need>(store, readings.iter().map(|(number, reading)| (*number, reading)));
+/// The readings of needs' words, in the needs' order: the one the store keeps where it holds for
+/// the words as they are, else read now and kept, a thousand at a time (one batch of 41,023 grew
+/// the process by 440 MB at tier L). An allocation run ranks every open need from these and reads
+/// the words again only for the paired needs' explanations. The readings are looked up in the
+/// needs' order, the store's when they come from a scan, each thread a run of them: looked up in
+/// ranking's order, one need's here and another's there, sled read its pages from the file
+/// again and again (its cache holds a few megabytes), a fourteenth of a run at tier M.
+pub(super) fn need_readings(store: &Store, needs: &[Need]) -> Vec<TextReading> {
+    const KEPT_AT_ONCE: usize = 1_000;
+    needs
+        .par_chunks(KEPT_AT_ONCE)
+        .flat_map_iter(|part| {
+            let mut read_now = Vec::new();
+            let readings: Vec<TextReading> = part
+                .iter()
+                .map(|need| {
+                    let number = records::id_number::<Need>(&need.id).ok();
+                    match number.map(|number| (number, kept_reading(store, number, need))) {
+                        Some((_, Ok(Some(kept)))) => kept,
+                        kept => {
+                            let reading = reading_of(need);
+                            if let Some((number, _)) = kept {
+                                read_now.push((number, reading.clone()));
+                            }
+                            reading
+                        }
+                    }
+                })
+                .collect();
+            if !read_now.is_empty() {
+                keep_readings::<Need>(store, read_now.iter().map(|(number, reading)| (*number, reading)));
+            }
+            readings
+        })
+        .collect()
 }
 
 /// Forgets the reading of a record no longer filed.

@@ -551,48 +551,48 @@ mod tests {
 
     #[tokio::test]
     async fn ranking_from_kept_readings_equals_ranking_from_the_words() {
+        use crate::hub::catalogue::need_readings;
+        use crate::store::TreeName;
+        use crate::text::TextReading;
         let (_dir, hub, needs, _) = world(60).await;
         let graph = hub.graph();
         let ranked = |need: &Need, text: &TextQuery| {
             let view = hub.ranking_view(need, &graph);
             ids(&hub.ranked_candidates(need, text, &view, Some(20)).unwrap())
         };
-        let mut read_now = Vec::new();
-        for need in &needs {
-            let view = hub.ranking_view(need, &graph);
-            let (query, fresh) = view.catalogue.ranking_query(&hub.store, need);
-            read_now.extend(fresh);
-            assert_eq!(
-                ranked(need, &query),
-                ranked(need, view.text_query(need).query()),
-                "{}",
-                need.id
-            );
+        let number = |need: &Need| crate::store::records::id_number::<Need>(&need.id).unwrap();
+        let kept = |need: &Need| {
+            hub.store
+                .derived::<TextReading>(TreeName::NeedReadings, number(need))
+                .unwrap()
+        };
+        assert!(needs.iter().all(|need| kept(need).is_none()), "no reading kept before");
+        let mut scored = 0;
+        for pass in ["read", "kept"] {
+            let readings = need_readings(&hub.store, &needs);
+            for (need, reading) in needs.iter().zip(&readings) {
+                let view = hub.ranking_view(need, &graph);
+                let expected = ranked(need, view.text_query(need).query());
+                let from_reading = ranked(need, &view.catalogue.reading_query(reading));
+                assert_eq!(from_reading, expected, "{} ({pass})", need.id);
+                assert_eq!(kept(need).as_ref(), Some(reading), "{} ({pass})", need.id);
+                scored += expected.len();
+            }
         }
-        assert_eq!(read_now.len(), needs.len(), "no reading was kept before the first run");
-        crate::hub::catalogue::keep_need_readings(&hub.store, &read_now);
+        assert!(scored > 400, "only {scored} candidates ranked");
         // A kept reading is used only for the words it is the reading of: the first need's is
         // kept for the second need's number, whose words differ.
-        let (first, _) = &read_now[0];
-        let (second, reading) = &read_now[1];
-        crate::hub::catalogue::keep_need_readings(&hub.store, &[(*second, read_now[0].1.clone())]);
-        assert_ne!(reading, &read_now[0].1);
-        let mut scored = 0;
-        for need in &needs {
-            let view = hub.ranking_view(need, &graph);
-            let (query, fresh) = view.catalogue.ranking_query(&hub.store, need);
-            let number = crate::store::records::id_number::<Need>(&need.id).unwrap();
-            assert_eq!(
-                fresh.is_some(),
-                number == *second,
-                "{}: kept reading used as it should be",
-                need.id
-            );
-            let expected = ranked(need, view.text_query(need).query());
-            assert_eq!(ranked(need, &query), expected, "{}", need.id);
-            scored += expected.len();
-        }
-        assert!(scored > 200, "only {scored} candidates ranked; first need {first}");
+        let first = kept(&needs[0]).unwrap();
+        hub.store
+            .keep_derived(TreeName::NeedReadings, [(number(&needs[1]), &first)])
+            .unwrap();
+        let readings = need_readings(&hub.store, &needs[1..2]);
+        assert_ne!(readings[0], first);
+        let spec = &needs[1].spec;
+        assert_eq!(
+            readings[0],
+            TextReading::of(&spec.title, &spec.description, &spec.languages)
+        );
     }
 
     #[tokio::test]
