@@ -213,8 +213,7 @@ impl Hub {
         // cap for the need's region its live matches have used up are passed over, so each need
         // keeps its best `keep` offers that can still take it; the ones passed over for seats
         // are counted, to say why a need is left without any.
-        // Needs' words are ranked from readings of them, and read again only for the paired
-        // needs' explanations.
+        // Needs' words are ranked, and the paired ones explained, from readings of them.
         let readings = need_readings(&self.store, &needs);
         let ranked_needs: Vec<(&Need, &TextReading)> = needs.iter().zip(&readings).collect();
         let rank = |&(need, reading): &(&Need, &TextReading), view: &RankingView<'_>| {
@@ -239,7 +238,6 @@ impl Hub {
         };
         let ranked = self.with_requester_views(&ranked_needs, |(need, _)| need, rank, abandoned)?;
         drop(ranked_needs);
-        drop(readings);
         // Sized once: growing by doubling copied the pairs and touched fresh memory again each
         // time, for a million pairs at tier M.
         let pairs = ranked
@@ -283,6 +281,7 @@ impl Hub {
             run.pairs_of_need.push(start..run.instance.pairs.len());
         }
         run.needs = needs;
+        run.readings = readings;
         Ok(run)
     }
 
@@ -448,7 +447,7 @@ impl Hub {
         view: &RankingView<'_>,
     ) -> Result<AllocatedPair, HubError> {
         let need_record = &run.needs[need];
-        let text = view.text_query(need_record);
+        let text = view.catalogue.worded_query(run.readings[need].clone());
         let explained = self.candidate(need_record, &text, &run.offers[offer], view)?;
         let slot = &run.instance.needs[need];
         Ok(AllocatedPair {
@@ -561,6 +560,8 @@ struct RunInstance {
     instance: AllocationInstance,
     /// The open needs, by need slot.
     needs: Vec<Need>,
+    /// Their words as read, by need slot: to rank with and to explain the paired ones.
+    readings: Vec<TextReading>,
     /// The candidate offers, by offer slot.
     offers: Vec<Arc<Offer>>,
     /// Where each need's candidate pairs are in `instance.pairs`, by need slot.

@@ -25,8 +25,7 @@ use crate::domain::{Actor, Need, NeedStatus, Objective, Offer};
 use crate::matching::keys::{NeedKey, OfferKey};
 use crate::store::{Record, Store, StoreError, TreeName, WriteSet, records};
 use crate::text::{
-    Document, NeedTerms, NeedWeight, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, TextReading, TextTerms,
-    WordedQuery,
+    Document, NeedTerms, NeedWeight, OfferReader, TermCount, TextIndex, TextMatch, TextQuery, TextReading, WordedQuery,
 };
 
 /// Available offers by objective, and every actor.
@@ -518,16 +517,16 @@ impl Catalogue {
     /// A need's words weighed against the available offers' as they are now, with how to show
     /// them.
     pub(super) fn text_query(&self, need: &Need) -> WordedQuery {
-        let spec = &need.spec;
-        self.text.query(TextTerms::read_with_words(
-            &spec.title,
-            &spec.description,
-            &spec.languages,
-        ))
+        self.worded_query(reading_of(need))
     }
 
-    /// A need's words weighed against the available offers' as they are now, from a reading of
-    /// them ([`need_readings`]): to rank with, without reading the words again.
+    /// [`Catalogue::text_query`] from a reading of the need's words ([`need_readings`]), without
+    /// reading them again.
+    pub(super) fn worded_query(&self, reading: TextReading) -> WordedQuery {
+        self.text.query(reading)
+    }
+
+    /// [`Catalogue::worded_query`] without how to show the terms: to rank with.
     pub(super) fn reading_query(&self, reading: &TextReading) -> TextQuery {
         self.text.reading_query(reading)
     }
@@ -856,7 +855,7 @@ mod tests {
                 reading_of,
             );
         }
-        let need = TextTerms::read_with_words("Border guards", "victim identification and trafficking", &["en".into()]);
+        let need = TextReading::of("Border guards", "victim identification and trafficking", &["en".into()]);
         let (edited, built) = (catalogue.text.query(need.clone()), fresh.text.query(need));
         for offer in &left {
             let (a, b) = (catalogue.text_match(&edited, offer), fresh.text_match(&built, offer));
@@ -900,7 +899,7 @@ mod tests {
         let second = Catalogue::load(&store, read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
         assert_eq!(kept(2), Some(reading_of(&offers[1])));
         assert_eq!(kept(1), Some(reading_of(&offers[0])));
-        let need = TextTerms::read_with_words("Shelters", "shelters for survivors", &["en".into()]);
+        let need = TextReading::of("Shelters", "shelters for survivors", &["en".into()]);
         let (a, b) = (first.text.query(need.clone()), second.text.query(need));
         for offer in &offers {
             assert_eq!(

@@ -26,11 +26,16 @@ pub const TITLE_WEIGHT: f32 = 2.0;
 const MEMO_LIMIT: usize = 50_000;
 
 /// The version of the reading rules (splitting, stop words, stems, folding, how concepts are
-/// found) and of [`TextReading`]'s encoding. Raise it with any change to them: kept readings
-/// made under another version are read again. The glossary, and the readings of
+/// found). Raise it with any change to them: kept readings made under another version are read
+/// again, and so are the search index's documents. The glossary, and the readings of
 /// [`RULES_SAMPLE`], are fingerprinted as well, so a new glossary or a new stemmer is noticed
 /// without it.
 const READING_VERSION: u32 = 1;
+
+/// The version of [`TextReading`]'s fields. Raise it with any change to them: kept readings of
+/// another version are read again (the search index, which keeps no readings, is left alone).
+/// Version 2 added the terms' words, so that explaining a need does not read it again.
+const READING_FIELDS: u32 = 2;
 
 /// Texts read once per process, one per language the hub reads, to fingerprint the rules as they
 /// behave: an upgraded stemmer, stop-word list or language detector changes their readings.
@@ -101,20 +106,29 @@ pub struct TextReading {
     /// Each key's occurrences, in the same order.
     occurrences: Vec<f32>,
     fingerprint: u64,
+    /// Each term's words ([`Term::words`]), in the same order, each followed by [`KEY_END`]:
+    /// what an explanation names, kept so that explaining a need does not read it again.
+    words: String,
+    /// (a stem's position, a concept's position) for each concept found over the stem
+    /// ([`Term::within`]): an explanation names the concept rather than the word.
+    within: Vec<(u32, u32)>,
 }
 
-/// Ends each key of a [`TextReading`]: no key has it, since stems are letters and digits and the
-/// glossary holds one concept a line.
+/// Ends each key and each words of a [`TextReading`]: no key or words have it, since stems and
+/// words are letters and digits and the glossary holds one concept a line.
 const KEY_END: char = '\n';
 
 impl TextReading {
     /// Reads a record's title and description (`languages` are the record's own).
     pub fn of(title: &str, description: &str, languages: &[String]) -> TextReading {
         let read = TextTerms::read_with_words(title, description, languages);
-        let mut keys = String::new();
-        for term in &read.terms {
+        let (mut keys, mut words, mut within) = (String::new(), String::new(), Vec::new());
+        for (position, term) in read.terms.iter().enumerate() {
             keys.push_str(&term.key);
             keys.push(KEY_END);
+            words.push_str(&term.words);
+            words.push(KEY_END);
+            within.extend(term.within.iter().map(|&concept| (position as u32, concept as u32)));
         }
         TextReading {
             language: read.language,
@@ -122,7 +136,21 @@ impl TextReading {
             keys,
             occurrences: read.terms.iter().map(|term| term.frequency).collect(),
             fingerprint: fingerprint(title, description, languages),
+            words,
+            within,
         }
+    }
+
+    /// How to show the term at `position` (in [`TextReading::terms`]' order) to a person.
+    pub fn words(&self, position: usize) -> &str {
+        self.words.split_terminator(KEY_END).nth(position).unwrap_or_default()
+    }
+
+    /// Whether a concept at one of `positions` was found over the term at `position`.
+    pub fn covered(&self, position: usize, positions: &[usize]) -> bool {
+        self.within
+            .iter()
+            .any(|&(stem, concept)| stem as usize == position && positions.contains(&(concept as usize)))
     }
 
     /// Each distinct term's key and occurrences, in order of first appearance.
@@ -145,6 +173,7 @@ impl TextReading {
 fn fingerprint(title: &str, description: &str, languages: &[String]) -> u64 {
     let mut hasher = FxHasher::default();
     READING_RULES.hash(&mut hasher);
+    READING_FIELDS.hash(&mut hasher);
     title.hash(&mut hasher);
     description.hash(&mut hasher);
     languages.hash(&mut hasher);

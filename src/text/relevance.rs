@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::analysis::{CONCEPT_MARK, TITLE_WEIGHT, Term, TextReading, TextTerms};
+use super::analysis::{CONCEPT_MARK, TITLE_WEIGHT, TextReading};
 use super::language::Language;
 
 /// BM25's term-frequency saturation.
@@ -196,15 +196,14 @@ pub struct TextQuery {
     average_length: f64,
 }
 
-/// A need's [`TextQuery`] with the terms it was weighed from, to show them: what an
-/// explanation names. Only a reading of the words themselves has them, so a query from a kept
-/// reading scores but does not explain.
+/// A need's [`TextQuery`] with the reading it was weighed from, to show its terms: what an
+/// explanation names.
 #[derive(Debug, Clone)]
 pub struct WordedQuery {
     query: TextQuery,
-    /// The need's terms as read: how to show each, and the concepts found over it.
-    terms: Vec<Term>,
-    /// Per informative term, in the order of the query's weights, its position in `terms`.
+    /// The need's words as read: how to show each term, and the concepts found over it.
+    reading: TextReading,
+    /// Per informative term, in the order of the query's weights, its position in the reading.
     positions: Vec<usize>,
 }
 
@@ -273,20 +272,19 @@ impl TextIndex {
     }
 
     /// A need's terms weighted against the collection as it is now, with how to show them.
-    pub fn query(&self, text: TextTerms) -> WordedQuery {
-        let keys = text.terms.iter().map(|term| (term.key.as_str(), term.frequency));
-        let (query, positions) = self.weigh(keys, text.language);
+    pub fn query(&self, reading: TextReading) -> WordedQuery {
+        let (query, positions) = self.weigh(reading.terms(), reading.language);
         WordedQuery {
             query,
-            terms: text.terms,
+            reading,
             positions,
         }
     }
 
-    /// A need's terms weighted against the collection as it is now, from a kept reading of its
-    /// words: equal, to the last bit, to the [`TextIndex::query`] of the words it is the reading
-    /// of, without reading them again. An allocation run ranks every open need; reading their
-    /// words (splitting, stemming, finding concepts) took a fifth of a run at tier M.
+    /// [`TextIndex::query`] without how to show the terms, from a reading that is not given
+    /// away: to rank with. An allocation run ranks every open need from kept readings of their
+    /// words; reading the words (splitting, stemming, finding concepts) took a fifth of a run at
+    /// tier M.
     pub fn reading_query(&self, reading: &TextReading) -> TextQuery {
         self.weigh(reading.terms(), reading.language).0
     }
@@ -671,20 +669,22 @@ impl WordedQuery {
             }
         });
         let relevance = self.query.relevance(document);
-        let term = |place: usize| &self.terms[self.positions[place]];
+        // Where the shared terms are in the reading, and how to show them.
+        let mut shared: Vec<(usize, f64, &str)> = shared
+            .into_iter()
+            .map(|(place, contribution)| {
+                let position = self.positions[place];
+                (position, contribution, self.reading.words(position))
+            })
+            .collect();
         // Equal contributions are named in the words' order, not the vocabulary's, which depends
         // on the order the hub first saw the words.
-        shared.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| term(a.0).words.cmp(&term(b.0).words)));
-        // Where the shared terms are among the need's terms, which is where a word's concepts are.
-        let found: Vec<usize> = shared.iter().map(|(place, _)| self.positions[*place]).collect();
+        shared.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.2.cmp(b.2)));
+        let found: Vec<usize> = shared.iter().map(|(position, _, _)| *position).collect();
         let mut words: Vec<String> = Vec::new();
-        for (place, _) in &shared {
-            let Term {
-                words: word, within, ..
-            } = term(*place);
-            let covered = within.iter().any(|concept| found.contains(concept));
-            if !covered && !words.contains(word) {
-                words.push(word.clone());
+        for &(position, _, word) in &shared {
+            if !self.reading.covered(position, &found) && !words.iter().any(|named| named == word) {
+                words.push(word.to_string());
             }
             if words.len() == NAMED_TERMS {
                 break;
@@ -703,9 +703,10 @@ const GATHERED: usize = 64;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::TextTerms;
 
-    fn read(title: &str, description: &str, language: &str) -> TextTerms {
-        TextTerms::read_with_words(title, description, &[language.to_string()])
+    fn read(title: &str, description: &str, language: &str) -> TextReading {
+        TextReading::of(title, description, &[language.to_string()])
     }
 
     /// Offers as (title, description, language).
@@ -782,49 +783,48 @@ mod tests {
     }
 
     #[test]
-    fn a_query_from_a_kept_reading_scores_as_the_words_read_again() {
+    fn a_kept_reading_scores_and_explains_as_the_words_read_again() {
         let offers = [
             (
                 "Victim identification for frontline border staff",
                 "Indicators of human trafficking, interviewing and referral to protection services.",
                 "en",
             ),
-            (
-                "Trata de personas",
-                "Formación para inspectores de trabajo en la frontera.",
-                "es",
-            ),
+            ("Trata de personas", "Formación para inspectores de trabajo en la frontera.", "es"),
             ("Remittances", "Cheaper remittances for migrant workers.", "en"),
         ];
         let (index, documents) = index(&offers);
         let needs = [
-            (
-                "Border guards and trafficking",
-                "Our border staff cannot identify victims of trafficking.",
-                "en",
-            ),
-            (
-                "Apoyo",
-                "Víctimas de trata de personas en la frontera; protección.",
-                "es",
-            ),
+            ("Border guards and trafficking", "Our border staff cannot identify victims of trafficking.", "en"),
+            ("Apoyo", "Víctimas de trata de personas en la frontera; protección.", "es"),
             ("", "", "en"),
         ];
-        let mut scored = 0;
+        let mut named = 0;
         for (title, description, language) in needs {
             let languages = [language.to_string()];
-            let words = index.query(TextTerms::read_with_words(title, description, &languages));
-            let kept = index.reading_query(&TextReading::of(title, description, &languages));
+            let terms = TextTerms::read_with_words(title, description, &languages);
+            let reading = TextReading::of(title, description, &languages);
+            // As the store keeps it.
+            let kept: TextReading = postcard::from_bytes(&postcard::to_stdvec(&reading).unwrap()).unwrap();
+            for (position, term) in terms.terms.iter().enumerate() {
+                assert_eq!(kept.words(position), term.words, "{title}");
+                for concept in 0..terms.terms.len() {
+                    assert_eq!(kept.covered(position, &[concept]), term.within.contains(&concept), "{title}");
+                }
+            }
+            let (read, from_kept, to_rank) = (
+                index.query(reading),
+                index.query(kept.clone()),
+                index.reading_query(&kept),
+            );
             for document in &documents {
-                let (read, from_kept) = (
-                    words.query().relevance(document.view()),
-                    kept.relevance(document.view()),
-                );
-                assert_eq!(read.to_bits(), from_kept.to_bits(), "{title}: {read} and {from_kept}");
-                scored += usize::from(read > 0.0);
+                let explained = read.explain(document.view());
+                assert_eq!(from_kept.explain(document.view()), explained, "{title}");
+                assert_eq!(to_rank.relevance(document.view()).to_bits(), explained.relevance.to_bits());
+                named += explained.shared.len();
             }
         }
-        assert!(scored >= 3, "only {scored} pairs share a term");
+        assert!(named >= 3, "only {named} words named");
     }
 
     #[test]
