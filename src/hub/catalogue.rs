@@ -257,7 +257,7 @@ impl Catalogue {
         for read in offers {
             let (number, offer, reading) = fresh.take(read?);
             let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
-            fresh.filed(number, filed);
+            fresh.filed::<Offer>(store, number, filed);
         }
         fresh.keep::<Offer>(store);
         Ok(catalogue)
@@ -404,7 +404,7 @@ impl Catalogue {
         for need in store.all::<Need>() {
             let (number, need, reading) = fresh.take(read_record(store, need?)?);
             let filed = self.put_need(number, need, |need| reading.unwrap_or_else(|| reading_of(need)));
-            fresh.filed(number, filed);
+            fresh.filed::<Need>(store, number, filed);
         }
         fresh.keep::<Need>(store);
         self.needs_filed = true;
@@ -572,9 +572,9 @@ enum KeptOrFresh {
     },
 }
 
-/// Readings made afresh while loading, kept in one batch at the end (the first open of a store
-/// without kept readings writes one per record), and kept readings that could not be decoded (a
-/// reading format an earlier release wrote, say), logged once rather than once per record.
+/// Readings made afresh while loading, kept [`READINGS_KEPT_AT_ONCE`] at a time (the first open
+/// of a store without kept readings writes one per record), and kept readings that could not be
+/// decoded (the fields an earlier release wrote, say), logged once rather than once per record.
 #[derive(Default)]
 struct Fresh {
     readings: Vec<(u64, TextReading)>,
@@ -606,15 +606,19 @@ impl Fresh {
 
     /// Keeps the fresh reading of the record just taken only if it was filed, as for a record
     /// filed after a write: one left out (an id that is not a store id) has none in the store.
-    fn filed(&mut self, number: u64, filed: bool) {
+    fn filed<R: Worded>(&mut self, store: &Store, number: u64, filed: bool) {
         if let Some(pending) = self.pending.take().filter(|(at, _)| filed && *at == number) {
             self.readings.push(pending);
+        }
+        if self.readings.len() == READINGS_KEPT_AT_ONCE {
+            keep_readings::<R>(store, self.readings.iter().map(|(number, reading)| (*number, reading)));
+            self.readings.clear();
         }
     }
 
     fn keep<R: Worded>(self, store: &Store) {
         if let Some((count, error)) = self.unreadable {
-            tracing::warn!(count, first = %error, tree = R::READINGS.name(), "kept readings unreadable; read again");
+            tracing::warn!(count, first = %error, tree = R::READINGS.name(), "kept readings unreadable (an earlier release's, say); read again");
         }
         keep_readings::<R>(store, self.readings.iter().map(|(number, reading)| (*number, reading)));
     }
@@ -692,17 +696,20 @@ fn keep_readings<'r, R: Worded>(store: &Store, readings: impl IntoIterator<Item 
     }
 }
 
+/// Readings made afresh that are kept in one batch: sled holds a batch, and what it copies to
+/// apply it, until it is applied; one batch of 41,023 needs' readings grew the process by 440 MB
+/// at tier L, and the first open of tier L with no readings kept peaked at 2.3 GB.
+const READINGS_KEPT_AT_ONCE: usize = 1_000;
+
 /// The readings of needs' words, in the needs' order: the one the store keeps where it holds for
-/// the words as they are, else read now and kept, a thousand at a time (one batch of 41,023 grew
-/// the process by 440 MB at tier L). An allocation run ranks every open need from these and reads
+/// the words as they are, else read now and kept, [`READINGS_KEPT_AT_ONCE`] at a time. An allocation run ranks every open need from these and reads
 /// the words again only for the paired needs' explanations. The readings are looked up in the
 /// needs' order, the store's when they come from a scan, each thread a run of them: looked up in
 /// ranking's order, one need's here and another's there, sled read its pages from the file
 /// again and again (its cache holds a few megabytes), a fourteenth of a run at tier M.
 pub(super) fn need_readings(store: &Store, needs: &[Need]) -> Vec<TextReading> {
-    const KEPT_AT_ONCE: usize = 1_000;
     needs
-        .par_chunks(KEPT_AT_ONCE)
+        .par_chunks(READINGS_KEPT_AT_ONCE)
         .flat_map_iter(|part| {
             let mut read_now = Vec::new();
             let readings: Vec<TextReading> = part

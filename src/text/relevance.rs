@@ -790,13 +790,25 @@ mod tests {
                 "Indicators of human trafficking, interviewing and referral to protection services.",
                 "en",
             ),
-            ("Trata de personas", "Formación para inspectores de trabajo en la frontera.", "es"),
+            (
+                "Trata de personas",
+                "Formación para inspectores de trabajo en la frontera.",
+                "es",
+            ),
             ("Remittances", "Cheaper remittances for migrant workers.", "en"),
         ];
         let (index, documents) = index(&offers);
         let needs = [
-            ("Border guards and trafficking", "Our border staff cannot identify victims of trafficking.", "en"),
-            ("Apoyo", "Víctimas de trata de personas en la frontera; protección.", "es"),
+            (
+                "Border guards and trafficking",
+                "Our border staff cannot identify victims of trafficking.",
+                "en",
+            ),
+            (
+                "Apoyo",
+                "Víctimas de trata de personas en la frontera; protección.",
+                "es",
+            ),
             ("", "", "en"),
         ];
         let mut named = 0;
@@ -809,7 +821,11 @@ mod tests {
             for (position, term) in terms.terms.iter().enumerate() {
                 assert_eq!(kept.words(position), term.words, "{title}");
                 for concept in 0..terms.terms.len() {
-                    assert_eq!(kept.covered(position, &[concept]), term.within.contains(&concept), "{title}");
+                    assert_eq!(
+                        kept.covered(position, &[concept]),
+                        term.within.contains(&concept),
+                        "{title}"
+                    );
                 }
             }
             let (read, from_kept, to_rank) = (
@@ -820,7 +836,10 @@ mod tests {
             for document in &documents {
                 let explained = read.explain(document.view());
                 assert_eq!(from_kept.explain(document.view()), explained, "{title}");
-                assert_eq!(to_rank.relevance(document.view()).to_bits(), explained.relevance.to_bits());
+                assert_eq!(
+                    to_rank.relevance(document.view()).to_bits(),
+                    explained.relevance.to_bits()
+                );
                 named += explained.shared.len();
             }
         }
