@@ -209,13 +209,13 @@ impl Hub {
         let marks = RunMarks::of(self.all_preferences()?);
         let mut needs = self.open_needs(&request.needs)?;
         needs.retain(|need| !engaged.needs.contains(&need.id));
+        // Needs' words are ranked, and the paired ones explained, from readings of them.
+        let readings = need_readings(&self.store, &needs);
+        let ranked_needs: Vec<(&Need, &TextReading)> = needs.iter().zip(&readings).collect();
         // Offers of another provider, offers whose every seat a proposal holds and offers whose
         // cap for the need's region its live matches have used up are passed over, so each need
         // keeps its best `keep` offers that can still take it; the ones passed over for seats
         // are counted, to say why a need is left without any.
-        // Needs' words are ranked, and the paired ones explained, from readings of them.
-        let readings = need_readings(&self.store, &needs);
-        let ranked_needs: Vec<(&Need, &TextReading)> = needs.iter().zip(&readings).collect();
         let rank = |&(need, reading): &(&Need, &TextReading), view: &RankingView<'_>| {
             let passed_over = Cell::new(PassedOver::default());
             let text = view.catalogue.reading_query(reading);
