@@ -210,6 +210,8 @@ pub(super) trait Worded: Record + Sized {
     const READINGS: TreeName;
     /// The title, the description and the record's languages.
     fn words(&self) -> (&str, &str, &[String]);
+    /// The record's words read: an explained record's ([`Need`]) with how to show its terms.
+    fn reading(&self) -> TextReading;
     /// Whether the record goes on the shelves: an available offer, an open need, under at
     /// least one objective. An offer is taken out of the text counts through its shelves, so
     /// one on none (every write path refuses a record without themes) must not be counted either.
@@ -223,6 +225,10 @@ impl Worded for Offer {
         (&self.spec.title, &self.spec.description, &self.spec.languages)
     }
 
+    fn reading(&self) -> TextReading {
+        TextReading::of(&self.spec.title, &self.spec.description, &self.spec.languages)
+    }
+
     fn is_shelved(&self) -> bool {
         self.is_available() && !self.spec.themes.is_empty()
     }
@@ -233,6 +239,10 @@ impl Worded for Need {
 
     fn words(&self) -> (&str, &str, &[String]) {
         (&self.spec.title, &self.spec.description, &self.spec.languages)
+    }
+
+    fn reading(&self) -> TextReading {
+        TextReading::with_words(&self.spec.title, &self.spec.description, &self.spec.languages)
     }
 
     fn is_shelved(&self) -> bool {
@@ -256,7 +266,7 @@ impl Catalogue {
         let mut fresh = Fresh::default();
         for read in offers {
             let (number, offer, reading) = fresh.take(read?);
-            let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| reading_of(offer)));
+            let filed = catalogue.put_offer(number, offer, |offer| reading.unwrap_or_else(|| offer.reading()));
             fresh.filed::<Offer>(store, number, filed);
         }
         fresh.keep::<Offer>(store);
@@ -282,7 +292,14 @@ impl Catalogue {
                 Err(error) => tracing::error!(%error, number, "offer not refreshed in the catalogue"),
             }
         }
-        // Needs not filed yet are read as they are then.
+        // Needs not filed yet are read as they are then; a reading an allocation run kept for
+        // one of them is forgotten, since it may be of words the change replaced, or of a need
+        // no longer open.
+        if !self.needs_filed {
+            for &number in &touched.needs {
+                forget_reading::<Need>(store, number);
+            }
+        }
         let needs: &[u64] = if self.needs_filed { &touched.needs } else { &[] };
         for &number in needs {
             let before = self.remove_need(number);
@@ -403,7 +420,7 @@ impl Catalogue {
         let mut fresh = Fresh::default();
         for need in store.all::<Need>() {
             let (number, need, reading) = fresh.take(read_record(store, need?)?);
-            let filed = self.put_need(number, need, |need| reading.unwrap_or_else(|| reading_of(need)));
+            let filed = self.put_need(number, need, |need| reading.unwrap_or_else(|| need.reading()));
             fresh.filed::<Need>(store, number, filed);
         }
         fresh.keep::<Need>(store);
@@ -475,7 +492,7 @@ impl Catalogue {
                 Some(document.owned())
             })
         });
-        filed.unwrap_or_else(|| self.text.document(&reading_of(offer)))
+        filed.unwrap_or_else(|| self.text.document(&offer.reading()))
     }
 
     /// Each available offer that passes the need's hard filters, once, in no particular order.
@@ -517,7 +534,7 @@ impl Catalogue {
     /// A need's words weighed against the available offers' as they are now, with how to show
     /// them.
     pub(super) fn text_query(&self, need: &Need) -> WordedQuery {
-        self.worded_query(reading_of(need))
+        self.worded_query(need.reading())
     }
 
     /// [`Catalogue::text_query`] from a reading of the need's words ([`need_readings`]), without
@@ -543,7 +560,7 @@ impl Catalogue {
         });
         match filed {
             Some(document) => query.explain(document),
-            None => query.explain(self.text.document(&reading_of(offer)).view()),
+            None => query.explain(self.text.document(&offer.reading()).view()),
         }
     }
 
@@ -642,7 +659,7 @@ fn read_record<R: Worded>(store: &Store, record: R) -> Result<RecordRead<R>, Sto
     let reading = record.is_shelved().then(|| match kept_reading(store, number, &record) {
         Ok(Some(kept)) => KeptOrFresh::Kept(kept),
         kept => KeptOrFresh::Fresh {
-            reading: reading_of(&record),
+            reading: record.reading(),
             unreadable: kept.err(),
         },
     });
@@ -651,12 +668,6 @@ fn read_record<R: Worded>(store: &Store, record: R) -> Result<RecordRead<R>, Sto
         record,
         reading,
     })
-}
-
-/// A record's title and description, read.
-fn reading_of<R: Worded>(record: &R) -> TextReading {
-    let (title, description, languages) = record.words();
-    TextReading::of(title, description, languages)
 }
 
 /// The reading to file a record with after a write: the kept one when the words did not change
@@ -673,7 +684,7 @@ fn fresh_or_kept<R: Worded>(store: &Store, number: u64, record: &R, before: Opti
         None => None,
     };
     kept.unwrap_or_else(|| {
-        let reading = reading_of(record);
+        let reading = record.reading();
         keep_readings::<R>(store, [(number, &reading)]);
         reading
     })
@@ -701,14 +712,17 @@ fn keep_readings<'r, R: Worded>(store: &Store, readings: impl IntoIterator<Item 
 /// at tier L, and the first open of tier L with no readings kept peaked at 2.3 GB.
 const READINGS_KEPT_AT_ONCE: usize = 1_000;
 
-/// The readings of needs' words, in the needs' order: the one the store keeps where it holds for
-/// the words as they are, else read now and kept, [`READINGS_KEPT_AT_ONCE`] at a time. An allocation run ranks every open need from these and reads
-/// the words again only for the paired needs' explanations. The readings are looked up in the
-/// needs' order, the store's when they come from a scan, each thread a run of them: looked up in
-/// ranking's order, one need's here and another's there, sled read its pages from the file
-/// again and again (its cache holds a few megabytes), a fourteenth of a run at tier M.
+/// The readings of needs' words, with how to show their terms, in the needs' order: the one the
+/// store keeps where it holds for the words as they are, else read now and kept,
+/// [`READINGS_KEPT_AT_ONCE`] at a time (a dry run keeps them too: they are a cache of the
+/// words). An allocation run ranks every open need from these and explains the paired ones from
+/// them. They are looked up in the needs' order, the store's when the needs come from a scan, a
+/// run of them per thread: looked up in ranking's order, sled read its pages from the file again
+/// and again (its cache holds a few megabytes). A kept reading that cannot be read is read again
+/// from the words, and said once in the log.
 pub(super) fn need_readings(store: &Store, needs: &[Need]) -> Vec<TextReading> {
-    needs
+    let unreadable = Mutex::new(None::<(usize, StoreError)>);
+    let readings = needs
         .par_chunks(READINGS_KEPT_AT_ONCE)
         .flat_map_iter(|part| {
             let mut read_now = Vec::new();
@@ -716,16 +730,18 @@ pub(super) fn need_readings(store: &Store, needs: &[Need]) -> Vec<TextReading> {
                 .iter()
                 .map(|need| {
                     let number = records::id_number::<Need>(&need.id).ok();
-                    match number.map(|number| (number, kept_reading(store, number, need))) {
-                        Some((_, Ok(Some(kept)))) => kept,
-                        kept => {
-                            let reading = reading_of(need);
-                            if let Some((number, _)) = kept {
-                                read_now.push((number, reading.clone()));
-                            }
-                            reading
-                        }
+                    let kept = number.map(|number| (number, kept_reading(store, number, need)));
+                    if let Some((_, Err(error))) = kept {
+                        let mut unreadable = unreadable.lock().unwrap_or_else(PoisonError::into_inner);
+                        unreadable.get_or_insert((0, error)).0 += 1;
+                    } else if let Some((_, Ok(Some(kept)))) = kept {
+                        return kept;
                     }
+                    let reading = need.reading();
+                    if let Some(number) = number {
+                        read_now.push((number, reading.clone()));
+                    }
+                    reading
                 })
                 .collect();
             if !read_now.is_empty() {
@@ -733,7 +749,11 @@ pub(super) fn need_readings(store: &Store, needs: &[Need]) -> Vec<TextReading> {
             }
             readings
         })
-        .collect()
+        .collect();
+    if let Some((count, first)) = unreadable.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        tracing::warn!(count, %first, tree = Need::READINGS.name(), "kept readings unreadable; read again");
+    }
+    readings
 }
 
 /// Forgets the reading of a record no longer filed.
@@ -799,7 +819,7 @@ mod tests {
         for offer in offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             let spec = &offer.spec;
-            let fresh = catalogue.text.document(&reading_of(*offer));
+            let fresh = catalogue.text.document(&offer.reading());
             for theme in &spec.themes {
                 let shelf = &catalogue.by_objective[theme];
                 let at = shelf.position(number).unwrap();
@@ -828,7 +848,7 @@ mod tests {
             catalogue.put_offer(
                 records::id_number::<Offer>(&offer.id).unwrap(),
                 offer.clone(),
-                reading_of,
+                Offer::reading,
             );
         }
         // Edits re-file offers (their terms appended), and take enough out to tidy the shelves.
@@ -836,7 +856,7 @@ mod tests {
             offer.spec.description = "trafficking in persons at border crossings".into();
             let number = records::id_number::<Offer>(&offer.id).unwrap();
             catalogue.remove_offer(number);
-            catalogue.put_offer(number, offer.clone(), reading_of);
+            catalogue.put_offer(number, offer.clone(), Offer::reading);
         }
         let shelf = &catalogue.by_objective[&Objective::new(10).unwrap()];
         let used: usize = shelf.entries.iter().map(|e| e.document.shelved_terms()).sum();
@@ -859,10 +879,10 @@ mod tests {
             fresh.put_offer(
                 records::id_number::<Offer>(&offer.id).unwrap(),
                 Offer::clone(offer),
-                reading_of,
+                Offer::reading,
             );
         }
-        let need = TextReading::of("Border guards", "victim identification and trafficking", &["en".into()]);
+        let need = TextReading::with_words("Border guards", "victim identification and trafficking", &["en".into()]);
         let (edited, built) = (catalogue.text.query(need.clone()), fresh.text.query(need));
         for offer in &left {
             let (a, b) = (catalogue.text_match(&edited, offer), fresh.text_match(&built, offer));
@@ -889,14 +909,14 @@ mod tests {
         let first = Catalogue::load(&store, read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
         for offer in &offers {
             let number = records::id_number::<Offer>(&offer.id).unwrap();
-            assert_eq!(kept(number), Some(reading_of(offer)), "{} kept as read", offer.id);
+            assert_eq!(kept(number), Some(offer.reading()), "{} kept as read", offer.id);
         }
         // A reading kept for another text (an edit the hub did not see, or older reading rules)
         // is not used: the offer is read again and the fresh reading kept.
         store
             .keep_derived(
                 TreeName::OfferReadings,
-                [(2, &reading_of(&offer(2, &[10], "remittances")))],
+                [(2, &offer(2, &[10], "remittances").reading())],
             )
             .unwrap();
         // And one that is not a reading at all is read again too, without failing the open.
@@ -904,9 +924,9 @@ mod tests {
         store.keep_derived(TreeName::OfferReadings, [(1, &garbage)]).unwrap();
         assert!(store.derived::<TextReading>(TreeName::OfferReadings, 1).is_err());
         let second = Catalogue::load(&store, read_records::<Offer>(&store, ..).unwrap().into_iter().map(Ok)).unwrap();
-        assert_eq!(kept(2), Some(reading_of(&offers[1])));
-        assert_eq!(kept(1), Some(reading_of(&offers[0])));
-        let need = TextReading::of("Shelters", "shelters for survivors", &["en".into()]);
+        assert_eq!(kept(2), Some(offers[1].reading()));
+        assert_eq!(kept(1), Some(offers[0].reading()));
+        let need = TextReading::with_words("Shelters", "shelters for survivors", &["en".into()]);
         let (a, b) = (first.text.query(need.clone()), second.text.query(need));
         for offer in &offers {
             assert_eq!(
@@ -934,20 +954,16 @@ mod tests {
         let kept = || store.derived::<TextReading>(TreeName::OfferReadings, 1).unwrap();
         let first = offer(1, &[10], "victim identification for border guards");
         change(None, &first);
-        assert_eq!(kept(), Some(reading_of(&first)));
+        assert_eq!(kept(), Some(first.reading()));
         let mut edited = first.clone();
         edited.spec.description = "remittances for diaspora".into();
         change(Some(&first), &edited);
-        assert_eq!(kept(), Some(reading_of(&edited)), "an edit is read and kept afresh");
+        assert_eq!(kept(), Some(edited.reading()), "an edit is read and kept afresh");
         let mut paused = edited.clone();
         paused.status = OfferStatus::Paused;
         change(Some(&edited), &paused);
         assert_eq!(kept(), None, "an offer taken off forgets its reading");
         change(Some(&paused), &edited);
-        assert_eq!(
-            kept(),
-            Some(reading_of(&edited)),
-            "and is read again when it comes back"
-        );
+        assert_eq!(kept(), Some(edited.reading()), "and is read again when it comes back");
     }
 }

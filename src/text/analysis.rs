@@ -34,7 +34,8 @@ const READING_VERSION: u32 = 1;
 
 /// The version of [`TextReading`]'s fields. Raise it with any change to them: kept readings of
 /// another version are read again (the search index, which keeps no readings, is left alone).
-/// Version 2 added the terms' words, so that explaining a need does not read it again.
+/// Version 2 added the terms' words and the concepts found over them, so that explaining a need
+/// does not read it again.
 const READING_FIELDS: u32 = 2;
 
 /// Texts read once per process, one per language the hub reads, to fingerprint the rules as they
@@ -107,7 +108,8 @@ pub struct TextReading {
     occurrences: Vec<f32>,
     fingerprint: u64,
     /// Each term's words ([`Term::words`]), in the same order, each followed by [`KEY_END`]:
-    /// what an explanation names, kept so that explaining a need does not read it again.
+    /// what an explanation names, kept so that explaining a need does not read it again. Empty,
+    /// like `within`, in a reading made without words.
     words: String,
     /// (a stem's position, a concept's position) for each concept found over the stem
     /// ([`Term::within`]): an explanation names the concept rather than the word.
@@ -119,16 +121,29 @@ pub struct TextReading {
 const KEY_END: char = '\n';
 
 impl TextReading {
-    /// Reads a record's title and description (`languages` are the record's own).
+    /// Reads a record's title and description (`languages` are the record's own), without how
+    /// to show its terms: an offer's reading, or a record's compared with a need's.
     pub fn of(title: &str, description: &str, languages: &[String]) -> TextReading {
+        TextReading::read(title, description, languages, false)
+    }
+
+    /// [`TextReading::of`] with how to show each term, to explain a need from its reading
+    /// ([`TextReading::words`]): only needs are explained, so only their readings carry words.
+    pub fn with_words(title: &str, description: &str, languages: &[String]) -> TextReading {
+        TextReading::read(title, description, languages, true)
+    }
+
+    fn read(title: &str, description: &str, languages: &[String], with_words: bool) -> TextReading {
         let read = TextTerms::read_with_words(title, description, languages);
         let (mut keys, mut words, mut within) = (String::new(), String::new(), Vec::new());
         for (position, term) in read.terms.iter().enumerate() {
             keys.push_str(&term.key);
             keys.push(KEY_END);
-            words.push_str(&term.words);
-            words.push(KEY_END);
-            within.extend(term.within.iter().map(|&concept| (position as u32, concept as u32)));
+            if with_words {
+                words.push_str(&term.words);
+                words.push(KEY_END);
+                within.extend(term.within.iter().map(|&concept| (position as u32, concept as u32)));
+            }
         }
         TextReading {
             language: read.language,
@@ -141,7 +156,8 @@ impl TextReading {
         }
     }
 
-    /// How to show the term at `position` (in [`TextReading::terms`]' order) to a person.
+    /// How to show the term at `position` (in [`TextReading::terms`]' order) to a person; empty
+    /// in a reading made without words ([`TextReading::of`]).
     pub fn words(&self, position: usize) -> &str {
         self.words.split_terminator(KEY_END).nth(position).unwrap_or_default()
     }
