@@ -264,7 +264,7 @@ impl Hub {
                 let offer = match slot_of_offer.get(&candidate.number) {
                     Some(&slot) => slot,
                     None => {
-                        run.instance.offers.push(self.offer_slot(&candidate.offer, &engaged)?);
+                        run.instance.offers.push(Self::offer_slot(&candidate.offer, &engaged));
                         run.offers.push(Arc::clone(&candidate.offer));
                         slot_of_offer.insert(candidate.number, run.offers.len() - 1);
                         run.offers.len() - 1
@@ -315,7 +315,7 @@ impl Hub {
     /// on, its funding less the budgets of the needs its live matches pair it with, and the
     /// needs each region holds of it through those matches, which count against the region's
     /// cap.
-    fn offer_slot(&self, offer: &Offer, engaged: &Engaged) -> Result<OfferSlot, HubError> {
+    fn offer_slot(offer: &Offer, engaged: &Engaged) -> OfferSlot {
         let awaiting = engaged.awaiting.get(&offer.id).copied().unwrap_or(0);
         let capacity = offer.remaining_capacity.saturating_sub(awaiting);
         let held = engaged.held_by_offer.get(&offer.id);
@@ -328,13 +328,13 @@ impl Hub {
             .flat_map(|held| &held.regions)
             .map(|&(region, taken)| (region.to_owned(), taken))
             .collect();
-        Ok(OfferSlot {
+        OfferSlot {
             id: offer.id.clone(),
             capacity,
             funding_usd,
             region_cap: offer.region_cap(),
             region_taken,
-        })
+        }
     }
 
     /// The open needs that pass `filter`, refused if more than one run takes.

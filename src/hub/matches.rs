@@ -183,7 +183,9 @@ impl Hub {
         self.check_not_declined(need_id, offer_id)?;
         let region = need.region();
         if ranked.is_some() {
-            let held = in_batch.held(offer_id) + self.awaiting_answers(store, offer_id)?;
+            let cap = offer.region_cap();
+            let holds = self.held_by_live_matches(store, offer_id, cap.is_some().then_some(region))?;
+            let held = in_batch.held(offer_id) + holds.awaiting;
             if held >= offer.remaining_capacity {
                 return Err(HubError::Refused(Refusal::new(
                     Reason::PlacesHeldByProposals,
@@ -195,8 +197,8 @@ impl Hub {
             }
             // A run reads the live matches when it starts; a run committed meanwhile, or a
             // proposal by hand, may have given the region seats since.
-            if let Some(cap) = offer.region_cap() {
-                let taken = in_batch.of_region(offer_id, region) + self.region_holds(store, offer_id, region)?;
+            if let Some(cap) = cap {
+                let taken = in_batch.of_region(offer_id, region) + holds.of_region;
                 if taken >= cap {
                     return Err(HubError::Refused(Refusal::new(
                         Reason::RegionCapReached,
@@ -257,36 +259,25 @@ impl Hub {
         Ok(record)
     }
 
-    /// How many needs of `region` the offer's live matches hold.
-    fn region_holds(&self, store: &Store, offer_id: &str, region: &str) -> Result<u32, HubError> {
-        let mut holds = 0;
+    /// What the offer's live matches hold, in one pass over its matches: the seats of the
+    /// proposals being answered, and, when `region` is given, how many of their needs are of it.
+    fn held_by_live_matches(&self, store: &Store, offer_id: &str, region: Option<&str>) -> Result<LiveHolds, HubError> {
+        let mut holds = LiveHolds::default();
         for number in store.ids_in_index(TreeName::MatchesByOffer, offer_id) {
             let Some(existing) = store.get_by_number::<Match>(number?)? else {
                 continue;
             };
-            if existing.status.is_live()
+            holds.awaiting += u32::from(existing.status.awaits_answer());
+            if let Some(region) = region
+                && existing.status.is_live()
                 && store
                     .get::<Need>(&existing.need_id)?
                     .is_some_and(|need| need.region() == region)
             {
-                holds += 1;
+                holds.of_region += 1;
             }
         }
         Ok(holds)
-    }
-
-    /// The offer's proposals being answered: each holds a seat until it is answered.
-    fn awaiting_answers(&self, store: &Store, offer_id: &str) -> Result<u32, HubError> {
-        let mut awaiting = 0;
-        for number in store.ids_in_index(TreeName::MatchesByOffer, offer_id) {
-            if store
-                .get_by_number::<Match>(number?)?
-                .is_some_and(|existing| existing.status.awaits_answer())
-            {
-                awaiting += 1;
-            }
-        }
-        Ok(awaiting)
     }
 
     /// A match of the need being answered or confirmed, with `offer_id` or (`None`) any offer.
@@ -425,6 +416,15 @@ fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
     };
     let summary = format!("{actor_id} {verb} (match {})", record.id);
     record.event(kind, now, Some(actor_id), summary)
+}
+
+/// What an offer's live matches hold ([`Hub::held_by_live_matches`]).
+#[derive(Debug, Default)]
+struct LiveHolds {
+    /// Seats of the proposals being answered.
+    awaiting: u32,
+    /// Needs of the region asked about.
+    of_region: u32,
 }
 
 /// What the proposals made earlier in the same transaction hold: the store does not show them
