@@ -12,8 +12,9 @@ use crate::hub::Hub;
 use crate::proto::admin_service_server::AdminService;
 use crate::proto::{BackupChunk, BackupRequest};
 
-/// Bytes per streamed backup chunk: well under the default 4 MiB message limit of clients.
-const CHUNK_BYTES: usize = 1024 * 1024;
+/// Bytes per streamed backup chunk: well under the default 4 MiB message limit of clients, and
+/// small enough that the allocator reuses a sent chunk's memory for the next ones.
+const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks written but not yet sent to the client, at most.
 const CHUNKS_AHEAD: usize = 2;
 /// How long a backup waits for its client to take the next chunk. Writes wait while a backup
@@ -61,8 +62,8 @@ impl AdminService for AdminApi {
 }
 
 /// The backup cut into chunks as it is written, each handed to the stream. The stream holds at
-/// most [`CHUNKS_AHEAD`] chunks, so a backup of any size takes a few MiB of the server's memory:
-/// a slow client slows the walk instead.
+/// most [`CHUNKS_AHEAD`] chunks, so whatever the backup's size its chunks hold well under a MiB
+/// of the server's memory: a slow client slows the walk instead.
 struct Chunks {
     buffer: Vec<u8>,
     sender: mpsc::Sender<Result<BackupChunk, Status>>,
@@ -80,26 +81,41 @@ impl Chunks {
     }
 }
 
+impl Chunks {
+    /// Hands a full chunk to the stream, waiting for room there.
+    fn send(&mut self, data: Vec<u8>) -> std::io::Result<()> {
+        let chunk = BackupChunk { data, entries: 0 };
+        // Called on the blocking pool (Hub::backup), where blocking on the stream is allowed.
+        let taken = self
+            .runtime
+            .block_on(self.sender.send_timeout(Ok(chunk), CHUNK_TAKEN_WITHIN));
+        taken.map_err(|error| {
+            let why = match error {
+                mpsc::error::SendTimeoutError::Timeout(_) => {
+                    format!("the client took no chunk for {} s", CHUNK_TAKEN_WITHIN.as_secs())
+                }
+                mpsc::error::SendTimeoutError::Closed(_) => "the client stopped reading the backup".into(),
+            };
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, why)
+        })
+    }
+}
+
 impl std::io::Write for Chunks {
+    /// Fills the chunk being written to exactly [`CHUNK_BYTES`] and sends it: a buffer that
+    /// grew past its size doubled, and each such buffer was memory the server had not touched
+    /// yet (a third of the pages a backup of tier L first touched).
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
-        while self.buffer.len() >= CHUNK_BYTES {
-            let rest = self.buffer.split_off(CHUNK_BYTES);
-            let data = std::mem::replace(&mut self.buffer, rest);
-            let chunk = BackupChunk { data, entries: 0 };
-            // Called on the blocking pool (Hub::backup), where blocking on the stream is allowed.
-            let taken = self
-                .runtime
-                .block_on(self.sender.send_timeout(Ok(chunk), CHUNK_TAKEN_WITHIN));
-            taken.map_err(|error| {
-                let why = match error {
-                    mpsc::error::SendTimeoutError::Timeout(_) => {
-                        format!("the client took no chunk for {} s", CHUNK_TAKEN_WITHIN.as_secs())
-                    }
-                    mpsc::error::SendTimeoutError::Closed(_) => "the client stopped reading the backup".into(),
-                };
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, why)
-            })?;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let room = CHUNK_BYTES - self.buffer.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.buffer.extend_from_slice(now);
+            rest = later;
+            if self.buffer.len() == CHUNK_BYTES {
+                let data = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES));
+                self.send(data)?;
+            }
         }
         Ok(bytes.len())
     }
