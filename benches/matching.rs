@@ -10,6 +10,8 @@
 //! cargo bench --bench matching -- allocation --data-dir /tmp/bench/M
 //! cp -r /tmp/bench/M /tmp/bench/M-commit
 //! cargo bench --bench matching -- commit-allocation --data-dir /tmp/bench/M-commit
+//! cargo bench --bench matching -- commit-allocation --data-dir /tmp/bench/L --dry-run --max-needs-per-run 200000
+//! cargo bench --bench matching -- allocation --data-dir /tmp/bench/L --repeat 1 --max-needs-per-run 200000
 //! cargo bench --bench matching -- relevance
 //! cargo bench --bench matching -- search --data-dir /tmp/bench/L [--rebuild]
 //! ```
@@ -96,18 +98,26 @@ enum Scenario {
         /// Solves of each solver; the fastest counts.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// Open needs a run may take (the server's --max-needs-per-run): 200000 for the whole
+        /// of tier L in one run.
+        #[arg(long, default_value_t = HubSettings::default().max_needs_per_run)]
+        max_needs_per_run: usize,
     },
     /// One committed STABLE RunAllocation: it writes a proposed match for every pair, so run it
     /// on a copy of the world (or pass --dry-run).
     CommitAllocation {
         #[arg(long)]
         data_dir: PathBuf,
-        /// Only needs delivered in this M49 area ("africa"): a run takes at most 100,000 needs.
+        /// Only needs delivered in this M49 area ("africa").
         #[arg(long)]
         region: Option<String>,
         /// Only time the run; propose nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Open needs a run may take (the server's --max-needs-per-run): 200000 for the whole
+        /// of tier L in one run.
+        #[arg(long, default_value_t = HubSettings::default().max_needs_per_run)]
+        max_needs_per_run: usize,
     },
     /// Ranking quality on the labelled relevance set: the text share chosen on the tuning half,
     /// then precision@1, MRR and NDCG@5 on the held-out half, without and with text relevance.
@@ -138,15 +148,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             candidates_per_need,
             network,
             repeat,
+            max_needs_per_run,
         } => {
             let network = network.unwrap_or_else(|| std::env::temp_dir().join("capacity-hub-allocation-network.txt"));
-            allocation(&data_dir, candidates_per_need, &network, repeat.max(1)).await
+            let settings = run_settings(max_needs_per_run);
+            allocation(&data_dir, settings, candidates_per_need, &network, repeat.max(1)).await
         }
         Scenario::CommitAllocation {
             data_dir,
             region,
             dry_run,
-        } => commit_allocation(&data_dir, region, dry_run).await,
+            max_needs_per_run,
+        } => commit_allocation(&data_dir, run_settings(max_needs_per_run), region, dry_run).await,
         Scenario::Relevance { set, misses } => relevance(&set, misses).await,
         Scenario::Search {
             data_dir,
@@ -225,9 +238,21 @@ fn row(half: &str, scope: &str, blind: &Metrics, text: &Metrics) {
 }
 
 /// Opens the hub and prints how long it took and the memory it holds.
+/// The hub's settings for an allocation run of at most `max_needs_per_run` needs.
+fn run_settings(max_needs_per_run: usize) -> HubSettings {
+    HubSettings {
+        max_needs_per_run,
+        ..HubSettings::default()
+    }
+}
+
 fn open(data_dir: &Path) -> Result<Hub, Box<dyn std::error::Error>> {
+    open_with(data_dir, HubSettings::default())
+}
+
+fn open_with(data_dir: &Path, settings: HubSettings) -> Result<Hub, Box<dyn std::error::Error>> {
     let started = Instant::now();
-    let hub = Hub::open(data_dir, HubSettings::default())?;
+    let hub = Hub::open(data_dir, settings)?;
     println!(
         "open + rebuild graph and catalogue: {:.2} s",
         started.elapsed().as_secs_f64()
@@ -429,11 +454,12 @@ fn open_need_sample(hub: &Hub, wanted: usize) -> Result<Vec<String>, Box<dyn std
 
 async fn allocation(
     data_dir: &Path,
+    settings: HubSettings,
     candidates_per_need: usize,
     network: &Path,
     repeat: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let hub = Arc::new(open(data_dir)?);
+    let hub = Arc::new(open_with(data_dir, settings)?);
     let request = |mode| AllocationRequest {
         mode,
         dry_run: true,
@@ -467,10 +493,11 @@ async fn allocation(
 
 async fn commit_allocation(
     data_dir: &Path,
+    settings: HubSettings,
     area: Option<String>,
     dry_run: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let hub = Arc::new(open(data_dir)?);
+    let hub = Arc::new(open_with(data_dir, settings)?);
     let request = AllocationRequest {
         mode: AllocationMode::Stable,
         dry_run,

@@ -132,6 +132,9 @@ pub struct HubSettings {
     /// Days without an update after which an open need or an active offer is stale: shown as
     /// such, said once to its owner, and an offer ranked with a penalty.
     pub stale_after_days: u32,
+    /// Open needs one allocation run may take: more are refused (`RUN_TOO_LARGE`) rather than
+    /// ranked past the call's time limit or the machine's memory.
+    pub max_needs_per_run: usize,
 }
 
 impl Default for HubSettings {
@@ -143,6 +146,7 @@ impl Default for HubSettings {
             sweep_interval: Duration::from_secs(60),
             max_watchers: 1024,
             stale_after_days: crate::domain::staleness::DEFAULT_STALE_AFTER_DAYS,
+            max_needs_per_run: allocation::DEFAULT_MAX_NEEDS_PER_RUN,
         }
     }
 }
@@ -171,6 +175,8 @@ pub struct Hub {
     sweep_interval: Duration,
     /// Days without an update after which a listing is stale.
     stale_after_days: u32,
+    /// Open needs one allocation run may take.
+    max_needs_per_run: usize,
     /// Each matched need's time to match, by objective and region: what the expected time to
     /// match of a need reads.
     match_history: RwLock<MatchHistory>,
@@ -211,6 +217,7 @@ impl Hub {
             proposal_ttl: settings.proposal_ttl,
             sweep_interval: settings.sweep_interval,
             stale_after_days: settings.stale_after_days,
+            max_needs_per_run: settings.max_needs_per_run,
             match_history: RwLock::new(match_history),
             watchers: Arc::new(tokio::sync::Semaphore::new(settings.max_watchers)),
             max_watchers: settings.max_watchers,

@@ -4,12 +4,14 @@
 //! to exactly one need; OPTIMAL is worth at least STABLE, which has no blocking pair; a commit
 //! proposes exactly its pairs, once, and they survive a restart; a proposal holds its seat and its
 //! need for later runs, and a region's cap holds across runs; the need and provider filters
-//! narrow the run; only the admin may run one.
+//! narrow the run; a run over more needs than the server takes is refused; only the admin may
+//! run one.
 
 mod common;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use capacity_hub::hub::HubSettings;
 use common::*;
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
@@ -681,6 +683,66 @@ async fn the_need_and_provider_filters_narrow_the_run() {
         "candidates_per_need",
     );
     assert!(listed(&hub).await.is_empty());
+}
+
+/// A run over more open needs than the server's `max_needs_per_run` is refused with
+/// RUN_TOO_LARGE, naming the limit and both ways on, and creates nothing; narrowed with its need
+/// filter to that many, it runs; a server that takes more runs the whole world.
+#[tokio::test]
+async fn a_run_over_more_needs_than_the_server_takes_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = TestHub::start(dir.path()).await;
+    let world = build_world(&hub).await;
+    let open = all_open_needs(&hub).await;
+    let gtm_needs = open_needs(
+        &hub,
+        ListNeedsRequest {
+            requester_id: world.gtm.id.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(gtm_needs.len() >= 2 && gtm_needs.len() < open.len());
+    hub.shutdown().await;
+
+    let settings = HubSettings {
+        max_needs_per_run: gtm_needs.len(),
+        ..HubSettings::default()
+    };
+    let mut hub = TestHub::start_with(dir.path(), settings).await;
+    for mode in [AllocationMode::Optimal, AllocationMode::Stable] {
+        for dry_run in [true, false] {
+            let refused = hub.matches().run_allocation(run_request(mode, dry_run)).await;
+            let status = refused.expect_err("a run over more needs than the server takes");
+            assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+            let words = status.message();
+            assert!(
+                words.contains(&format!("more than {} open needs", gtm_needs.len())),
+                "{words}"
+            );
+            assert!(
+                words.contains("--max-needs-per-run") && words.contains("need filter"),
+                "{words}"
+            );
+        }
+    }
+    assert!(listed(&hub).await.is_empty(), "a refused run proposes nothing");
+    let theirs = RunAllocationRequest {
+        requester_id: world.gtm.id.clone(),
+        ..run_request(AllocationMode::Stable, true)
+    };
+    let response = run(&hub, theirs).await;
+    assert_sound(&hub, &response, &gtm_needs, "").await;
+    assert!(!response.pairs.is_empty());
+    hub.shutdown().await;
+
+    let settings = HubSettings {
+        max_needs_per_run: open.len(),
+        ..HubSettings::default()
+    };
+    let hub = TestHub::start_with(dir.path(), settings).await;
+    let response = run(&hub, run_request(AllocationMode::Stable, true)).await;
+    assert_sound(&hub, &response, &open, "").await;
 }
 
 /// tests/authorization.rs covers every call; here only that a commit by anyone else creates nothing.

@@ -30,8 +30,11 @@ use crate::text::TextReading;
 pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 /// Largest number of candidate offers kept per need.
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
-/// Open needs one allocation run takes at most: 50 candidates each stay within memory.
-const MAX_NEEDS_PER_RUN: usize = 100_000;
+/// Open needs one allocation run takes at most unless the server says otherwise
+/// ([`super::HubSettings::max_needs_per_run`]). On 2 cores a run of 100,000 needs of tier L
+/// takes about a minute, and all 200,000 about 105-125 s with a peak of 2.4 GB (BENCHMARKS.md):
+/// a machine with more cores and memory can take more in one run.
+pub const DEFAULT_MAX_NEEDS_PER_RUN: usize = 100_000;
 
 /// How to allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,18 +346,20 @@ impl Hub {
             status: Some(NeedStatus::Open),
             ..filter.clone()
         };
+        let most = self.max_needs_per_run;
         let page = PageRequest {
             after: None,
-            limit: MAX_NEEDS_PER_RUN + 1,
+            limit: most.saturating_add(1),
         };
         let needs = self.list_needs(&filter, &page)?.records;
-        if needs.len() > MAX_NEEDS_PER_RUN {
+        if needs.len() > most {
             // Leaving some needs out silently would skew the allocation towards the older ones.
             return Err(HubError::Refused(Refusal::new(
                 Reason::RunTooLarge,
                 format!(
-                    "more than {MAX_NEEDS_PER_RUN} open needs match this run; narrow it with the need filter \
-                     (requester, objective, country or region) and run each part"
+                    "more than {most} open needs match this run; narrow it with the need filter \
+                     (requester, objective, country or region) and run each part, or have the server \
+                     take more in one run (serve --max-needs-per-run, with a longer --request-timeout-secs)"
                 ),
             )));
         }

@@ -241,21 +241,28 @@ pub struct TestHub {
     server: Option<JoinHandle<()>>,
     /// Watches the hub the server owns, so a restart can wait until it is really gone.
     hub: Weak<Hub>,
+    /// What the hub was opened with; a restart opens it with the same.
+    settings: HubSettings,
 }
 
 impl TestHub {
     /// Starts a server over `dir` (empty or holding an earlier run's store).
     pub async fn start(dir: &Path) -> TestHub {
-        TestHub::boot(dir, false).await
+        TestHub::boot(dir, false, HubSettings::default()).await
+    }
+
+    /// Starts a server over `dir` whose hub is opened with `settings`.
+    pub async fn start_with(dir: &Path, settings: HubSettings) -> TestHub {
+        TestHub::boot(dir, false, settings).await
     }
 
     /// Starts a server over `dir` with the 2018 demo world loaded.
     pub async fn start_demo(dir: &Path) -> TestHub {
-        TestHub::boot(dir, true).await
+        TestHub::boot(dir, true, HubSettings::default()).await
     }
 
-    async fn boot(dir: &Path, demo: bool) -> TestHub {
-        let hub = Arc::new(open_hub(dir).await);
+    async fn boot(dir: &Path, demo: bool, settings: HubSettings) -> TestHub {
+        let hub = Arc::new(open_hub(dir, &settings).await);
         if demo {
             capacity_hub::demo::load(&hub).await.expect("the demo world loads");
         }
@@ -288,6 +295,7 @@ impl TestHub {
             stop: Some(stop_tx),
             server: Some(server),
             hub: weak,
+            settings,
         }
     }
 
@@ -295,7 +303,7 @@ impl TestHub {
     /// directory. Clients obtained before the restart point at the old address: get new ones.
     pub async fn restart(&mut self) {
         self.shutdown().await;
-        *self = TestHub::boot(&self.dir, false).await;
+        *self = TestHub::boot(&self.dir, false, self.settings.clone()).await;
     }
 
     /// Stops the server and waits until its hub, and with it sled's lock, is gone.
@@ -673,10 +681,10 @@ impl TestHub {
 }
 
 /// Opens the hub, retrying for a bounded time while a previous one still holds sled's lock.
-async fn open_hub(dir: &Path) -> Hub {
+async fn open_hub(dir: &Path, settings: &HubSettings) -> Hub {
     let deadline = tokio::time::Instant::now() + RELEASE_TIMEOUT;
     loop {
-        match Hub::open(dir, HubSettings::default()) {
+        match Hub::open(dir, settings.clone()) {
             Ok(hub) => return hub,
             Err(error) if tokio::time::Instant::now() < deadline => {
                 eprintln!("Hub::open({}) failed, retrying: {error}", dir.display());
