@@ -237,7 +237,6 @@ fn row(half: &str, scope: &str, blind: &Metrics, text: &Metrics) {
     );
 }
 
-/// Opens the hub and prints how long it took and the memory it holds.
 /// The hub's settings for an allocation run of at most `max_needs_per_run` needs.
 fn run_settings(max_needs_per_run: usize) -> HubSettings {
     HubSettings {
@@ -246,10 +245,12 @@ fn run_settings(max_needs_per_run: usize) -> HubSettings {
     }
 }
 
+/// [`open_with`] the default settings.
 fn open(data_dir: &Path) -> Result<Hub, Box<dyn std::error::Error>> {
     open_with(data_dir, HubSettings::default())
 }
 
+/// Opens the hub and prints how long it took and the memory it holds.
 fn open_with(data_dir: &Path, settings: HubSettings) -> Result<Hub, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let hub = Hub::open(data_dir, settings)?;

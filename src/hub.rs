@@ -133,7 +133,8 @@ pub struct HubSettings {
     /// such, said once to its owner, and an offer ranked with a penalty.
     pub stale_after_days: u32,
     /// Open needs one allocation run may take: more are refused (`RUN_TOO_LARGE`) rather than
-    /// ranked past the call's time limit or the machine's memory.
+    /// ranked past the call's time limit or the machine's memory (0 refuses every run; the
+    /// server's flag takes 1 or more).
     pub max_needs_per_run: usize,
 }
 

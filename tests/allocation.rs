@@ -715,6 +715,7 @@ async fn a_run_over_more_needs_than_the_server_takes_is_refused() {
             let refused = hub.matches().run_allocation(run_request(mode, dry_run)).await;
             let status = refused.expect_err("a run over more needs than the server takes");
             assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+            assert_eq!(reason_of(&status), "RUN_TOO_LARGE");
             let words = status.message();
             assert!(
                 words.contains(&format!("more than {} open needs", gtm_needs.len())),

@@ -73,9 +73,8 @@ pub struct ServeArgs {
     /// stale, its owner told once (a STALE event), and a stale offer ranked with a penalty.
     #[arg(long, env = "CAPACITY_HUB_STALE_AFTER_DAYS", default_value_t = HubSettings::default().stale_after_days, value_parser = clap::value_parser!(u32).range(1..))]
     pub stale_after_days: u32,
-    /// Open needs one RunAllocation may take; a run over more is refused (RUN_TOO_LARGE). A
-    /// larger run also needs a longer --request-timeout-secs: on 2 cores all 200,000 needs of
-    /// tier L take about two minutes and 2.4 GB.
+    /// Open needs one RunAllocation may take; a run over more is refused (RUN_TOO_LARGE). A large
+    /// run also needs a longer --request-timeout-secs (README's Limits say how long runs take).
     #[arg(long, env = "CAPACITY_HUB_MAX_NEEDS_PER_RUN", default_value_t = HubSettings::default().max_needs_per_run as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_needs_per_run: u64,
     /// An origin (`https://example.org`) whose pages may call the hub over gRPC-Web; repeat for

@@ -31,9 +31,9 @@ pub const DEFAULT_CANDIDATES_PER_NEED: usize = 50;
 /// Largest number of candidate offers kept per need.
 pub const MAX_CANDIDATES_PER_NEED: usize = 200;
 /// Open needs one allocation run takes at most unless the server says otherwise
-/// ([`super::HubSettings::max_needs_per_run`]). On 2 cores a run of 100,000 needs of tier L
-/// takes about a minute, and all 200,000 about 105-125 s with a peak of 2.4 GB (BENCHMARKS.md):
-/// a machine with more cores and memory can take more in one run.
+/// ([`super::HubSettings::max_needs_per_run`]): how long a run takes and the memory it holds
+/// grow with its needs (README's Limits say how much), so a machine with more cores and memory
+/// can take more in one run.
 pub const DEFAULT_MAX_NEEDS_PER_RUN: usize = 100_000;
 
 /// How to allocate.

@@ -13,7 +13,7 @@ use crate::proto::admin_service_server::AdminService;
 use crate::proto::{BackupChunk, BackupRequest};
 
 /// Bytes per streamed backup chunk: well under the default 4 MiB message limit of clients, and
-/// small enough that the allocator reuses a sent chunk's memory for the next ones.
+/// small, since every chunk is memory of its own until the client has it.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks written but not yet sent to the client, at most.
 const CHUNKS_AHEAD: usize = 2;
@@ -102,9 +102,9 @@ impl Chunks {
 }
 
 impl std::io::Write for Chunks {
-    /// Fills the chunk being written to exactly [`CHUNK_BYTES`] and sends it: a buffer that
-    /// grew past its size doubled, and each such buffer was memory the server had not touched
-    /// yet (a third of the pages a backup of tier L first touched).
+    /// Fills the chunk being written to exactly [`CHUNK_BYTES`], its size from the start, and
+    /// sends it: a buffer allowed to grow past that size doubles, and new memory is what a
+    /// backup's growth of the server is made of.
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let mut rest = bytes;
         while !rest.is_empty() {
@@ -123,5 +123,53 @@ impl std::io::Write for Chunks {
     /// The last chunk goes out with the entry count, once the backup is complete.
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Writes of every size around a chunk's come out as the same bytes, in order, in chunks of
+    /// exactly [`CHUNK_BYTES`] but the last, which stays with the writer for the entry count.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_come_out_whole_in_chunks_of_their_size() {
+        let sizes = [
+            1,
+            CHUNK_BYTES - 1,
+            CHUNK_BYTES + 1,
+            3 * CHUNK_BYTES + 7,
+            CHUNK_BYTES,
+            0,
+            5,
+        ];
+        let written: Vec<u8> = sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(at, &size)| (0..size).map(move |i| (at * 31 + i % 251) as u8))
+            .collect();
+        let (sender, mut receiver) = mpsc::channel(CHUNKS_AHEAD);
+        let mut chunks = Chunks::new(sender);
+        let writer = tokio::task::spawn_blocking(move || {
+            for (at, &size) in sizes.iter().enumerate() {
+                let bytes: Vec<u8> = (0..size).map(|i| (at * 31 + i % 251) as u8).collect();
+                assert_eq!(chunks.write(&bytes).unwrap(), size);
+            }
+            chunks.buffer
+        });
+        let mut sent = Vec::new();
+        while let Some(chunk) = receiver.recv().await {
+            let chunk = chunk.unwrap();
+            assert_eq!(chunk.data.len(), CHUNK_BYTES);
+            assert_eq!(chunk.entries, 0);
+            sent.extend_from_slice(&chunk.data);
+        }
+        let last = writer.await.unwrap();
+        assert!(last.len() < CHUNK_BYTES);
+        assert_eq!(sent.len() + last.len(), written.len());
+        sent.extend_from_slice(&last);
+        assert_eq!(sent, written);
     }
 }
