@@ -79,9 +79,7 @@ impl Chunks {
             runtime: tokio::runtime::Handle::current(),
         }
     }
-}
 
-impl Chunks {
     /// Hands a full chunk to the stream, waiting for room there.
     fn send(&mut self, data: Vec<u8>) -> std::io::Result<()> {
         let chunk = BackupChunk { data, entries: 0 };
