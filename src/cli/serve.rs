@@ -75,8 +75,8 @@ pub struct ServeArgs {
     pub stale_after_days: u32,
     /// Open needs one RunAllocation may take; a run over more is refused (RUN_TOO_LARGE). A large
     /// run also needs a longer --request-timeout-secs (README's Limits say how long runs take).
-    #[arg(long, env = "CAPACITY_HUB_MAX_NEEDS_PER_RUN", default_value_t = HubSettings::default().max_needs_per_run as u64, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_needs_per_run: u64,
+    #[arg(long, env = "CAPACITY_HUB_MAX_NEEDS_PER_RUN", default_value_t = HubSettings::default().max_needs_per_run, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_needs_per_run: usize,
     /// An origin (`https://example.org`) whose pages may call the hub over gRPC-Web; repeat for
     /// several. None by default: the hub's own page at `/` needs none.
     #[arg(long = "cors-origin", env = "CAPACITY_HUB_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
@@ -176,7 +176,7 @@ pub async fn run(args: ServeArgs) -> Result<(), CliError> {
         sweep_interval: Duration::from_secs(args.sweep_interval_secs),
         max_watchers: args.max_watchers,
         stale_after_days: args.stale_after_days,
-        max_needs_per_run: usize::try_from(args.max_needs_per_run).unwrap_or(usize::MAX),
+        max_needs_per_run: args.max_needs_per_run,
         store: StoreConfig {
             commit_delay: Duration::from_micros(args.commit_delay_us),
             ..StoreConfig::default()
