@@ -735,6 +735,14 @@ async fn a_run_over_more_needs_than_the_server_takes_is_refused() {
     let response = run(&hub, theirs).await;
     assert_sound(&hub, &response, &gtm_needs, "").await;
     assert!(!response.pairs.is_empty());
+    // A restart opens the hub with the settings it had: the limit still holds.
+    hub.restart().await;
+    let refused = hub
+        .matches()
+        .run_allocation(run_request(AllocationMode::Stable, true))
+        .await;
+    let status = refused.expect_err("the limit holds after a restart");
+    assert_eq!(reason_of(&status), "RUN_TOO_LARGE", "{status:?}");
     hub.shutdown().await;
 
     let settings = HubSettings {
