@@ -156,10 +156,10 @@ impl TextReading {
         }
     }
 
-    /// How to show the term at `position` (in [`TextReading::terms`]' order) to a person; empty
-    /// in a reading made without words ([`TextReading::of`]).
-    pub fn words(&self, position: usize) -> &str {
-        self.words.split_terminator(KEY_END).nth(position).unwrap_or_default()
+    /// How to show each term to a person, in [`TextReading::terms`]' order; none in a reading
+    /// made without words ([`TextReading::of`]).
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.split_terminator(KEY_END)
     }
 
     /// Whether a concept at one of `positions` was found over the term at `position`.
