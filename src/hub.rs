@@ -161,8 +161,8 @@ pub struct Hub {
     store: Arc<Store>,
     /// The search index over needs, offers, practices and actors, fed from the store.
     search: SearchIndex,
-    /// The readings of the records related items were checked against, kept between calls.
-    related_readings: related::KeptReadings,
+    /// The records related items were judged from, with their words read, kept between calls.
+    related_candidates: related::KeptCandidates,
     graph: RwLock<PartnershipGraph>,
     /// The partnerships' version the graph is kept for (see [`Store::kept_graph`]), if it is.
     graph_kept: std::sync::Mutex<Option<u64>>,
@@ -208,7 +208,7 @@ impl Hub {
         Ok(Hub {
             store,
             search,
-            related_readings: related::KeptReadings::default(),
+            related_candidates: related::KeptCandidates::default(),
             graph: RwLock::new(rebuilt.graph),
             graph_kept: std::sync::Mutex::new(rebuilt.graph_kept),
             catalogue: RwLock::new(rebuilt.catalogue),
@@ -333,8 +333,10 @@ impl Hub {
     /// lock.
     fn apply(&self, writes: WriteSet) -> Result<crate::store::Applied, HubError> {
         let touched = Touched::of(&writes);
+        let changed = related::ChangedRecords::of(&writes);
         let applied = self.store.apply(writes)?;
         self.catalogue_mut().refresh(&self.store, &touched);
+        self.related_candidates.forget(&changed);
         self.search.changed();
         Ok(applied)
     }

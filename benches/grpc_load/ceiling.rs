@@ -1,11 +1,10 @@
 //! The ceiling that sled itself allows for durable writes of the hub's shape, measured in the
 //! benchmark's own process beside the server's SubmitNeed figures: a fresh sled database beside
-//! the world's, [`TREES`] trees written in one transaction per write (as a SubmitNeed writes the
-//! need, its index entries, its event, the search feed, the idempotency key and the counters),
-//! one writer at a time under an async lock (as the hub's writer lock), and the hub's own group
-//! commit (`capacity_hub::store::Durability`, with the same sync and the same commit delay). No
-//! gRPC, no validation, no catalogue: what is left is the store's cost, so SubmitNeed's rate over
-//! this rate says how much of the ceiling the hub reaches.
+//! the world's, written in one transaction per write with the trees, keys and sizes a SubmitNeed
+//! writes ([`SHAPE`]), one writer at a time under an async lock (as the hub's writer lock), and
+//! the hub's own group commit (`capacity_hub::store::Durability`, with the same sync and the same
+//! commit delay). No gRPC, no validation, no catalogue, no reply: what is left is the store's
+//! cost, so SubmitNeed's rate over this rate says how much of the ceiling the hub reaches.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,14 +16,100 @@ use tonic::Status;
 
 use super::{BenchResult, Call, Clients, Row, Timing, measure};
 
-/// Trees a SubmitNeed writes in its transaction.
-const TREES: usize = 9;
-/// Bytes of the record written to the first tree and of the event written to the second (about
-/// the encoded size of a benchmark need and its NEED_SUBMITTED event); the other trees get
-/// index-sized entries.
-const RECORD_BYTES: usize = 1024;
-const EVENT_BYTES: usize = 512;
-const INDEX_BYTES: usize = 48;
+/// Where a key goes in its tree.
+#[derive(Clone, Copy)]
+enum Place {
+    /// After every key written before: a record, an event, a search feed entry.
+    Last,
+    /// At the end of one of this many runs of keys (an index entry `value\0number` under one of
+    /// this many values, as a need's objective, country, region or requester).
+    EndOfOneOf(u64),
+    /// Anywhere (an idempotency key, which starts with the requester's id).
+    Anywhere,
+    /// Always the same key, written over (a counter in the `meta` tree).
+    Same(u8),
+}
+
+/// One tree a SubmitNeed writes: where each of its keys goes, and the size of each value.
+struct TreeShape {
+    keys: &'static [Place],
+    value_bytes: usize,
+}
+
+/// The trees, keys and value sizes of one SubmitNeed of this benchmark, as the hub's `WriteSet`
+/// holds them (seen with a probe printing the write set): 14 keys in 10 trees.
+const SHAPE: [TreeShape; 10] = [
+    // needs: the record, about 110 bytes encoded.
+    TreeShape {
+        keys: &[Place::Last],
+        value_bytes: 112,
+    },
+    // events: NEED_SUBMITTED.
+    TreeShape {
+        keys: &[Place::Last],
+        value_bytes: 112,
+    },
+    // search_changes: the record's number and tree.
+    TreeShape {
+        keys: &[Place::Last],
+        value_bytes: 13,
+    },
+    // meta: the next record number and the next search change.
+    TreeShape {
+        keys: &[Place::Same(0), Place::Same(1)],
+        value_bytes: 8,
+    },
+    // requests: the idempotency key, naming the need.
+    TreeShape {
+        keys: &[Place::Anywhere],
+        value_bytes: 10,
+    },
+    // needs_by_status: "open".
+    TreeShape {
+        keys: &[Place::EndOfOneOf(1)],
+        value_bytes: 0,
+    },
+    // needs_by_theme: two of the 23 objectives.
+    TreeShape {
+        keys: &[Place::EndOfOneOf(23), Place::EndOfOneOf(23)],
+        value_bytes: 0,
+    },
+    // needs_by_country: the requester's country.
+    TreeShape {
+        keys: &[Place::EndOfOneOf(200)],
+        value_bytes: 0,
+    },
+    // needs_by_area: its region and subregion.
+    TreeShape {
+        keys: &[Place::EndOfOneOf(22), Place::EndOfOneOf(5)],
+        value_bytes: 0,
+    },
+    // needs_by_requester: the requester.
+    TreeShape {
+        keys: &[Place::EndOfOneOf(1000)],
+        value_bytes: 0,
+    },
+];
+
+impl Place {
+    /// The key of write number `written`, as its `slot`-th key in its tree.
+    fn key(self, written: u64, slot: usize) -> Vec<u8> {
+        // Spreads writes over the runs as the benchmark's needs spread over objectives and
+        // countries (a multiplicative hash: consecutive writes land in different runs).
+        let spread = |runs: u64| written.wrapping_add(slot as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) % runs;
+        match self {
+            Place::Last => written.to_be_bytes().to_vec(),
+            Place::EndOfOneOf(runs) => {
+                let mut key = format!("value-{}", spread(runs)).into_bytes();
+                key.push(0);
+                key.extend_from_slice(&written.to_be_bytes());
+                key
+            }
+            Place::Anywhere => format!("SubmitNeed/actor-{}\0request-{written}", spread(1000)).into_bytes(),
+            Place::Same(which) => vec![which],
+        }
+    }
+}
 
 /// The shared state of the ceiling's writers.
 struct Store {
@@ -44,15 +129,12 @@ impl Call for SledWrite {
         let ticket = {
             let mut written = store.writer.lock().await;
             *written += 1;
-            let key = written.to_be_bytes();
+            let written = *written;
             let result = store.trees.as_slice().transaction(|views| {
-                for (number, view) in views.iter().enumerate() {
-                    let bytes = match number {
-                        0 => RECORD_BYTES,
-                        1 => EVENT_BYTES,
-                        _ => INDEX_BYTES,
-                    };
-                    view.insert(&key, vec![number as u8; bytes])?;
+                for (view, shape) in views.iter().zip(&SHAPE) {
+                    for (slot, place) in shape.keys.iter().enumerate() {
+                        view.insert(place.key(written, slot), vec![written as u8; shape.value_bytes])?;
+                    }
                 }
                 Ok::<(), sled::transaction::ConflictableTransactionError<std::convert::Infallible>>(())
             });
@@ -78,7 +160,7 @@ pub async fn measure_ceiling(
 ) -> BenchResult<Row> {
     let dir = tempfile::tempdir_in(beside)?;
     let db = sled::Config::new().path(dir.path()).open()?;
-    let trees = (0..TREES)
+    let trees = (0..SHAPE.len())
         .map(|number| db.open_tree(format!("tree-{number}")))
         .collect::<Result<Vec<_>, _>>()?;
     let files = SledFiles::open(dir.path())?;

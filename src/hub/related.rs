@@ -11,43 +11,125 @@ use rustc_hash::FxHashMap;
 use super::{Hub, HubError};
 use crate::domain::{Match, MatchStatus, Need, NeedStatus, Objective, Practice, geography};
 use crate::search::{IndexState, RecordKind};
-use crate::store::TreeName;
+use crate::store::{Store, TreeName, WriteSet};
 use crate::text::analysis::{TextReading, TextTerms};
 
-/// Readings [`KeptReadings`] holds at most; when full it is emptied, and the candidates of the
+/// Records [`KeptCandidates`] holds at most; when full it is emptied, and the candidates of the
 /// calls that follow fill it again.
-const MAX_KEPT_READINGS: usize = 50_000;
+const MAX_KEPT_CANDIDATES: usize = 50_000;
 
-/// The readings of the records related items were checked against, by kind and record number,
-/// kept between calls. Each SubmitNeed and FindRelated checks up to 151 candidates, the same
-/// past needs and practices come up again and again, and reading a candidate's words (splitting,
-/// stemming, finding concepts) was most of a SubmitNeed's work. A kept reading is used only while
-/// it is the reading of the record's text as it is now ([`TextReading::is_of`]).
+/// The records related items were judged from, as stored, with their words read, kept between
+/// calls by kind and record number. Each SubmitNeed and FindRelated judges up to 151 candidates,
+/// and the same past needs and practices come up again and again; reading each from the store
+/// (at tier L mostly from disk: sled's cache is small on purpose, see `StoreConfig`) and reading
+/// its words were half of a lookup's work. Every write forgets the needs and practices it
+/// changes ([`KeptCandidates::forget`], called by `Hub::apply` once the write is applied), so a
+/// kept record is the record as stored.
 #[derive(Debug, Default)]
-pub(super) struct KeptReadings(Mutex<FxHashMap<(RecordKind, u64), Arc<TextReading>>>);
+pub(super) struct KeptCandidates(Mutex<Kept>);
 
-impl KeptReadings {
-    /// The reading of the record's title, body and languages: the kept one while it holds, else
-    /// read now and kept.
-    fn of(&self, kind: RecordKind, number: u64, title: &str, body: &str, languages: &[String]) -> Arc<TextReading> {
-        let kept = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(kind, number))
-            .filter(|kept| kept.is_of(title, body, languages))
-            .cloned();
-        if let Some(kept) = kept {
-            return kept;
-        }
+#[derive(Debug, Default)]
+struct Kept {
+    records: FxHashMap<(RecordKind, u64), Arc<KeptCandidate>>,
+    /// How many writes have forgotten records so far. A record read from the store while a
+    /// write was forgetting may be the record as it was before that write, so it is used for
+    /// the call that read it but not kept.
+    forgettings: u64,
+}
+
+/// A record related items are judged from, as stored, and its title and text read.
+#[derive(Debug)]
+struct KeptCandidate {
+    record: CandidateRecord,
+    reading: TextReading,
+}
+
+/// A need or a practice as stored.
+#[derive(Debug)]
+enum CandidateRecord {
+    Need(Need),
+    Practice(Practice),
+}
+
+impl KeptCandidates {
+    /// The record of `kind` numbered `number`, with its words read: the kept one, else read from
+    /// the store now (and kept). `None` when the store has no such record, or for a kind related
+    /// items are never made of.
+    fn of(&self, store: &Store, kind: RecordKind, number: u64) -> Result<Option<Arc<KeptCandidate>>, HubError> {
+        let forgettings = match self.kept(kind, number) {
+            Ok(found) => return Ok(Some(found)),
+            Err(forgettings) => forgettings,
+        };
         // Read outside the lock: reading takes far longer than looking up.
-        let read = Arc::new(TextReading::of(title, body, languages));
-        let mut readings = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if readings.len() >= MAX_KEPT_READINGS {
-            readings.clear();
+        let read = match kind {
+            RecordKind::Need => store.get_by_number::<Need>(number)?.map(|need| {
+                let spec = &need.spec;
+                let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
+                KeptCandidate {
+                    record: CandidateRecord::Need(need),
+                    reading,
+                }
+            }),
+            RecordKind::Practice => store.get_by_number::<Practice>(number)?.map(|practice| {
+                let spec = &practice.spec;
+                let reading = TextReading::of(&spec.title, &spec.body(), &spec.languages);
+                KeptCandidate {
+                    record: CandidateRecord::Practice(practice),
+                    reading,
+                }
+            }),
+            RecordKind::Offer | RecordKind::Actor => None,
+        };
+        Ok(read.map(|read| self.keep(kind, number, read, forgettings)))
+    }
+
+    /// The kept record, or how many writes had forgotten records when it was found missing.
+    fn kept(&self, kind: RecordKind, number: u64) -> Result<Arc<KeptCandidate>, u64> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.records.get(&(kind, number)).cloned().ok_or(kept.forgettings)
+    }
+
+    /// Keeps `read`, read from the store after `forgettings` writes had forgotten records,
+    /// unless another has forgotten some since.
+    fn keep(&self, kind: RecordKind, number: u64, read: KeptCandidate, forgettings: u64) -> Arc<KeptCandidate> {
+        let read = Arc::new(read);
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.forgettings == forgettings {
+            if kept.records.len() >= MAX_KEPT_CANDIDATES {
+                kept.records.clear();
+            }
+            kept.records.insert((kind, number), Arc::clone(&read));
         }
-        readings.insert((kind, number), Arc::clone(&read));
         read
+    }
+
+    /// Forgets `changed`, once the write that changed them is applied, so any later read finds
+    /// them as written.
+    pub(super) fn forget(&self, changed: &ChangedRecords) {
+        if changed.0.is_empty() {
+            return;
+        }
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.forgettings += 1;
+        for key in &changed.0 {
+            kept.records.remove(key);
+        }
+    }
+}
+
+/// The needs and practices a write changes, taken from its write set before the store consumes
+/// it: what [`KeptCandidates::forget`] forgets once it is applied.
+pub(super) struct ChangedRecords(Vec<(RecordKind, u64)>);
+
+impl ChangedRecords {
+    /// The needs and practices `writes` writes or deletes.
+    pub(super) fn of(writes: &WriteSet) -> ChangedRecords {
+        ChangedRecords(
+            [RecordKind::Need, RecordKind::Practice]
+                .into_iter()
+                .flat_map(|kind| writes.changed(kind.tree()).map(move |number| (kind, number)))
+                .collect(),
+        )
     }
 }
 
@@ -134,40 +216,24 @@ impl Hub {
         )?;
         let regions = geography::finest_areas(&spec.countries);
         let mut items: Vec<RelatedItem> = Vec::new();
+        let need_keys = NeedKeys::of(&read);
         for candidate in found {
             if items.len() == limit {
                 break;
             }
-            let item = match candidate.kind {
-                RecordKind::Need => {
-                    let Some(other) = self.store.get_by_number::<Need>(candidate.number)? else {
-                        continue;
-                    };
-                    let spec = &other.spec;
-                    let reading = self.related_readings.of(
-                        RecordKind::Need,
-                        candidate.number,
-                        &spec.title,
-                        &spec.description,
-                        &spec.languages,
-                    );
-                    self.related_need(need, &read, &regions, &other, &reading)?
+            let Some(kept) = self
+                .related_candidates
+                .of(&self.store, candidate.kind, candidate.number)?
+            else {
+                continue;
+            };
+            let item = match &kept.record {
+                CandidateRecord::Need(other) => {
+                    self.related_need(need, &read, &need_keys, &regions, other, &kept.reading)?
                 }
-                RecordKind::Practice => {
-                    let Some(practice) = self.store.get_by_number::<Practice>(candidate.number)? else {
-                        continue;
-                    };
-                    let spec = &practice.spec;
-                    let reading = self.related_readings.of(
-                        RecordKind::Practice,
-                        candidate.number,
-                        &spec.title,
-                        &spec.body(),
-                        &spec.languages,
-                    );
-                    related_practice(need, &read, &practice, &reading)
+                CandidateRecord::Practice(practice) => {
+                    related_practice(need, &read, &need_keys, practice, &kept.reading)
                 }
-                RecordKind::Offer | RecordKind::Actor => None,
             };
             // A completed match may show twice: as the past need, with how it ended, and as the
             // practice it published, which its author may have edited since.
@@ -186,6 +252,7 @@ impl Hub {
         &self,
         need: &Need,
         read: &TextTerms,
+        keys: &NeedKeys<'_>,
         regions: &[&'static str],
         other: &Need,
         other_read: &TextReading,
@@ -194,7 +261,7 @@ impl Hub {
             return Ok(None);
         }
         let spec = &other.spec;
-        let Some(mut reasons) = shared(need, &spec.themes, read, other_read) else {
+        let Some(mut reasons) = shared(need, &spec.themes, read, keys, other_read) else {
             return Ok(None);
         };
         let item = RelatedItem {
@@ -268,6 +335,7 @@ impl Hub {
 fn related_practice(
     need: &Need,
     read: &TextTerms,
+    keys: &NeedKeys<'_>,
     practice: &Practice,
     practice_read: &TextReading,
 ) -> Option<RelatedItem> {
@@ -275,7 +343,7 @@ fn related_practice(
         return None;
     }
     let spec = &practice.spec;
-    let reasons = shared(need, &spec.themes, read, practice_read)?;
+    let reasons = shared(need, &spec.themes, read, keys, practice_read)?;
     let (match_id, rating) = practice.completed_match().unzip();
     Some(RelatedItem {
         kind: RelatedKind::Practice,
@@ -291,31 +359,71 @@ fn related_practice(
     })
 }
 
+/// The need's terms by key, to find which of them another record's reading holds: made once
+/// per lookup, so judging a candidate walks only the candidate's own keys.
+struct NeedKeys<'r> {
+    positions: FxHashMap<&'r str, usize>,
+    terms: usize,
+}
+
+impl<'r> NeedKeys<'r> {
+    fn of(read: &'r TextTerms) -> NeedKeys<'r> {
+        NeedKeys {
+            positions: read
+                .terms
+                .iter()
+                .enumerate()
+                .map(|(at, term)| (term.key.as_str(), at))
+                .collect(),
+            terms: read.terms.len(),
+        }
+    }
+
+    /// Whether `other` holds each of the need's terms, by the term's position.
+    fn held_by(&self, other: &TextReading) -> Vec<bool> {
+        let mut held = vec![false; self.terms];
+        for (key, _) in other.terms() {
+            if let Some(&at) = self.positions.get(key) {
+                held[at] = true;
+            }
+        }
+        held
+    }
+}
+
 /// Why a record with these objectives and this text is related to `need` (its text read as
-/// `read`): the objectives and the terms they share, or `None` when they share too little.
-fn shared(need: &Need, themes: &[Objective], read: &TextTerms, other: &TextReading) -> Option<Vec<String>> {
+/// `read`, its keys `keys`): the objectives and the terms they share, or `None` when they share
+/// too little.
+fn shared(
+    need: &Need,
+    themes: &[Objective],
+    read: &TextTerms,
+    keys: &NeedKeys<'_>,
+    other: &TextReading,
+) -> Option<Vec<String>> {
     let objectives: Vec<&Objective> = need.spec.themes.iter().filter(|theme| themes.contains(theme)).collect();
-    // Only the other text's keys are needed: its reading without the words to show them.
-    let keys: rustc_hash::FxHashSet<&str> = other.terms().map(|(key, _)| key).collect();
-    let in_other = |key: &str| keys.contains(key);
+    if objectives.is_empty() {
+        return None;
+    }
+    let held = keys.held_by(other);
     let shared_concepts: Vec<usize> = read
         .terms
         .iter()
         .enumerate()
-        .filter(|(_, term)| term.is_concept() && in_other(&term.key))
+        .filter(|(at, term)| term.is_concept() && held[*at])
         .map(|(at, _)| at)
         .collect();
     // A word inside a shared concept is said by the concept.
     let words: Vec<&str> = read
         .terms
         .iter()
-        .filter(|term| {
-            in_other(&term.key)
-                && (term.is_concept() || !term.within.iter().any(|concept| shared_concepts.contains(concept)))
+        .enumerate()
+        .filter(|(at, term)| {
+            held[*at] && (term.is_concept() || !term.within.iter().any(|concept| shared_concepts.contains(concept)))
         })
-        .map(|term| term.words.as_str())
+        .map(|(_, term)| term.words.as_str())
         .collect();
-    if objectives.is_empty() || (words.len() < SHARED_TERMS && shared_concepts.is_empty()) {
+    if words.len() < SHARED_TERMS && shared_concepts.is_empty() {
         return None;
     }
     let mut reasons: Vec<String> = objectives
@@ -330,28 +438,133 @@ fn shared(need: &Need, themes: &[Objective], read: &TextTerms, other: &TextReadi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{DateWindow, Level, Modality, NeedSpec, Urgency};
+    use crate::store::StoreConfig;
 
-    /// A kept reading serves while the record's text is the same, and a changed text is read
-    /// again: an edited past need or practice is checked with its new words.
-    #[test]
-    fn a_kept_reading_serves_only_the_text_it_was_read_from() {
-        let kept = KeptReadings::default();
-        let languages = ["en".to_string()];
-        let title = "Training border officials in victim identification";
-        let body = "Officials at the northern border need to recognise victims of trafficking.";
-        let first = kept.of(RecordKind::Need, 7, title, body, &languages);
-        let again = kept.of(RecordKind::Need, 7, title, body, &languages);
-        assert!(Arc::ptr_eq(&first, &again), "the same text was read twice");
-        let edited = "Officials at the northern border need to interview unaccompanied children.";
-        let changed = kept.of(RecordKind::Need, 7, title, edited, &languages);
-        assert!(!Arc::ptr_eq(&first, &changed));
-        assert_eq!(*changed, TextReading::of(title, edited, &languages));
-        let keys = |reading: &TextReading| reading.terms().map(|(key, _)| key.to_owned()).collect::<Vec<_>>();
-        assert_ne!(keys(&first), keys(&changed));
-        let practice = kept.of(RecordKind::Practice, 7, title, body, &languages);
-        assert!(
-            !Arc::ptr_eq(&first, &practice),
-            "a practice is not the need of its number"
+    fn need(number: u64, description: &str) -> Need {
+        Need {
+            id: format!("need-{number}"),
+            requester_id: "actor-1".into(),
+            spec: NeedSpec {
+                title: "Training border officials in victim identification".into(),
+                description: description.into(),
+                themes: vec![Objective::new(10).unwrap()],
+                modalities: vec![Modality::Training],
+                level: Level::National,
+                countries: vec!["GTM".into()],
+                languages: vec!["en".into()],
+                budget_usd: None,
+                urgency: Urgency::Normal,
+                window: DateWindow::default(),
+            },
+            status: NeedStatus::Open,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// Stores `new` over `old` and tells `kept` what changed, as `Hub::apply` does.
+    fn write(store: &Store, kept: &KeptCandidates, old: Option<&Need>, new: &Need) {
+        let mut writes = WriteSet::default();
+        writes.put(old, new).unwrap();
+        let changed = ChangedRecords::of(&writes);
+        store.apply(writes).unwrap();
+        kept.forget(&changed);
+    }
+
+    /// A store holding need 7, written through `kept`.
+    fn a_store_with_need_7() -> (tempfile::TempDir, Store, KeptCandidates, Need) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        let kept = KeptCandidates::default();
+        let first = need(
+            7,
+            "Officials at the northern border need to recognise victims of trafficking.",
         );
+        write(&store, &kept, None, &first);
+        (dir, store, kept, first)
+    }
+
+    fn keys(reading: &TextReading) -> Vec<String> {
+        reading.terms().map(|(key, _)| key.to_owned()).collect()
+    }
+
+    /// A kept record serves until a write changes it, and is then read again as written: an
+    /// edited past need is judged by its new words, and one withdrawn by its new status.
+    #[test]
+    fn a_kept_record_serves_until_a_write_changes_it() {
+        let (_dir, store, kept, first) = a_store_with_need_7();
+
+        let read = kept.of(&store, RecordKind::Need, 7).unwrap().unwrap();
+        let again = kept.of(&store, RecordKind::Need, 7).unwrap().unwrap();
+        assert!(Arc::ptr_eq(&read, &again), "the record was read from the store twice");
+        let spec = &first.spec;
+        assert_eq!(
+            read.reading,
+            TextReading::of(&spec.title, &spec.description, &spec.languages)
+        );
+
+        let edited = need(
+            7,
+            "Officials at the northern border need to interview unaccompanied children.",
+        );
+        write(&store, &kept, Some(&first), &edited);
+        let after_edit = kept.of(&store, RecordKind::Need, 7).unwrap().unwrap();
+        let CandidateRecord::Need(stored) = &after_edit.record else {
+            panic!("need 7 was kept as a practice");
+        };
+        assert_eq!(stored.spec.description, edited.spec.description);
+        assert_ne!(keys(&after_edit.reading), keys(&read.reading));
+
+        let withdrawn = Need {
+            status: NeedStatus::Withdrawn,
+            ..edited.clone()
+        };
+        write(&store, &kept, Some(&edited), &withdrawn);
+        let after_withdrawal = kept.of(&store, RecordKind::Need, 7).unwrap().unwrap();
+        assert!(
+            matches!(&after_withdrawal.record, CandidateRecord::Need(need) if need.status == NeedStatus::Withdrawn)
+        );
+
+        assert!(kept.of(&store, RecordKind::Need, 8).unwrap().is_none(), "no record 8");
+        assert!(
+            kept.of(&store, RecordKind::Practice, 7).unwrap().is_none(),
+            "record 7 is a need, not a practice"
+        );
+    }
+
+    /// A record read while a write was forgetting may be the record as it was before that write:
+    /// it serves the call that read it but is not kept.
+    #[test]
+    fn a_record_read_while_a_write_forgets_is_not_kept() {
+        let (_dir, store, kept, first) = a_store_with_need_7();
+        let read_before = || KeptCandidate {
+            reading: TextReading::of(&first.spec.title, &first.spec.description, &first.spec.languages),
+            record: CandidateRecord::Need(first.clone()),
+        };
+
+        let Err(forgettings) = kept.kept(RecordKind::Need, 7) else {
+            panic!("need 7 was kept before it was read");
+        };
+        // A write edits need 7 between the look-up and the read's return.
+        let edited = need(
+            7,
+            "Officials at the northern border need to interview unaccompanied children.",
+        );
+        write(&store, &kept, Some(&first), &edited);
+        kept.keep(RecordKind::Need, 7, read_before(), forgettings);
+        assert!(
+            kept.kept(RecordKind::Need, 7).is_err(),
+            "a record read before an edit was kept"
+        );
+        let now = kept.of(&store, RecordKind::Need, 7).unwrap().unwrap();
+        assert!(matches!(&now.record, CandidateRecord::Need(need) if need.spec.description == edited.spec.description));
+
+        // With no write in between, the record read is kept.
+        let Err(forgettings) = kept.kept(RecordKind::Need, 9) else {
+            panic!("need 9 was kept before it was read");
+        };
+        kept.keep(RecordKind::Need, 9, read_before(), forgettings);
+        assert!(kept.kept(RecordKind::Need, 9).is_ok());
     }
 }
