@@ -9,10 +9,10 @@
 //! - the no-op RPC from one client while 4 others (each on its own connection) run
 //!   `MatchService.FindBundles` and `PartnershipService.SuggestPartners`: heavy calls must not
 //!   stall light ones;
-//! - durable `NeedService.SubmitNeed` from 64 concurrent clients, each on its own connection, and
-//!   beside it the ceiling that sled with the hub's sync allows for writes of the same shape
-//!   (64 writers in this process on a fresh sled database; see `grpc_load/ceiling.rs`), and the
-//!   ratio of the two;
+//! - durable `NeedService.SubmitNeed` from 1 client (the latency a requester sees) and from 64
+//!   concurrent clients, each on its own connection, and beside it the ceiling that sled with
+//!   the hub's sync allows for writes of the same shape (64 writers in this process on a fresh
+//!   sled database; see `grpc_load/ceiling.rs`), and the ratio of the two;
 //! - the server's resident memory (VmRSS) and peak (VmHWM) right after start-up and at the end;
 //! - the server's request counters from its Prometheus endpoint (`--metrics-addr`), before and
 //!   after the workloads, and how far each moved;
@@ -733,6 +733,8 @@ struct Rows {
     noop_beside_heavy: Row,
     bundles_heavy: Row,
     suggest_heavy: Row,
+    /// SubmitNeed from one client: the latency one requester sees.
+    submit_1: Row,
     submit_64: Row,
     /// The sled ceiling for SubmitNeed's shape, measured after the server's workloads.
     ceiling_64: Option<Row>,
@@ -751,6 +753,7 @@ impl Rows {
             &self.noop_beside_heavy,
             &self.bundles_heavy,
             &self.suggest_heavy,
+            &self.submit_1,
             &self.submit_64,
         ];
         server.into_iter().chain(&self.ceiling_64).collect()
@@ -835,7 +838,9 @@ impl Bench {
             noop_beside_heavy,
             bundles_heavy,
             suggest_heavy,
-            submit_64: self.submit_needs(Clients::Separate(WRITERS)).await?,
+            // The lone client's writer number follows the 64's, so their request ids differ.
+            submit_1: self.submit_needs(Clients::Separate(1), WRITERS).await?,
+            submit_64: self.submit_needs(Clients::Separate(WRITERS), 0).await?,
             ceiling_64: None,
         })
     }
@@ -907,14 +912,15 @@ impl Bench {
         Ok((health?, bundles?, suggest?))
     }
 
-    async fn submit_needs(&self, clients: Clients) -> BenchResult<Row> {
+    /// SubmitNeed from each client, the clients numbered as writers from `first_writer` on.
+    async fn submit_needs(&self, clients: Clients, first_writer: usize) -> BenchResult<Row> {
         let mut callers = Vec::new();
         for (writer, channel) in self.connections(clients).into_iter().enumerate() {
             callers.push(SubmitNeed {
                 client: NeedServiceClient::new(with_token(&channel, &self.token)?),
                 requesters: Arc::clone(&self.requesters),
                 run: self.run,
-                writer,
+                writer: first_writer + writer,
                 sent: 0,
             });
         }

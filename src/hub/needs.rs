@@ -1,10 +1,12 @@
 //! Submitting, reading, editing and withdrawing needs.
 
+use std::sync::Arc;
+
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::validation::MAX_NOTE_CHARS;
 use crate::domain::{Actor, EventKind, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
 use crate::domain::{Reason, Refusal};
-use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
+use crate::store::{FlushTicket, Scan, StatusKey, Store, TreeName, WriteSet};
 
 /// Filters of ListNeeds; `None` does not filter.
 #[derive(Debug, Clone, Default)]
@@ -42,12 +44,50 @@ impl NeedFilter {
 
 impl Hub {
     /// Submits a need for `requester_id`. Empty `countries` default to the requester's country.
-    pub async fn submit_need(
+    pub async fn submit_need(&self, requester_id: &str, spec: NeedSpec, request_id: &str) -> Result<Need, HubError> {
+        let (need, ticket) = self.submit_need_unacknowledged(requester_id, spec, request_id).await?;
+        self.store.durable(ticket).await?;
+        Ok(need)
+    }
+
+    /// [`Hub::submit_need`] with the need's related items counted ([`Hub::related_count`]) while
+    /// its write is flushed, rather than after: SubmitNeed's reply carries the count, and at tier
+    /// L the flush and the count take a few milliseconds each. The count reads the search index,
+    /// which holds the need only once it has been flushed, so it is the same either way. A count
+    /// that fails is logged and reported as none: the need is stored all the same.
+    pub async fn submit_need_counting_related(
+        self: &Arc<Hub>,
+        requester_id: &str,
+        spec: NeedSpec,
+        request_id: &str,
+    ) -> Result<(Need, usize), HubError> {
+        let (need, ticket) = self.submit_need_unacknowledged(requester_id, spec, request_id).await?;
+        let hub = Arc::clone(self);
+        let submitted = need.clone();
+        // CPU work of a few milliseconds: on the blocking pool, off the async workers.
+        let counting = tokio::task::spawn_blocking(move || hub.related_count(&submitted));
+        self.store.durable(ticket).await?;
+        let related = match counting.await {
+            Ok(Ok(count)) => count,
+            Ok(Err(error)) => {
+                tracing::error!(%error, need = %need.id, "related items not counted");
+                0
+            }
+            Err(error) => {
+                tracing::error!(%error, need = %need.id, "related items not counted");
+                0
+            }
+        };
+        Ok((need, related))
+    }
+
+    /// Applies a need's submission, returning it with the ticket that says when it is durable.
+    async fn submit_need_unacknowledged(
         &self,
         requester_id: &str,
         mut spec: NeedSpec,
         request_id: &str,
-    ) -> Result<Need, HubError> {
+    ) -> Result<(Need, FlushTicket), HubError> {
         let requester: Actor = self.load("requester_id", requester_id)?;
         if spec.countries.is_empty() {
             spec.countries.extend(requester.profile.country.clone());
@@ -77,7 +117,7 @@ impl Hub {
             }
             Ok((writes, need))
         };
-        self.write(change, |_| {}).await
+        self.write_unacknowledged(change, |_| {}).await
     }
 
     /// Other open or matched needs of the same requester that resemble `need` (same objectives,

@@ -45,24 +45,11 @@ impl NeedService for NeedApi {
         let caller = Caller::of(&request);
         let (requester_id, spec, request_id) = convert::submit_need(request.into_inner())?;
         policy::act_for(&caller, &requester_id, "requester_id")?;
-        let need = self.hub.submit_need(&requester_id, spec, &request_id).await?;
+        let (need, related) = self
+            .hub
+            .submit_need_counting_related(&requester_id, spec, &request_id)
+            .await?;
         let similar_need_ids = self.hub.similar_needs_of_requester(&need)?;
-        // Looking up related items is CPU work of a few milliseconds: off the async workers.
-        let hub = Arc::clone(&self.hub);
-        let submitted = need.clone();
-        // The need is stored and durable: a failed count is logged and reported as none, never
-        // as a failed submit.
-        let related = match tokio::task::spawn_blocking(move || hub.related_count(&submitted)).await {
-            Ok(Ok(count)) => count,
-            Ok(Err(error)) => {
-                tracing::error!(%error, need = %need.id, "related items not counted");
-                0
-            }
-            Err(error) => {
-                tracing::error!(%error, need = %need.id, "related items not counted");
-                0
-            }
-        };
         let related_count = u32::try_from(related).unwrap_or(u32::MAX);
         Ok(Response::new(Need {
             similar_need_ids,
