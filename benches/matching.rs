@@ -416,19 +416,22 @@ async fn search(data_dir: &Path, queries: usize, rebuild: bool) -> Result<(), Bo
         );
         println!("{}", Latencies::of(times));
     }
-    let mut times = Vec::with_capacity(needs.len());
-    let mut related = 0;
-    for id in needs.iter().take(500) {
-        let started = Instant::now();
-        related += hub.find_related(id, 10).await?.len();
-        times.push(started.elapsed());
+    // Limit 50 is the lookup behind SubmitNeed's `related_count`.
+    for limit in [10, capacity_hub::hub::MAX_RELATED] {
+        let mut times = Vec::with_capacity(needs.len());
+        let mut related = 0;
+        for id in needs.iter().take(500) {
+            let started = Instant::now();
+            related += hub.find_related(id, limit).await?.len();
+            times.push(started.elapsed());
+        }
+        println!(
+            "FindRelated, limit {limit}: {} needs, {:.1} items on average",
+            times.len(),
+            related as f64 / times.len().max(1) as f64
+        );
+        println!("{}", Latencies::of(times));
     }
-    println!(
-        "FindRelated, limit 10: {} needs, {:.1} items on average",
-        times.len(),
-        related as f64 / times.len().max(1) as f64
-    );
-    println!("{}", Latencies::of(times));
     println!("{}", memory());
     Ok(())
 }
