@@ -333,10 +333,10 @@ impl Hub {
     /// lock.
     fn apply(&self, writes: WriteSet) -> Result<crate::store::Applied, HubError> {
         let touched = Touched::of(&writes);
-        let changed = related::ChangedRecords::of(&writes);
-        let applied = self.store.apply(writes)?;
+        let applied = self
+            .related_candidates
+            .applying(writes, |writes| self.store.apply(writes))?;
         self.catalogue_mut().refresh(&self.store, &touched);
-        self.related_candidates.forget(&changed);
         self.search.changed();
         Ok(applied)
     }

@@ -53,8 +53,9 @@ impl Hub {
     /// [`Hub::submit_need`] with the need's related items counted ([`Hub::related_count`]) while
     /// its write is flushed, rather than after: SubmitNeed's reply carries the count, and at tier
     /// L the flush and the count take a few milliseconds each. The count reads the search index,
-    /// which holds the need only once it has been flushed, so it is the same either way. A count
-    /// that fails is logged and reported as none: the need is stored all the same.
+    /// which shows a write only after its next commit, and leaves the need itself out anyway, so
+    /// counting before the flush ends counts the same. A count that fails is logged and reported
+    /// as none: the need is stored all the same.
     pub async fn submit_need_counting_related(
         self: &Arc<Hub>,
         requester_id: &str,
@@ -67,17 +68,14 @@ impl Hub {
         // CPU work of a few milliseconds: on the blocking pool, off the async workers.
         let counting = tokio::task::spawn_blocking(move || hub.related_count(&submitted));
         self.store.durable(ticket).await?;
-        let related = match counting.await {
-            Ok(Ok(count)) => count,
-            Ok(Err(error)) => {
-                tracing::error!(%error, need = %need.id, "related items not counted");
-                0
-            }
-            Err(error) => {
-                tracing::error!(%error, need = %need.id, "related items not counted");
-                0
-            }
+        let counted = match counting.await {
+            Ok(counted) => counted.map_err(|error| error.to_string()),
+            Err(stopped) => Err(stopped.to_string()),
         };
+        let related = counted.unwrap_or_else(|error| {
+            tracing::error!(%error, need = %need.id, "related items not counted");
+            0
+        });
         Ok((need, related))
     }
 

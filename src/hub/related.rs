@@ -18,18 +18,25 @@ use crate::text::analysis::{TextReading, TextTerms};
 /// calls that follow fill it again.
 const MAX_KEPT_CANDIDATES: usize = 50_000;
 
+/// The kinds of record related items are made of.
+const CANDIDATE_KINDS: [RecordKind; 2] = [RecordKind::Need, RecordKind::Practice];
+
 /// The records related items were judged from, as stored, with their words read, kept between
 /// calls by kind and record number. Each SubmitNeed and FindRelated judges up to 151 candidates,
-/// and the same past needs and practices come up again and again; reading each from the store
-/// (at tier L mostly from disk: sled's cache is small on purpose, see `StoreConfig`) and reading
-/// its words were half of a lookup's work. Every write forgets the needs and practices it
-/// changes ([`KeptCandidates::forget`], called by `Hub::apply` once the write is applied), so a
-/// kept record is the record as stored.
+/// and the same past needs and practices come up again and again: reading each from the store
+/// (sled's pages, which its small cache mostly does not hold at tier L, see `StoreConfig`) and
+/// reading its words cost a fifth of a count at L over 500 needs in one pass, a third once every
+/// candidate was kept (BENCHMARKS.md). Every write is applied
+/// through [`KeptCandidates::applying`], which forgets the needs and practices it changed as
+/// soon as the store has them, so a kept record is the record as stored once the write that
+/// last changed it is applied.
 #[derive(Debug, Default)]
 pub(super) struct KeptCandidates(Mutex<Kept>);
 
+/// What [`KeptCandidates`] guards.
 #[derive(Debug, Default)]
 struct Kept {
+    /// Each kept record, by kind and record number.
     records: FxHashMap<(RecordKind, u64), Arc<KeptCandidate>>,
     /// How many writes have forgotten records so far. A record read from the store while a
     /// write was forgetting may be the record as it was before that write, so it is used for
@@ -44,11 +51,38 @@ struct KeptCandidate {
     reading: TextReading,
 }
 
-/// A need or a practice as stored; a need without its description, which is kept only as read.
+/// A need or a practice as stored, but for the texts judging reads only as the reading (a need's
+/// description, a practice's description and results), which are left empty: kept whole, they
+/// would be most of the memory kept. A practice's lessons stay: a related item shows them.
 #[derive(Debug)]
 enum CandidateRecord {
     Need(Need),
     Practice(Practice),
+}
+
+impl KeptCandidate {
+    /// `need`, read, and kept without its description.
+    fn need(mut need: Need) -> KeptCandidate {
+        let spec = &mut need.spec;
+        let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
+        spec.description = String::new();
+        KeptCandidate {
+            record: CandidateRecord::Need(need),
+            reading,
+        }
+    }
+
+    /// `practice`, read, and kept without its description and results.
+    fn practice(mut practice: Practice) -> KeptCandidate {
+        let spec = &mut practice.spec;
+        let reading = TextReading::of(&spec.title, &spec.body(), &spec.languages);
+        spec.description = String::new();
+        spec.results = String::new();
+        KeptCandidate {
+            record: CandidateRecord::Practice(practice),
+            reading,
+        }
+    }
 }
 
 impl KeptCandidates {
@@ -62,25 +96,8 @@ impl KeptCandidates {
         };
         // Read outside the lock: reading takes far longer than looking up.
         let read = match kind {
-            RecordKind::Need => store.get_by_number::<Need>(number)?.map(|mut need| {
-                let spec = &mut need.spec;
-                let reading = TextReading::of(&spec.title, &spec.description, &spec.languages);
-                // Judging a need reads its description only as its reading: kept without it, a
-                // need takes half the memory.
-                spec.description = String::new();
-                KeptCandidate {
-                    record: CandidateRecord::Need(need),
-                    reading,
-                }
-            }),
-            RecordKind::Practice => store.get_by_number::<Practice>(number)?.map(|practice| {
-                let spec = &practice.spec;
-                let reading = TextReading::of(&spec.title, &spec.body(), &spec.languages);
-                KeptCandidate {
-                    record: CandidateRecord::Practice(practice),
-                    reading,
-                }
-            }),
+            RecordKind::Need => store.get_by_number::<Need>(number)?.map(KeptCandidate::need),
+            RecordKind::Practice => store.get_by_number::<Practice>(number)?.map(KeptCandidate::practice),
             RecordKind::Offer | RecordKind::Actor => None,
         };
         Ok(read.map(|read| self.keep(kind, number, read, forgettings)))
@@ -97,42 +114,42 @@ impl KeptCandidates {
     fn keep(&self, kind: RecordKind, number: u64, read: KeptCandidate, forgettings: u64) -> Arc<KeptCandidate> {
         let read = Arc::new(read);
         let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.forgettings == forgettings {
-            if kept.records.len() >= MAX_KEPT_CANDIDATES {
-                kept.records.clear();
-            }
-            kept.records.insert((kind, number), Arc::clone(&read));
+        if kept.forgettings != forgettings {
+            return read;
         }
+        let full = if kept.records.len() >= MAX_KEPT_CANDIDATES {
+            std::mem::take(&mut kept.records)
+        } else {
+            FxHashMap::default()
+        };
+        kept.records.insert((kind, number), Arc::clone(&read));
+        drop(kept);
+        // Dropped outside the lock, which a write waits for: 50,000 records take a while.
+        drop(full);
         read
     }
 
-    /// Forgets `changed`, once the write that changed them is applied, so any later read finds
-    /// them as written.
-    pub(super) fn forget(&self, changed: &ChangedRecords) {
-        if changed.0.is_empty() {
-            return;
+    /// Applies `writes` with `apply` (the store's), then forgets the needs and practices they
+    /// changed: every write to the store goes through here, so no kept record outlives the write
+    /// that changed it.
+    pub(super) fn applying<R, E>(
+        &self,
+        writes: WriteSet,
+        apply: impl FnOnce(WriteSet) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let changed: Vec<(RecordKind, u64)> = CANDIDATE_KINDS
+            .into_iter()
+            .flat_map(|kind| writes.changed(kind.tree()).map(move |number| (kind, number)))
+            .collect();
+        let applied = apply(writes)?;
+        if !changed.is_empty() {
+            let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            kept.forgettings += 1;
+            for key in &changed {
+                kept.records.remove(key);
+            }
         }
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.forgettings += 1;
-        for key in &changed.0 {
-            kept.records.remove(key);
-        }
-    }
-}
-
-/// The needs and practices a write changes, taken from its write set before the store consumes
-/// it: what [`KeptCandidates::forget`] forgets once it is applied.
-pub(super) struct ChangedRecords(Vec<(RecordKind, u64)>);
-
-impl ChangedRecords {
-    /// The needs and practices `writes` writes or deletes.
-    pub(super) fn of(writes: &WriteSet) -> ChangedRecords {
-        ChangedRecords(
-            [RecordKind::Need, RecordKind::Practice]
-                .into_iter()
-                .flat_map(|kind| writes.changed(kind.tree()).map(move |number| (kind, number)))
-                .collect(),
-        )
+        Ok(applied)
     }
 }
 
@@ -212,7 +229,7 @@ impl Hub {
             .collect();
         let found = self.search.lookup(
             &terms,
-            &[RecordKind::Need, RecordKind::Practice],
+            &CANDIDATE_KINDS,
             &spec.themes,
             // One more for the need itself.
             (limit * CANDIDATES_PER_ITEM).max(MIN_CANDIDATES) + 1,
@@ -370,6 +387,7 @@ struct NeedKeys<'r> {
 }
 
 impl<'r> NeedKeys<'r> {
+    /// The keys of the need read as `read`.
     fn of(read: &'r TextTerms) -> NeedKeys<'r> {
         NeedKeys {
             positions: read
@@ -444,6 +462,7 @@ mod tests {
     use crate::domain::{DateWindow, Level, Modality, NeedSpec, Urgency};
     use crate::store::StoreConfig;
 
+    /// Need `number`, an open one on objective 10 in Guatemala, saying `description`.
     fn need(number: u64, description: &str) -> Need {
         Need {
             id: format!("need-{number}"),
@@ -466,13 +485,11 @@ mod tests {
         }
     }
 
-    /// Stores `new` over `old` and tells `kept` what changed, as `Hub::apply` does.
+    /// Stores `new` over `old` through `kept`, as `Hub::apply` does.
     fn write(store: &Store, kept: &KeptCandidates, old: Option<&Need>, new: &Need) {
         let mut writes = WriteSet::default();
         writes.put(old, new).unwrap();
-        let changed = ChangedRecords::of(&writes);
-        store.apply(writes).unwrap();
-        kept.forget(&changed);
+        kept.applying(writes, |writes| store.apply(writes)).unwrap();
     }
 
     /// A store holding need 7, written through `kept`.
@@ -488,6 +505,7 @@ mod tests {
         (dir, store, kept, first)
     }
 
+    /// The keys of `reading`, in order.
     fn keys(reading: &TextReading) -> Vec<String> {
         reading.terms().map(|(key, _)| key.to_owned()).collect()
     }
@@ -546,10 +564,7 @@ mod tests {
     #[test]
     fn a_record_read_while_a_write_forgets_is_not_kept() {
         let (_dir, store, kept, first) = a_store_with_need_7();
-        let read_before = || KeptCandidate {
-            reading: TextReading::of(&first.spec.title, &first.spec.description, &first.spec.languages),
-            record: CandidateRecord::Need(first.clone()),
-        };
+        let read_before = || KeptCandidate::need(first.clone());
 
         let Err(forgettings) = kept.kept(RecordKind::Need, 7) else {
             panic!("need 7 was kept before it was read");
