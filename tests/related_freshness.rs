@@ -532,6 +532,51 @@ async fn objectives_and_countries_edited_without_the_words_are_seen() {
     assert_eq!(items.len(), 2, "{}", describe(&items));
 }
 
+/// A practice moved to another objective the subject also has stays a candidate, so only a
+/// practice judged as it is now gives the objective it shares now: a stale kept practice would
+/// still give the first one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_practices_objectives_are_judged_as_they_are_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let cast = cast(&hub).await;
+    let subject = hub
+        .submit(written_need(
+            &cast.guatemala.id,
+            &[TOPIC, OTHER_OBJECTIVE],
+            &["GTM"],
+            "en",
+            SUBJECT_TITLE,
+            SUBJECT_DESCRIPTION,
+        ))
+        .await;
+    let practice = publish_interviews_practice(&hub, &cast).await;
+    let shares = |objective: u32| format!("shares objective {objective} (");
+    let shares_only = |items: &[RelatedItem], objective: u32, other: u32| {
+        find_item(items, RelatedKind::Practice, &practice.id).is_some_and(|item| {
+            item.reasons.iter().any(|reason| reason.starts_with(&shares(objective)))
+                && !item.reasons.iter().any(|reason| reason.starts_with(&shares(other)))
+        })
+    };
+    settle(&hub, &subject.id, "the practice sharing objective 7", |items| {
+        shares_only(items, TOPIC, OTHER_OBJECTIVE)
+    })
+    .await;
+
+    move_practice_to(&hub, &practice.id, OTHER_OBJECTIVE).await;
+    let items = settle(&hub, &subject.id, "the practice sharing objective 20 only", |items| {
+        shares_only(items, OTHER_OBJECTIVE, TOPIC)
+    })
+    .await;
+    assert_eq!(items.len(), 1, "{}", describe(&items));
+
+    move_practice_to(&hub, &practice.id, TOPIC).await;
+    settle(&hub, &subject.id, "the practice sharing objective 7 again", |items| {
+        shares_only(items, TOPIC, OTHER_OBJECTIVE)
+    })
+    .await;
+}
+
 /// Protects: the subject need is read as it is now, too: rewritten to speak of something else,
 /// the practice and the open need that shared its words are no longer related to it; rewritten
 /// back, they are again.
