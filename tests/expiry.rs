@@ -1,25 +1,15 @@
 //! Expiry under tokio's paused clock: the hub's time follows tokio's, so days pass in a test.
 
+mod common;
+
 use std::time::Duration;
 
 use capacity_hub::domain::{
-    ActorKind, ActorProfile, Coverage, DateWindow, EventKind, Level, MatchStatus, Modality, NeedSpec, NeedStatus,
-    Objective, OfferSpec, OfferStatus, Urgency,
+    Coverage, DateWindow, EventKind, Level, MatchStatus, Modality, NeedSpec, NeedStatus, Objective, OfferSpec,
+    OfferStatus, Urgency,
 };
 use capacity_hub::hub::{Hub, HubSettings};
-
-const DAY: Duration = Duration::from_secs(24 * 3600);
-
-fn profile(name: &str, country: &str) -> ActorProfile {
-    ActorProfile {
-        name: name.into(),
-        kind: ActorKind::NationalGovernment,
-        country: Some(country.into()),
-        languages: vec!["es".into()],
-        description: String::new(),
-        contact: String::new(),
-    }
-}
+use common::{DAY, government};
 
 fn window_ending_in(hub: &Hub, days: i64) -> DateWindow {
     let today = chrono::DateTime::from_timestamp_millis(hub.now()).unwrap().date_naive();
@@ -75,8 +65,14 @@ async fn open_hub(dir: &std::path::Path) -> Hub {
 async fn needs_and_offers_expire_after_their_window_ends() {
     let dir = tempfile::tempdir().unwrap();
     let hub = open_hub(dir.path()).await;
-    let (requester, _) = hub.register_actor(profile("Guatemala", "GTM"), "").await.unwrap();
-    let (provider, _) = hub.register_actor(profile("Costa Rica", "CRI"), "").await.unwrap();
+    let (requester, _) = hub
+        .register_actor(government("Guatemala", "GTM", "es"), "")
+        .await
+        .unwrap();
+    let (provider, _) = hub
+        .register_actor(government("Costa Rica", "CRI", "es"), "")
+        .await
+        .unwrap();
     let need = hub
         .submit_need(&requester.id, need_spec(window_ending_in(&hub, 2)), "")
         .await
@@ -116,8 +112,14 @@ async fn needs_and_offers_expire_after_their_window_ends() {
 async fn unanswered_proposals_are_released_and_say_so_in_events() {
     let dir = tempfile::tempdir().unwrap();
     let hub = std::sync::Arc::new(open_hub(dir.path()).await);
-    let (requester, _) = hub.register_actor(profile("Guatemala", "GTM"), "").await.unwrap();
-    let (provider, _) = hub.register_actor(profile("Costa Rica", "CRI"), "").await.unwrap();
+    let (requester, _) = hub
+        .register_actor(government("Guatemala", "GTM", "es"), "")
+        .await
+        .unwrap();
+    let (provider, _) = hub
+        .register_actor(government("Costa Rica", "CRI", "es"), "")
+        .await
+        .unwrap();
     let need = hub
         .submit_need(&requester.id, need_spec(DateWindow::default()), "")
         .await

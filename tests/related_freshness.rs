@@ -1132,25 +1132,11 @@ async fn related_items_are_the_same_after_a_restart() {
 mod expiry {
     use std::time::{Duration, Instant};
 
-    use capacity_hub::domain::{
-        ActorKind, ActorProfile, DateWindow, Level, Modality, NeedSpec, NeedStatus, Objective, Urgency,
-    };
+    use capacity_hub::domain::{DateWindow, Level, Modality, NeedSpec, NeedStatus, Objective, Urgency};
     use capacity_hub::hub::{Hub, HubSettings, RelatedItem, RelatedKind};
 
     use super::{ON_TOPIC_NEED_DESCRIPTION, SUBJECT_DESCRIPTION, SUBJECT_TITLE, TOPIC};
-
-    const DAY: Duration = Duration::from_secs(24 * 3600);
-
-    fn profile(name: &str, country: &str) -> ActorProfile {
-        ActorProfile {
-            name: name.into(),
-            kind: ActorKind::NationalGovernment,
-            country: Some(country.into()),
-            languages: vec!["en".into()],
-            description: String::new(),
-            contact: String::new(),
-        }
-    }
+    use crate::common::{DAY, government};
 
     /// A need on objective [`TOPIC`], in English, for training, ending `window`.
     fn spec(title: &str, description: &str, country: &str, window: DateWindow) -> NeedSpec {
@@ -1203,8 +1189,14 @@ mod expiry {
     async fn a_related_need_that_expires_is_shown_expired() {
         let dir = tempfile::tempdir().unwrap();
         let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
-        let (guatemala, _) = hub.register_actor(profile("Guatemala", "GTM"), "").await.unwrap();
-        let (el_salvador, _) = hub.register_actor(profile("El Salvador", "SLV"), "").await.unwrap();
+        let (guatemala, _) = hub
+            .register_actor(government("Guatemala", "GTM", "en"), "")
+            .await
+            .unwrap();
+        let (el_salvador, _) = hub
+            .register_actor(government("El Salvador", "SLV", "en"), "")
+            .await
+            .unwrap();
         let subject = hub
             .submit_need(
                 &guatemala.id,

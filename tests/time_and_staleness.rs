@@ -8,23 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use capacity_hub::domain::{
-    ActorKind, ActorProfile, Coverage, DateWindow, EventKind, HubEvent, Level, Modality, NeedSpec, Objective,
-    OfferSpec, Staleness, Urgency,
+    Coverage, DateWindow, EventKind, HubEvent, Level, Modality, NeedSpec, Objective, OfferSpec, Staleness, Urgency,
 };
 use capacity_hub::hub::{Delivery, Hub, HubError, HubSettings};
-
-const DAY: Duration = Duration::from_secs(24 * 3600);
-
-fn profile(name: &str, country: &str) -> ActorProfile {
-    ActorProfile {
-        name: name.into(),
-        kind: ActorKind::NationalGovernment,
-        country: Some(country.into()),
-        languages: vec!["es".into()],
-        description: String::new(),
-        contact: String::new(),
-    }
-}
+use common::{DAY, government};
 
 fn need_spec(theme: u32, country: &str) -> NeedSpec {
     NeedSpec {
@@ -89,9 +76,15 @@ async fn stale_events(hub: &Arc<Hub>) -> Vec<(String, Vec<String>)> {
 async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirmed_or_updated() {
     let dir = tempfile::tempdir().unwrap();
     let hub = Arc::new(Hub::open(dir.path(), HubSettings::default()).unwrap());
-    let (requester, _) = hub.register_actor(profile("Guatemala", "GTM"), "").await.unwrap();
-    let (old_provider, _) = hub.register_actor(profile("Costa Rica", "CRI"), "").await.unwrap();
-    let (new_provider, _) = hub.register_actor(profile("Mexico", "MEX"), "").await.unwrap();
+    let (requester, _) = hub
+        .register_actor(government("Guatemala", "GTM", "es"), "")
+        .await
+        .unwrap();
+    let (old_provider, _) = hub
+        .register_actor(government("Costa Rica", "CRI", "es"), "")
+        .await
+        .unwrap();
+    let (new_provider, _) = hub.register_actor(government("Mexico", "MEX", "es"), "").await.unwrap();
     let need = hub.submit_need(&requester.id, need_spec(13, "GTM"), "").await.unwrap();
     let old = hub
         .register_offer(&old_provider.id, offer_spec(&[13]), "")
@@ -222,10 +215,16 @@ async fn the_expected_time_to_match_is_the_median_of_similar_needs_matched_in_th
     let dir = tempfile::tempdir().unwrap();
     let mut hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
     let start = hub.now();
-    let (guatemala, _) = hub.register_actor(profile("Guatemala", "GTM"), "").await.unwrap();
-    let (honduras, _) = hub.register_actor(profile("Honduras", "HND"), "").await.unwrap();
-    let (brazil, _) = hub.register_actor(profile("Brazil", "BRA"), "").await.unwrap();
-    let (provider, _) = hub.register_actor(profile("IOM", "CHE"), "").await.unwrap();
+    let (guatemala, _) = hub
+        .register_actor(government("Guatemala", "GTM", "es"), "")
+        .await
+        .unwrap();
+    let (honduras, _) = hub
+        .register_actor(government("Honduras", "HND", "es"), "")
+        .await
+        .unwrap();
+    let (brazil, _) = hub.register_actor(government("Brazil", "BRA", "es"), "").await.unwrap();
+    let (provider, _) = hub.register_actor(government("IOM", "CHE", "es"), "").await.unwrap();
     let detention = hub.register_offer(&provider.id, offer_spec(&[13]), "").await.unwrap();
     let trafficking = hub.register_offer(&provider.id, offer_spec(&[10]), "").await.unwrap();
     let (g, p) = (guatemala.id.as_str(), provider.id.as_str());
@@ -269,7 +268,10 @@ async fn the_expected_time_to_match_is_the_median_of_similar_needs_matched_in_th
     assert_eq!(own.similar_matched, 2);
 
     // Nothing similar matched yet.
-    let (sierra_leone, _) = hub.register_actor(profile("Sierra Leone", "SLE"), "").await.unwrap();
+    let (sierra_leone, _) = hub
+        .register_actor(government("Sierra Leone", "SLE", "es"), "")
+        .await
+        .unwrap();
     let lonely = hub
         .submit_need(&sierra_leone.id, need_spec(5, "SLE"), "")
         .await

@@ -1,8 +1,8 @@
 //! What was learned, linked to a need: past needs like it and how they ended, practices on the
 //! same topic, and other actors' open needs on the same topic and region. Candidates come from
 //! the search index, looked up with the need's own terms among records sharing one of its
-//! objectives; each is then read and kept only if it shares enough of the need's words, which
-//! are also what the explanation names.
+//! objectives; each is then judged, and included only if it shares enough of the need's words,
+//! which are also what the explanation names.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -26,10 +26,10 @@ const CANDIDATE_KINDS: [RecordKind; 2] = [RecordKind::Need, RecordKind::Practice
 /// and the same past needs and practices come up again and again: reading each from the store
 /// (sled's pages, which its small cache mostly does not hold at tier L, see `StoreConfig`) and
 /// reading its words cost a fifth of a count at L over 500 needs in one pass, a third once every
-/// candidate was kept (BENCHMARKS.md). Every write is applied
-/// through [`KeptCandidates::applying`], which forgets the needs and practices it changed as
-/// soon as the store has them, so a kept record is the record as stored once the write that
-/// last changed it is applied.
+/// candidate was kept (BENCHMARKS.md). Every write is applied through
+/// [`KeptCandidates::applying`], which forgets the needs and practices it changed as soon as the
+/// store has them, so a kept record is the record as stored once the write that last changed it
+/// is applied.
 #[derive(Debug, Default)]
 pub(super) struct KeptCandidates(Mutex<Kept>);
 
@@ -248,12 +248,8 @@ impl Hub {
                 continue;
             };
             let item = match &kept.record {
-                CandidateRecord::Need(other) => {
-                    self.related_need(need, &read, &need_keys, &regions, other, &kept.reading)?
-                }
-                CandidateRecord::Practice(practice) => {
-                    related_practice(need, &read, &need_keys, practice, &kept.reading)
-                }
+                CandidateRecord::Need(other) => self.related_need(need, &need_keys, &regions, other, &kept.reading)?,
+                CandidateRecord::Practice(practice) => related_practice(need, &need_keys, practice, &kept.reading),
             };
             // A completed match may show twice: as the past need, with how it ended, and as the
             // practice it published, which its author may have edited since.
@@ -271,7 +267,6 @@ impl Hub {
     fn related_need(
         &self,
         need: &Need,
-        read: &TextTerms,
         keys: &NeedKeys<'_>,
         regions: &[&'static str],
         other: &Need,
@@ -281,7 +276,7 @@ impl Hub {
             return Ok(None);
         }
         let spec = &other.spec;
-        let Some(mut reasons) = shared(need, &spec.themes, read, keys, other_read) else {
+        let Some(mut reasons) = shared(need, &spec.themes, keys, other_read) else {
             return Ok(None);
         };
         let item = RelatedItem {
@@ -354,7 +349,6 @@ impl Hub {
 /// `practice` as an item related to `need`, if it is one.
 fn related_practice(
     need: &Need,
-    read: &TextTerms,
     keys: &NeedKeys<'_>,
     practice: &Practice,
     practice_read: &TextReading,
@@ -363,7 +357,7 @@ fn related_practice(
         return None;
     }
     let spec = &practice.spec;
-    let reasons = shared(need, &spec.themes, read, keys, practice_read)?;
+    let reasons = shared(need, &spec.themes, keys, practice_read)?;
     let (match_id, rating) = practice.completed_match().unzip();
     Some(RelatedItem {
         kind: RelatedKind::Practice,
@@ -379,30 +373,31 @@ fn related_practice(
     })
 }
 
-/// The need's terms by key, to find which of them another record's reading holds: made once
-/// per lookup, so judging a candidate walks only the candidate's own keys.
+/// The need's terms as read, and their positions by key, to find which of them another
+/// record's reading holds: made once per lookup, so judging a candidate walks only the
+/// candidate's own keys.
 struct NeedKeys<'r> {
+    read: &'r TextTerms,
     positions: FxHashMap<&'r str, usize>,
-    terms: usize,
 }
 
 impl<'r> NeedKeys<'r> {
     /// The keys of the need read as `read`.
     fn of(read: &'r TextTerms) -> NeedKeys<'r> {
         NeedKeys {
+            read,
             positions: read
                 .terms
                 .iter()
                 .enumerate()
                 .map(|(at, term)| (term.key.as_str(), at))
                 .collect(),
-            terms: read.terms.len(),
         }
     }
 
     /// Whether `other` holds each of the need's terms, by the term's position.
     fn held_by(&self, other: &TextReading) -> Vec<bool> {
-        let mut held = vec![false; self.terms];
+        let mut held = vec![false; self.read.terms.len()];
         for (key, _) in other.terms() {
             if let Some(&at) = self.positions.get(key) {
                 held[at] = true;
@@ -412,31 +407,23 @@ impl<'r> NeedKeys<'r> {
     }
 }
 
-/// Why a record with these objectives and this text is related to `need` (its text read as
-/// `read`, its keys `keys`): the objectives and the terms they share, or `None` when they share
-/// too little.
-fn shared(
-    need: &Need,
-    themes: &[Objective],
-    read: &TextTerms,
-    keys: &NeedKeys<'_>,
-    other: &TextReading,
-) -> Option<Vec<String>> {
+/// Why a record with these objectives and this text is related to `need` (its terms `keys`): the
+/// objectives and the terms they share, or `None` when they share too little.
+fn shared(need: &Need, themes: &[Objective], keys: &NeedKeys<'_>, other: &TextReading) -> Option<Vec<String>> {
     let objectives: Vec<&Objective> = need.spec.themes.iter().filter(|theme| themes.contains(theme)).collect();
     if objectives.is_empty() {
         return None;
     }
     let held = keys.held_by(other);
-    let shared_concepts: Vec<usize> = read
-        .terms
+    let terms = &keys.read.terms;
+    let shared_concepts: Vec<usize> = terms
         .iter()
         .enumerate()
         .filter(|(at, term)| term.is_concept() && held[*at])
         .map(|(at, _)| at)
         .collect();
     // A word inside a shared concept is said by the concept.
-    let words: Vec<&str> = read
-        .terms
+    let words: Vec<&str> = terms
         .iter()
         .enumerate()
         .filter(|(at, term)| {

@@ -832,6 +832,23 @@ pub fn find_item<'a>(items: &'a [RelatedItem], kind: RelatedKind, id: &str) -> O
     items.iter().find(|item| item.id == id && item.kind == kind as i32)
 }
 
+// ---- the hub's own API (tests driving `Hub` directly, under tokio's paused clock) -------------
+
+/// A day, for `tokio::time::advance` and settings in days.
+pub const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// A national government in `country` working in `language`, as `Hub::register_actor` takes it.
+pub fn government(name: &str, country: &str, language: &str) -> capacity_hub::domain::ActorProfile {
+    capacity_hub::domain::ActorProfile {
+        name: name.into(),
+        kind: capacity_hub::domain::ActorKind::NationalGovernment,
+        country: Some(country.into()),
+        languages: vec![language.into()],
+        description: String::new(),
+        contact: String::new(),
+    }
+}
+
 // ---- request builders ------------------------------------------------------------------------
 
 /// Where an offer can deliver.
