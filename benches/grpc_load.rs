@@ -17,7 +17,9 @@
 //! - the server's request counters from its Prometheus endpoint (`--metrics-addr`), before and
 //!   after the workloads, and how far each moved;
 //! - `AdminService.Backup` streamed to the client and discarded: its time, and how much the
-//!   server's VmRSS grew while it ran (sampled every 20 ms).
+//!   server's VmRSS grew while it ran (sampled every 20 ms), after the server has been left idle
+//!   for a few seconds (its growth then is printed too: the search indexer's last commit and
+//!   merges, which are not the backup's).
 //!
 //! Every workload runs for `--seconds` (default 10) after a warm-up of `--warmup-seconds` (default
 //! 1); a client task issues its next call as soon as the previous one is answered, and every call
@@ -368,22 +370,31 @@ fn print_counters(before: &HashMap<String, f64>, after: &HashMap<String, f64>) {
     }
 }
 
+/// How long the server is left idle after the workloads before its backup is measured: the
+/// search indexer commits what the last SubmitNeed workload filed within a second of the last
+/// write, and merges segments after that, and neither is the backup's memory.
+const SETTLE: Duration = Duration::from_secs(5);
+
 /// What taking a backup cost the server.
 struct BackupFigures {
     bytes: u64,
     entries: u64,
     elapsed: Duration,
+    /// The largest VmRSS sampled while the server was left idle for [`SETTLE`] before the
+    /// backup, less VmRSS when it was left.
+    rss_growth_idle_kib: u64,
     rss_before_kib: u64,
     /// The largest VmRSS sampled during the backup, less VmRSS before it.
     rss_growth_kib: u64,
+    /// How far the backup raised the server's peak resident set (VmHWM): 0 when the backup stayed
+    /// below the peak the workloads had reached.
+    peak_raised_kib: u64,
 }
 
-/// Streams a backup from the server, discarding it, while sampling the server's VmRSS.
-async fn measure_backup(server: &ServerProcess, token: &str) -> BenchResult<BackupFigures> {
-    eprintln!("Backup, streamed and discarded...");
-    let pid = server.pid();
+/// VmRSS of process `pid` when `work` starts, and the largest sampled every 20 ms until it ends.
+async fn rss_while<T>(pid: u32, work: impl Future<Output = T>) -> (u64, u64, T) {
     let rss = move || Memory::of(pid).map_or(0, |memory| memory.rss_kib);
-    let rss_before_kib = rss();
+    let before = rss();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
         let done = Arc::clone(&done);
@@ -396,24 +407,45 @@ async fn measure_backup(server: &ServerProcess, token: &str) -> BenchResult<Back
             largest.max(rss())
         })
     };
-    let started = Instant::now();
-    let channel = connect(&server.url).await?;
-    let mut admin = AdminServiceClient::new(with_token(&channel, token)?);
-    let mut stream = admin.backup(BackupRequest {}).await?.into_inner();
-    let (mut bytes, mut entries) = (0, 0);
-    while let Some(chunk) = stream.message().await? {
-        bytes += chunk.data.len() as u64;
-        entries = entries.max(chunk.entries);
-    }
-    let elapsed = started.elapsed();
+    let output = work.await;
     done.store(true, std::sync::atomic::Ordering::Relaxed);
-    let largest = sampler.await?;
+    let largest = sampler.await.unwrap_or(before);
+    (before, largest, output)
+}
+
+/// Streams a backup from the server, discarding it, while sampling the server's VmRSS, once the
+/// server has been left idle for [`SETTLE`].
+async fn measure_backup(server: &ServerProcess, token: &str) -> BenchResult<BackupFigures> {
+    eprintln!(
+        "Idle for {} s, then a backup, streamed and discarded...",
+        SETTLE.as_secs()
+    );
+    let pid = server.pid();
+    let (idle_from, idle_largest, ()) = rss_while(pid, tokio::time::sleep(SETTLE)).await;
+    let peak = move || Memory::of(pid).map_or(0, |memory| memory.peak_kib);
+    let peak_before = peak();
+    let (rss_before_kib, largest, streamed) = rss_while(pid, async {
+        let started = Instant::now();
+        let channel = connect(&server.url).await?;
+        let mut admin = AdminServiceClient::new(with_token(&channel, token)?);
+        let mut stream = admin.backup(BackupRequest {}).await?.into_inner();
+        let (mut bytes, mut entries) = (0, 0);
+        while let Some(chunk) = stream.message().await? {
+            bytes += chunk.data.len() as u64;
+            entries = entries.max(chunk.entries);
+        }
+        BenchResult::Ok((bytes, entries, started.elapsed()))
+    })
+    .await;
+    let (bytes, entries, elapsed) = streamed?;
     Ok(BackupFigures {
         bytes,
         entries,
         elapsed,
+        rss_growth_idle_kib: idle_largest.saturating_sub(idle_from),
         rss_before_kib,
         rss_growth_kib: largest.saturating_sub(rss_before_kib),
+        peak_raised_kib: peak().saturating_sub(peak_before),
     })
 }
 
@@ -1039,10 +1071,19 @@ impl Report {
         println!("| bytes | {} |", b.bytes);
         println!("| entries | {} |", b.entries);
         println!("| time s | {:.3} |", b.elapsed.as_secs_f64());
+        println!(
+            "| server VmRSS growth while left idle for {} s after the workloads, MiB | {:.1} |",
+            SETTLE.as_secs(),
+            b.rss_growth_idle_kib as f64 / 1024.0
+        );
         println!("| server VmRSS before MiB | {:.1} |", b.rss_before_kib as f64 / 1024.0);
         println!(
             "| server VmRSS growth during the backup, largest sample every 20 ms, MiB | {:.1} |",
             b.rss_growth_kib as f64 / 1024.0
+        );
+        println!(
+            "| server peak (VmHWM) raised by the backup, MiB | {:.1} |",
+            b.peak_raised_kib as f64 / 1024.0
         );
     }
 
