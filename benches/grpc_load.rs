@@ -381,36 +381,37 @@ struct BackupFigures {
     entries: u64,
     elapsed: Duration,
     /// The largest VmRSS sampled while the server was left idle for [`SETTLE`] before the
-    /// backup, less VmRSS when it was left.
-    rss_growth_idle_kib: u64,
-    rss_before_kib: u64,
+    /// backup, less VmRSS when it was left. Each memory figure is `None` where `/proc` did not
+    /// say.
+    rss_growth_idle_kib: Option<u64>,
+    rss_before_kib: Option<u64>,
     /// The largest VmRSS sampled during the backup, less VmRSS before it.
-    rss_growth_kib: u64,
+    rss_growth_kib: Option<u64>,
     /// How far the backup raised the server's peak resident set (VmHWM): 0 when the backup stayed
-    /// below the peak the workloads had reached.
-    peak_raised_kib: u64,
+    /// below the peak so far.
+    peak_raised_kib: Option<u64>,
 }
 
-/// VmRSS of process `pid` when `work` starts, and the largest sampled every 20 ms until it ends.
-async fn rss_while<T>(pid: u32, work: impl Future<Output = T>) -> (u64, u64, T) {
-    let rss = move || Memory::of(pid).map_or(0, |memory| memory.rss_kib);
+/// VmRSS of process `pid` when `work` starts, and the largest sampled every 20 ms until it ends,
+/// `work` and the sampling taking turns in one task.
+async fn rss_while<T>(pid: u32, work: impl Future<Output = T>) -> (Option<u64>, Option<u64>, T) {
+    let rss = move || Memory::of(pid).map(|memory| memory.rss_kib);
     let before = rss();
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = {
-        let done = Arc::clone(&done);
-        tokio::spawn(async move {
-            let mut largest = 0;
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                largest = largest.max(rss());
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            largest.max(rss())
-        })
+    let mut largest = before;
+    let mut every = tokio::time::interval(Duration::from_millis(20));
+    tokio::pin!(work);
+    let output = loop {
+        tokio::select! {
+            output = &mut work => break output,
+            _ = every.tick() => largest = largest.max(rss()),
+        }
     };
-    let output = work.await;
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    let largest = sampler.await.unwrap_or(before);
-    (before, largest, output)
+    (before, largest.max(rss()), output)
+}
+
+/// How far a figure rose from `from` to `to`, if both are known.
+fn rise(from: Option<u64>, to: Option<u64>) -> Option<u64> {
+    Some(to?.saturating_sub(from?))
 }
 
 /// Streams a backup from the server, discarding it, while sampling the server's VmRSS, once the
@@ -422,7 +423,7 @@ async fn measure_backup(server: &ServerProcess, token: &str) -> BenchResult<Back
     );
     let pid = server.pid();
     let (idle_from, idle_largest, ()) = rss_while(pid, tokio::time::sleep(SETTLE)).await;
-    let peak = move || Memory::of(pid).map_or(0, |memory| memory.peak_kib);
+    let peak = move || Memory::of(pid).map(|memory| memory.peak_kib);
     let peak_before = peak();
     let (rss_before_kib, largest, streamed) = rss_while(pid, async {
         let started = Instant::now();
@@ -442,10 +443,10 @@ async fn measure_backup(server: &ServerProcess, token: &str) -> BenchResult<Back
         bytes,
         entries,
         elapsed,
-        rss_growth_idle_kib: idle_largest.saturating_sub(idle_from),
+        rss_growth_idle_kib: rise(idle_from, idle_largest),
         rss_before_kib,
-        rss_growth_kib: largest.saturating_sub(rss_before_kib),
-        peak_raised_kib: peak().saturating_sub(peak_before),
+        rss_growth_kib: rise(rss_before_kib, largest),
+        peak_raised_kib: rise(peak_before, peak()),
     })
 }
 
@@ -1038,7 +1039,12 @@ fn ratio(numerator: &Row, denominator: &Row) -> String {
 
 /// KiB as MiB with one decimal, or "n/a".
 fn mib(memory: Option<Memory>, pick: fn(Memory) -> u64) -> String {
-    memory.map_or_else(|| "n/a".into(), |m| format!("{:.1}", pick(m) as f64 / 1024.0))
+    kib_as_mib(memory.map(pick))
+}
+
+/// KiB as MiB to a tenth, or "n/a".
+fn kib_as_mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "n/a".into(), |kib| format!("{:.1}", kib as f64 / 1024.0))
 }
 
 /// Everything the run measured.
@@ -1072,18 +1078,18 @@ impl Report {
         println!("| entries | {} |", b.entries);
         println!("| time s | {:.3} |", b.elapsed.as_secs_f64());
         println!(
-            "| server VmRSS growth while left idle for {} s after the workloads, MiB | {:.1} |",
+            "| server VmRSS growth while left idle for {} s after the workloads, MiB | {} |",
             SETTLE.as_secs(),
-            b.rss_growth_idle_kib as f64 / 1024.0
+            kib_as_mib(b.rss_growth_idle_kib)
         );
-        println!("| server VmRSS before MiB | {:.1} |", b.rss_before_kib as f64 / 1024.0);
+        println!("| server VmRSS before MiB | {} |", kib_as_mib(b.rss_before_kib));
         println!(
-            "| server VmRSS growth during the backup, largest sample every 20 ms, MiB | {:.1} |",
-            b.rss_growth_kib as f64 / 1024.0
+            "| server VmRSS growth during the backup, largest sample every 20 ms, MiB | {} |",
+            kib_as_mib(b.rss_growth_kib)
         );
         println!(
-            "| server peak (VmHWM) raised by the backup, MiB | {:.1} |",
-            b.peak_raised_kib as f64 / 1024.0
+            "| server peak (VmHWM) raised by the backup, MiB | {} |",
+            kib_as_mib(b.peak_raised_kib)
         );
     }
 
