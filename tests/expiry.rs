@@ -9,7 +9,7 @@ use capacity_hub::domain::{
     OfferStatus, Urgency,
 };
 use capacity_hub::hub::{Hub, HubSettings};
-use common::{DAY, government};
+use common::{DAY, register_government};
 
 fn window_ending_in(hub: &Hub, days: i64) -> DateWindow {
     let today = chrono::DateTime::from_timestamp_millis(hub.now()).unwrap().date_naive();
@@ -65,14 +65,8 @@ async fn open_hub(dir: &std::path::Path) -> Hub {
 async fn needs_and_offers_expire_after_their_window_ends() {
     let dir = tempfile::tempdir().unwrap();
     let hub = open_hub(dir.path()).await;
-    let (requester, _) = hub
-        .register_actor(government("Guatemala", "GTM", "es"), "")
-        .await
-        .unwrap();
-    let (provider, _) = hub
-        .register_actor(government("Costa Rica", "CRI", "es"), "")
-        .await
-        .unwrap();
+    let requester = register_government(&hub, "Guatemala", "GTM", "es").await;
+    let provider = register_government(&hub, "Costa Rica", "CRI", "es").await;
     let need = hub
         .submit_need(&requester.id, need_spec(window_ending_in(&hub, 2)), "")
         .await
@@ -112,14 +106,8 @@ async fn needs_and_offers_expire_after_their_window_ends() {
 async fn unanswered_proposals_are_released_and_say_so_in_events() {
     let dir = tempfile::tempdir().unwrap();
     let hub = std::sync::Arc::new(open_hub(dir.path()).await);
-    let (requester, _) = hub
-        .register_actor(government("Guatemala", "GTM", "es"), "")
-        .await
-        .unwrap();
-    let (provider, _) = hub
-        .register_actor(government("Costa Rica", "CRI", "es"), "")
-        .await
-        .unwrap();
+    let requester = register_government(&hub, "Guatemala", "GTM", "es").await;
+    let provider = register_government(&hub, "Costa Rica", "CRI", "es").await;
     let need = hub
         .submit_need(&requester.id, need_spec(DateWindow::default()), "")
         .await

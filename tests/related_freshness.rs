@@ -1136,7 +1136,7 @@ mod expiry {
     use capacity_hub::hub::{Hub, HubSettings, RelatedItem, RelatedKind};
 
     use super::{ON_TOPIC_NEED_DESCRIPTION, SUBJECT_DESCRIPTION, SUBJECT_TITLE, TOPIC};
-    use crate::common::{DAY, government};
+    use crate::common::{DAY, register_government};
 
     /// A need on objective [`TOPIC`], in English, for training, ending `window`.
     fn spec(title: &str, description: &str, country: &str, window: DateWindow) -> NeedSpec {
@@ -1189,14 +1189,8 @@ mod expiry {
     async fn a_related_need_that_expires_is_shown_expired() {
         let dir = tempfile::tempdir().unwrap();
         let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
-        let (guatemala, _) = hub
-            .register_actor(government("Guatemala", "GTM", "en"), "")
-            .await
-            .unwrap();
-        let (el_salvador, _) = hub
-            .register_actor(government("El Salvador", "SLV", "en"), "")
-            .await
-            .unwrap();
+        let guatemala = register_government(&hub, "Guatemala", "GTM", "en").await;
+        let el_salvador = register_government(&hub, "El Salvador", "SLV", "en").await;
         let subject = hub
             .submit_need(
                 &guatemala.id,

@@ -11,7 +11,7 @@ use capacity_hub::domain::{
     Coverage, DateWindow, EventKind, HubEvent, Level, Modality, NeedSpec, Objective, OfferSpec, Staleness, Urgency,
 };
 use capacity_hub::hub::{Delivery, Hub, HubError, HubSettings};
-use common::{DAY, government};
+use common::{DAY, register_government};
 
 fn need_spec(theme: u32, country: &str) -> NeedSpec {
     NeedSpec {
@@ -76,15 +76,9 @@ async fn stale_events(hub: &Arc<Hub>) -> Vec<(String, Vec<String>)> {
 async fn listings_go_stale_are_told_once_ranked_lower_and_come_back_when_confirmed_or_updated() {
     let dir = tempfile::tempdir().unwrap();
     let hub = Arc::new(Hub::open(dir.path(), HubSettings::default()).unwrap());
-    let (requester, _) = hub
-        .register_actor(government("Guatemala", "GTM", "es"), "")
-        .await
-        .unwrap();
-    let (old_provider, _) = hub
-        .register_actor(government("Costa Rica", "CRI", "es"), "")
-        .await
-        .unwrap();
-    let (new_provider, _) = hub.register_actor(government("Mexico", "MEX", "es"), "").await.unwrap();
+    let requester = register_government(&hub, "Guatemala", "GTM", "es").await;
+    let old_provider = register_government(&hub, "Costa Rica", "CRI", "es").await;
+    let new_provider = register_government(&hub, "Mexico", "MEX", "es").await;
     let need = hub.submit_need(&requester.id, need_spec(13, "GTM"), "").await.unwrap();
     let old = hub
         .register_offer(&old_provider.id, offer_spec(&[13]), "")
@@ -215,16 +209,10 @@ async fn the_expected_time_to_match_is_the_median_of_similar_needs_matched_in_th
     let dir = tempfile::tempdir().unwrap();
     let mut hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
     let start = hub.now();
-    let (guatemala, _) = hub
-        .register_actor(government("Guatemala", "GTM", "es"), "")
-        .await
-        .unwrap();
-    let (honduras, _) = hub
-        .register_actor(government("Honduras", "HND", "es"), "")
-        .await
-        .unwrap();
-    let (brazil, _) = hub.register_actor(government("Brazil", "BRA", "es"), "").await.unwrap();
-    let (provider, _) = hub.register_actor(government("IOM", "CHE", "es"), "").await.unwrap();
+    let guatemala = register_government(&hub, "Guatemala", "GTM", "es").await;
+    let honduras = register_government(&hub, "Honduras", "HND", "es").await;
+    let brazil = register_government(&hub, "Brazil", "BRA", "es").await;
+    let provider = register_government(&hub, "IOM", "CHE", "es").await;
     let detention = hub.register_offer(&provider.id, offer_spec(&[13]), "").await.unwrap();
     let trafficking = hub.register_offer(&provider.id, offer_spec(&[10]), "").await.unwrap();
     let (g, p) = (guatemala.id.as_str(), provider.id.as_str());
@@ -268,10 +256,7 @@ async fn the_expected_time_to_match_is_the_median_of_similar_needs_matched_in_th
     assert_eq!(own.similar_matched, 2);
 
     // Nothing similar matched yet.
-    let (sierra_leone, _) = hub
-        .register_actor(government("Sierra Leone", "SLE", "es"), "")
-        .await
-        .unwrap();
+    let sierra_leone = register_government(&hub, "Sierra Leone", "SLE", "es").await;
     let lonely = hub
         .submit_need(&sierra_leone.id, need_spec(5, "SLE"), "")
         .await

@@ -837,16 +837,26 @@ pub fn find_item<'a>(items: &'a [RelatedItem], kind: RelatedKind, id: &str) -> O
 /// A day, for `tokio::time::advance` and settings in days.
 pub const DAY: Duration = Duration::from_secs(24 * 3600);
 
-/// A national government in `country` working in `language`, as `Hub::register_actor` takes it.
-pub fn government(name: &str, country: &str, language: &str) -> capacity_hub::domain::ActorProfile {
-    capacity_hub::domain::ActorProfile {
+/// Registers, in process, a national government in `country` working in `language`.
+pub async fn register_government(
+    hub: &capacity_hub::hub::Hub,
+    name: &str,
+    country: &str,
+    language: &str,
+) -> capacity_hub::domain::Actor {
+    let profile = capacity_hub::domain::ActorProfile {
         name: name.into(),
         kind: capacity_hub::domain::ActorKind::NationalGovernment,
         country: Some(country.into()),
         languages: vec![language.into()],
         description: String::new(),
         contact: String::new(),
-    }
+    };
+    let (actor, _) = hub
+        .register_actor(profile, "")
+        .await
+        .unwrap_or_else(|error| panic!("registering {name}: {error}"));
+    actor
 }
 
 // ---- request builders ------------------------------------------------------------------------
