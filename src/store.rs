@@ -58,10 +58,12 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     /// sled's page cache, in bytes. Small on purpose: sled counts a page at its size on disk, but
-    /// holds it decoded in several times that, and the hub keeps what it reads often (the offer
-    /// catalogue, the graph, the needs' shelves) in structures of its own. With 64 MiB a backup
-    /// of tier L grew the server by 445 MiB that stayed; with 8 MiB by 18-84 MiB, and FindMatches
-    /// at L kept its p99 at 2.1-2.3 ms (BENCHMARKS.md).
+    /// holds it decoded in several times that (an index page of a few short keys most of all),
+    /// and the hub keeps what it reads often (the offer catalogue, the graph, the needs' shelves)
+    /// in structures of its own. With 64 MiB a backup of tier L grew the server by 445 MiB that
+    /// stayed. With the backup's walk as it is now, 8 MiB let it grow the server by 59-76 MiB
+    /// after the load benchmark's workloads and 4 MiB by 30-47 MiB, while FindMatches stayed far
+    /// inside its budget (BENCHMARKS.md, "The backup's walk and sled's cache").
     pub cache_bytes: u64,
     /// How long the flusher gathers writes before each flush (see [`Durability::start`]).
     pub commit_delay: std::time::Duration,
@@ -70,7 +72,7 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
-            cache_bytes: 8 * 1024 * 1024,
+            cache_bytes: 4 * 1024 * 1024,
             commit_delay: std::time::Duration::ZERO,
         }
     }

@@ -22,6 +22,13 @@ const TRAILER: u8 = 0xFF;
 const READ_BUFFER: usize = 256 * 1024;
 /// Entries of one tree written to the new store in one batch.
 const BATCH_ENTRIES: usize = 1024;
+/// How often the walk reads the entry it is at a second time, through `get`. sled's page cache
+/// queues each access in one of 256 shards and evicts only once a shard has queued 64, so a walk
+/// that reads each page once loads up to 16,384 pages before the first eviction: at tier L,
+/// 75-120 MiB of decoded needs and offers. Reading every fourth entry again queues its page
+/// again, so the queues fill and the cache evicts as the walk goes (BENCHMARKS.md, "The
+/// backup's walk and sled's cache").
+const RECOUNT_EVERY: usize = 4;
 /// The largest key or value a restore accepts (a store entry is far smaller), so a damaged
 /// length cannot make it allocate gigabytes before the checksum fails.
 const MAX_ENTRY_BYTES: usize = 64 * 1024 * 1024;
@@ -77,8 +84,12 @@ impl Store {
             if name.is_derived() {
                 continue;
             }
-            for entry in self.trees.get(*name).iter() {
+            let tree = self.trees.get(*name);
+            for (position, entry) in tree.iter().enumerate() {
                 let (key, value) = entry?;
+                if position % RECOUNT_EVERY == 0 {
+                    tree.get(&key)?;
+                }
                 let tree = u8::try_from(index).map_err(|_| malformed("too many trees"))?;
                 sink.put(&[tree])?;
                 sink.put(&length(&key)?)?;
