@@ -146,6 +146,15 @@ pub struct Neighbourhood {
     pub links: Vec<GraphLink>,
 }
 
+/// A part of the graph with more partnerships than may be exported at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartTooLarge {
+    /// The partnerships the part holds.
+    pub links: usize,
+    /// The most that may be exported at once.
+    pub most: usize,
+}
+
 /// A common partner who can introduce an actor to a provider.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerLink {
@@ -394,8 +403,14 @@ impl PartnershipGraph {
     /// not) and the partnerships among them, in a stable order. Without `around`, every actor
     /// with a partnership: an actor whose partnerships all ended is no node of the graph rebuilt
     /// at the next open, so the whole graph leaves it out from the start, and an export says the
-    /// same before and after a restart.
-    pub fn neighbourhood(&self, around: Option<&str>, depth: usize) -> Neighbourhood {
+    /// same before and after a restart. A part of more than `most` partnerships (when given) is
+    /// counted, not built.
+    pub fn neighbourhood(
+        &self,
+        around: Option<&str>,
+        depth: usize,
+        most: Option<usize>,
+    ) -> Result<Neighbourhood, PartTooLarge> {
         let nodes: Vec<NodeIndex> = match around {
             None => self
                 .graph
@@ -405,21 +420,30 @@ impl PartnershipGraph {
             Some(actor_id) => match self.nodes.get(actor_id) {
                 Some(&start) => self.within(start, depth),
                 None => {
-                    return Neighbourhood {
+                    return Ok(Neighbourhood {
                         actors: vec![actor_id.to_owned()],
                         links: Vec::new(),
-                    };
+                    });
                 }
             },
         };
         let inside: HashSet<NodeIndex> = nodes.iter().copied().collect();
-        let mut links: Vec<GraphLink> = self
-            .graph
-            .edge_indices()
-            .filter_map(|edge| {
+        let edges_inside = || {
+            self.graph.edge_indices().filter_map(|edge| {
                 let (a, b) = self.graph.edge_endpoints(edge)?;
+                (inside.contains(&a) && inside.contains(&b)).then_some((edge, a, b))
+            })
+        };
+        if let Some(most) = most {
+            let links = edges_inside().count();
+            if links > most {
+                return Err(PartTooLarge { links, most });
+            }
+        }
+        let mut links: Vec<GraphLink> = edges_inside()
+            .filter_map(|(edge, a, b)| {
                 let link = self.graph.edge_weight(edge)?;
-                (inside.contains(&a) && inside.contains(&b)).then(|| GraphLink {
+                Some(GraphLink {
                     partnership_id: link.partnership_id(),
                     actor_a: self.graph[a].clone(),
                     actor_b: self.graph[b].clone(),
@@ -431,7 +455,7 @@ impl PartnershipGraph {
         links.sort_by(|x, y| x.partnership_id.cmp(&y.partnership_id));
         let mut actors: Vec<String> = nodes.into_iter().map(|node| self.graph[node].clone()).collect();
         actors.sort();
-        Neighbourhood { actors, links }
+        Ok(Neighbourhood { actors, links })
     }
 
     fn within(&self, start: NodeIndex, depth: usize) -> Vec<NodeIndex> {
@@ -973,12 +997,17 @@ mod tests {
     #[test]
     fn neighbourhood_stops_at_the_depth() {
         let graph = graph(&[("a", "b", 0.5), ("b", "c", 0.5), ("c", "d", 0.5)]);
-        let around = graph.neighbourhood(Some("b"), 1);
+        let around = graph.neighbourhood(Some("b"), 1, None).unwrap();
         assert_eq!(around.actors, ["a", "b", "c"]);
         assert_eq!(around.links.len(), 2);
-        assert_eq!(graph.neighbourhood(None, 0).links.len(), 3);
+        assert_eq!(graph.neighbourhood(None, 0, None).unwrap().links.len(), 3);
+        assert_eq!(graph.neighbourhood(None, 0, Some(3)).unwrap().links.len(), 3);
+        assert_eq!(
+            graph.neighbourhood(None, 0, Some(2)),
+            Err(PartTooLarge { links: 3, most: 2 })
+        );
         // An actor without partnerships (the hub checks it exists) is its own neighbourhood.
-        let alone = graph.neighbourhood(Some("loner"), 2);
+        let alone = graph.neighbourhood(Some("loner"), 2, None).unwrap();
         assert_eq!((alone.actors, alone.links.len()), (vec!["loner".to_owned()], 0));
     }
 

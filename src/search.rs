@@ -27,6 +27,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, Te
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, SegmentReader, Term};
 
+use crate::domain::validation::count_or_default;
 use crate::domain::{Objective, Violations};
 use crate::domain::{Reason, Refusal};
 use crate::store::{Store, StoreError, TreeName};
@@ -542,15 +543,11 @@ impl CheckedSearch {
                 "holds no word to look for (only stop words, numbers or signs)",
             );
         }
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            size => size,
-        };
-        violations.check(
-            page_size <= MAX_PAGE_SIZE,
-            "page_size",
-            format!("{page_size} must be between 0 and {MAX_PAGE_SIZE}"),
-        );
+        let page_size = count_or_default("page_size", request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+            .unwrap_or_else(|broken| {
+                violations.append(broken);
+                DEFAULT_PAGE_SIZE
+            });
         if let Some(country) = &request.country {
             violations.country("country", country);
         }

@@ -103,12 +103,17 @@ impl MatchStatus {
         MatchStatus::LIVE.contains(&self)
     }
 
-    /// True while the parties are still answering the proposal.
+    /// The statuses of a proposal the parties are still answering: the live statuses but
+    /// [`MatchStatus::Confirmed`].
+    pub const AWAITING_ANSWER: [MatchStatus; 3] = [
+        MatchStatus::Proposed,
+        MatchStatus::AcceptedByRequester,
+        MatchStatus::AcceptedByProvider,
+    ];
+
+    /// True for the statuses in [`MatchStatus::AWAITING_ANSWER`].
     pub fn awaits_answer(self) -> bool {
-        matches!(
-            self,
-            MatchStatus::Proposed | MatchStatus::AcceptedByRequester | MatchStatus::AcceptedByProvider
-        )
+        MatchStatus::AWAITING_ANSWER.contains(&self)
     }
 
     /// The status in words, for messages.

@@ -48,6 +48,11 @@ where
 }
 
 impl Violations {
+    /// Adds the violations that a check of its own found (such as [`count_or_default`]).
+    pub fn append(&mut self, found: Violations) {
+        self.0.extend(found.0);
+    }
+
     /// Records that `field` broke `rule`.
     pub fn push(&mut self, field: impl Into<String>, rule: impl Into<String>) {
         self.0.push(Violation {

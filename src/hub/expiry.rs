@@ -32,6 +32,12 @@ impl ExpirySweep {
     }
 }
 
+/// Records one transaction of a sweep writes at most. A sweep after days of downtime may find
+/// thousands due; in chunks, no transaction stages them all, and writers waiting for the lock
+/// get their turn between chunks. A record and the proposals it cancels are always written
+/// together.
+const SWEEP_CHUNK: usize = 256;
+
 fn ended_before(window: &DateWindow, today: NaiveDate) -> bool {
     window.end.is_some_and(|end| end < today)
 }
@@ -68,11 +74,7 @@ impl Hub {
         }
         let (ttl, today, now) = (self.proposal_ttl_millis(), self.today(), self.now());
         let offer_statuses = [OfferStatus::Active, OfferStatus::Paused, OfferStatus::Exhausted];
-        let match_statuses = [
-            MatchStatus::Proposed,
-            MatchStatus::AcceptedByRequester,
-            MatchStatus::AcceptedByProvider,
-        ];
+        let match_statuses = MatchStatus::AWAITING_ANSWER;
         let needs_due = |need: &Need| need.status == NeedStatus::Open && ended_before(&need.spec.window, today);
         let offers_due =
             |offer: &Offer| offer_statuses.contains(&offer.status) && ended_before(&offer.spec.window, today);
@@ -92,10 +94,10 @@ impl Hub {
             .into_iter()
             .partition(needs_due);
         let needs = self
-            .write(|store| self.expire_needs(store, &needs, needs_due), |_| {})
+            .write_in_chunks(&needs, |store, chunk| self.expire_needs(store, chunk, needs_due))
             .await?;
         let stale_needs = self
-            .write(|store| self.tell_stale(store, &stale_needs, needs_stale), |_| {})
+            .write_in_chunks(&stale_needs, |store, chunk| self.tell_stale(store, chunk, needs_stale))
             .await?;
         let (offers, stale_offers): (Vec<Offer>, Vec<Offer>) = self
             .due(TreeName::OffersByStatus, &offer_statuses, |o| {
@@ -104,14 +106,18 @@ impl Hub {
             .into_iter()
             .partition(offers_due);
         let offers = self
-            .write(|store| self.expire_offers(store, &offers, offers_due), |_| {})
+            .write_in_chunks(&offers, |store, chunk| self.expire_offers(store, chunk, offers_due))
             .await?;
         let stale_offers = self
-            .write(|store| self.tell_stale(store, &stale_offers, offers_stale), |_| {})
+            .write_in_chunks(&stale_offers, |store, chunk| {
+                self.tell_stale(store, chunk, offers_stale)
+            })
             .await?;
         let proposals = self.due(TreeName::MatchesByStatus, &match_statuses, proposals_due)?;
         let proposals = self
-            .write(|store| self.expire_proposals(store, &proposals, proposals_due), |_| {})
+            .write_in_chunks(&proposals, |store, chunk| {
+                self.expire_proposals(store, chunk, proposals_due)
+            })
             .await?;
         Ok(ExpirySweep {
             needs,
@@ -120,6 +126,27 @@ impl Hub {
             stale_needs,
             stale_offers,
         })
+    }
+
+    /// Writes what `write` makes of the records `found`, [`SWEEP_CHUNK`] of them per
+    /// transaction, and waits until the last is durable (a flush covers every write before
+    /// it): how many records `write` changed.
+    async fn write_in_chunks<R>(
+        &self,
+        found: &[R],
+        write: impl Fn(&Store, &[R]) -> Result<(WriteSet, usize), HubError>,
+    ) -> Result<usize, HubError> {
+        let mut changed = 0;
+        let mut last = None;
+        for chunk in found.chunks(SWEEP_CHUNK) {
+            let (count, ticket) = self.write_unacknowledged(|store| write(store, chunk), |_| {}).await?;
+            changed += count;
+            last = Some(ticket);
+        }
+        if let Some(ticket) = last {
+            self.store.durable(ticket).await?;
+        }
+        Ok(changed)
     }
 
     fn proposal_ttl_millis(&self) -> i64 {

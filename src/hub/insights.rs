@@ -10,7 +10,7 @@ use crate::domain::validation::count_or_default;
 use crate::domain::{
     Actor, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, Partnership, Practice, Reason, Refusal,
 };
-use crate::graph::Neighbourhood;
+use crate::graph::{Neighbourhood, PartTooLarge};
 use crate::store::{Record, Store};
 
 /// Largest neighbourhood depth of a graph export.
@@ -201,16 +201,14 @@ impl Hub {
         if let Some(actor_id) = around {
             self.load::<Actor>("around_actor_id", actor_id)?;
         }
-        let part = self.graph().neighbourhood(around, depth);
-        if let Some(most) = most.filter(|most| part.links.len() > *most) {
-            return Err(HubError::Refused(Refusal::new(
+        let part = self.graph().neighbourhood(around, depth, most).map_err(|PartTooLarge { links, most }| {
+            HubError::Refused(Refusal::new(
                 Reason::ExportTooLarge,
                 format!(
-                    "the export would hold {} partnerships; at most {most} may be exported at once: name an actor in around_actor_id or lower depth",
-                    part.links.len()
+                    "the export would hold {links} partnerships; at most {most} may be exported at once: name an actor in around_actor_id or lower depth"
                 ),
-            )));
-        }
+            ))
+        })?;
         let mut names = HashMap::new();
         for id in &part.actors {
             if let Some(actor) = self.store.get::<Actor>(id)? {

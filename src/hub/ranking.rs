@@ -24,7 +24,7 @@ use super::catalogue::Catalogue;
 use super::directory::ActorDirectory;
 use super::{Hub, HubError, MatchCandidate, TrackRecords};
 use crate::domain::lifecycle::Lifecycle;
-use crate::domain::{Actor, Match, MatchStatus, Need, Offer, UnixMillis};
+use crate::domain::{Actor, Match, Need, Offer, UnixMillis};
 use crate::domain::{Reason, Refusal};
 use crate::graph::{PartnershipGraph, Proximity, Target, TrustPath};
 use crate::matching::keys::{NeedKey, OfferKey};
@@ -453,8 +453,7 @@ impl Hub {
             let Some(engagement) = self.store.get_by_number::<Match>(number?)? else {
                 continue;
             };
-            let engaged = engagement.status.awaits_answer() || engagement.status == MatchStatus::Confirmed;
-            if !engaged || engagement.need_id == need.id || needs.contains(&engagement.need_id) {
+            if !engagement.status.is_live() || engagement.need_id == need.id || needs.contains(&engagement.need_id) {
                 continue;
             }
             let Some(other) = self.store.get::<Need>(&engagement.need_id)? else {
