@@ -62,8 +62,9 @@ pub struct StoreConfig {
     /// and the hub keeps what it reads often (the offer catalogue, the graph, the needs' shelves)
     /// in structures of its own. With 64 MiB a backup of tier L grew the server by 445 MiB that
     /// stayed. With the backup's walk as it is now, 8 MiB let it grow the server by 59-76 MiB
-    /// after the load benchmark's workloads and 4 MiB by 30-47 MiB, while FindMatches stayed far
-    /// inside its budget (BENCHMARKS.md, "The backup's walk and sled's cache").
+    /// after the load benchmark's workloads and 4 MiB by 30-47 MiB; FindMatches in process was
+    /// perhaps 9% slower with 4 MiB, far inside its budget (BENCHMARKS.md, "The backup's walk
+    /// and sled's cache").
     pub cache_bytes: u64,
     /// How long the flusher gathers writes before each flush (see [`Durability::start`]).
     pub commit_delay: std::time::Duration,
@@ -469,7 +470,8 @@ impl Store {
                 .insert(&event.sequence.to_be_bytes(), encoded);
         }
         if writes.batches.is_empty() {
-            // Nothing to write (an idempotent replay, an empty sweep); sled's transactions need
+            // Nothing to write (an idempotent replay, a sweep's chunk none of whose records is
+            // still due); sled's transactions need
             // at least one tree. The ticket still waits for a flush, so a replay acknowledges
             // only what is durable.
             return Ok(Applied {

@@ -149,33 +149,3 @@ async fn unanswered_proposals_are_released_and_say_so_in_events() {
         "an expired proposal held no capacity"
     );
 }
-
-/// A sweep writes what is due in transactions of a few hundred records: every one of more than
-/// a chunk's worth expires, the ones not due stay, and the next sweep finds nothing left.
-#[tokio::test(start_paused = true)]
-async fn a_sweep_expires_more_needs_than_one_transaction_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = open_hub(dir.path()).await;
-    let requester = register_government(&hub, "Guatemala", "GTM", "es").await;
-    let mut due = Vec::new();
-    for _ in 0..600 {
-        let need = hub
-            .submit_need(&requester.id, need_spec(window_ending_in(&hub, 1)), "")
-            .await
-            .unwrap();
-        due.push(need.id);
-    }
-    let lasting = hub
-        .submit_need(&requester.id, need_spec(window_ending_in(&hub, 30)), "")
-        .await
-        .unwrap();
-
-    tokio::time::advance(2 * DAY).await;
-    let sweep = hub.expire_due().await.unwrap();
-    assert_eq!(sweep.needs, 600);
-    for id in &due {
-        assert_eq!(hub.get_need(id).unwrap().status, NeedStatus::Expired, "{id}");
-    }
-    assert_eq!(hub.get_need(&lasting.id).unwrap().status, NeedStatus::Open);
-    assert_eq!(hub.expire_due().await.unwrap().needs, 0);
-}

@@ -130,7 +130,10 @@ impl Hub {
 
     /// Writes what `write` makes of the records `found`, [`SWEEP_CHUNK`] of them per
     /// transaction, and waits until the last is durable (a flush covers every write before
-    /// it): how many records `write` changed.
+    /// it): how many records `write` changed. Chunks written before one that fails stay
+    /// written (each is whole: a record with what it cancels), are made durable by the next
+    /// flush like any write, and are no longer due at the next sweep. A hub that starts closing
+    /// meanwhile gets no further chunk.
     async fn write_in_chunks<R>(
         &self,
         found: &[R],
@@ -139,6 +142,9 @@ impl Hub {
         let mut changed = 0;
         let mut last = None;
         for chunk in found.chunks(SWEEP_CHUNK) {
+            if *self.closing.borrow() {
+                break;
+            }
             let (count, ticket) = self.write_unacknowledged(|store| write(store, chunk), |_| {}).await?;
             changed += count;
             last = Some(ticket);
@@ -266,5 +272,54 @@ impl Hub {
             expired += 1;
         }
         Ok((writes, expired))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ActorKind, ActorProfile, Level, Modality, NeedSpec, Objective, Urgency};
+    use crate::hub::HubSettings;
+
+    /// 600 needs due at once are written in three transactions of at most 256.
+    #[tokio::test(start_paused = true)]
+    async fn a_sweep_writes_what_is_due_in_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = Hub::open(dir.path(), HubSettings::default()).unwrap();
+        let profile = ActorProfile {
+            name: "Government of Guatemala".into(),
+            kind: ActorKind::NationalGovernment,
+            country: Some("GTM".into()),
+            languages: vec!["es".into()],
+            description: String::new(),
+            contact: String::new(),
+        };
+        let (requester, _) = hub.register_actor(profile, "").await.unwrap();
+        let window = DateWindow {
+            start: None,
+            end: Some(hub.today()),
+        };
+        for _ in 0..600 {
+            let spec = NeedSpec {
+                title: "Alternatives to detention for migrant children".into(),
+                description: String::new(),
+                themes: vec![Objective::new(13).unwrap()],
+                modalities: vec![Modality::TechnicalAdvice],
+                level: Level::National,
+                countries: vec!["GTM".into()],
+                languages: vec!["es".into()],
+                budget_usd: None,
+                urgency: Urgency::High,
+                window,
+            };
+            hub.submit_need(&requester.id, spec, "").await.unwrap();
+        }
+        tokio::time::advance(std::time::Duration::from_secs(2 * 86_400)).await;
+        let before = hub.store.writes_applied();
+        assert_eq!(hub.expire_due().await.unwrap().needs, 600);
+        assert_eq!(
+            hub.store.writes_applied() - before,
+            600usize.div_ceil(SWEEP_CHUNK) as u64
+        );
     }
 }

@@ -28,7 +28,7 @@ const BATCH_ENTRIES: usize = 1024;
 /// 75-120 MiB of decoded needs and offers. Reading every fourth entry again queues its page
 /// again, so the queues fill and the cache evicts as the walk goes (BENCHMARKS.md, "The
 /// backup's walk and sled's cache").
-const RECOUNT_EVERY: usize = 4;
+const REREAD_EVERY: usize = 4;
 /// The largest key or value a restore accepts (a store entry is far smaller), so a damaged
 /// length cannot make it allocate gigabytes before the checksum fails.
 const MAX_ENTRY_BYTES: usize = 64 * 1024 * 1024;
@@ -87,11 +87,11 @@ impl Store {
             let tree = self.trees.get(*name);
             for (position, entry) in tree.iter().enumerate() {
                 let (key, value) = entry?;
-                if position % RECOUNT_EVERY == 0 {
+                if position % REREAD_EVERY == 0 {
                     tree.get(&key)?;
                 }
-                let tree = u8::try_from(index).map_err(|_| malformed("too many trees"))?;
-                sink.put(&[tree])?;
+                let tree_byte = u8::try_from(index).map_err(|_| malformed("too many trees"))?;
+                sink.put(&[tree_byte])?;
                 sink.put(&length(&key)?)?;
                 sink.put(&length(&value)?)?;
                 sink.put(&key)?;

@@ -1,6 +1,7 @@
 //! Conversion for the knowledge platform: practices, search and related items.
 
 use super::{MaskedEdit, ProtoEnum, UnknownCode, enum_list, id_filter, objective_filter, objectives, timestamp};
+use crate::domain::validation::count_or_default;
 use crate::domain::{Practice, PracticeSpec, Violations};
 use crate::hub::{PracticeFilter, RelatedItem};
 use crate::proto;
@@ -211,13 +212,12 @@ pub fn search(request: proto::SearchRequest) -> Result<SearchRequest, Violations
         }
         known
     });
-    let page_size = usize::try_from(page_size).unwrap_or_else(|_| {
-        violations.push(
-            "page_size",
-            format!("{page_size} must be between 0 and {}", crate::search::MAX_PAGE_SIZE),
-        );
-        0
-    });
+    // 0 stays 0 here: Search gives it its default.
+    let page_size =
+        count_or_default("page_size", page_size, 0, crate::search::MAX_PAGE_SIZE).unwrap_or_else(|broken| {
+            violations.append(broken);
+            0
+        });
     violations.into_result()?;
     Ok(SearchRequest {
         query,
