@@ -471,9 +471,8 @@ impl Store {
         }
         if writes.batches.is_empty() {
             // Nothing to write (an idempotent replay, a sweep's chunk none of whose records is
-            // still due); sled's transactions need
-            // at least one tree. The ticket still waits for a flush, so a replay acknowledges
-            // only what is durable.
+            // still due); sled's transactions need at least one tree. The ticket still waits for
+            // a flush, so a replay acknowledges only what is durable.
             return Ok(Applied {
                 ticket: self.durability.ticket(None),
                 last_sequence: None,

@@ -263,14 +263,14 @@ impl Match {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_live_match_is_one_awaiting_an_answer_or_confirmed() {
         let mut awaiting_or_confirmed = MatchStatus::AWAITING_ANSWER.to_vec();
         awaiting_or_confirmed.push(MatchStatus::Confirmed);
         assert_eq!(MatchStatus::LIVE.to_vec(), awaiting_or_confirmed);
     }
-
-    use super::*;
 
     fn proposed() -> Match {
         Match {

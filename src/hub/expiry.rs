@@ -281,7 +281,8 @@ mod tests {
     use crate::domain::{ActorKind, ActorProfile, Level, Modality, NeedSpec, Objective, Urgency};
     use crate::hub::HubSettings;
 
-    /// 600 needs due at once are written in three transactions of at most 256.
+    /// 600 needs due at once are written in three transactions of at most 256: every one
+    /// expires, a need not due stays open, and the next sweep finds nothing left.
     #[tokio::test(start_paused = true)]
     async fn a_sweep_writes_what_is_due_in_chunks() {
         let dir = tempfile::tempdir().unwrap();
@@ -295,11 +296,7 @@ mod tests {
             contact: String::new(),
         };
         let (requester, _) = hub.register_actor(profile, "").await.unwrap();
-        let window = DateWindow {
-            start: None,
-            end: Some(hub.today()),
-        };
-        for _ in 0..600 {
+        let need_ending_in = |days: u64| {
             let spec = NeedSpec {
                 title: "Alternatives to detention for migrant children".into(),
                 description: String::new(),
@@ -310,10 +307,19 @@ mod tests {
                 languages: vec!["es".into()],
                 budget_usd: None,
                 urgency: Urgency::High,
-                window,
+                window: DateWindow {
+                    start: None,
+                    end: Some(hub.today() + chrono::Days::new(days)),
+                },
             };
-            hub.submit_need(&requester.id, spec, "").await.unwrap();
+            hub.submit_need(&requester.id, spec, "")
+        };
+        let mut due = Vec::new();
+        for _ in 0..600 {
+            due.push(need_ending_in(0).await.unwrap().id);
         }
+        let lasting = need_ending_in(30).await.unwrap();
+
         tokio::time::advance(std::time::Duration::from_secs(2 * 86_400)).await;
         let before = hub.store.writes_applied();
         assert_eq!(hub.expire_due().await.unwrap().needs, 600);
@@ -321,5 +327,10 @@ mod tests {
             hub.store.writes_applied() - before,
             600usize.div_ceil(SWEEP_CHUNK) as u64
         );
+        for id in &due {
+            assert_eq!(hub.get_need(id).unwrap().status, NeedStatus::Expired, "{id}");
+        }
+        assert_eq!(hub.get_need(&lasting.id).unwrap().status, NeedStatus::Open);
+        assert!(hub.expire_due().await.unwrap().is_empty());
     }
 }
