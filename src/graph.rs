@@ -404,7 +404,7 @@ impl PartnershipGraph {
     /// with a partnership: an actor whose partnerships all ended is no node of the graph rebuilt
     /// at the next open, so the whole graph leaves it out from the start, and an export says the
     /// same before and after a restart. A part of more than `most` partnerships (when given) is
-    /// counted, not built.
+    /// refused before its partnerships are written out.
     pub fn neighbourhood(
         &self,
         around: Option<&str>,
@@ -428,19 +428,22 @@ impl PartnershipGraph {
             },
         };
         let inside: HashSet<NodeIndex> = nodes.iter().copied().collect();
-        let edges_inside = || {
-            self.graph.edge_indices().filter_map(|edge| {
+        let edges_inside: Vec<(EdgeIndex, NodeIndex, NodeIndex)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|edge| {
                 let (a, b) = self.graph.edge_endpoints(edge)?;
                 (inside.contains(&a) && inside.contains(&b)).then_some((edge, a, b))
             })
-        };
-        if let Some(most) = most {
-            let links = edges_inside().count();
-            if links > most {
-                return Err(PartTooLarge { links, most });
-            }
+            .collect();
+        if let Some(most) = most.filter(|most| edges_inside.len() > *most) {
+            return Err(PartTooLarge {
+                links: edges_inside.len(),
+                most,
+            });
         }
-        let mut links: Vec<GraphLink> = edges_inside()
+        let mut links: Vec<GraphLink> = edges_inside
+            .into_iter()
             .filter_map(|(edge, a, b)| {
                 let link = self.graph.edge_weight(edge)?;
                 Some(GraphLink {
