@@ -10,4 +10,4 @@ pub mod score;
 
 pub use bundles::{Bundle, BundleCandidate, find_bundles};
 pub use filter::{check_pair, passes};
-pub use score::{PairContext, PairScore, ScoreWeights, TrackRecord, TrustLink, fit_score, score_pair};
+pub use score::{PairContext, PairScore, RecordFit, ScoreWeights, TrackRecord, TrustLink, fit_score, score_pair};

@@ -1,6 +1,7 @@
 //! FindNeeds: the open needs an offer can serve, best first, from the provider's side.
 //!
-//! The score of a pair is one function whichever side asks ([`matching::fit_score`]), so a
+//! The score of a pair is one function whichever side asks ([`matching::fit_score`], from the
+//! keys where they hold its components: [`OfferKey::weighted_score`]), so a
 //! need's score here is the offer's score in that need's FindMatches. Ranking mirrors
 //! [`super::ranking`] from the other end: the catalogue's needs by objective and their keys
 //! leave the needs the offer passes the hard filters for; each need's text relevance is
@@ -28,7 +29,7 @@ use crate::domain::validation::count_or_default;
 use crate::domain::{Actor, Explanation, Need, Offer, Staleness};
 use crate::graph::{Proximity, Target};
 use crate::matching::keys::OfferKey;
-use crate::matching::{self, TrackRecord};
+use crate::matching::{self, RecordFit, TrackRecord};
 
 /// Needs FindNeeds returns when the request leaves the limit at 0.
 pub const DEFAULT_NEEDS: usize = 10;
@@ -288,16 +289,15 @@ impl Hub {
             let Some(trust) = context.trust.at_least(context.target, proximity, floor) else {
                 continue;
             };
-            let score = matching::fit_score(
-                &entry.need,
-                offer,
-                languages,
+            let weighted = offer_key.weighted_score(
+                &entry.key,
+                RecordFit::of(&entry.need, offer, languages),
                 trust,
                 track_record,
                 candidate.text,
-                staleness,
                 &self.weights,
             );
+            let score = staleness.penalised(weighted);
             best.push(Reverse(score.to_bits()));
             if keep.is_some_and(|keep| best.len() > keep) {
                 best.pop();

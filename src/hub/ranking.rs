@@ -28,7 +28,7 @@ use crate::domain::{Actor, Match, Need, Offer, UnixMillis};
 use crate::domain::{Reason, Refusal};
 use crate::graph::{PartnershipGraph, Proximity, Target, TrustPath};
 use crate::matching::keys::{NeedKey, OfferKey};
-use crate::matching::{self, PairContext, TrackRecord};
+use crate::matching::{self, PairContext, RecordFit, TrackRecord};
 use crate::store::TreeName;
 use crate::text::{TextQuery, WordedQuery};
 
@@ -286,7 +286,7 @@ impl Hub {
                 ),
                 _ => 0.0,
             };
-            let Some(score) = self.exact_score(need, candidate, context, view, floor) else {
+            let Some(score) = self.exact_score(need, &need_key, candidate, context, view, floor) else {
                 continue;
             };
             best.push(Reverse(score.to_bits()));
@@ -361,10 +361,12 @@ impl Hub {
     }
 
     /// The offer's score, with its provider's languages and trust path looked up once; `None`
-    /// when the provider's trust is below `floor` (the offer cannot score what it needs).
+    /// when the provider's trust is below `floor` (the offer cannot score what it needs). The
+    /// components the keys hold are taken from them ([`OfferKey::weighted_score`]).
     fn exact_score<'v>(
         &self,
         need: &Need,
+        need_key: &NeedKey,
         candidate: &Unranked<'_>,
         context: &mut ProviderContext<'v>,
         view: &'v RankingView<'_>,
@@ -376,18 +378,16 @@ impl Hub {
         let languages = *context
             .languages
             .get_or_insert_with(|| view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]));
-        let record = candidate.track_record;
         let staleness = offer.staleness(view.now, self.stale_after_days);
-        Some(matching::fit_score(
-            need,
-            offer,
-            languages,
+        let weighted = candidate.key.weighted_score(
+            need_key,
+            RecordFit::of(need, offer, languages),
             trust,
-            record,
+            candidate.track_record,
             candidate.text,
-            staleness,
             &self.weights,
-        ))
+        );
+        Some(staleness.penalised(weighted))
     }
 
     /// A ranked offer explained: its provider, every score component in words, the trust path
@@ -616,7 +616,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn offer_keys_answer_as_the_hard_filters_do_and_bound_the_score() {
+    async fn offer_keys_answer_as_the_hard_filters_do_score_and_bound() {
         let (_dir, hub, needs, offers) = world(300).await;
         let (mut passed, mut refused) = (0, 0);
         for need in &needs {
@@ -639,6 +639,15 @@ mod tests {
                     let staleness = offer.staleness(hub.now(), hub.stale_after_days);
                     let score =
                         matching::fit_score(need, offer, languages, trust, record, text, staleness, &hub.weights);
+                    let keyed = key.weighted_score(
+                        &need_key,
+                        RecordFit::of(need, offer, languages),
+                        trust,
+                        record,
+                        text,
+                        &hub.weights,
+                    );
+                    assert_eq!(staleness.penalised(keyed), score, "{} {}", need.id, offer.id);
                     let bound = key.score_bound(&need_key, trust, record, text, &hub.weights);
                     assert!(
                         bound + 1e-12 >= score,

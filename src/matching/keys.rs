@@ -15,7 +15,7 @@ use crate::domain::geography::{AreaFit, PlaceSet};
 use crate::domain::offer::GeographicFit;
 use crate::domain::{DateWindow, Modality, Need, Objective, Offer};
 
-use super::score::{ScoreWeights, TrackRecord, geographic_value, weighted};
+use super::score::{RecordFit, ScoreWeights, TrackRecord, geographic_value, weighted};
 
 /// What a need asks for, as keys test it.
 #[derive(Debug, Clone, Copy)]
@@ -126,14 +126,38 @@ impl OfferKey {
         text_relevance: f64,
         weights: &ScoreWeights,
     ) -> f64 {
+        self.weighted_score(
+            need,
+            RecordFit::BEST,
+            trust_bound,
+            track_record,
+            text_relevance,
+            weights,
+        )
+    }
+
+    /// The pair's score before a stale offer's penalty, with the language and level fit and
+    /// the path trust given: for validated records, equal to the last bit to what
+    /// [`super::fit_score`] weighs, since each component the keys hold is the same quotient of
+    /// the same counts. Ranking scores hundreds of pairs per query exactly; the records'
+    /// geography compares country and area codes as strings, the keys' tests bits.
+    pub fn weighted_score(
+        &self,
+        need: &NeedKey,
+        record: RecordFit,
+        trust: f64,
+        track_record: TrackRecord,
+        text_relevance: f64,
+        weights: &ScoreWeights,
+    ) -> f64 {
         let values = [
             text_relevance,
             bit_share(need.themes, self.themes),
             bit_share(need.modalities, self.modalities),
             self.geography(need),
-            1.0,
-            1.0,
-            trust_bound,
+            record.language,
+            record.level,
+            trust,
             track_record.value(),
             self.free_share,
         ];

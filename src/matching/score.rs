@@ -303,17 +303,45 @@ fn component_values(
     track_record: TrackRecord,
     text_relevance: f64,
 ) -> [f64; 9] {
+    let RecordFit { language, level } = RecordFit::of(need, offer, provider_languages);
     [
         text_relevance,
         share(&need.spec.themes, &offer.spec.themes),
         share(&need.spec.modalities, &offer.spec.modalities),
         best_geographic_fit(need, offer).map_or(0.0, |(fit, _)| geographic_value(fit)),
-        share(&need.spec.languages, offered_languages(offer, provider_languages)),
-        level_value(need.spec.level, &offer.spec.levels),
+        language,
+        level,
         trust,
         track_record.value(),
         free_share(offer),
     ]
+}
+
+/// The two components that keys ([`super::keys`]) do not hold, read from the records: how the
+/// offer's languages and levels fit the need's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecordFit {
+    /// Share of the need's languages the offer works in.
+    pub language: f64,
+    /// How near the offer's levels come to the need's.
+    pub level: f64,
+}
+
+impl RecordFit {
+    /// Both components at their best: what a bound counts before the records are read.
+    pub const BEST: RecordFit = RecordFit {
+        language: 1.0,
+        level: 1.0,
+    };
+
+    /// The components of the pair, the provider's languages standing in when the offer names
+    /// none.
+    pub fn of(need: &Need, offer: &Offer, provider_languages: &[String]) -> RecordFit {
+        RecordFit {
+            language: share(&need.spec.languages, offered_languages(offer, provider_languages)),
+            level: level_value(need.spec.level, &offer.spec.levels),
+        }
+    }
 }
 
 /// The weighted mean of the values, in [0, 1] (0 when no weight is positive).
