@@ -15,6 +15,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -249,13 +250,15 @@ impl Hub {
         let mut requesters: FxHashMap<u64, RequesterContext> = FxHashMap::default();
         let mut ranked = Vec::new();
         let mut best = BinaryHeap::new();
-        while let Some(Queued { bound, at }) = queue.pop() {
+        while let Some(mut top) = queue.peek_mut() {
+            let Queued { bound, at } = *top;
             if beaten(&best, keep, bound) {
                 break;
             }
             let candidate = &mut unranked[at];
             let entry = candidate.entry;
             if !wanted(&entry.need) {
+                PeekMut::pop(top);
                 continue;
             }
             let context = requesters.entry(entry.requester).or_insert_with(|| RequesterContext {
@@ -270,12 +273,11 @@ impl Hub {
                     .get_or_insert_with(|| target.map_or(0.0, |target| proximity.trust_bound(target)));
                 let bound = offer_key.score_bound(&entry.key, trust_bound, track_record, candidate.text, &self.weights);
                 candidate.tight = true;
-                queue.push(Queued {
-                    bound: bound + BOUND_SLACK,
-                    at,
-                });
+                // Tightened where it stands, as in FindMatches' ranking.
+                top.bound = bound + BOUND_SLACK;
                 continue;
             }
+            PeekMut::pop(top);
             let floor = match (keep, best.peek()) {
                 (Some(keep), Some(Reverse(bits))) if best.len() == keep => offer_key.trust_needed(
                     &entry.key,

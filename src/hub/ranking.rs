@@ -14,8 +14,10 @@
 //! highest bound left, no offer left can enter the result. Every returned score is the exact
 //! score.
 
+use std::cell::{OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 use std::sync::{Arc, PoisonError, RwLockReadGuard};
 
 use rustc_hash::FxHashMap;
@@ -65,30 +67,35 @@ pub(super) struct RankingView<'h> {
     /// The time the query ranks at: which offers are stale is read once, so ranking and
     /// explaining agree.
     pub(super) now: UnixMillis,
+    /// What ranking has found of each provider, by record number: the same for every need of
+    /// the requester, so an allocation run, which ranks a requester's needs with one view,
+    /// looks each provider's trust up once rather than once per need.
+    providers: RefCell<FxHashMap<u64, ProviderContext>>,
 }
 
-/// What the score takes from an offer's provider, found once per provider and query (when a
+/// What the score takes from an offer's provider, found once per provider and view (when a
 /// candidate of the provider is tightened): hubs provide hundreds of offers.
-struct ProviderContext<'a> {
+struct ProviderContext {
     /// The provider in the graph, when a path to it can be looked for.
     target: Option<Target>,
     /// At least the trust of the provider's best path from the requester, once a candidate of
     /// the provider is tightened.
     trust_bound: Option<f64>,
-    /// The provider's languages, once an offer of the provider is scored exactly.
-    languages: Option<&'a [String]>,
+    /// The provider's record (its languages count), once an offer of the provider is scored
+    /// exactly.
+    actor: OnceCell<Option<Arc<Actor>>>,
     /// What is known of the trust of the provider's best path.
     trust: TrustFound,
 }
 
-impl ProviderContext<'_> {
+impl ProviderContext {
     /// The context of the provider with this record number, before anything is looked up but
     /// its place in the graph.
     fn of(provider: u64, proximity: &Proximity<'_>) -> Self {
         ProviderContext {
             target: proximity.numbered_target(provider),
             trust_bound: None,
-            languages: None,
+            actor: OnceCell::new(),
             trust: TrustFound::Unknown,
         }
     }
@@ -196,6 +203,7 @@ impl Hub {
             catalogue: self.catalogue(),
             proximity: graph.proximity_from(&need.requester_id),
             now: self.now(),
+            providers: RefCell::default(),
         }
     }
 
@@ -234,16 +242,18 @@ impl Hub {
         let need_key = NeedKey::of(need);
         let (mut unranked, mut queue) = self.bounded_candidates(need, &need_key, text, view, &track_records);
         drop(track_records);
-        let mut providers: FxHashMap<u64, ProviderContext<'_>> = FxHashMap::default();
+        let mut providers = view.providers.borrow_mut();
         let mut ranked: Vec<RankedOffer> = Vec::new();
         // The best `keep` scores so far, lowest on top (scores are >= 0, so their bits order them).
         let mut best = BinaryHeap::new();
-        while let Some(Queued { bound, at }) = queue.pop() {
+        while let Some(mut top) = queue.peek_mut() {
+            let Queued { bound, at } = *top;
             if beaten(&best, keep, bound) {
                 break;
             }
             let candidate = &mut unranked[at];
             if !wanted(candidate.offer) {
+                PeekMut::pop(top);
                 continue;
             }
             let context = providers
@@ -264,14 +274,14 @@ impl Hub {
                     &self.weights,
                 );
                 candidate.tight = true;
-                // Back in line: popped again at once if it still bounds highest, and then
-                // passed over like any other when the best `keep` already beat it.
-                queue.push(Queued {
-                    bound: bound + BOUND_SLACK,
-                    at,
-                });
+                // Back in line, tightened where it stands: the heap moves it down once to where
+                // its new bound belongs (taking it out and putting it back sifted it twice). It
+                // comes up again at once if it still bounds highest, and is passed over like
+                // any other when the best `keep` already beat it.
+                top.bound = bound + BOUND_SLACK;
                 continue;
             }
+            PeekMut::pop(top);
             // Once `keep` are scored, a candidate needs at least the lowest of their scores, and
             // so at least some trust: paths below it are not looked for.
             let floor = match (keep, best.peek()) {
@@ -363,21 +373,21 @@ impl Hub {
     /// The offer's score, with its provider's languages and trust path looked up once; `None`
     /// when the provider's trust is below `floor` (the offer cannot score what it needs). The
     /// components the keys hold are taken from them ([`OfferKey::weighted_score`]).
-    fn exact_score<'v>(
+    fn exact_score(
         &self,
         need: &Need,
         need_key: &NeedKey,
         candidate: &Unranked<'_>,
-        context: &mut ProviderContext<'v>,
-        view: &'v RankingView<'_>,
+        context: &mut ProviderContext,
+        view: &RankingView<'_>,
         floor: f64,
     ) -> Option<f64> {
         let offer = candidate.offer;
-        let id = offer.provider_id.as_str();
         let trust = context.trust.at_least(context.target, &view.proximity, floor)?;
-        let languages = *context
-            .languages
-            .get_or_insert_with(|| view.catalogue.actor(id).map_or(&[][..], |a| &a.profile.languages[..]));
+        let actor = context
+            .actor
+            .get_or_init(|| view.catalogue.actor(&offer.provider_id).cloned());
+        let languages = actor.as_ref().map_or(&[][..], |actor| &actor.profile.languages[..]);
         let staleness = offer.staleness(view.now, self.stale_after_days);
         let weighted = candidate.key.weighted_score(
             need_key,
@@ -469,6 +479,8 @@ impl Hub {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::hub::HubSettings;
     use crate::matching::keys::OfferKey;
@@ -546,6 +558,35 @@ mod tests {
             with_words * 2 > compared,
             "only {with_words} of {compared} candidates share words"
         );
+    }
+
+    /// An allocation run ranks every need of a requester with one view, whose providers' trust
+    /// is then found once for all of them: each need must rank as it does with a view of its own.
+    #[tokio::test]
+    async fn needs_ranked_with_one_view_rank_as_with_a_view_each() {
+        let (_dir, hub, needs, _) = world(400).await;
+        let graph = hub.graph();
+        let mut by_requester: BTreeMap<&str, Vec<&Need>> = BTreeMap::new();
+        for need in &needs {
+            by_requester.entry(&need.requester_id).or_default().push(need);
+        }
+        let (mut shared_views, mut compared) = (0, 0);
+        for group in by_requester.values().filter(|group| group.len() > 1) {
+            let shared = hub.ranking_view(group[0], &graph);
+            for need in group {
+                let own = hub.ranking_view(need, &graph);
+                let text = own.text_query(need);
+                for keep in [Some(5), Some(50), None] {
+                    let alone = hub.ranked_candidates(need, text.query(), &own, keep).unwrap();
+                    let together = hub.ranked_candidates(need, text.query(), &shared, keep).unwrap();
+                    assert_eq!(ids(&together), ids(&alone), "{} keep {keep:?}", need.id);
+                    compared += alone.len();
+                }
+            }
+            shared_views += 1;
+        }
+        assert!(shared_views > 20, "only {shared_views} requesters with several needs");
+        assert!(compared > 2_000, "only {compared} candidates compared");
     }
 
     #[tokio::test]
