@@ -10,4 +10,6 @@ pub mod score;
 
 pub use bundles::{Bundle, BundleCandidate, find_bundles};
 pub use filter::{check_pair, passes};
-pub use score::{PairContext, PairScore, RecordFit, ScoreWeights, TrackRecord, TrustLink, fit_score, score_pair};
+#[cfg(test)]
+pub use score::fit_score;
+pub use score::{PairContext, PairScore, RecordFit, ScoreWeights, TrackRecord, TrustLink, score_pair};

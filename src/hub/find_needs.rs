@@ -1,7 +1,6 @@
 //! FindNeeds: the open needs an offer can serve, best first, from the provider's side.
 //!
-//! The score of a pair is one function whichever side asks ([`matching::fit_score`], from the
-//! keys where they hold its components: [`OfferKey::weighted_score`]), so a
+//! The score of a pair is one function whichever side asks ([`OfferKey::score`]), so a
 //! need's score here is the offer's score in that need's FindMatches. Ranking mirrors
 //! [`super::ranking`] from the other end: the catalogue's needs by objective and their keys
 //! leave the needs the offer passes the hard filters for; each need's text relevance is
@@ -291,15 +290,15 @@ impl Hub {
             let Some(trust) = context.trust.at_least(context.target, proximity, floor) else {
                 continue;
             };
-            let weighted = offer_key.weighted_score(
+            let score = offer_key.score(
                 &entry.key,
                 RecordFit::of(&entry.need, offer, languages),
                 trust,
                 track_record,
                 candidate.text,
+                staleness,
                 &self.weights,
             );
-            let score = staleness.penalised(weighted);
             best.push(Reverse(score.to_bits()));
             if keep.is_some_and(|keep| best.len() > keep) {
                 best.pop();

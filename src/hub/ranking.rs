@@ -7,8 +7,9 @@
 //! requester's best trust to anyone standing for the provider's. Candidates wait in a heap by
 //! bound. The one on top has its bound tightened with its provider's own trust bound (a few
 //! look-ups in the graph, so only for candidates that get this far) and goes back in line;
-//! on top with its tightened bound, it is scored exactly, with its record and the requester's
-//! trust path. Once `keep` are scored, a candidate needs at least the lowest of their scores, so
+//! on top with its tightened bound, it is scored exactly: the components its key holds, the
+//! language and level fit from its records, and the trust of the requester's path to the
+//! provider, found once per view. Once `keep` are scored, a candidate needs at least the lowest of their scores, so
 //! at least the trust that lifts its bound there: its provider's paths below that trust are not
 //! looked for, and a provider with none is passed over. Once `keep` exact scores beat the
 //! highest bound left, no offer left can enter the result. Every returned score is the exact
@@ -372,7 +373,7 @@ impl Hub {
 
     /// The offer's score, with its provider's languages and trust path looked up once; `None`
     /// when the provider's trust is below `floor` (the offer cannot score what it needs). The
-    /// components the keys hold are taken from them ([`OfferKey::weighted_score`]).
+    /// components the keys hold are taken from them ([`OfferKey::score`]).
     fn exact_score(
         &self,
         need: &Need,
@@ -388,16 +389,15 @@ impl Hub {
             .actor
             .get_or_init(|| view.catalogue.actor(&offer.provider_id).cloned());
         let languages = actor.as_ref().map_or(&[][..], |actor| &actor.profile.languages[..]);
-        let staleness = offer.staleness(view.now, self.stale_after_days);
-        let weighted = candidate.key.weighted_score(
+        Some(candidate.key.score(
             need_key,
             RecordFit::of(need, offer, languages),
             trust,
             candidate.track_record,
             candidate.text,
+            offer.staleness(view.now, self.stale_after_days),
             &self.weights,
-        );
-        Some(staleness.penalised(weighted))
+        ))
     }
 
     /// A ranked offer explained: its provider, every score component in words, the trust path
@@ -574,9 +574,10 @@ mod tests {
         for group in by_requester.values().filter(|group| group.len() > 1) {
             let shared = hub.ranking_view(group[0], &graph);
             for need in group {
-                let own = hub.ranking_view(need, &graph);
-                let text = own.text_query(need);
                 for keep in [Some(5), Some(50), None] {
+                    // A fresh view each time: nothing found for another depth is reused.
+                    let own = hub.ranking_view(need, &graph);
+                    let text = own.text_query(need);
                     let alone = hub.ranked_candidates(need, text.query(), &own, keep).unwrap();
                     let together = hub.ranked_candidates(need, text.query(), &shared, keep).unwrap();
                     assert_eq!(ids(&together), ids(&alone), "{} keep {keep:?}", need.id);
@@ -680,15 +681,16 @@ mod tests {
                     let staleness = offer.staleness(hub.now(), hub.stale_after_days);
                     let score =
                         matching::fit_score(need, offer, languages, trust, record, text, staleness, &hub.weights);
-                    let keyed = key.weighted_score(
+                    let keyed = key.score(
                         &need_key,
                         RecordFit::of(need, offer, languages),
                         trust,
                         record,
                         text,
+                        staleness,
                         &hub.weights,
                     );
-                    assert_eq!(staleness.penalised(keyed), score, "{} {}", need.id, offer.id);
+                    assert_eq!(keyed, score, "{} {}", need.id, offer.id);
                     let bound = key.score_bound(&need_key, trust, record, text, &hub.weights);
                     assert!(
                         bound + 1e-12 >= score,

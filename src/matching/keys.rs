@@ -2,20 +2,26 @@
 //! as bit tests on data kept next to each other in memory.
 //!
 //! Ranking a need at tier L walks some 20,000 offers that share one of its objectives. Testing
-//! each with [`super::passes`] and scoring each with [`super::fit_score`] chases a dozen
-//! pointers and compares country and language codes as strings. With keys, the hub tests the
-//! filters on bits, bounds every survivor's score from above, and scores exactly, with the
-//! records, only the offers whose bound can still reach the result.
+//! each with [`super::passes`] and scoring each from the records chases a dozen pointers and
+//! compares country and language codes as strings. With keys, the hub tests the filters on bits,
+//! bounds every survivor's score from above, and scores exactly only the offers whose bound can
+//! still reach the result, from the keys and the two components they do not hold
+//! ([`RecordFit`]).
 //!
-//! For validated records (every country and area code known) [`OfferKey::serves`] answers
-//! exactly as the modality, country and window filters do, and [`OfferKey::score_bound`] is never
-//! below the score; the hub's tests check both against the records on a synthetic world.
+//! For validated records (every country and area code known, each theme, modality and country
+//! named once, at least one country) three things hold: [`OfferKey::serves`] answers exactly as
+//! the modality, country and window filters do, [`OfferKey::score_bound`] is never below the
+//! score, and [`OfferKey::score`] equals the score from the records ([`score_pair`]'s) to the
+//! last bit. The hub's tests check all three against the records on a synthetic world.
+//!
+//! [`score_pair`]: super::score_pair
 
 use crate::domain::geography::{AreaFit, PlaceSet};
 use crate::domain::offer::GeographicFit;
 use crate::domain::{DateWindow, Modality, Need, Objective, Offer};
 
 use super::score::{RecordFit, ScoreWeights, TrackRecord, geographic_value, weighted};
+use crate::domain::Staleness;
 
 /// What a need asks for, as keys test it.
 #[derive(Debug, Clone, Copy)]
@@ -126,28 +132,33 @@ impl OfferKey {
         text_relevance: f64,
         weights: &ScoreWeights,
     ) -> f64 {
-        self.weighted_score(
+        let current = Staleness::Current;
+        self.score(
             need,
             RecordFit::BEST,
             trust_bound,
             track_record,
             text_relevance,
+            current,
             weights,
         )
     }
 
-    /// The pair's score before a stale offer's penalty, with the language and level fit and
-    /// the path trust given: for validated records, equal to the last bit to what
-    /// [`super::fit_score`] weighs, since each component the keys hold is the same quotient of
-    /// the same counts. Ranking scores hundreds of pairs per query exactly; the records'
-    /// geography compares country and area codes as strings, the keys' tests bits.
-    pub fn weighted_score(
+    /// The pair's score as ranking gives it (FindMatches, FindNeeds, allocation runs), with the
+    /// language and level fit, the path trust and the listing's staleness given: for validated
+    /// records, equal to the last bit to the explained score ([`super::score_pair`]), since each
+    /// component the keys hold is the same quotient of the same counts. Ranking scores hundreds
+    /// of pairs per query exactly; the records' geography compares country and area codes as
+    /// strings, the keys' tests bits.
+    #[allow(clippy::too_many_arguments)] // the components keys do not hold, as plain values
+    pub fn score(
         &self,
         need: &NeedKey,
         record: RecordFit,
         trust: f64,
         track_record: TrackRecord,
         text_relevance: f64,
+        staleness: Staleness,
         weights: &ScoreWeights,
     ) -> f64 {
         let values = [
@@ -161,7 +172,7 @@ impl OfferKey {
             track_record.value(),
             self.free_share,
         ];
-        weighted(&values, weights)
+        staleness.penalised(weighted(&values, weights))
     }
 
     /// The least path trust with which the pair's [`OfferKey::score_bound`] reaches `score`: with

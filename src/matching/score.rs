@@ -204,9 +204,9 @@ pub fn score_pair(need: &Need, offer: &Offer, context: &PairContext<'_>, weights
     }
 }
 
-/// The score [`score_pair`] gives, computed without its sentences: ranking thousands of offers
-/// per query needs only the number, and only the returned candidates are explained. A stale
-/// offer's score is penalised here, once, so that every caller ranks it alike.
+/// The score [`score_pair`] gives, computed from the records without its sentences: the
+/// reference the tests hold ranking's score ([`super::keys::OfferKey::score`]) to, bit for bit.
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)] // what score_pair's context carries, as plain values
 pub fn fit_score(
     need: &Need,
