@@ -9,9 +9,9 @@
 //! look-ups in the graph, so only for candidates that get this far) and goes back in line;
 //! on top with its tightened bound, it is scored exactly: the components its key holds, the
 //! language and level fit from its records, and the trust of the requester's path to the
-//! provider, found once per view. Once `keep` are scored, a candidate needs at least the lowest of their scores, so
-//! at least the trust that lifts its bound there: its provider's paths below that trust are not
-//! looked for, and a provider with none is passed over. Once `keep` exact scores beat the
+//! provider, found once per view. Once `keep` are scored, a candidate needs at least the lowest
+//! of their scores, so at least the trust that lifts its bound there: its provider's paths below
+//! that trust are not looked for, and a provider with none is passed over. Once `keep` exact scores beat the
 //! highest bound left, no offer left can enter the result. Every returned score is the exact
 //! score.
 

@@ -18,10 +18,9 @@
 
 use crate::domain::geography::{AreaFit, PlaceSet};
 use crate::domain::offer::GeographicFit;
-use crate::domain::{DateWindow, Modality, Need, Objective, Offer};
+use crate::domain::{DateWindow, Modality, Need, Objective, Offer, Staleness};
 
 use super::score::{RecordFit, ScoreWeights, TrackRecord, geographic_value, weighted};
-use crate::domain::Staleness;
 
 /// What a need asks for, as keys test it.
 #[derive(Debug, Clone, Copy)]
@@ -132,10 +131,10 @@ impl OfferKey {
         text_relevance: f64,
         weights: &ScoreWeights,
     ) -> f64 {
-        let current = Staleness::Current;
+        let (record, current) = (RecordFit::BEST, Staleness::Current);
         self.score(
             need,
-            RecordFit::BEST,
+            record,
             trust_bound,
             track_record,
             text_relevance,
