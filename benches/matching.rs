@@ -103,11 +103,14 @@ enum Scenario {
         #[arg(long, default_value_t = HubSettings::default().max_needs_per_run)]
         max_needs_per_run: usize,
     },
-    /// One committed STABLE RunAllocation: it writes a proposed match for every pair, so run it
-    /// on a copy of the world (or pass --dry-run).
+    /// One committed STABLE RunAllocation (OPTIMAL with --optimal): it writes a proposed match
+    /// for every pair, so run it on a copy of the world (or pass --dry-run).
     CommitAllocation {
         #[arg(long)]
         data_dir: PathBuf,
+        /// Run OPTIMAL rather than STABLE: alone in its process, so its peak memory is its own.
+        #[arg(long)]
+        optimal: bool,
         /// Only needs delivered in this M49 area ("africa").
         #[arg(long)]
         region: Option<String>,
@@ -156,10 +159,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Scenario::CommitAllocation {
             data_dir,
+            optimal,
             region,
             dry_run,
             max_needs_per_run,
-        } => commit_allocation(&data_dir, run_settings(max_needs_per_run), region, dry_run).await,
+        } => {
+            let mode = if optimal {
+                AllocationMode::Optimal
+            } else {
+                AllocationMode::Stable
+            };
+            commit_allocation(&data_dir, run_settings(max_needs_per_run), mode, region, dry_run).await
+        }
         Scenario::Relevance { set, misses } => relevance(&set, misses).await,
         Scenario::Search {
             data_dir,
@@ -498,12 +509,13 @@ async fn allocation(
 async fn commit_allocation(
     data_dir: &Path,
     settings: HubSettings,
+    mode: AllocationMode,
     area: Option<String>,
     dry_run: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let hub = Arc::new(open_with(data_dir, settings)?);
     let request = AllocationRequest {
-        mode: AllocationMode::Stable,
+        mode,
         dry_run,
         needs: NeedFilter {
             area,
@@ -515,7 +527,7 @@ async fn commit_allocation(
     let started = Instant::now();
     let outcome = hub.run_allocation(request).await?;
     println!(
-        "RunAllocation Stable {}, end to end: {:.2} s, {} needs, {} pairs, {} matches proposed and durable, {} needs unmatched",
+        "RunAllocation {mode:?} {}, end to end: {:.2} s, {} needs, {} pairs, {} matches proposed and durable, {} needs unmatched",
         if dry_run { "dry run" } else { "committed" },
         started.elapsed().as_secs_f64(),
         outcome.needs_considered,
