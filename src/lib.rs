@@ -40,8 +40,9 @@ pub mod synthetic;
 pub mod text;
 pub mod web;
 
-/// Messages, servers and clients generated from `proto/capacityhub/v1`.
-#[allow(clippy::all, missing_docs)]
+/// Messages, servers and clients generated from `proto/capacityhub/v1`. Their docs are the
+/// protos' comments, written for any client's reader rather than as rustdoc's markdown.
+#[allow(clippy::all, missing_docs, rustdoc::invalid_html_tags)]
 pub mod proto {
     tonic::include_proto!("capacityhub.v1");
 

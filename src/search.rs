@@ -7,7 +7,7 @@
 //! languages ("trata" finds "trafficking").
 //!
 //! - [`document`]: what search sees of a record, and the document filed for it.
-//! - [`indexer`]: the thread that keeps the index up to date and commits it.
+//! - `indexer`: the thread that keeps the index up to date and commits it.
 //! - [`snippet`]: passages with the matched words marked.
 
 pub mod document;
@@ -276,7 +276,7 @@ impl SearchIndex {
         self.state.borrow().clone()
     }
 
-    /// Waits until the index is up to date (at most [`READY_WAIT`]).
+    /// Waits until the index is up to date (at most `READY_WAIT`).
     pub async fn ready(&self) -> Result<(), SearchError> {
         let mut state = self.state.clone();
         // However the wait ends, the state then says what to answer.

@@ -2,7 +2,7 @@
 //! the demo world. Partnership degrees are heavy-tailed by preferential attachment, so a few hubs
 //! (an IOM) have thousands of partners and most actors a handful; themes, modalities, regions and
 //! actor kinds are mixed as in the 2018 workshop world. Needs and offers have titles and
-//! descriptions written from the glossary's terms of their objectives ([`prose`]).
+//! descriptions written from the glossary's terms of their objectives (`prose`).
 
 mod prose;
 

@@ -9,7 +9,7 @@
 //!   [whatlang](https://crates.io/crates/whatlang)'s guess.
 //! - [`analysis`]: tokens, lower-cased, stop words removed, stemmed per language (Snowball, from
 //!   rust-stemmers) and folded (accents dropped), so "protección" meets "proteccion".
-//! - [`glossary`]: the curated multilingual glossary (`data/glossary.tsv`): a text's words also
+//! - [`glossary`](mod@glossary): the curated multilingual glossary (`data/glossary.tsv`): a text's words also
 //!   map to concepts, so "trata de personas" meets "human trafficking".
 //! - [`relevance`]: BM25 with the offers' collection statistics, normalised to [0, 1]: how well an
 //!   offer's words and concepts answer a need's, and which ones they share.

@@ -79,7 +79,7 @@ pub fn validate_reason(reason: &str) -> Result<(), Violations> {
 
 impl PairPreference {
     /// The mark in words, from its party's side: "the provider declined need-7 for offer-3:
-    /// <reason>" (what a refused proposal and ExplainMatch say).
+    /// `<reason>`" (what a refused proposal and ExplainMatch say).
     pub fn describe(&self) -> String {
         let (marked, for_what) = self.marked_and_for();
         let mut words = format!(

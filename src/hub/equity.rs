@@ -15,7 +15,7 @@ pub const UNKNOWN_REGION: &str = "unknown";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EquityGroup {
     /// The M49 region slug of the need's first known country ([`Need::region`]), or
-    /// [`UNKNOWN_REGION`] when none is known.
+    /// `UNKNOWN_REGION` when none is known.
     Region(&'static str),
     /// Some country of the need is least developed or a small island developing State
     /// ([`Need::in_ldc_or_sids`]). Declared before `Other` so the rows sort by name.

@@ -97,7 +97,7 @@ pub struct CountedStats {
 
 impl Hub {
     /// Statistics over every record. Counting reads the whole store (at tier L 0.6 s),
-    /// so a count answers every call until the next write or for [`STATS_REUSED_FOR`], and
+    /// so a count answers every call until the next write or for `STATS_REUSED_FOR`, and
     /// calls that arrive during a count wait for it rather than count again.
     pub fn stats(&self) -> Result<Stats, HubError> {
         let mut last = self.stats_counted.lock().unwrap_or_else(PoisonError::into_inner);

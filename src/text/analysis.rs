@@ -65,7 +65,7 @@ const RULES_SAMPLE: [(&str, &str); 7] = [
     ("zh", "边境官员培训识别人口贩运受害者"),
 ];
 
-/// A fingerprint of the reading rules as they behave now (see [`READING_RULES`]): what the search
+/// A fingerprint of the reading rules as they behave now (see `READING_RULES`): what the search
 /// index records with its documents, to read them again when the rules change.
 pub fn reading_rules() -> u64 {
     *READING_RULES
