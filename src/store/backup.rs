@@ -85,12 +85,12 @@ impl Store {
                 continue;
             }
             let tree = self.trees.get(*name);
+            let tree_byte = u8::try_from(index).map_err(|_| malformed("too many trees"))?;
             for (position, entry) in tree.iter().enumerate() {
                 let (key, value) = entry?;
                 if position % REREAD_EVERY == 0 {
                     tree.get(&key)?;
                 }
-                let tree_byte = u8::try_from(index).map_err(|_| malformed("too many trees"))?;
                 sink.put(&[tree_byte])?;
                 sink.put(&length(&key)?)?;
                 sink.put(&length(&value)?)?;
