@@ -697,7 +697,7 @@ impl WriteSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Actor, ActorKind, ActorProfile};
+    use crate::domain::{Actor, ActorKind, ActorProfile, EventKind};
 
     fn actor(number: u64) -> Actor {
         Actor {
@@ -714,6 +714,45 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    /// A writer woken by its flush reads the event head at once (a sweep's caller, a watcher
+    /// resuming): the head must already hold the events it wrote. The flusher once announced
+    /// the flush before the events, and a test reading the head straight after a sweep missed
+    /// the sweep's last event. The window is a few instructions wide, so this writes many times
+    /// while other threads keep the cores busy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_durable_write_finds_its_events_in_the_event_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let spinners: Vec<_> = (0..2)
+            .map(|_| {
+                let busy = std::sync::Arc::clone(&busy);
+                std::thread::spawn(move || {
+                    while busy.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        let head = store.durable_events();
+        let mut behind = 0;
+        for number in 1..=300 {
+            let mut writes = WriteSet::default();
+            writes.put(None, &actor(number)).unwrap();
+            writes.record_event(HubEvent::new(EventKind::NeedSubmitted, 0, String::new()));
+            let applied = store.apply(writes).unwrap();
+            store.durable(applied.ticket).await.unwrap();
+            if *head.borrow() < applied.last_sequence.unwrap() {
+                behind += 1;
+            }
+        }
+        busy.store(false, Ordering::Relaxed);
+        for spinner in spinners {
+            spinner.join().unwrap();
+        }
+        assert_eq!(behind, 0, "writes whose events the head did not hold yet");
     }
 
     #[test]

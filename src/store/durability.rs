@@ -165,12 +165,14 @@ fn flush_loop(
         match crate::metrics::timed_flush(target - through, || files.sync(db)) {
             Ok(()) => {
                 through = target;
-                sender.send_modify(|state| state.through = target);
+                // The events first: a writer woken by `through` may read the event head at
+                // once, and must find its own events in it.
                 events.send_if_modified(|durable| {
                     let advanced = sequence > *durable;
                     *durable = (*durable).max(sequence);
                     advanced
                 });
+                sender.send_modify(|state| state.through = target);
             }
             Err(error) => {
                 tracing::error!(%error, "sync failed: no write is acknowledged from now on; restart the server");
