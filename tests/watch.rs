@@ -164,6 +164,54 @@ async fn a_stalled_watcher_never_holds_up_submissions_and_loses_nothing() {
     }
 }
 
+/// Protects: WatchNeeds without an offer leaves out a need that is no longer open when its
+/// event is sent (withdrawn, matched), as it does with one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_need_watcher_leaves_out_needs_no_longer_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let requester = hub
+        .register("Government of Guatemala", ActorKind::NationalGovernment, "GTM")
+        .await;
+    let provider = hub
+        .register("Government of Costa Rica", ActorKind::NationalGovernment, "CRI")
+        .await;
+    let offer = hub
+        .offer(offer_request(
+            &provider.id,
+            &[7],
+            &[Modality::PeerExchange],
+            Coverage::Worldwide,
+        ))
+        .await;
+    let need = || need_request(&requester.id, &[7], &[Modality::PeerExchange], &["GTM"]);
+    let withdrawn = hub.submit(need()).await;
+    hub.needs()
+        .withdraw_need(WithdrawNeedRequest {
+            id: withdrawn.id.clone(),
+            reason: "funded elsewhere".into(),
+        })
+        .await
+        .unwrap();
+    let matched = hub.submit(need()).await;
+    let proposed = hub.propose(&matched.id, &offer.id).await;
+    hub.respond(&proposed.id, &requester.id, true).await;
+    hub.respond(&proposed.id, &provider.id, true).await;
+    let open = hub.submit(need()).await;
+
+    let watch = WatchNeedsRequest {
+        themes: vec![7],
+        ..WatchNeedsRequest::default()
+    };
+    let mut stream = hub.needs().watch_needs(watch).await.unwrap().into_inner();
+    let first = next_event(&mut stream).await;
+    assert_eq!(
+        first.need_id, open.id,
+        "the withdrawn {} and the matched {} come first in the log, and are left out",
+        withdrawn.id, matched.id
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_ends_open_watch_streams() {
     let dir = tempfile::tempdir().unwrap();

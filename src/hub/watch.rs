@@ -199,7 +199,9 @@ impl Hub {
                 .need_id
                 .as_deref()
                 .and_then(|id| hub.store.get::<crate::domain::Need>(id).ok().flatten());
-            let Some(need) = need.filter(|need| interest.covers(need)) else {
+            // A need no longer open when its event is sent can be served by nobody.
+            let open = |need: &crate::domain::Need| need.status == crate::domain::NeedStatus::Open;
+            let Some(need) = need.filter(|need| open(need) && interest.covers(need)) else {
                 return Delivery::Skip;
             };
             match &for_offer {
