@@ -998,7 +998,19 @@ fn refusal_problem(who: Who, status: &Status) -> Option<String> {
         (Code::PermissionDenied, _) => &["NOT_YOUR_RECORD", "NOT_A_PARTY", "ADMIN_ONLY"],
         _ => return None,
     };
-    (!expected.contains(&reason.as_str())).then(|| format!("reason {reason}, expected one of {expected:?}"))
+    if !expected.contains(&reason.as_str()) {
+        return Some(format!("reason {reason}, expected one of {expected:?}"));
+    }
+    // The README: a token acting for someone else, or for an actor who is not a party, is
+    // refused naming the field.
+    let names_a_field = status.message().split_once(": ").is_some_and(|(field, _)| {
+        !field.is_empty()
+            && field
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '.' | ' '))
+    });
+    (["NOT_YOUR_RECORD", "NOT_A_PARTY"].contains(&reason.as_str()) && !names_a_field)
+        .then(|| format!("{reason} without the field it is about: {}", status.message()))
 }
 
 // ---- contacts ----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ impl MatchApi {
         policy::act_for_one_of(
             caller,
             &[&record.requester_id, &record.provider_id],
+            "actor_id",
             &format!("match {match_id}"),
         )?;
         Ok(record)
@@ -98,6 +99,7 @@ impl MatchService for MatchApi {
         policy::act_for_one_of(
             &caller,
             &[&requester, &provider],
+            "need_id and offer_id",
             &format!("need {need_id} or offer {offer_id}"),
         )?;
         let by = match &caller {
@@ -238,6 +240,7 @@ impl MatchService for MatchApi {
         policy::act_for_one_of(
             &caller,
             &[&requester, &provider],
+            "actor_id",
             &format!("need {} or offer {}", change.need_id, change.offer_id),
         )?;
         let mark = self.hub.set_preference(&change).await?;

@@ -38,7 +38,7 @@ impl PartnershipService for PartnershipApi {
         let caller = Caller::of(&request);
         let (mut spec, request_id) = convert::add_partnership(request.into_inner())?;
         let what = "a partnership between two other actors (ask the admin)";
-        policy::act_for_one_of(&caller, &[&spec.actor_a, &spec.actor_b], what)?;
+        policy::act_for_one_of(&caller, &[&spec.actor_a, &spec.actor_b], "actor_a and actor_b", what)?;
         if let Caller::Actor(claimant) = &caller {
             spec.claimed_by = Some(claimant.clone());
         }
@@ -76,6 +76,7 @@ impl PartnershipService for PartnershipApi {
         policy::act_for_one_of(
             &caller,
             &[&parties.actor_a, &parties.actor_b],
+            "id",
             &format!("partnership {id}"),
         )?;
         let partnership = self.hub.remove_partnership(&id).await?;

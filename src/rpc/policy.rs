@@ -43,12 +43,16 @@ pub fn act_for(caller: &Caller, actor_id: &str, field: &str) -> Result<(), Statu
     }
 }
 
-/// The caller must be one of `actor_ids` (the parties of `what`) or the admin.
-pub fn act_for_one_of(caller: &Caller, actor_ids: &[&str], what: &str) -> Result<(), Status> {
+/// The caller must be one of `actor_ids` (the parties of `what`, which request field `field`
+/// names) or the admin.
+pub fn act_for_one_of(caller: &Caller, actor_ids: &[&str], field: &str, what: &str) -> Result<(), Status> {
     match caller {
         Caller::Admin => Ok(()),
         Caller::Actor(id) if actor_ids.contains(&id.as_str()) => Ok(()),
-        Caller::Actor(id) => Err(denied(Reason::NotAParty, format!("{id} is not a party to {what}"))),
+        Caller::Actor(id) => Err(denied(
+            Reason::NotAParty,
+            format!("{field}: {id} is not a party to {what}"),
+        )),
         Caller::Anonymous => Err(needs_token(what)),
     }
 }
@@ -105,6 +109,17 @@ mod tests {
                 .code(),
             tonic::Code::Unauthenticated
         );
+    }
+
+    #[test]
+    fn a_stranger_to_a_match_is_told_which_field_names_it() {
+        let parties = ["actor-1", "actor-2"];
+        assert!(act_for_one_of(&Caller::Actor("actor-2".into()), &parties, "actor_id", "match match-5").is_ok());
+        assert!(act_for_one_of(&Caller::Admin, &parties, "actor_id", "match match-5").is_ok());
+        let denied =
+            act_for_one_of(&Caller::Actor("actor-4".into()), &parties, "actor_id", "match match-5").unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+        assert_eq!(denied.message(), "actor_id: actor-4 is not a party to match match-5");
     }
 
     #[test]
