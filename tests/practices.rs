@@ -208,6 +208,11 @@ async fn malformed_practices_are_refused_naming_the_field_and_change_nothing() {
             edit(&|r| r.languages = vec!["spanish".into()]),
             "languages",
         ),
+        (
+            "the author as its own partner",
+            edit(&|r| r.partner_ids = vec![r.author_id.clone()]),
+            "partner_ids[0]",
+        ),
     ];
     let mut client = hub.practices();
     let mut failures = Vec::new();
