@@ -335,7 +335,8 @@ impl SearchIndex {
             let Some(record) = Searchable::read(&self.store, found.kind, found.number)? else {
                 continue;
             };
-            let snippet = snippet::marked_passage(&record.body, record.language, &weights, self.fields.body);
+            let snippet =
+                snippet::hit_snippet(&record.title, &record.body, record.language, &weights, self.fields.body);
             hits.push(SearchHit {
                 kind: found.kind,
                 id: record.id,

@@ -145,6 +145,17 @@ async fn a_french_need_is_found_by_a_word_of_its_description() {
             describe_hits(&hits)
         );
     }
+    // A word of the title alone: the snippet still shows why the need matched.
+    let word = "accueil";
+    assert!(title.contains(word) && !description.contains(word));
+    let hit = hub
+        .wait_until_found(search_request(word), RecordKind::Need, &need.id)
+        .await;
+    assert!(
+        marked(&hit.snippet).iter().any(|p| p.to_lowercase().contains(word)),
+        "a hit found by its title marks the word there: {:?}",
+        hit.snippet
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,9 +84,40 @@ impl Tokenizer for HubTokenizer {
     }
 }
 
+/// A hit's snippet: a passage of its `body` around the keys of `weights` it holds, each marked
+/// between [`MARK_START`] and [`MARK_END`]. A hit found by its title alone shows the title
+/// with its matched words marked, then the body's opening, so every snippet shows why the
+/// record matched; one found by neither (a concept of the query, say) shows the body's opening.
+/// Both are read in `language`; `field` is the index's body field, which tantivy's snippet
+/// generator is made for.
+pub fn hit_snippet(
+    title: &str,
+    body: &str,
+    language: Option<Language>,
+    weights: &BTreeMap<String, f32>,
+    field: Field,
+) -> String {
+    if let Some(passage) = marked_passage(body, language, weights, field) {
+        return passage;
+    }
+    let Some(title) = marked_passage(title, language, weights, field) else {
+        return opening(body, SNIPPET_CHARS);
+    };
+    let rest = SNIPPET_CHARS.saturating_sub(title.chars().count());
+    match opening(body, rest) {
+        body if body.is_empty() => title,
+        body => format!("{title}: {body}"),
+    }
+}
+
 /// A passage of `text` (read in `language`) around the keys of `weights` it holds, each marked
-/// between [`MARK_START`] and [`MARK_END`]; the text's opening when it holds none.
-pub fn marked_passage(text: &str, language: Option<Language>, weights: &BTreeMap<String, f32>, field: Field) -> String {
+/// between [`MARK_START`] and [`MARK_END`]; `None` when it holds none.
+fn marked_passage(
+    text: &str,
+    language: Option<Language>,
+    weights: &BTreeMap<String, f32>,
+    field: Field,
+) -> Option<String> {
     let generator = SnippetGenerator::new(
         weights.clone(),
         TextAnalyzer::from(HubTokenizer::new(language)),
@@ -95,7 +126,7 @@ pub fn marked_passage(text: &str, language: Option<Language>, weights: &BTreeMap
     );
     let snippet = generator.snippet(text);
     if snippet.is_empty() || snippet.highlighted().is_empty() {
-        return opening(text);
+        return None;
     }
     let fragment = snippet.fragment();
     // A concept and the words inside it both match: mark the span they cover once.
@@ -123,12 +154,12 @@ pub fn marked_passage(text: &str, language: Option<Language>, weights: &BTreeMap
     marked.push_str(fragment.get(at..).unwrap_or_default());
     let range = snippet.fragment_range();
     let ellipsis = |shown: bool| if shown { "…" } else { "" };
-    format!(
+    Some(format!(
         "{}{}{}",
         ellipsis(range.start > 0),
         one_line(&marked),
         ellipsis(range.end < text.len())
-    )
+    ))
 }
 
 /// The passage on one line: paragraphs and runs of spaces become one space.
@@ -136,11 +167,11 @@ fn one_line(passage: &str) -> String {
     passage.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The first [`SNIPPET_CHARS`] characters of `text`, cut at a space.
-fn opening(text: &str) -> String {
+/// The first `chars` characters of `text`, cut at a space.
+fn opening(text: &str, chars: usize) -> String {
     let text = one_line(text);
     let text = text.as_str();
-    match text.char_indices().nth(SNIPPET_CHARS) {
+    match text.char_indices().nth(chars) {
         None => text.to_string(),
         Some((end, _)) => {
             let cut = text[..end].rfind(char::is_whitespace).unwrap_or(end);
@@ -165,21 +196,31 @@ mod tests {
         .into_iter()
         .collect();
         let text = "Capacitación de consulados sobre trata de personas y remesas";
-        let marked = marked_passage(text, Some(Language::Spanish), &weights, fields.body);
+        let marked = hit_snippet("", text, Some(Language::Spanish), &weights, fields.body);
         assert!(marked.contains("«trata de personas»"), "{marked}");
         assert!(marked.contains("«consulados»"), "{marked}");
     }
 
     #[test]
-    fn a_text_without_matches_shows_its_opening() {
+    fn a_hit_found_by_its_title_shows_it_marked_and_one_found_by_neither_the_opening() {
         let (_, fields) = super::super::document::Fields::schema();
         let weights: BTreeMap<String, f32> = [("remitt".to_string(), 1.0)].into_iter().collect();
         let long = "word ".repeat(100);
-        let marked = marked_passage(&long, Some(Language::English), &weights, fields.body);
+        let marked = hit_snippet("Remittances", &long, Some(Language::English), &weights, fields.body);
+        assert!(
+            marked.starts_with("«Remittances»: word") && marked.ends_with('…'),
+            "a title-only match is shown marked before the body's opening: {marked}"
+        );
+        assert!(marked.chars().count() <= SNIPPET_CHARS + 1, "{marked}");
+        let marked = hit_snippet("Diaspora bonds", &long, Some(Language::English), &weights, fields.body);
         assert!(
             marked.ends_with('…') && marked.chars().count() <= SNIPPET_CHARS + 1,
             "{marked}"
         );
         assert!(!marked.contains(MARK_START));
+        assert_eq!(
+            hit_snippet("Remittances", "", Some(Language::English), &weights, fields.body),
+            "«Remittances»"
+        );
     }
 }
