@@ -19,7 +19,7 @@ pub mod validation;
 
 pub use actor::{Actor, ActorProfile};
 pub use engagement::{Explanation, Match, MatchResponse, MatchStatus, Outcome, Party, ScoreComponent};
-pub use event::{EventKind, HubEvent};
+pub use event::{ActingFor, EventKind, HubEvent};
 pub use need::{Need, NeedSpec, NeedStatus};
 pub use offer::{Coverage, Offer, OfferSpec, OfferStatus};
 pub use partnership::{Partnership, PartnershipEnds, PartnershipSpec, StoredPartnership};

@@ -210,6 +210,15 @@ async fn a_need_watcher_leaves_out_needs_no_longer_open() {
         "the withdrawn {} and the matched {} come first in the log, and are left out",
         withdrawn.id, matched.id
     );
+    // The admin submitted it for the requester: it acts as no actor, and the summary says so.
+    assert_eq!(first.by, "");
+    assert!(
+        first
+            .summary
+            .starts_with(&format!("the admin for {} submitted need", requester.id)),
+        "{}",
+        first.summary
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,9 +242,15 @@ async fn shutdown_ends_open_watch_streams() {
 async fn a_proposal_event_names_who_proposed() {
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(dir.path()).await;
-    let requester = hub
-        .register("Government of Honduras", ActorKind::NationalGovernment, "HND")
+    let registered = hub
+        .register_with(RegisterActorRequest {
+            name: "Government of Honduras".into(),
+            kind: ActorKind::NationalGovernment as i32,
+            country: "HND".into(),
+            ..Default::default()
+        })
         .await;
+    let requester = registered.actor.clone().expect("the registered actor");
     let provider = hub
         .register_with(RegisterActorRequest {
             name: "Casa Alianza".into(),
@@ -281,11 +296,50 @@ async fn a_proposal_event_names_who_proposed() {
         (EventKind::MatchProposed as i32, proposed.id.as_str())
     );
     assert_eq!(event.by, provider_id);
+    let by_the_provider = proposed;
 
     let proposed = hub.propose(&by_admin.id, &offer.id).await;
     let event = next_event(&mut stream).await;
     assert_eq!(event.match_id, proposed.id);
     assert_eq!(event.by, "", "the admin acts as no actor");
+
+    // The admin answering and completing for the parties acts as no actor either, and says so.
+    hub.respond(&proposed.id, &requester.id, true).await;
+    hub.respond(&proposed.id, &provider_id, true).await;
+    hub.matches()
+        .complete_match(CompleteMatchRequest {
+            match_id: proposed.id.clone(),
+            actor_id: requester.id.clone(),
+            rating: 5,
+            lessons_learned: "Weekly calls with the shelter staff kept the training on track.".into(),
+            ..CompleteMatchRequest::default()
+        })
+        .await
+        .expect("the admin completes for the requester");
+    for (kind, party) in [
+        (EventKind::MatchAccepted, &requester.id),
+        (EventKind::MatchConfirmed, &provider_id),
+        (EventKind::MatchCompleted, &requester.id),
+    ] {
+        let event = next_event(&mut stream).await;
+        assert_eq!((event.kind, event.by.as_str()), (kind as i32, ""), "{event:?}");
+        assert!(
+            event.summary.starts_with(&format!("the admin for {party} ")),
+            "{}",
+            event.summary
+        );
+    }
+    // The requester answering with its own token is named.
+    let mut as_requester = MatchServiceClient::new(hub.channel_as(&registered.api_token));
+    as_requester
+        .respond_to_match(respond_request(&by_the_provider.id, &requester.id, false))
+        .await
+        .expect("the requester declines with its own token");
+    let event = next_event(&mut stream).await;
+    assert_eq!(
+        (event.kind, event.by),
+        (EventKind::MatchDeclined as i32, requester.id.clone())
+    );
 }
 
 /// Each proposal a withdrawal cancels says what caused it, with the reason the requester gave

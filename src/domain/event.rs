@@ -50,6 +50,52 @@ impl EventKind {
     }
 }
 
+/// The party a call acts for, and whether the admin makes the call for it. The admin acts as no
+/// actor: the events it causes name no one in [`HubEvent::by`], as the hub's own do, and their
+/// summaries say the admin acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActingFor<'a> {
+    /// The actor the call acts for (the party that answers, reports or authors).
+    pub party: &'a str,
+    /// True when the admin makes the call for `party`.
+    pub by_admin: bool,
+}
+
+impl<'a> ActingFor<'a> {
+    /// The admin, acting for `party`.
+    pub fn admin(party: &'a str) -> ActingFor<'a> {
+        ActingFor { party, by_admin: true }
+    }
+
+    /// Who acted, as an event records it: the party itself, or no one for the admin.
+    pub fn by(&self) -> Option<&'a str> {
+        (!self.by_admin).then_some(self.party)
+    }
+
+    /// Who acted, in words: `actor-3`, or `the admin for actor-3`.
+    pub fn named(&self) -> String {
+        if self.by_admin {
+            format!("the admin for {}", self.party)
+        } else {
+            self.party.to_string()
+        }
+    }
+}
+
+/// The actor acting for itself.
+impl<'a> From<&'a str> for ActingFor<'a> {
+    fn from(party: &'a str) -> ActingFor<'a> {
+        ActingFor { party, by_admin: false }
+    }
+}
+
+/// The actor acting for itself.
+impl<'a> From<&'a String> for ActingFor<'a> {
+    fn from(party: &'a String) -> ActingFor<'a> {
+        ActingFor::from(party.as_str())
+    }
+}
+
 /// One event, as stored in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HubEvent {

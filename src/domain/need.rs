@@ -111,12 +111,13 @@ impl Need {
             .any(|c| c.least_developed || c.small_island_developing)
     }
 
-    /// An event about this need, concerning its requester.
-    pub fn event(&self, kind: EventKind, at: UnixMillis, summary: String) -> HubEvent {
+    /// An event about this need, concerning its requester; `by` is who acted (the requester, or
+    /// no one for the admin and the hub).
+    pub fn event(&self, kind: EventKind, at: UnixMillis, by: Option<&str>, summary: String) -> HubEvent {
         HubEvent {
             need_id: Some(self.id.clone()),
             actor_ids: vec![self.requester_id.clone()],
-            by: Some(self.requester_id.clone()),
+            by: by.map(str::to_string),
             ..HubEvent::new(kind, at, summary)
         }
     }

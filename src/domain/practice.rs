@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::UnixMillis;
 use super::engagement::{Match, Outcome};
-use super::event::{EventKind, HubEvent};
+use super::event::{ActingFor, EventKind, HubEvent};
 use super::need::Need;
 use super::taxonomy::{MgiDimension, Objective};
 use super::validation::{MAX_DESCRIPTION_CHARS, MAX_SHORT_LIST, MAX_TITLE_CHARS, Violations};
@@ -176,8 +176,9 @@ impl Practice {
         })
     }
 
-    /// An event about this practice, concerning its author (and its partners, who appear in it).
-    pub fn event(&self, kind: EventKind, at: UnixMillis, by: &str) -> HubEvent {
+    /// An event about this practice, concerning its author (and its partners, who appear in it),
+    /// caused by `acting`.
+    pub fn event(&self, kind: EventKind, at: UnixMillis, acting: ActingFor<'_>) -> HubEvent {
         let verb = match kind {
             EventKind::PracticeWithdrawn => "withdrew",
             _ => "published",
@@ -186,11 +187,11 @@ impl Practice {
         actor_ids.extend(self.spec.partner_ids.iter().cloned());
         HubEvent {
             actor_ids,
-            by: Some(by.to_string()),
+            by: acting.by().map(str::to_string),
             ..HubEvent::new(
                 kind,
                 at,
-                format!("{by} {verb} practice {} '{}'", self.id, self.spec.title),
+                format!("{} {verb} practice {} '{}'", acting.named(), self.id, self.spec.title),
             )
         }
     }

@@ -212,10 +212,7 @@ impl Hub {
             let need = Hub::moved(&old, NeedStatus::Expired, now)?;
             writes.put(Some(&old), &need)?;
             let summary = format!("need {} expired: its window ended", need.id);
-            writes.record_event(HubEvent {
-                by: None,
-                ..need.event(EventKind::NeedExpired, now, summary)
-            });
+            writes.record_event(need.event(EventKind::NeedExpired, now, None, summary));
             let because = format!("{} expired", need.id);
             cancel_pending(store, &mut writes, TreeName::MatchesByNeed, &need.id, &because, now)?;
             expired += 1;

@@ -9,8 +9,8 @@ use crate::domain::lifecycle::Lifecycle;
 use crate::domain::validation::MAX_NOTE_CHARS;
 use crate::domain::validation::count_or_default;
 use crate::domain::{
-    Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer, OfferStatus,
-    Violations,
+    ActingFor, Actor, EventKind, Explanation, HubEvent, Match, MatchResponse, MatchStatus, Need, NeedStatus, Offer,
+    OfferStatus, Violations,
 };
 use crate::domain::{Reason, Refusal};
 use crate::matching;
@@ -295,13 +295,15 @@ impl Hub {
 
     /// Records one party's answer. When both have accepted, the match is confirmed and one unit
     /// of the offer's capacity is reserved in the same write; without capacity it is refused.
-    pub async fn respond_to_match(
+    pub async fn respond_to_match<'a>(
         &self,
         match_id: &str,
-        actor_id: &str,
+        party: impl Into<ActingFor<'a>>,
         accept: bool,
         reason: &str,
     ) -> Result<Match, HubError> {
+        let acting = party.into();
+        let actor_id = acting.party;
         let mut violations = Violations::default();
         violations.text("reason", reason, MAX_NOTE_CHARS, false);
         violations.into_result()?;
@@ -332,7 +334,7 @@ impl Hub {
                 _ => {}
             }
             writes.put(Some(&old), &record)?;
-            writes.record_event(answer_event(&record, actor_id, now));
+            writes.record_event(answer_event(&record, acting, now));
             Ok((writes, record))
         };
         let confirmation_changed = |record: &Match| {
@@ -404,7 +406,7 @@ impl Hub {
 }
 
 /// The event an answer produces, in words.
-fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
+fn answer_event(record: &Match, acting: ActingFor<'_>, now: i64) -> HubEvent {
     let (kind, verb) = match record.status {
         MatchStatus::Confirmed => (EventKind::MatchConfirmed, "accepted; the match is confirmed"),
         MatchStatus::Declined => (EventKind::MatchDeclined, "declined"),
@@ -414,8 +416,8 @@ fn answer_event(record: &Match, actor_id: &str, now: i64) -> HubEvent {
         ),
         _ => (EventKind::MatchAccepted, "accepted; waiting for the other party"),
     };
-    let summary = format!("{actor_id} {verb} (match {})", record.id);
-    record.event(kind, now, Some(actor_id), summary)
+    let summary = format!("{} {verb} (match {})", acting.named(), record.id);
+    record.event(kind, now, acting.by(), summary)
 }
 
 /// What an offer's live matches hold ([`Hub::held_by_live_matches`]).

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::validation::MAX_NOTE_CHARS;
-use crate::domain::{Actor, EventKind, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations};
+use crate::domain::{
+    ActingFor, Actor, EventKind, Match, MatchStatus, Need, NeedSpec, NeedStatus, Objective, Violations,
+};
 use crate::domain::{Reason, Refusal};
 use crate::store::{FlushTicket, Scan, StatusKey, Store, TreeName, WriteSet};
 
@@ -44,8 +46,15 @@ impl NeedFilter {
 
 impl Hub {
     /// Submits a need for `requester_id`. Empty `countries` default to the requester's country.
-    pub async fn submit_need(&self, requester_id: &str, spec: NeedSpec, request_id: &str) -> Result<Need, HubError> {
-        let (need, ticket) = self.submit_need_unacknowledged(requester_id, spec, request_id).await?;
+    pub async fn submit_need<'a>(
+        &self,
+        requester: impl Into<ActingFor<'a>>,
+        spec: NeedSpec,
+        request_id: &str,
+    ) -> Result<Need, HubError> {
+        let (need, ticket) = self
+            .submit_need_unacknowledged(requester.into(), spec, request_id)
+            .await?;
         self.store.durable(ticket).await?;
         Ok(need)
     }
@@ -56,13 +65,15 @@ impl Hub {
     /// which shows a write only after its next commit, and leaves the need itself out anyway, so
     /// counting before the flush ends counts the same. A count that fails is logged and reported
     /// as none: the need is stored all the same.
-    pub async fn submit_need_counting_related(
+    pub async fn submit_need_counting_related<'a>(
         self: &Arc<Hub>,
-        requester_id: &str,
+        requester: impl Into<ActingFor<'a>>,
         spec: NeedSpec,
         request_id: &str,
     ) -> Result<(Need, usize), HubError> {
-        let (need, ticket) = self.submit_need_unacknowledged(requester_id, spec, request_id).await?;
+        let (need, ticket) = self
+            .submit_need_unacknowledged(requester.into(), spec, request_id)
+            .await?;
         let hub = Arc::clone(self);
         let submitted = need.clone();
         // CPU work of a few milliseconds: on the blocking pool, off the async workers.
@@ -82,11 +93,11 @@ impl Hub {
     /// Applies a need's submission, returning it with the ticket that says when it is durable.
     async fn submit_need_unacknowledged(
         &self,
-        requester_id: &str,
+        acting: ActingFor<'_>,
         mut spec: NeedSpec,
         request_id: &str,
     ) -> Result<(Need, FlushTicket), HubError> {
-        let requester: Actor = self.load("requester_id", requester_id)?;
+        let requester: Actor = self.load("requester_id", acting.party)?;
         if spec.countries.is_empty() {
             spec.countries.extend(requester.profile.country.clone());
         }
@@ -108,8 +119,8 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(None, &need)?;
-            let summary = format!("{} submitted need {}: {}", need.requester_id, need.id, need.spec.title);
-            writes.record_event(need.event(EventKind::NeedSubmitted, now, summary));
+            let summary = format!("{} submitted need {}: {}", acting.named(), need.id, need.spec.title);
+            writes.record_event(need.event(EventKind::NeedSubmitted, now, acting.by(), summary));
             if !request_id.is_empty() {
                 writes.remember_request(&scope, request_id, &need.id);
             }
@@ -194,8 +205,17 @@ impl Hub {
         self.write(change, |_| {}).await
     }
 
-    /// Withdraws a need; its matches still awaiting an answer are cancelled.
+    /// Withdraws a need for its requester; its matches still awaiting an answer are cancelled.
     pub async fn withdraw_need(&self, id: &str, reason: &str) -> Result<Need, HubError> {
+        self.withdraw_need_as(id, reason, false).await
+    }
+
+    /// [`Hub::withdraw_need`] by the admin, who acts as no actor.
+    pub async fn withdraw_need_by_admin(&self, id: &str, reason: &str) -> Result<Need, HubError> {
+        self.withdraw_need_as(id, reason, true).await
+    }
+
+    async fn withdraw_need_as(&self, id: &str, reason: &str, by_admin: bool) -> Result<Need, HubError> {
         withdrawal_reason(reason)?;
         let change = |store: &Store| {
             let old: Need = self.load("id", id)?;
@@ -203,8 +223,12 @@ impl Hub {
             let need = Hub::moved(&old, NeedStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &need)?;
-            let summary = with_reason(format!("{} withdrew need {id}", need.requester_id), reason);
-            writes.record_event(need.event(EventKind::NeedWithdrawn, now, summary));
+            let acting = ActingFor {
+                party: &need.requester_id,
+                by_admin,
+            };
+            let summary = with_reason(format!("{} withdrew need {id}", acting.named()), reason);
+            writes.record_event(need.event(EventKind::NeedWithdrawn, now, acting.by(), summary));
             let because = with_reason(format!("{id} was withdrawn"), reason);
             cancel_pending(store, &mut writes, TreeName::MatchesByNeed, id, &because, now)?;
             Ok((writes, need))

@@ -2,7 +2,9 @@
 
 use super::needs::{cancel_pending, with_reason, withdrawal_reason};
 use super::{Hub, HubError, Page, PageRequest};
-use crate::domain::{Actor, EventKind, HubEvent, Modality, Objective, Offer, OfferSpec, OfferStatus, Violations};
+use crate::domain::{
+    ActingFor, Actor, EventKind, HubEvent, Modality, Objective, Offer, OfferSpec, OfferStatus, Violations,
+};
 use crate::domain::{Reason, Refusal};
 use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
 
@@ -140,9 +142,18 @@ impl Hub {
         self.write(change, |_| {}).await
     }
 
-    /// Withdraws an offer; its matches still awaiting an answer are cancelled, confirmed ones
-    /// keep their reservation.
+    /// Withdraws an offer for its provider; its matches still awaiting an answer are cancelled,
+    /// confirmed ones keep their reservation.
     pub async fn withdraw_offer(&self, id: &str, reason: &str) -> Result<Offer, HubError> {
+        self.withdraw_offer_as(id, reason, false).await
+    }
+
+    /// [`Hub::withdraw_offer`] by the admin, who acts as no actor.
+    pub async fn withdraw_offer_by_admin(&self, id: &str, reason: &str) -> Result<Offer, HubError> {
+        self.withdraw_offer_as(id, reason, true).await
+    }
+
+    async fn withdraw_offer_as(&self, id: &str, reason: &str, by_admin: bool) -> Result<Offer, HubError> {
         withdrawal_reason(reason)?;
         let change = |store: &Store| {
             let old: Offer = self.load("id", id)?;
@@ -150,10 +161,15 @@ impl Hub {
             let offer = Hub::moved(&old, OfferStatus::Withdrawn, now)?;
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &offer)?;
-            let summary = with_reason(format!("{} withdrew offer {id}", offer.provider_id), reason);
+            let acting = ActingFor {
+                party: &offer.provider_id,
+                by_admin,
+            };
+            let summary = with_reason(format!("{} withdrew offer {id}", acting.named()), reason);
             let mut event = HubEvent::new(EventKind::OfferWithdrawn, now, summary);
             event.offer_id = Some(offer.id.clone());
             event.actor_ids = vec![offer.provider_id.clone()];
+            event.by = acting.by().map(str::to_string);
             writes.record_event(event);
             let because = with_reason(format!("{id} was withdrawn"), reason);
             cancel_pending(store, &mut writes, TreeName::MatchesByOffer, id, &because, now)?;

@@ -8,7 +8,7 @@ use super::needs::cancel_pending;
 use super::{Hub, HubError};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::{
-    EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
+    ActingFor, EventKind, Match, MatchStatus, MgiDimension, Need, NeedStatus, Offer, OfferStatus, Outcome, Partnership,
     PartnershipKind, PartnershipSpec, Party, Practice, Violations,
 };
 use crate::store::{Store, TreeName, WriteSet};
@@ -30,12 +30,14 @@ struct Completion {
 
 impl Hub {
     /// Completes a confirmed match with its outcome, reported by one of its parties.
-    pub async fn complete_match(
+    pub async fn complete_match<'a>(
         &self,
         match_id: &str,
-        actor_id: &str,
+        party: impl Into<ActingFor<'a>>,
         report: OutcomeReport,
     ) -> Result<Match, HubError> {
+        let acting = party.into();
+        let actor_id = acting.party;
         let OutcomeReport {
             rating,
             mgi_dimensions,
@@ -49,7 +51,7 @@ impl Hub {
             completed_at: self.now(),
         };
         outcome.validate()?;
-        let change = |store: &Store| self.record_completion(store, match_id, outcome);
+        let change = |store: &Store| self.record_completion(store, match_id, outcome, acting);
         let completion = self
             .write(change, |completion| {
                 let mut graph = self.graph_mut();
@@ -69,6 +71,7 @@ impl Hub {
         store: &Store,
         match_id: &str,
         outcome: Outcome,
+        acting: ActingFor<'_>,
     ) -> Result<(WriteSet, Completion), HubError> {
         let old: Match = self.load("match_id", match_id)?;
         if old.party(&outcome.reported_by) == Some(Party::Provider) {
@@ -90,15 +93,18 @@ impl Hub {
         self.release_capacity(&old, &mut writes, now)?;
         self.settle_need(store, &old, outcome.succeeded(), &mut writes, now)?;
         let (previous_collaboration, collaboration) = self.collaboration_after(store, &old, &outcome, &mut writes)?;
-        let reporter = outcome.reported_by.clone();
-        let summary = format!("{reporter} completed match {match_id} with rating {}", outcome.rating);
+        let summary = format!(
+            "{} completed match {match_id} with rating {}",
+            acting.named(),
+            outcome.rating
+        );
         let record = Match {
             outcome: Some(outcome),
             ..Hub::moved(&old, MatchStatus::Completed, now)?
         };
         writes.put(Some(&old), &record)?;
-        writes.record_event(record.event(EventKind::MatchCompleted, now, Some(&reporter), summary));
-        self.publish_lessons(store, &record, &mut writes)?;
+        writes.record_event(record.event(EventKind::MatchCompleted, now, acting.by(), summary));
+        self.publish_lessons(store, &record, acting, &mut writes)?;
         Ok((
             writes,
             Completion {
@@ -111,18 +117,20 @@ impl Hub {
 
     /// Publishes a completed match's lessons learned, if it has any, as a practice of its two
     /// actors (see [`Practice::of_completed_match`]).
-    fn publish_lessons(&self, store: &Store, completed: &Match, writes: &mut WriteSet) -> Result<(), HubError> {
+    fn publish_lessons(
+        &self,
+        store: &Store,
+        completed: &Match,
+        acting: ActingFor<'_>,
+        writes: &mut WriteSet,
+    ) -> Result<(), HubError> {
         let Some(outcome) = completed.outcome.as_ref().filter(|outcome| outcome.has_lessons()) else {
             return Ok(());
         };
         let need: Need = self.load("need_id", &completed.need_id)?;
         if let Some(practice) = Practice::of_completed_match(store.next_id("practice")?, completed, &need, outcome) {
             writes.put(None, &practice)?;
-            writes.record_event(practice.event(
-                EventKind::PracticeSubmitted,
-                outcome.completed_at,
-                &outcome.reported_by,
-            ));
+            writes.record_event(practice.event(EventKind::PracticeSubmitted, outcome.completed_at, acting));
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 
 use super::{Hub, HubError, Page, PageRequest};
 use crate::domain::{
-    Actor, EventKind, Objective, Practice, PracticeSource, PracticeSpec, PracticeStatus, Violations, geography,
+    ActingFor, Actor, EventKind, Objective, Practice, PracticeSource, PracticeSpec, PracticeStatus, Violations,
+    geography,
 };
 use crate::domain::{Reason, Refusal};
 use crate::store::{Scan, StatusKey, Store, TreeName, WriteSet};
@@ -50,15 +51,16 @@ impl PracticeFilter {
 }
 
 impl Hub {
-    /// Publishes a practice of `author_id`. Empty `countries` default to the author's country;
-    /// every partner must be an actor of the hub.
-    pub async fn submit_practice(
+    /// Publishes a practice of its author (`author`'s party). Empty `countries` default to the
+    /// author's country; every partner must be an actor of the hub.
+    pub async fn submit_practice<'a>(
         &self,
-        author_id: &str,
+        author: impl Into<ActingFor<'a>>,
         mut spec: PracticeSpec,
         request_id: &str,
     ) -> Result<Practice, HubError> {
-        let author: Actor = self.load("author_id", author_id)?;
+        let acting = author.into();
+        let author: Actor = self.load("author_id", acting.party)?;
         if spec.countries.is_empty() {
             spec.countries.extend(author.profile.country.clone());
         }
@@ -81,7 +83,7 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(None, &practice)?;
-            writes.record_event(practice.event(EventKind::PracticeSubmitted, now, &author.id));
+            writes.record_event(practice.event(EventKind::PracticeSubmitted, now, acting));
             if !request_id.is_empty() {
                 writes.remember_request(&scope, request_id, &practice.id);
             }
@@ -162,7 +164,8 @@ impl Hub {
     }
 
     /// Takes a published practice out of lists, search and related items; `by` is who asked.
-    pub async fn withdraw_practice(&self, id: &str, by: &str) -> Result<Practice, HubError> {
+    pub async fn withdraw_practice<'a>(&self, id: &str, by: impl Into<ActingFor<'a>>) -> Result<Practice, HubError> {
+        let by = by.into();
         let change = |_: &Store| {
             let old: Practice = self.load("id", id)?;
             if !old.is_published() {

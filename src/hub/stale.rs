@@ -59,10 +59,7 @@ impl Listing for Need {
     }
 
     fn stale_event(&self, now: UnixMillis, days: u32) -> HubEvent {
-        HubEvent {
-            by: None,
-            ..self.event(EventKind::Stale, now, stale_summary(Self::NOUN, &self.id, days))
-        }
+        self.event(EventKind::Stale, now, None, stale_summary(Self::NOUN, &self.id, days))
     }
 }
 

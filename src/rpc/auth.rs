@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 
-use crate::domain::{Reason, Refusal};
+use crate::domain::{ActingFor, Reason, Refusal};
 use crate::hub::Hub;
 
 /// Who is calling.
@@ -33,6 +33,15 @@ impl Caller {
             .get::<Caller>()
             .cloned()
             .unwrap_or(Caller::Anonymous)
+    }
+
+    /// The call acting for `party`, which the policy has let this caller act for: the admin
+    /// acts as no actor, so the events it causes name no one.
+    pub fn acting_for<'a>(&self, party: &'a str) -> ActingFor<'a> {
+        match self {
+            Caller::Admin => ActingFor::admin(party),
+            Caller::Actor(_) | Caller::Anonymous => ActingFor::from(party),
+        }
     }
 }
 

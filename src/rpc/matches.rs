@@ -119,7 +119,10 @@ impl MatchService for MatchApi {
             reason,
         } = request.into_inner();
         self.act_as_party(&caller, &match_id, &actor_id)?;
-        let record = self.hub.respond_to_match(&match_id, &actor_id, accept, &reason).await?;
+        let record = self
+            .hub
+            .respond_to_match(&match_id, caller.acting_for(&actor_id), accept, &reason)
+            .await?;
         Ok(Response::new(convert::match_record(&record)))
     }
 
@@ -131,7 +134,10 @@ impl MatchService for MatchApi {
             // Only the requester rates the engagement; the hub refuses a provider's rating too.
             policy::act_for(&caller, &record.requester_id, "actor_id")?;
         }
-        let record = self.hub.complete_match(&match_id, &actor_id, report).await?;
+        let record = self
+            .hub
+            .complete_match(&match_id, caller.acting_for(&actor_id), report)
+            .await?;
         Ok(Response::new(convert::match_record(&record)))
     }
 

@@ -47,7 +47,7 @@ impl NeedService for NeedApi {
         policy::act_for(&caller, &requester_id, "requester_id")?;
         let (need, related) = self
             .hub
-            .submit_need_counting_related(&requester_id, spec, &request_id)
+            .submit_need_counting_related(caller.acting_for(&requester_id), spec, &request_id)
             .await?;
         let similar_need_ids = self.hub.similar_needs_of_requester(&need)?;
         let related_count = u32::try_from(related).unwrap_or(u32::MAX);
@@ -120,7 +120,11 @@ impl NeedService for NeedApi {
         let caller = Caller::of(&request);
         let WithdrawNeedRequest { id, reason } = request.into_inner();
         policy::act_for(&caller, &self.hub.get_need(&id)?.requester_id, "id")?;
-        Ok(Response::new(self.shown(&self.hub.withdraw_need(&id, &reason).await?)))
+        let withdrawn = match caller {
+            Caller::Admin => self.hub.withdraw_need_by_admin(&id, &reason).await?,
+            Caller::Actor(_) | Caller::Anonymous => self.hub.withdraw_need(&id, &reason).await?,
+        };
+        Ok(Response::new(self.shown(&withdrawn)))
     }
 
     async fn confirm_still_current(

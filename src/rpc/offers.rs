@@ -90,7 +90,11 @@ impl OfferService for OfferApi {
         let caller = Caller::of(&request);
         let WithdrawOfferRequest { id, reason } = request.into_inner();
         policy::act_for(&caller, &self.hub.get_offer(&id)?.provider_id, "id")?;
-        Ok(Response::new(self.shown(&self.hub.withdraw_offer(&id, &reason).await?)))
+        let withdrawn = match caller {
+            Caller::Admin => self.hub.withdraw_offer_by_admin(&id, &reason).await?,
+            Caller::Actor(_) | Caller::Anonymous => self.hub.withdraw_offer(&id, &reason).await?,
+        };
+        Ok(Response::new(self.shown(&withdrawn)))
     }
 
     async fn confirm_still_current(

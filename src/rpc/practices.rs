@@ -32,7 +32,10 @@ impl PracticeService for PracticeApi {
         let caller = Caller::of(&request);
         let (author_id, spec, request_id) = convert::submit_practice(request.into_inner())?;
         policy::act_for(&caller, &author_id, "author_id")?;
-        let practice = self.hub.submit_practice(&author_id, spec, &request_id).await?;
+        let practice = self
+            .hub
+            .submit_practice(caller.acting_for(&author_id), spec, &request_id)
+            .await?;
         Ok(Response::new(convert::practice(&practice)))
     }
 
@@ -73,12 +76,8 @@ impl PracticeService for PracticeApi {
         let WithdrawPracticeRequest { id, reason: _ } = request.into_inner();
         let author = self.hub.get_practice(&id)?.author_id;
         policy::act_for(&caller, &author, "id")?;
-        let by = match &caller {
-            Caller::Actor(actor) => actor.clone(),
-            Caller::Admin | Caller::Anonymous => "the admin".to_string(),
-        };
         Ok(Response::new(convert::practice(
-            &self.hub.withdraw_practice(&id, &by).await?,
+            &self.hub.withdraw_practice(&id, caller.acting_for(&author)).await?,
         )))
     }
 }
