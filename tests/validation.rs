@@ -247,6 +247,9 @@ fn cases(hub: &TestHub, w: &World) -> Vec<Case> {
         r.languages = vec!["spanish".into()]
     });
     t.need("17 languages", "languages", |r| r.languages = vec!["es".into(); 17]);
+    t.need("a code that names no language", "languages[1]", |r| {
+        r.languages = vec!["es".into(), "zz".into()]
+    });
     t.need("negative budget", "budget_usd", |r| r.budget_usd = Some(-5));
     t.need("bad start date", "window.start_date", |r| {
         r.window = window("2026-13-45", "")
@@ -322,6 +325,9 @@ fn cases(hub: &TestHub, w: &World) -> Vec<Case> {
     t.offer("unspecified level", "levels[0]", |r| r.levels = vec![0]);
     t.offer("101 offer countries", "countries", |r| {
         (r.worldwide, r.countries) = (false, vec!["GTM".into(); 101])
+    });
+    t.offer("an offer language code that names none", "languages[0]", |r| {
+        r.languages = vec!["qq".into()]
     });
     t.offer("17 offer languages", "languages", |r| {
         r.languages = vec!["es".into(); 17]
@@ -573,7 +579,7 @@ async fn malformed_requests_are_refused_naming_the_field_and_change_nothing() {
     let matches_before = hub.all_matches(ListMatchesRequest::default()).await;
 
     let cases = cases(&hub, &world);
-    assert_eq!(cases.len(), 93, "rows in the table: a row lost is a rule unchecked");
+    assert_eq!(cases.len(), 95, "rows in the table: a row lost is a rule unchecked");
     let mut failures = Vec::new();
     for Case {
         what,

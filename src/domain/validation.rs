@@ -26,6 +26,21 @@ pub struct Violation {
     pub rule: String,
 }
 
+/// Every ISO 639-1 code, in order (183 since "bh" was withdrawn in 2021): two letters that name
+/// no language are as wrong as a malformed code, and would never match a need to an offer.
+const ISO_639_1: [&str; 183] = [
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bi", "bm", "bn", "bo",
+    "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el", "en", "eo",
+    "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi",
+    "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv", "ka",
+    "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln",
+    "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd", "ne", "ng",
+    "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi", "pl", "ps", "pt", "qu", "rm", "rn",
+    "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su",
+    "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur",
+    "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu",
+];
+
 /// Every rule a request broke, so a client can fix them all at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Violations(Vec<Violation>);
@@ -151,7 +166,7 @@ impl Violations {
         Violations(fields.collect())
     }
 
-    /// Checks ISO 639-1 language codes: two lower-case letters.
+    /// Checks ISO 639-1 language codes: two lower-case letters that name a language.
     pub fn languages(&mut self, field: &str, languages: &[String]) {
         self.list_len(field, languages, MAX_SHORT_LIST);
         for (i, code) in languages.iter().enumerate() {
@@ -160,6 +175,11 @@ impl Violations {
                 self.push(
                     format!("{field}[{i}]"),
                     format!("'{code}' is not an ISO 639-1 language code (two lower-case letters, such as es)"),
+                );
+            } else if ISO_639_1.binary_search(&code.as_str()).is_err() {
+                self.push(
+                    format!("{field}[{i}]"),
+                    format!("'{code}' names no language in ISO 639-1 (such as es, fr, ar)"),
                 );
             }
         }
@@ -206,6 +226,19 @@ mod tests {
             message.contains("countries[0]: 'XXX' is not an ISO 3166-1 alpha-3"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_language_code_must_name_a_language() {
+        assert!(
+            ISO_639_1.windows(2).all(|pair| pair[0] < pair[1]),
+            "sorted, for the binary search"
+        );
+        let mut violations = Violations::default();
+        let codes = ["es", "zz", "zu", "aa"].map(String::from);
+        violations.languages("languages", &codes);
+        let fields: Vec<&str> = violations.as_slice().iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["languages[1]"]);
     }
 
     #[test]
