@@ -726,6 +726,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
         let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        /// Stops the spinners however the test ends, so a failure does not leave them running.
+        struct StopOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Relaxed);
+            }
+        }
+        let stop = StopOnDrop(std::sync::Arc::clone(&busy));
         let spinners: Vec<_> = (0..2)
             .map(|_| {
                 let busy = std::sync::Arc::clone(&busy);
@@ -748,7 +756,7 @@ mod tests {
                 behind += 1;
             }
         }
-        busy.store(false, Ordering::Relaxed);
+        drop(stop);
         for spinner in spinners {
             spinner.join().unwrap();
         }

@@ -79,9 +79,14 @@ async fn a_backup_under_load_restores_every_write_acknowledged_before_it() {
         }));
     }
     // The backup begins once some writes are acknowledged, while the rest go on.
-    while acknowledged.lock().unwrap().is_empty() {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let first_acknowledged = async {
+        while acknowledged.lock().unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), first_acknowledged)
+        .await
+        .expect("a write is acknowledged within a minute");
     let before_backup: Vec<String> = acknowledged.lock().unwrap().clone();
     let backup = take_backup(url).await;
     for writer in writers {

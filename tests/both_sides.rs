@@ -218,9 +218,10 @@ async fn an_offer_s_watcher_gets_exactly_the_new_needs_it_can_serve_and_resumes(
     };
     let mut stream = hub.needs().watch_needs(watch(0, 0.0)).await.unwrap().into_inner();
     let servable = hub.submit(new_need(true, 1)).await;
-    let other = hub.submit(new_need(false, 2)).await;
-    // The demo world's own needs come first, in order, then the servable one. (Waiting for a
-    // quiet spell to tell the demo's from the new ones failed on a slow machine.)
+    let _other = hub.submit(new_need(false, 2)).await;
+    // The demo world's own needs come first, in order, then the servable one (waiting for a
+    // quiet spell to tell the demo's from the new ones failed on a slow machine). The other
+    // need comes after it in the log: the quiet check below shows it is never delivered.
     let mut last = 0;
     let event = loop {
         let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
@@ -228,7 +229,6 @@ async fn an_offer_s_watcher_gets_exactly_the_new_needs_it_can_serve_and_resumes(
             .expect("the servable need arrives")
             .unwrap()
             .unwrap();
-        assert_ne!(event.need_id, other.id, "the need it cannot serve is not delivered");
         assert!(event.sequence > last, "in order");
         last = event.sequence;
         if event.need_id == servable.id {

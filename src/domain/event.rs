@@ -108,7 +108,8 @@ pub struct HubEvent {
     pub match_id: Option<String>,
     /// Every actor the event concerns (requester, provider).
     pub actor_ids: Vec<String>,
-    /// Who acted, when an actor did (not for the hub's own expiry).
+    /// Who acted, when an actor did: `None` for the hub's own actions (expiry, staleness, runs)
+    /// and for the admin, who acts as no actor ([`ActingFor`]).
     pub by: Option<String>,
     /// The event in words.
     pub summary: String,

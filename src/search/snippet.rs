@@ -4,6 +4,7 @@
 //! (a concept such as "trata de personas" is marked whole).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use tantivy::schema::Field;
 use tantivy::snippet::SnippetGenerator;
@@ -85,11 +86,11 @@ impl Tokenizer for HubTokenizer {
 }
 
 /// A hit's snippet: a passage of its `body` around the keys of `weights` it holds, each marked
-/// between [`MARK_START`] and [`MARK_END`]. A hit found by its title alone shows the title
-/// with its matched words marked, then the body's opening, so every snippet shows why the
-/// record matched; one found by neither (a concept of the query, say) shows the body's opening.
-/// Both are read in `language`; `field` is the index's body field, which tantivy's snippet
-/// generator is made for.
+/// between [`MARK_START`] and [`MARK_END`]. A hit found by its title alone shows the whole title
+/// with its matched words marked, then as much of the body's opening as fits, so every snippet
+/// shows why the record matched; one found by neither (a concept of the query, say) shows the
+/// body's opening. Both are read in `language`; `field` is the index's body field, which
+/// tantivy's snippet generator is made for.
 pub fn hit_snippet(
     title: &str,
     body: &str,
@@ -97,69 +98,97 @@ pub fn hit_snippet(
     weights: &BTreeMap<String, f32>,
     field: Field,
 ) -> String {
-    if let Some(passage) = marked_passage(body, language, weights, field) {
-        return passage;
-    }
-    let Some(title) = marked_passage(title, language, weights, field) else {
-        return opening(body, SNIPPET_CHARS);
-    };
-    let rest = SNIPPET_CHARS.saturating_sub(title.chars().count());
-    match opening(body, rest) {
-        body if body.is_empty() => title,
-        body => format!("{title}: {body}"),
-    }
-}
-
-/// A passage of `text` (read in `language`) around the keys of `weights` it holds, each marked
-/// between [`MARK_START`] and [`MARK_END`]; `None` when it holds none.
-fn marked_passage(
-    text: &str,
-    language: Option<Language>,
-    weights: &BTreeMap<String, f32>,
-    field: Field,
-) -> Option<String> {
     let generator = SnippetGenerator::new(
         weights.clone(),
         TextAnalyzer::from(HubTokenizer::new(language)),
         field,
         SNIPPET_CHARS,
     );
+    if let Some(found) = matched(&generator, body) {
+        let ellipsis = |shown: bool| if shown { "…" } else { "" };
+        let passage = body.get(found.passage.clone()).unwrap_or_default();
+        return format!(
+            "{}{}{}",
+            ellipsis(found.passage.start > 0),
+            one_line(&marked(passage, &found.spans)),
+            ellipsis(found.passage.end < body.len())
+        );
+    }
+    let Some(found) = matched(&generator, title) else {
+        return opening(body, SNIPPET_CHARS);
+    };
+    // The whole title: the passage the generator picks may cut it short of its last words.
+    let spans: Vec<Range<usize>> = found
+        .spans
+        .iter()
+        .map(|span| span.start + found.passage.start..span.end + found.passage.start)
+        .collect();
+    let title = one_line(&marked(title, &spans));
+    let rest = SNIPPET_CHARS.saturating_sub(title.chars().count() + TITLE_THEN_BODY.chars().count());
+    if rest < LEAST_BODY_CHARS {
+        return title;
+    }
+    match opening(body, rest) {
+        body if body.is_empty() => title,
+        body => format!("{title}{TITLE_THEN_BODY}{body}"),
+    }
+}
+
+/// Between a marked title and the body's opening in a snippet.
+const TITLE_THEN_BODY: &str = ": ";
+
+/// The fewest characters of the body worth showing after a title: fewer would be a word or two
+/// cut short.
+const LEAST_BODY_CHARS: usize = 40;
+
+/// Where a text matched, as tantivy's snippet generator found it.
+struct Matched {
+    /// The passage it picked: a byte range of the text.
+    passage: Range<usize>,
+    /// The matched words within the passage, in order and not overlapping (byte ranges of the
+    /// passage).
+    spans: Vec<Range<usize>>,
+}
+
+/// Where `text` holds the generator's keys; `None` when it holds none.
+fn matched(generator: &SnippetGenerator, text: &str) -> Option<Matched> {
     let snippet = generator.snippet(text);
     if snippet.is_empty() || snippet.highlighted().is_empty() {
         return None;
     }
-    let fragment = snippet.fragment();
     // A concept and the words inside it both match: mark the span they cover once.
-    let mut ranges: Vec<std::ops::Range<usize>> = snippet.highlighted().to_vec();
+    let mut ranges: Vec<Range<usize>> = snippet.highlighted().to_vec();
     ranges.sort_by_key(|range| (range.start, std::cmp::Reverse(range.end)));
-    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+    let mut spans: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
     for range in ranges {
-        match merged.last_mut() {
+        match spans.last_mut() {
             Some(last) if range.start < last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
+            _ => spans.push(range),
         }
     }
-    let mut marked = String::with_capacity(fragment.len() + 16);
+    Some(Matched {
+        passage: snippet.fragment_range(),
+        spans,
+    })
+}
+
+/// `text` with its `spans` (byte ranges, in order, not overlapping) between [`MARK_START`] and
+/// [`MARK_END`].
+fn marked(text: &str, spans: &[Range<usize>]) -> String {
+    let mut marked = String::with_capacity(text.len() + 16);
     let mut at = 0;
-    for range in &merged {
-        let (Some(before), Some(word)) = (fragment.get(at..range.start), fragment.get(range.clone())) else {
+    for span in spans {
+        let (Some(before), Some(word)) = (text.get(at..span.start), text.get(span.clone())) else {
             continue;
         };
         marked.push_str(before);
         marked.push_str(MARK_START);
         marked.push_str(word);
         marked.push_str(MARK_END);
-        at = range.end;
+        at = span.end;
     }
-    marked.push_str(fragment.get(at..).unwrap_or_default());
-    let range = snippet.fragment_range();
-    let ellipsis = |shown: bool| if shown { "…" } else { "" };
-    Some(format!(
-        "{}{}{}",
-        ellipsis(range.start > 0),
-        one_line(&marked),
-        ellipsis(range.end < text.len())
-    ))
+    marked.push_str(text.get(at..).unwrap_or_default());
+    marked
 }
 
 /// The passage on one line: paragraphs and runs of spaces become one space.
@@ -222,5 +251,17 @@ mod tests {
             hit_snippet("Remittances", "", Some(Language::English), &weights, fields.body),
             "«Remittances»"
         );
+    }
+
+    #[test]
+    fn a_long_title_is_shown_whole_and_alone() {
+        let (_, fields) = super::super::document::Fields::schema();
+        let weights: BTreeMap<String, f32> = [("remitt".to_string(), 1.0)].into_iter().collect();
+        let title = "Support for families receiving remittances in the rural districts of the \
+                     highlands, with financial literacy courses for women and young people, and a \
+                     study of what transfers cost (2025-2027)?";
+        let body = "word ".repeat(100);
+        let marked = hit_snippet(title, &body, Some(Language::English), &weights, fields.body);
+        assert_eq!(marked, title.replace("remittances", "«remittances»"));
     }
 }
