@@ -52,8 +52,9 @@ pub struct PracticeSpec {
 }
 
 impl PracticeSpec {
-    /// Checks every field's rule (that partners exist is the hub's to check).
-    pub fn validate(&self) -> Result<(), Violations> {
+    /// Checks every field's rule for a practice of `author_id`, whose partners are the others
+    /// who took part (that partners exist is the hub's to check).
+    pub fn validate(&self, author_id: &str) -> Result<(), Violations> {
         let mut violations = Violations::default();
         violations.text("title", &self.title, MAX_TITLE_CHARS, true);
         violations.text("description", &self.description, MAX_DESCRIPTION_CHARS, true);
@@ -69,6 +70,13 @@ impl PracticeSpec {
         violations.distinct("countries", &self.countries);
         violations.list_len("partner_ids", &self.partner_ids, MAX_PARTNERS);
         violations.distinct("partner_ids", &self.partner_ids);
+        for (at, partner) in self.partner_ids.iter().enumerate() {
+            violations.check(
+                partner != author_id,
+                &format!("partner_ids[{at}]"),
+                "is the practice's author; partners are the other actors who took part",
+            );
+        }
         violations.distinct("mgi_dimensions", &self.mgi_dimensions);
         violations.list_len("links", &self.links, MAX_LINKS);
         for (i, link) in self.links.iter().enumerate() {
@@ -214,18 +222,19 @@ mod tests {
 
     #[test]
     fn a_complete_practice_passes_and_each_broken_rule_names_its_field() {
-        assert!(spec().validate().is_ok());
+        assert!(spec().validate("actor-1").is_ok());
         let broken = PracticeSpec {
             title: " ".into(),
             description: String::new(),
             themes: Vec::new(),
             countries: vec!["XXX".into()],
             links: vec!["ftp://example.org".into(), "https://".into(), "https://a b".into()],
+            partner_ids: vec!["actor-2".into(), "actor-1".into()],
             ..spec()
         };
-        let violations = broken.validate().unwrap_err();
+        let violations = broken.validate("actor-1").unwrap_err();
         let fields: Vec<&str> = violations.as_slice().iter().map(|v| v.field.as_str()).collect();
-        for field in ["title", "description", "themes", "countries", "links"] {
+        for field in ["title", "description", "themes", "countries", "links", "partner_ids[1]"] {
             assert!(
                 fields.iter().any(|named| named.starts_with(field)),
                 "{field} missing from {violations}"

@@ -64,8 +64,8 @@ impl Hub {
         if spec.countries.is_empty() {
             spec.countries.extend(author.profile.country.clone());
         }
-        spec.validate()?;
-        self.check_partners(&spec, &author.id, "partner_ids")?;
+        spec.validate(&author.id)?;
+        self.check_partners(&spec, "partner_ids")?;
         let scope = format!("SubmitPractice/{}", author.id);
         let change = |store: &Store| {
             if let Some(practice) = self.replay::<Practice>(&scope, request_id)? {
@@ -92,18 +92,8 @@ impl Hub {
         self.write(change, |_| {}).await
     }
 
-    /// INVALID_ARGUMENT naming `field` for a partner who is the author (partners are the
-    /// others who took part), and NOT_FOUND for one that is not an actor of the hub.
-    fn check_partners(&self, spec: &PracticeSpec, author_id: &str, field: &'static str) -> Result<(), HubError> {
-        let mut violations = crate::domain::Violations::default();
-        for (at, partner) in spec.partner_ids.iter().enumerate() {
-            violations.check(
-                partner != author_id,
-                &format!("{field}[{at}]"),
-                "is the practice's author; partners are the other actors who took part",
-            );
-        }
-        violations.into_result()?;
+    /// NOT_FOUND naming `field` for a partner that is not an actor of the hub.
+    fn check_partners(&self, spec: &PracticeSpec, field: &'static str) -> Result<(), HubError> {
         for partner in &spec.partner_ids {
             self.load::<Actor>(field, partner)?;
         }
@@ -152,9 +142,9 @@ impl Hub {
             edit(&mut practice.spec)?;
             practice
                 .spec
-                .validate()
+                .validate(&practice.author_id)
                 .map_err(|violations| violations.within("practice."))?;
-            self.check_partners(&practice.spec, &practice.author_id, "practice.partner_ids")?;
+            self.check_partners(&practice.spec, "practice.partner_ids")?;
             practice.updated_at = self.now();
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &practice)?;
