@@ -73,3 +73,61 @@ async fn stats_and_export_on_the_demo_world() {
         "the admin sees contacts, so the export really left them out"
     );
 }
+
+/// Runs `capacity-hub export` against `addr` with `args`, signed out (`CAPACITY_HUB_TOKEN=`, as
+/// a person clears it), and returns its stdout; the command must succeed.
+async fn cli_export(addr: std::net::SocketAddr, args: &[&str]) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_capacity-hub"));
+    command
+        .args(["export", "--server", &format!("http://{addr}")])
+        .args(args)
+        .env("CAPACITY_HUB_TOKEN", "");
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("the CLI runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "export {args:?} failed: {stderr}");
+    assert!(stderr.starts_with("wrote "), "{stderr}");
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// Protects: `capacity-hub export` writes every public record of the demo world, practices
+/// included, as JSON Lines and as CSV; an empty token is no token, so the open read works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_exports_every_public_record_of_the_demo_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_demo(dir.path()).await;
+    let counts = hub.counts().await;
+    let expected = [
+        ("actor", counts.actors),
+        ("need", counts.needs),
+        ("offer", counts.offers),
+        ("partnership", counts.partnerships),
+        ("match", counts.matches),
+        ("practice", counts.practices),
+    ];
+    assert!(counts.practices > 0, "the demo world holds practices");
+
+    let lines = cli_export(hub.addr, &[]).await;
+    for (kind, count) in expected {
+        let key = format!("{{\"{kind}\":");
+        let written = lines.lines().filter(|line| line.starts_with(&key)).count();
+        assert_eq!(written, count, "{kind} records in the JSON Lines export");
+    }
+
+    let csv = cli_export(hub.addr, &["--format", "csv"]).await;
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("kind,id,title_or_name,themes,countries,status,detail")
+    );
+    let kinds: Vec<&str> = rows.map(|row| row.split(',').next().unwrap_or_default()).collect();
+    for (kind, count) in expected {
+        assert_eq!(
+            kinds.iter().filter(|k| **k == kind).count(),
+            count,
+            "{kind} rows in the CSV export"
+        );
+    }
+}

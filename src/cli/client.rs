@@ -241,9 +241,10 @@ fn error_chain(error: &dyn Error) -> String {
 pub struct BearerToken(Option<AsciiMetadataValue>);
 
 impl BearerToken {
-    /// Checks the token once, up front: a header value must be visible ASCII.
+    /// Checks the token once, up front: a header value must be visible ASCII. An empty one is
+    /// no token (`export CAPACITY_HUB_TOKEN=` is how one signs out): reads stay open.
     fn new(token: Option<&str>) -> Result<Self, CliError> {
-        let Some(token) = token else {
+        let Some(token) = token.map(str::trim).filter(|token| !token.is_empty()) else {
             return Ok(BearerToken(None));
         };
         let value = MetadataValue::try_from(format!("Bearer {token}"))

@@ -21,15 +21,17 @@ const CSV_HEADER: [&str; 7] = ["kind", "id", "title_or_name", "themes", "countri
 #[derive(Debug, Args)]
 #[command(after_help = "Formats:
   jsonl  one canonical proto3 JSON object per line, keyed by its kind:
-         {\"actor\": {...}}, {\"need\": {...}}, {\"offer\": {...}}, {\"partnership\": {...}}, {\"match\": {...}}
+         {\"actor\": {...}}, {\"need\": {...}}, {\"offer\": {...}}, {\"partnership\": {...}}, {\"match\": {...}},
+         {\"practice\": {...}}
   csv    one CSV holding every kind, a row per record, with the columns
          kind,id,title_or_name,themes,countries,status,detail
-         kind           actor, need, offer, partnership or match
-         title_or_name  an actor's name, a need's or offer's title; empty otherwise
-         themes         GCM objective numbers separated by `;` (needs and offers)
+         kind           actor, need, offer, partnership, match or practice
+         title_or_name  an actor's name, a need's, offer's or practice's title; empty otherwise
+         themes         GCM objective numbers separated by `;` (needs, offers and practices)
          countries      alpha-3 codes separated by `;` (an actor's country; where a need is delivered;
-                        the countries an offer covers)
-         status         code such as `open`, `active`, `confirmed` (needs, offers, matches)
+                        the countries an offer covers; where a practice took place)
+         status         code such as `open`, `active`, `confirmed`, `published` (needs, offers,
+                        matches, practices)
          detail         every other field as compact proto3 JSON
 
 Actors are exported without their private contacts. The count of each kind goes to stderr.")]
@@ -98,9 +100,9 @@ fn write_line(out: &mut Output, line: &str) -> Result<bool, CliError> {
     }
 }
 
-/// Records written, by kind.
+/// Records written, by kind, in the order of [`KINDS`].
 #[derive(Debug, Default)]
-struct Counts([u64; 5]);
+struct Counts([u64; KINDS.len()]);
 
 /// The kinds of record, in the order of the `OpenRecord` oneof.
 const KINDS: [&str; 6] = ["actor", "need", "offer", "partnership", "match", "practice"];
