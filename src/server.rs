@@ -42,7 +42,7 @@ pub(crate) use grpc_web::is_grpc;
 pub enum ServerError {
     #[error("reflection could not load the descriptors: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
-    #[error("transport failure: {0}")]
+    #[error("transport failure: {}", error_chain(.0))]
     Transport(#[from] tonic::transport::Error),
     #[error("could not flush the store at shutdown: {0}")]
     Flush(#[from] crate::hub::HubError),
@@ -91,11 +91,51 @@ impl Default for Limits {
     }
 }
 
+/// A transport error's causes on one line: tonic's own message ("transport error") says
+/// nothing; the causes ("Connection refused") do. Layers that repeat their inner message once
+/// each are said once.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push(error.to_string());
+    }
+    parts.join(": ")
+}
+
 /// A server certificate chain and its private key, PEM-encoded.
 #[derive(Clone)]
 pub struct TlsIdentity {
     pub certificate_pem: Vec<u8>,
     pub private_key_pem: Vec<u8>,
+}
+
+impl TlsIdentity {
+    /// Checks that the certificate chain and the key can serve TLS (both parse, and the key is
+    /// the certificate's), as the server will when it starts, so that `serve` can refuse them
+    /// before it opens the store: why not, in words.
+    pub fn check(&self) -> Result<(), String> {
+        const CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+        if !self
+            .certificate_pem
+            .windows(CERTIFICATE.len())
+            .any(|line| line == CERTIFICATE)
+        {
+            return Err("the certificate file holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+        }
+        let identity = Identity::from_pem(&self.certificate_pem, &self.private_key_pem);
+        match Server::builder().tls_config(ServerTlsConfig::new().identity(identity)) {
+            Ok(_) => Ok(()),
+            Err(error) => Err(error_chain(&error)),
+        }
+    }
 }
 
 impl std::fmt::Debug for TlsIdentity {

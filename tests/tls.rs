@@ -63,3 +63,44 @@ async fn tls_server_answers_trusting_clients_and_refuses_plain_text() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// Protects: `serve` given a certificate and a key that cannot serve TLS together, or a file
+/// that holds no certificate, says so naming both files, exits non-zero and creates no store.
+#[test]
+fn serve_refuses_a_certificate_and_key_that_do_not_go_together_before_opening_the_store() {
+    let scratch = tempfile::tempdir().unwrap();
+    let write = |name: &str, pem: String| {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let one = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let certificate = write("hub.pem", one.cert.pem());
+    let wrong_key = write("other.key", other.signing_key.serialize_pem());
+    let key = write("hub.key", one.signing_key.serialize_pem());
+    for (cert, key, why) in [
+        (&certificate, &wrong_key, "KeyMismatch"),
+        (&key, &certificate, "holds no PEM certificate"),
+    ] {
+        let data_dir = scratch.path().join("store");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_capacity-hub"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        let said = format!(
+            "--tls-cert {} and --tls-key {} cannot serve TLS: ",
+            cert.display(),
+            key.display()
+        );
+        assert!(stderr.contains(&said) && stderr.contains(why), "{stderr}");
+        assert!(!data_dir.exists(), "no store is created for a server that cannot start");
+    }
+}

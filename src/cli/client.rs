@@ -25,6 +25,7 @@ use crate::proto::partnership_service_client::PartnershipServiceClient;
 use crate::proto::practice_service_client::PracticeServiceClient;
 use crate::proto::search_service_client::SearchServiceClient;
 use crate::rpc::status::code_name;
+use crate::server::error_chain;
 
 /// Options of every client subcommand. They are global so they may follow the subcommand
 /// (`capacity-hub needs list --json`), where people type them.
@@ -215,25 +216,6 @@ fn url_host(url: &str) -> Option<String> {
     let host = uri.host()?;
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     Some(host.to_owned())
-}
-
-/// A transport error's causes on one line: tonic's own message ("transport error") says
-/// nothing; the causes ("Connection refused") do. Layers that repeat their inner message once
-/// each are said once.
-fn error_chain(error: &dyn Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        next = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push(error.to_string());
-    }
-    parts.join(": ")
 }
 
 /// Adds `authorization: Bearer <token>` to every call when a token was given.

@@ -155,10 +155,18 @@ fn tls_identity(args: &ServeArgs) -> Result<Option<TlsIdentity>, CliError> {
         return Ok(None);
     };
     let read = |path: &PathBuf| std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()));
-    Ok(Some(TlsIdentity {
+    let identity = TlsIdentity {
         certificate_pem: read(cert)?,
         private_key_pem: read(key)?,
-    }))
+    };
+    identity.check().map_err(|why| {
+        format!(
+            "--tls-cert {} and --tls-key {} cannot serve TLS: {why}",
+            cert.display(),
+            key.display()
+        )
+    })?;
+    Ok(Some(identity))
 }
 
 /// Runs the server.
