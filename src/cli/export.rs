@@ -235,7 +235,7 @@ fn csv_field(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{Actor, ActorKind, Match, Need, Partnership, PartnershipKind};
+    use crate::proto::{Actor, ActorKind, Match, Need, Partnership, PartnershipKind, Practice};
 
     fn open(record: Record) -> OpenRecord {
         OpenRecord { record: Some(record) }
@@ -307,10 +307,11 @@ mod tests {
         counts.add(&open(Record::Actor(Actor::default())));
         counts.add(&open(Record::Match(Match::default())));
         counts.add(&open(Record::Match(Match::default())));
-        assert_eq!(counts.total(), 3);
+        counts.add(&open(Record::Practice(Practice::default())));
+        assert_eq!(counts.total(), 4);
         assert_eq!(
             counts.to_string(),
-            "1 actor, 0 needs, 0 offers, 0 partnerships, 2 matches"
+            "1 actor, 0 needs, 0 offers, 0 partnerships, 2 matches, 1 practice"
         );
     }
 }
