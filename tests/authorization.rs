@@ -1118,3 +1118,63 @@ async fn contacts_are_shown_to_the_actor_itself_and_the_admin_only() {
         mismatches.join("\n  ")
     );
 }
+
+/// Protects: a record that does not exist is NOT_FOUND first, whatever token comes with the
+/// call (ownership is checked on the record): an actor to update, a match to answer or
+/// complete, with a stranger's token and with none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_record_is_not_found_before_the_token_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let stranger = hub
+        .register_with(registration("Mexico", "MEX", ActorKind::NationalGovernment))
+        .await;
+    let anonymous = Transport::Grpc(hub.channel());
+    for header in [None, Some(format!("Bearer {}", stranger.api_token))] {
+        let channel = authed(&anonymous, header.clone());
+        let mut actors = ActorServiceClient::new(channel.clone());
+        let update = actors
+            .update_actor(UpdateActorRequest {
+                actor: Some(Actor {
+                    id: "actor-9999".into(),
+                    name: "Nobody".into(),
+                    ..Actor::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["name".into()],
+                }),
+            })
+            .await
+            .unwrap_err();
+        let mut matches = MatchServiceClient::new(channel);
+        let respond = matches
+            .respond_to_match(respond_request("match-9999", "actor-0", true))
+            .await
+            .unwrap_err();
+        let complete = matches
+            .complete_match(CompleteMatchRequest {
+                match_id: "match-9999".into(),
+                actor_id: "actor-0".into(),
+                rating: 4,
+                ..CompleteMatchRequest::default()
+            })
+            .await
+            .unwrap_err();
+        for (rpc, status) in [
+            ("UpdateActor", update),
+            ("RespondToMatch", respond),
+            ("CompleteMatch", complete),
+        ] {
+            assert_eq!(
+                status.code(),
+                Code::NotFound,
+                "{rpc} with {}: {status:?}",
+                if header.is_some() {
+                    "a stranger's token"
+                } else {
+                    "no token"
+                }
+            );
+        }
+    }
+}

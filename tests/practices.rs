@@ -434,6 +434,16 @@ async fn only_the_author_or_the_admin_changes_a_practice_and_anyone_reads_it() {
     let ids: HashSet<String> = listed.into_iter().map(|p| p.id).collect();
     assert_eq!(ids, HashSet::from([practice.id.clone(), by_admin.id.clone()]));
 
+    // A reason is capped as every note is, and a refused withdrawal changes nothing.
+    let refused = as_author
+        .withdraw_practice(WithdrawPracticeRequest {
+            reason: "r".repeat(1_001),
+            ..withdraw.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().starts_with("reason:"), "{}", refused.message());
     let withdrawn = as_author
         .withdraw_practice(withdraw)
         .await

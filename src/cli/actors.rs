@@ -128,9 +128,16 @@ async fn register(hub: &Hub, args: RegisterArgs, json: bool) -> Result<(), CliEr
         return output::print_json(&response);
     }
     let mut fields = actor_fields(&response.actor.unwrap_or_default());
-    fields.push(("api token", response.api_token));
+    let first_time = !response.api_token.is_empty();
+    if first_time {
+        fields.push(("api token", response.api_token));
+    }
     output::print_fields(fields);
-    eprintln!("keep the token: the hub stores only its hash and cannot show it again");
+    if first_time {
+        eprintln!("keep the token: the hub stores only its hash and cannot show it again");
+    } else {
+        eprintln!("already registered with this request id: the token was given only by the first call");
+    }
     Ok(())
 }
 

@@ -155,7 +155,7 @@ impl From<RespondArgs> for RespondToMatchRequest {
 struct CompleteArgs {
     /// The match's id.
     match_id: String,
-    /// The requester or the provider reporting.
+    /// The match's requester, who reports the outcome (a provider cannot rate its own work).
     #[arg(long)]
     actor: String,
     /// 1 (failed) to 5 (excellent); 3 or more fulfils the need.

@@ -124,8 +124,8 @@ pub(super) struct NeedFilterArgs {
     /// Only needs of this requester.
     #[arg(long)]
     pub(super) requester: Option<String>,
-    /// Only needs naming this GCM objective.
-    #[arg(long)]
+    /// Only needs naming this GCM objective (1-23).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=23))]
     pub(super) theme: Option<u32>,
     /// Only needs delivered in this country (alpha-3).
     #[arg(long)]

@@ -138,8 +138,8 @@ struct ListArgs {
     /// Only offers in this status.
     #[arg(long, value_parser = CodeParser::<OfferStatus>::new())]
     status: Option<OfferStatus>,
-    /// Only offers naming this GCM objective.
-    #[arg(long)]
+    /// Only offers naming this GCM objective (1-23).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=23))]
     theme: Option<u32>,
     /// Only offers delivered this way.
     #[arg(long, value_parser = CodeParser::<Modality>::new())]

@@ -107,8 +107,8 @@ struct ListArgs {
     /// Only practices of this author.
     #[arg(long)]
     author: Option<String>,
-    /// Only practices naming this GCM objective.
-    #[arg(long)]
+    /// Only practices naming this GCM objective (1-23).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=23))]
     theme: Option<u32>,
     /// Only practices that took place in this country (alpha-3).
     #[arg(long)]
@@ -291,6 +291,14 @@ mod tests {
             Command::Practices(args) => Ok(args.command),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_theme_filter_outside_the_objectives_is_refused_not_dropped() {
+        // 0 would reach the hub as "no filter": the list would not be filtered at all.
+        assert!(parse(&["practices", "list", "--theme", "0"]).is_err());
+        assert!(parse(&["practices", "list", "--theme", "24"]).is_err());
+        assert!(parse(&["practices", "list", "--theme", "23"]).is_ok());
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub struct SearchArgs {
     #[arg(long = "kind", value_name = "KIND", value_delimiter = ',', value_parser = CodeParser::<RecordKind>::new())]
     kinds: Vec<RecordKind>,
     /// Only records naming this GCM objective (1-23).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=23))]
     theme: Option<u32>,
     /// Only records about this country (alpha-3; an actor's own country).
     #[arg(long, value_name = "CODE")]

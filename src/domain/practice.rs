@@ -10,7 +10,7 @@ use super::engagement::{Match, Outcome};
 use super::event::{ActingFor, EventKind, HubEvent};
 use super::need::Need;
 use super::taxonomy::{MgiDimension, Objective};
-use super::validation::{MAX_DESCRIPTION_CHARS, MAX_SHORT_LIST, MAX_TITLE_CHARS, Violations};
+use super::validation::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, Violations};
 
 /// The most links a practice carries.
 pub const MAX_LINKS: usize = 10;
@@ -87,7 +87,6 @@ impl PracticeSpec {
             );
         }
         violations.languages("languages", &self.languages);
-        violations.list_len("languages", &self.languages, MAX_SHORT_LIST);
         violations.into_result()
     }
 
@@ -241,6 +240,20 @@ mod tests {
             );
         }
         assert_eq!(fields.iter().filter(|f| f.starts_with("links[")).count(), 3);
+    }
+
+    #[test]
+    fn too_many_languages_are_told_once() {
+        let practice = PracticeSpec {
+            languages: "ar bn de en es fa fr hi it ja ko nl pt ru sw tr zh"
+                .split(' ')
+                .map(String::from)
+                .collect(),
+            ..spec()
+        };
+        let violations = practice.validate("actor-1").unwrap_err();
+        let fields: Vec<&str> = violations.as_slice().iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["languages"], "{violations}");
     }
 
     #[test]

@@ -153,9 +153,16 @@ impl Hub {
         self.write(change, |_| {}).await
     }
 
-    /// Takes a published practice out of lists, search and related items; `by` is who asked.
-    pub async fn withdraw_practice<'a>(&self, id: &str, by: impl Into<ActingFor<'a>>) -> Result<Practice, HubError> {
+    /// Takes a published practice out of lists, search and related items; `by` is who asked,
+    /// and `reason` (at most 1,000 characters, may be empty) why, said in its event.
+    pub async fn withdraw_practice<'a>(
+        &self,
+        id: &str,
+        by: impl Into<ActingFor<'a>>,
+        reason: &str,
+    ) -> Result<Practice, HubError> {
         let by = by.into();
+        super::needs::withdrawal_reason(reason)?;
         let change = |_: &Store| {
             let old: Practice = self.load("id", id)?;
             if !old.is_published() {
@@ -172,7 +179,9 @@ impl Hub {
             };
             let mut writes = WriteSet::default();
             writes.put(Some(&old), &practice)?;
-            writes.record_event(practice.event(EventKind::PracticeWithdrawn, now, by));
+            let mut event = practice.event(EventKind::PracticeWithdrawn, now, by);
+            event.summary = super::needs::with_reason(event.summary, reason);
+            writes.record_event(event);
             Ok((writes, practice))
         };
         self.write(change, |_| {}).await

@@ -98,6 +98,8 @@ impl ActorService for ActorApi {
     async fn update_actor(&self, request: Request<UpdateActorRequest>) -> Result<Response<Actor>, Status> {
         let caller = Caller::of(&request);
         let (id, edit) = convert::update_actor(request.into_inner())?;
+        // A record that does not exist is NOT_FOUND first: ownership is checked on the record.
+        self.hub.record::<crate::domain::Actor>("actor.id", &id)?;
         policy::act_for(&caller, &id, "actor.id")?;
         let actor = self.hub.update_actor(&id, |profile| edit.apply(profile)).await?;
         Ok(Response::new(convert::actor(&actor, ContactVisibility::Shown)))

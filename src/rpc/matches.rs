@@ -31,8 +31,8 @@ impl MatchApi {
     /// stranger's token is PERMISSION_DENIED before the hub looks at the answer. Returns the
     /// match as it was read for the check.
     fn act_as_party(&self, caller: &Caller, match_id: &str, actor_id: &str) -> Result<crate::domain::Match, Status> {
-        policy::act_for(caller, actor_id, "actor_id")?;
         let record = self.hub.record::<crate::domain::Match>("match_id", match_id)?;
+        policy::act_for(caller, actor_id, "actor_id")?;
         policy::act_for_one_of(
             caller,
             &[&record.requester_id, &record.provider_id],

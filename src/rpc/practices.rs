@@ -73,11 +73,14 @@ impl PracticeService for PracticeApi {
 
     async fn withdraw_practice(&self, request: Request<WithdrawPracticeRequest>) -> Result<Response<Practice>, Status> {
         let caller = Caller::of(&request);
-        let WithdrawPracticeRequest { id, reason: _ } = request.into_inner();
+        let WithdrawPracticeRequest { id, reason } = request.into_inner();
         let author = self.hub.get_practice(&id)?.author_id;
         policy::act_for(&caller, &author, "id")?;
         Ok(Response::new(convert::practice(
-            &self.hub.withdraw_practice(&id, caller.acting_for(&author)).await?,
+            &self
+                .hub
+                .withdraw_practice(&id, caller.acting_for(&author), &reason)
+                .await?,
         )))
     }
 }
