@@ -20,10 +20,9 @@ async fn next_event(stream: &mut tonic::Streaming<Event>) -> Event {
         .expect("a valid event")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reconnecting_watcher_receives_exactly_the_missed_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = TestHub::start(dir.path()).await;
+/// A requester in Guatemala, a provider in Costa Rica, and the provider's worldwide offer of
+/// peer exchange on objective 7.
+async fn requester_provider_and_offer(hub: &TestHub) -> (Actor, Actor, Offer) {
     let requester = hub
         .register("Government of Guatemala", ActorKind::NationalGovernment, "GTM")
         .await;
@@ -38,6 +37,14 @@ async fn a_reconnecting_watcher_receives_exactly_the_missed_events() {
             Coverage::Worldwide,
         ))
         .await;
+    (requester, provider, offer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_watcher_receives_exactly_the_missed_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (requester, provider, offer) = requester_provider_and_offer(&hub).await;
     let first_need = hub
         .submit(need_request(&requester.id, &[7], &[Modality::PeerExchange], &[]))
         .await;
@@ -170,20 +177,7 @@ async fn a_stalled_watcher_never_holds_up_submissions_and_loses_nothing() {
 async fn a_need_watcher_leaves_out_needs_no_longer_open() {
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(dir.path()).await;
-    let requester = hub
-        .register("Government of Guatemala", ActorKind::NationalGovernment, "GTM")
-        .await;
-    let provider = hub
-        .register("Government of Costa Rica", ActorKind::NationalGovernment, "CRI")
-        .await;
-    let offer = hub
-        .offer(offer_request(
-            &provider.id,
-            &[7],
-            &[Modality::PeerExchange],
-            Coverage::Worldwide,
-        ))
-        .await;
+    let (requester, provider, offer) = requester_provider_and_offer(&hub).await;
     let need = || need_request(&requester.id, &[7], &[Modality::PeerExchange], &["GTM"]);
     let withdrawn = hub.submit(need()).await;
     hub.needs()
